@@ -1,0 +1,484 @@
+/*-------------------------------------------------------------------------
+ *
+ * deparse.c
+ *		THE printer: remote SQL text from expressions and scan shapes.
+ *
+ * It prints exactly the node types shipcheck.c accepts, asking the
+ * dialect for every leaf, so one printer serves PostgreSQL and MySQL.
+ *
+ * Invariants:
+ *	- every identifier goes through the dialect's quoting, every constant
+ *	  through its literal writer: nothing from the user is pasted raw;
+ *	- every operator application is parenthesised, so precedence never
+ *	  depends on the engine;
+ *	- constants are written with DateStyle ISO, IntervalStyle postgres and
+ *	  extra_float_digits 3 (fed_set_transmission_modes), the settings every
+ *	  remote PostgreSQL session is given, so a value means the same there;
+ *	- the remote session's search_path is pg_catalog (PostgreSQL) and
+ *	  sql_mode includes ANSI_QUOTES and NO_BACKSLASH_ESCAPES (MySQL): that
+ *	  is what the quoting here relies on;
+ *	- a parameter becomes $n on PostgreSQL; on MySQL, which has no
+ *	  placeholders in its text protocol, its position in the text is kept
+ *	  and a literal is spliced in at execution (fed_splice_params).
+ *
+ * src/deparse/deparse.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/htup_details.h"
+#include "catalog/pg_operator.h"
+#include "catalog/pg_proc.h"
+#include "catalog/pg_type.h"
+#include "miscadmin.h"
+#include "nodes/makefuncs.h"
+#include "nodes/nodeFuncs.h"
+#include "utils/float.h"
+#include "optimizer/optimizer.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+#include "utils/guc.h"
+#include "utils/lsyscache.h"
+#include "utils/syscache.h"
+
+#include "deparse/deparse.h"
+
+/* Wrap a MySQL text operand so that it compares by UTF-8 bytes. */
+#define BYTES_OPEN	"CAST(CONVERT("
+#define BYTES_CLOSE	" USING utf8mb4) AS BINARY)"
+
+const FedDialect *
+fed_dialect(FedDriverKind kind)
+{
+	return kind == FED_DRIVER_MYSQL ? &fed_dialect_mysql : &fed_dialect_pg;
+}
+
+/*
+ * Output functions must write values the way the remote session reads
+ * them, whatever the local session's settings.  As in postgres_fdw.
+ */
+void
+fed_set_transmission_modes(int *nestlevel)
+{
+	*nestlevel = NewGUCNestLevel();
+	if (DateStyle != USE_ISO_DATES)
+		(void) set_config_option("datestyle", "ISO", PGC_USERSET, PGC_S_SESSION,
+								 GUC_ACTION_SAVE, true, 0, false);
+	if (IntervalStyle != INTSTYLE_POSTGRES)
+		(void) set_config_option("intervalstyle", "postgres", PGC_USERSET,
+								 PGC_S_SESSION, GUC_ACTION_SAVE, true, 0, false);
+	if (extra_float_digits < 3)
+		(void) set_config_option("extra_float_digits", "3", PGC_USERSET,
+								 PGC_S_SESSION, GUC_ACTION_SAVE, true, 0, false);
+	/* MySQL values are written in UTC; PostgreSQL ones carry their offset */
+	(void) set_config_option("timezone", "UTC", PGC_USERSET, PGC_S_SESSION,
+							 GUC_ACTION_SAVE, true, 0, false);
+}
+
+void
+fed_reset_transmission_modes(int nestlevel)
+{
+	AtEOXact_GUC(true, nestlevel);
+}
+
+/* A value in PostgreSQL's text form, under the transmission modes. */
+char *
+fed_value_text(Oid typid, Datum value)
+{
+	Oid			outfunc;
+	bool		isvarlena;
+	int			nest;
+	char	   *s;
+
+	getTypeOutputInfo(typid, &outfunc, &isvarlena);
+	fed_set_transmission_modes(&nest);
+	s = OidOutputFunctionCall(outfunc, value);
+	fed_reset_transmission_modes(nest);
+	return s;
+}
+
+void
+fed_deparse_column(StringInfo buf, const FedDialect *dialect,
+				   Oid relid, AttrNumber attnum)
+{
+	dialect->append_identifier(buf, fed_column_name(relid, attnum));
+}
+
+void
+fed_deparse_relation(StringInfo buf, const FedDialect *dialect,
+					 FedTableInfo *info)
+{
+	if (info->schema_name)
+	{
+		dialect->append_identifier(buf, info->schema_name);
+		appendStringInfoChar(buf, '.');
+	}
+	dialect->append_identifier(buf, info->table_name);
+}
+
+static void
+deparse_param(FedDeparseCxt *cxt, Expr *expr, Oid type)
+{
+	int			n = 1;
+	ListCell   *lc;
+
+	foreach(lc, *cxt->params)
+	{
+		if (equal(lfirst(lc), expr))
+			break;
+		n++;
+	}
+	if (lc == NULL)
+		*cxt->params = lappend(*cxt->params, expr);
+
+	if (cxt->dialect->has_placeholders)
+		appendStringInfo(cxt->buf, "$%d::%s", n, format_type_be(type));
+	else
+	{
+		/* remember where the literal goes, and which parameter it is */
+		*cxt->param_offsets = lappend_int(*cxt->param_offsets, cxt->buf->len);
+		*cxt->param_offsets = lappend_int(*cxt->param_offsets, n);
+	}
+}
+
+static void
+deparse_operand(FedDeparseCxt *cxt, Expr *arg, FedOpStyle style)
+{
+	if (style == FED_OP_BYTES)
+		appendStringInfoString(cxt->buf, BYTES_OPEN);
+	fed_deparse_expr(cxt, arg);
+	if (style == FED_OP_BYTES)
+		appendStringInfoString(cxt->buf, BYTES_CLOSE);
+}
+
+static FedOpStyle
+op_style(FedDeparseCxt *cxt, Oid opno, List *args, Oid collid, const char **name)
+{
+	Oid			ltype = list_length(args) == 2 ? exprType(linitial(args)) : InvalidOid;
+	Oid			rtype = exprType(llast(args));
+
+	return cxt->dialect->operator_style(opno, ltype, rtype, collid, name);
+}
+
+static void
+deparse_opexpr(FedDeparseCxt *cxt, OpExpr *op)
+{
+	const char *name;
+	FedOpStyle	style = op_style(cxt, op->opno, op->args, op->inputcollid, &name);
+	StringInfo	buf = cxt->buf;
+
+	appendStringInfoChar(buf, '(');
+	if (list_length(op->args) == 1)
+	{
+		appendStringInfo(buf, "%s ", name);
+		deparse_operand(cxt, linitial(op->args), style);
+	}
+	else if (style == FED_OP_BYTES && strcmp(name, "=") == 0)
+	{
+		/*
+		 * Equal bytes imply equal under any MySQL collation, so the plain
+		 * comparison (which can use an index) is added as a pre-filter.
+		 */
+		fed_deparse_expr(cxt, linitial(op->args));
+		appendStringInfoString(buf, " = ");
+		fed_deparse_expr(cxt, lsecond(op->args));
+		appendStringInfoString(buf, " AND ");
+		deparse_operand(cxt, linitial(op->args), style);
+		appendStringInfoString(buf, " = ");
+		deparse_operand(cxt, lsecond(op->args), style);
+	}
+	else
+	{
+		deparse_operand(cxt, linitial(op->args), style);
+		appendStringInfo(buf, " %s ", name);
+		deparse_operand(cxt, lsecond(op->args), style);
+	}
+	appendStringInfoChar(buf, ')');
+}
+
+static void
+deparse_const(FedDeparseCxt *cxt, Const *c)
+{
+	if (c->constisnull)
+		appendStringInfoString(cxt->buf, "NULL");
+	else
+		cxt->dialect->append_value(cxt->buf, c->consttype, c->constvalue);
+}
+
+static void
+deparse_array_op(FedDeparseCxt *cxt, ScalarArrayOpExpr *sa)
+{
+	StringInfo	buf = cxt->buf;
+	Expr	   *left = linitial(sa->args);
+	Expr	   *arr = lsecond(sa->args);
+	Oid			elemtype = get_element_type(exprType((Node *) arr));
+	const char *name;
+	FedOpStyle	style;
+	List	   *args;
+
+	args = list_make2(left, makeNullConst(elemtype, -1, InvalidOid));
+	style = op_style(cxt, sa->opno, args, sa->inputcollid, &name);
+
+	appendStringInfoChar(buf, '(');
+	if (cxt->dialect->has_placeholders)
+	{
+		deparse_operand(cxt, left, style);
+		appendStringInfo(buf, " %s ANY (", name);
+		fed_deparse_expr(cxt, arr);
+		appendStringInfoChar(buf, ')');
+	}
+	else
+	{
+		/* an IN list; shipcheck allowed only "=" over a constant array */
+		ArrayType  *a = DatumGetArrayTypeP(((Const *) arr)->constvalue);
+		int16		typlen;
+		bool		typbyval;
+		char		typalign;
+		Datum	   *elems;
+		bool	   *nulls;
+		int			n;
+		int			i;
+
+		get_typlenbyvalalign(elemtype, &typlen, &typbyval, &typalign);
+		deconstruct_array(a, elemtype, typlen, typbyval, typalign,
+						  &elems, &nulls, &n);
+		deparse_operand(cxt, left, style);
+		appendStringInfoString(buf, " IN (");
+		for (i = 0; i < n; i++)
+		{
+			if (i > 0)
+				appendStringInfoString(buf, ", ");
+			if (style == FED_OP_BYTES)
+				appendStringInfoString(buf, BYTES_OPEN);
+			if (nulls[i])
+				appendStringInfoString(buf, "NULL");
+			else
+				cxt->dialect->append_value(buf, elemtype, elems[i]);
+			if (style == FED_OP_BYTES)
+				appendStringInfoString(buf, BYTES_CLOSE);
+		}
+		appendStringInfoChar(buf, ')');
+	}
+	appendStringInfoChar(buf, ')');
+}
+
+static void
+deparse_funcexpr(FedDeparseCxt *cxt, FuncExpr *f)
+{
+	StringInfo	buf = cxt->buf;
+	ListCell   *lc;
+	bool		first = true;
+
+	if (f->funcformat == COERCE_IMPLICIT_CAST ||
+		f->funcformat == COERCE_EXPLICIT_CAST)
+	{
+		appendStringInfoChar(buf, '(');
+		fed_deparse_expr(cxt, linitial(f->args));
+		appendStringInfo(buf, ")::%s", format_type_be(f->funcresulttype));
+		return;
+	}
+	appendStringInfoString(buf, quote_identifier(get_func_name(f->funcid)));
+	appendStringInfoChar(buf, '(');
+	foreach(lc, f->args)
+	{
+		if (!first)
+			appendStringInfoString(buf, ", ");
+		fed_deparse_expr(cxt, lfirst(lc));
+		first = false;
+	}
+	appendStringInfoChar(buf, ')');
+}
+
+void
+fed_deparse_expr(FedDeparseCxt *cxt, Expr *expr)
+{
+	StringInfo	buf = cxt->buf;
+
+	switch (nodeTag(expr))
+	{
+		case T_Var:
+			fed_deparse_column(buf, cxt->dialect, cxt->relid,
+							   ((Var *) expr)->varattno);
+			break;
+		case T_Const:
+			deparse_const(cxt, (Const *) expr);
+			break;
+		case T_Param:
+			deparse_param(cxt, expr, ((Param *) expr)->paramtype);
+			break;
+		case T_OpExpr:
+			deparse_opexpr(cxt, (OpExpr *) expr);
+			break;
+		case T_DistinctExpr:
+			{
+				DistinctExpr *op = (DistinctExpr *) expr;
+				const char *name;
+				FedOpStyle	style = op_style(cxt, op->opno, op->args,
+											 op->inputcollid, &name);
+
+				appendStringInfoString(buf, cxt->dialect->distinct_prefix);
+				deparse_operand(cxt, linitial(op->args), style);
+				appendStringInfoString(buf, cxt->dialect->distinct_infix);
+				deparse_operand(cxt, lsecond(op->args), style);
+				appendStringInfoString(buf, cxt->dialect->distinct_suffix);
+				break;
+			}
+		case T_ScalarArrayOpExpr:
+			deparse_array_op(cxt, (ScalarArrayOpExpr *) expr);
+			break;
+		case T_BoolExpr:
+			{
+				BoolExpr   *b = (BoolExpr *) expr;
+				ListCell   *lc;
+				bool		first = true;
+
+				appendStringInfoChar(buf, '(');
+				if (b->boolop == NOT_EXPR)
+				{
+					appendStringInfoString(buf, "NOT ");
+					fed_deparse_expr(cxt, linitial(b->args));
+				}
+				else
+					foreach(lc, b->args)
+					{
+						if (!first)
+							appendStringInfoString(buf, b->boolop == AND_EXPR ?
+												   " AND " : " OR ");
+						fed_deparse_expr(cxt, lfirst(lc));
+						first = false;
+					}
+				appendStringInfoChar(buf, ')');
+				break;
+			}
+		case T_NullTest:
+			{
+				NullTest   *nt = (NullTest *) expr;
+
+				appendStringInfoChar(buf, '(');
+				fed_deparse_expr(cxt, nt->arg);
+				appendStringInfoString(buf, nt->nulltesttype == IS_NULL ?
+									   " IS NULL)" : " IS NOT NULL)");
+				break;
+			}
+		case T_RelabelType:
+			fed_deparse_expr(cxt, ((RelabelType *) expr)->arg);
+			break;
+		case T_FuncExpr:
+			deparse_funcexpr(cxt, (FuncExpr *) expr);
+			break;
+		default:
+			elog(ERROR, "unsupported expression type for deparse: %d",
+				 (int) nodeTag(expr));
+	}
+}
+
+/* " WHERE a AND b" for a list of RestrictInfos or bare expressions. */
+void
+fed_deparse_where(FedDeparseCxt *cxt, List *conds)
+{
+	ListCell   *lc;
+	bool		first = true;
+	int			nest;
+
+	if (conds == NIL)
+		return;
+	fed_set_transmission_modes(&nest);
+	foreach(lc, conds)
+	{
+		Expr	   *e = lfirst(lc);
+
+		if (IsA(e, RestrictInfo))
+			e = ((RestrictInfo *) e)->clause;
+		appendStringInfoString(cxt->buf, first ? " WHERE " : " AND ");
+		fed_deparse_expr(cxt, e);
+		first = false;
+	}
+	fed_reset_transmission_modes(nest);
+}
+
+/*
+ * SELECT <the columns in attrs> FROM <remote table> WHERE <remote_conds>.
+ * *retrieved gets the attribute numbers in select-list order.
+ */
+void
+fed_deparse_select(StringInfo buf, PlannerInfo *root, RelOptInfo *rel,
+				   FedTableInfo *info, const FedDialect *dialect,
+				   Bitmapset *attrs, List *remote_conds, List **retrieved,
+				   List **params, List **param_offsets)
+{
+	FedDeparseCxt cxt;
+	int			attnum = -1;
+	bool		first = true;
+
+	*retrieved = NIL;
+	appendStringInfoString(buf, "SELECT ");
+	while ((attnum = bms_next_member(attrs, attnum)) >= 0)
+	{
+		if (!first)
+			appendStringInfoString(buf, ", ");
+		fed_deparse_column(buf, dialect, info->relid, attnum);
+		*retrieved = lappend_int(*retrieved, attnum);
+		first = false;
+	}
+	if (first)
+		appendStringInfoString(buf, "NULL");
+	appendStringInfoString(buf, " FROM ");
+	fed_deparse_relation(buf, dialect, info);
+
+	cxt.root = root;
+	cxt.rel = rel;
+	cxt.varno = rel ? rel->relid : 0;
+	cxt.relid = info->relid;
+	cxt.dialect = dialect;
+	cxt.buf = buf;
+	cxt.params = params;
+	cxt.param_offsets = param_offsets;
+	fed_deparse_where(&cxt, remote_conds);
+}
+
+/*
+ * For engines without placeholders: the statement with each parameter's
+ * literal written at its recorded offset.  offsets holds pairs (offset,
+ * parameter number from 1).
+ */
+char *
+fed_splice_params(const char *sql, List *offsets, const FedDialect *dialect,
+				  int nparams, Oid *types, Datum *values, bool *nulls)
+{
+	StringInfoData buf;
+	int			pos = 0;
+	ListCell   *lc;
+	int			nest;
+
+	if (offsets == NIL)
+		return (char *) sql;
+	initStringInfo(&buf);
+	fed_set_transmission_modes(&nest);
+	for (lc = list_head(offsets); lc; lc = lnext(offsets, lc))
+	{
+		int			off = lfirst_int(lc);
+		int			n;
+
+		lc = lnext(offsets, lc);
+		n = lfirst_int(lc) - 1;
+		appendBinaryStringInfo(&buf, sql + pos, off - pos);
+		pos = off;
+		if (n < 0 || n >= nparams)
+			elog(ERROR, "federate: parameter %d out of range", n + 1);
+		if (nulls[n])
+			appendStringInfoString(&buf, "NULL");
+		else if (!dialect->value_ok(types[n], values[n]))
+			ereport(ERROR,
+					(errcode(ERRCODE_FDW_INVALID_DATA_TYPE),
+					 errmsg("cannot send value \"%s\" of type %s to a %s server",
+							fed_value_text(types[n], values[n]),
+							format_type_be(types[n]),
+							fed_driver_name(dialect->kind))));
+		else
+			dialect->append_value(&buf, types[n], values[n]);
+	}
+	appendStringInfoString(&buf, sql + pos);
+	fed_reset_transmission_modes(nest);
+	return buf.data;
+}

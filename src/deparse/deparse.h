@@ -1,0 +1,110 @@
+/*-------------------------------------------------------------------------
+ *
+ * deparse.h
+ *		The dialect seam and the deparse entry points.
+ *
+ * One walker decides what may be shipped (shipcheck.c) and one printer
+ * writes it (deparse.c); both ask the FedDialect of the target engine about
+ * leaves and capabilities, so "shippable" and "printable" cannot drift
+ * apart.  A dialect says how to quote, how to write a constant, and how (or
+ * whether) to write an operator; it never decides structure.
+ *
+ * src/deparse/deparse.h
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef FEDERATE_DEPARSE_H
+#define FEDERATE_DEPARSE_H
+
+#include "federate.h"
+
+/* How a dialect writes an operator, if at all. */
+typedef enum FedOpStyle
+{
+	FED_OP_NONE,				/* not shippable: evaluate locally */
+	FED_OP_INFIX,				/* "a op b" with the returned name */
+	FED_OP_BYTES				/* MySQL text: compare the UTF-8 bytes of
+								 * both sides with the returned operator */
+} FedOpStyle;
+
+typedef struct FedDialect
+{
+	FedDriverKind kind;
+
+	/* Append an identifier, quoted for the engine. */
+	void		(*append_identifier) (StringInfo buf, const char *ident);
+
+	/* May expressions of this type be evaluated by the engine? */
+	bool		(*type_ok) (Oid typid);
+
+	/* Can this value be written as a literal of the engine? */
+	bool		(*value_ok) (Oid typid, Datum value);
+
+	/* Append a non-NULL value as a literal. */
+	void		(*append_value) (StringInfo buf, Oid typid, Datum value);
+
+	/*
+	 * How to write an operator applied to operands of the given types and
+	 * input collation; *name receives the engine's operator.
+	 */
+	FedOpStyle	(*operator_style) (Oid opno, Oid lefttype, Oid righttype,
+								   Oid inputcollid, const char **name);
+
+	/* May this function be called on the engine (PostgreSQL only)? */
+	bool		(*function_ok) (Oid funcid);
+
+	/* Parameters: true when the engine takes $n placeholders. */
+	bool		has_placeholders;
+
+	/* "a IS DISTINCT FROM b" */
+	const char *distinct_prefix;	/* written before a */
+	const char *distinct_infix;		/* between a and b */
+	const char *distinct_suffix;	/* after b */
+} FedDialect;
+
+/*
+ * What deparsing produces besides text: the expressions of the
+ * parameters, and for engines without placeholders the byte offsets in the
+ * text where each parameter's literal goes at execution time.
+ */
+typedef struct FedDeparseCxt
+{
+	PlannerInfo *root;
+	RelOptInfo *rel;			/* the foreign relation, or NULL */
+	Index		varno;
+	Oid			relid;
+	const FedDialect *dialect;
+	StringInfo	buf;
+	List	  **params;			/* List of Expr, in placeholder order */
+	List	  **param_offsets;	/* List of int (no-placeholder engines) */
+} FedDeparseCxt;
+
+/* in deparse/dialect_pg.c and deparse/dialect_mysql.c */
+extern const FedDialect fed_dialect_pg;
+extern const FedDialect fed_dialect_mysql;
+extern const FedDialect *fed_dialect(FedDriverKind kind);
+
+/* in deparse/shipcheck.c */
+extern bool fed_is_shippable(PlannerInfo *root, RelOptInfo *rel, Index varno,
+							 const FedDialect *dialect, Expr *expr);
+
+/* in deparse/deparse.c */
+extern void fed_deparse_expr(FedDeparseCxt *cxt, Expr *expr);
+extern void fed_deparse_relation(StringInfo buf, const FedDialect *dialect,
+								 FedTableInfo *info);
+extern void fed_deparse_column(StringInfo buf, const FedDialect *dialect,
+							   Oid relid, AttrNumber attnum);
+extern void fed_deparse_select(StringInfo buf, PlannerInfo *root,
+							   RelOptInfo *rel, FedTableInfo *info,
+							   const FedDialect *dialect, Bitmapset *attrs,
+							   List *remote_conds, List **retrieved,
+							   List **params, List **param_offsets);
+extern void fed_deparse_where(FedDeparseCxt *cxt, List *conds);
+extern char *fed_splice_params(const char *sql, List *offsets,
+							   const FedDialect *dialect, int nparams,
+							   Oid *types, Datum *values, bool *nulls);
+extern void fed_set_transmission_modes(int *nestlevel);
+extern void fed_reset_transmission_modes(int nestlevel);
+extern char *fed_value_text(Oid typid, Datum value);
+
+#endif							/* FEDERATE_DEPARSE_H */

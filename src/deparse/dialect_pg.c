@@ -1,0 +1,117 @@
+/*-------------------------------------------------------------------------
+ *
+ * dialect_pg.c
+ *		The PostgreSQL dialect: spelling and capabilities of a PostgreSQL
+ *		server as seen by the one deparse walker.
+ *
+ * A remote PostgreSQL computes built-in immutable operators and functions
+ * exactly as we do, so everything built in ships; constants are written
+ * as quoted literals with an explicit cast, parameters as $n.
+ *
+ * src/deparse/dialect_pg.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/transam.h"
+#include "catalog/pg_collation.h"
+#include "catalog/pg_proc.h"
+#include "catalog/pg_operator.h"
+#include "catalog/pg_type.h"
+#include "utils/builtins.h"
+#include "utils/lsyscache.h"
+#include "utils/syscache.h"
+#include "access/htup_details.h"
+
+#include "deparse/deparse.h"
+
+static void
+pg_append_identifier(StringInfo buf, const char *ident)
+{
+	appendStringInfoString(buf, quote_identifier(ident));
+}
+
+static bool
+pg_type_ok(Oid typid)
+{
+	return typid < FirstGenbkiObjectId;
+}
+
+static bool
+pg_value_ok(Oid typid, Datum value)
+{
+	return true;
+}
+
+static void
+pg_append_value(StringInfo buf, Oid typid, Datum value)
+{
+	char	   *s = fed_value_text(typid, value);
+
+	switch (typid)
+	{
+		case BOOLOID:
+			appendStringInfoString(buf, DatumGetBool(value) ? "true" : "false");
+			return;
+		case INT2OID:
+		case INT4OID:
+		case INT8OID:
+		case NUMERICOID:
+			/* plain numbers only: NaN and Infinity need quotes */
+			if (strspn(s, "-0123456789.") == strlen(s))
+			{
+				if (s[0] == '-')
+					appendStringInfo(buf, "(%s)", s);
+				else
+					appendStringInfoString(buf, s);
+				if (typid == INT2OID)
+					appendStringInfoString(buf, "::smallint");
+				else if (typid == INT8OID && strchr(s, '.') == NULL &&
+						 DatumGetInt64(value) >= PG_INT32_MIN &&
+						 DatumGetInt64(value) <= PG_INT32_MAX)
+					appendStringInfoString(buf, "::bigint");
+				else if (typid == NUMERICOID && strchr(s, '.') == NULL)
+					appendStringInfoString(buf, "::numeric");
+				return;
+			}
+			break;
+		default:
+			break;
+	}
+	appendStringInfoString(buf, quote_literal_cstr(s));
+	appendStringInfo(buf, "::%s", format_type_be(typid));
+}
+
+static FedOpStyle
+pg_operator_style(Oid opno, Oid lefttype, Oid righttype, Oid inputcollid,
+				  const char **name)
+{
+	if (opno >= FirstGenbkiObjectId)
+		return FED_OP_NONE;
+	if (inputcollid != InvalidOid && inputcollid != DEFAULT_COLLATION_OID)
+		return FED_OP_NONE;
+	*name = get_opname(opno);
+	return *name ? FED_OP_INFIX : FED_OP_NONE;
+}
+
+static bool
+pg_function_ok(Oid funcid)
+{
+	return funcid < FirstGenbkiObjectId &&
+		func_volatile(funcid) == PROVOLATILE_IMMUTABLE;
+}
+
+const FedDialect fed_dialect_pg = {
+	.kind = FED_DRIVER_POSTGRES,
+	.append_identifier = pg_append_identifier,
+	.type_ok = pg_type_ok,
+	.value_ok = pg_value_ok,
+	.append_value = pg_append_value,
+	.operator_style = pg_operator_style,
+	.function_ok = pg_function_ok,
+	.has_placeholders = true,
+	.distinct_prefix = "(",
+	.distinct_infix = " IS DISTINCT FROM ",
+	.distinct_suffix = ")",
+};

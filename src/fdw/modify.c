@@ -1,0 +1,727 @@
+/*-------------------------------------------------------------------------
+ *
+ * modify.c
+ *		INSERT, UPDATE and DELETE on a federate foreign table.
+ *
+ * INSERT sends multi-row statements of batch_size rows (also when rows are
+ * routed to the table as a partition, and for COPY).  UPDATE and DELETE
+ * whose WHERE and SET the engine can evaluate are sent as one remote
+ * statement ("direct modify"); otherwise rows are read, changed here, and
+ * written back one statement per row, identified by the remote key: the
+ * columns with option key 'true' (IMPORT FOREIGN SCHEMA sets it from the
+ * remote primary key).  Without a key such a statement is refused: a row
+ * is never identified by a guess such as its first column.
+ *
+ * Values are sent as $n parameters to PostgreSQL and as literals written
+ * by the dialect to MySQL.  RETURNING is not supported yet.
+ *
+ * src/fdw/modify.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/htup_details.h"
+#include "access/sysattr.h"
+#include "access/table.h"
+#include "commands/explain.h"
+#include "executor/executor.h"
+#include "miscadmin.h"
+#include "nodes/makefuncs.h"
+#include "nodes/nodeFuncs.h"
+#include "optimizer/appendinfo.h"
+#include "optimizer/inherit.h"
+#include "optimizer/optimizer.h"
+#include "optimizer/pathnode.h"
+#include "optimizer/planmain.h"
+#include "parser/parsetree.h"
+#include "utils/builtins.h"
+#include "utils/lsyscache.h"
+#include "utils/memutils.h"
+#include "utils/rel.h"
+
+#include "deparse/deparse.h"
+#include "federate.h"
+
+/* fdw_private of PlanForeignModify */
+enum FedModifyPrivateIndex
+{
+	FedModifyTargetAttrs,		/* attnums written (IntList) */
+	FedModifyKeyAttrs			/* attnums of the key (IntList) */
+};
+
+/* fdw_private of a direct-modify ForeignScan */
+enum FedDirectPrivateIndex
+{
+	FedDirectSql,
+	FedDirectParamOffsets,
+	FedDirectSetTag
+};
+
+typedef struct FedModifyState
+{
+	FedTableInfo info;
+	const FedDialect *dialect;
+	Relation	rel;
+	CmdType		operation;
+	List	   *target_attrs;
+	List	   *key_attrs;
+	AttrNumber *key_junk;		/* junk column of each key attr */
+	int			batch_size;
+	MemoryContext temp_cxt;		/* reset per statement */
+} FedModifyState;
+
+typedef struct FedDirectState
+{
+	FedTableInfo info;
+	const FedDialect *dialect;
+	char	   *sql;
+	List	   *param_offsets;
+	List	   *param_states;
+	bool		set_tag;
+	bool		done;
+} FedDirectState;
+
+static List *
+key_attrs_of(Relation rel)
+{
+	TupleDesc	desc = RelationGetDescr(rel);
+	List	   *keys = NIL;
+	int			i;
+
+	for (i = 0; i < desc->natts; i++)
+	{
+		Form_pg_attribute att = TupleDescAttr(desc, i);
+
+		if (!att->attisdropped && fed_column_is_key(RelationGetRelid(rel), att->attnum))
+			keys = lappend_int(keys, att->attnum);
+	}
+	return keys;
+}
+
+static void
+require_key(Relation rel, List *keys, CmdType op)
+{
+	if (keys == NIL)
+		ereport(ERROR,
+				(errcode(ERRCODE_FDW_UNABLE_TO_CREATE_EXECUTION),
+				 errmsg("cannot %s foreign table \"%s\" row by row because it has no key column",
+						op == CMD_UPDATE ? "UPDATE" : "DELETE",
+						RelationGetRelationName(rel)),
+				 errdetail("The statement's conditions or new values cannot all be evaluated by the remote server, so each row must be identified by its key."),
+				 errhint("Set the column option \"key\" to 'true' on the columns of the remote primary key, or import the table with IMPORT FOREIGN SCHEMA, which does so.")));
+}
+
+void
+fedAddForeignUpdateTargets(PlannerInfo *root, Index rtindex,
+						   RangeTblEntry *target_rte, Relation target_relation)
+{
+	ListCell   *lc;
+
+	foreach(lc, key_attrs_of(target_relation))
+	{
+		Form_pg_attribute att = TupleDescAttr(RelationGetDescr(target_relation),
+											  lfirst_int(lc) - 1);
+		Var		   *var = makeVar(rtindex, att->attnum, att->atttypid,
+								  att->atttypmod, att->attcollation, 0);
+
+		add_row_identity_var(root, var, rtindex, NameStr(att->attname));
+	}
+}
+
+int
+fedIsForeignRelUpdatable(Relation rel)
+{
+	return (1 << CMD_INSERT) | (1 << CMD_UPDATE) | (1 << CMD_DELETE);
+}
+
+static List *
+insert_attrs(Relation rel)
+{
+	TupleDesc	desc = RelationGetDescr(rel);
+	List	   *attrs = NIL;
+	int			i;
+
+	for (i = 0; i < desc->natts; i++)
+	{
+		Form_pg_attribute att = TupleDescAttr(desc, i);
+
+		if (!att->attisdropped && !att->attgenerated)
+			attrs = lappend_int(attrs, att->attnum);
+	}
+	return attrs;
+}
+
+List *
+fedPlanForeignModify(PlannerInfo *root, ModifyTable *plan,
+					 Index resultRelation, int subplan_index)
+{
+	CmdType		op = plan->operation;
+	RangeTblEntry *rte = planner_rt_fetch(resultRelation, root);
+	Relation	rel = table_open(rte->relid, NoLock);
+	List	   *targets = NIL;
+	List	   *keys = NIL;
+
+	if (plan->returningLists)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("RETURNING is not supported on federate foreign tables")));
+	if (plan->onConflictAction != ONCONFLICT_NONE)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("ON CONFLICT is not supported on federate foreign tables")));
+
+	if (op == CMD_INSERT)
+		targets = insert_attrs(rel);
+	else if (op == CMD_UPDATE || op == CMD_DELETE)
+	{
+		keys = key_attrs_of(rel);
+		require_key(rel, keys, op);
+		if (op == CMD_UPDATE)
+		{
+			RelOptInfo *relinfo = find_base_rel(root, resultRelation);
+			Bitmapset  *cols = get_rel_all_updated_cols(root, relinfo);
+			int			col = -1;
+
+			while ((col = bms_next_member(cols, col)) >= 0)
+			{
+				AttrNumber	attno = col + FirstLowInvalidHeapAttributeNumber;
+
+				if (attno <= InvalidAttrNumber)
+					elog(ERROR, "federate: system-column update is not supported");
+				if (!TupleDescAttr(RelationGetDescr(rel), attno - 1)->attgenerated)
+					targets = lappend_int(targets, attno);
+			}
+		}
+	}
+	else
+		elog(ERROR, "unexpected operation: %d", (int) op);
+
+	table_close(rel, NoLock);
+	return list_make2(targets, keys);
+}
+
+/* The user whose user mapping applies (a view owner, or the caller). */
+static Oid
+result_rel_user(ResultRelInfo *rinfo, EState *estate)
+{
+	Index		rti = rinfo->ri_RangeTableIndex;
+	RangeTblEntry *rte;
+
+	/* a partition reached by tuple routing has no range table entry */
+	if (rti == 0 && rinfo->ri_RootResultRelInfo)
+		rti = rinfo->ri_RootResultRelInfo->ri_RangeTableIndex;
+	if (rti == 0)
+		return GetUserId();
+	rte = exec_rt_fetch(rti, estate);
+	return OidIsValid(rte->checkAsUser) ? rte->checkAsUser : GetUserId();
+}
+
+static FedModifyState *
+create_modify_state(EState *estate, ResultRelInfo *rinfo, CmdType op,
+					List *targets, List *keys, Plan *subplan)
+{
+	FedModifyState *ms = palloc0(sizeof(FedModifyState));
+	Relation	rel = rinfo->ri_RelationDesc;
+	Oid			userid = result_rel_user(rinfo, estate);
+	ListCell   *lc;
+	int			i = 0;
+
+	fed_table_info(RelationGetRelid(rel), userid, &ms->info);
+	ms->dialect = fed_dialect(ms->info.driver);
+	ms->rel = rel;
+	ms->operation = op;
+	ms->target_attrs = targets;
+	ms->key_attrs = keys;
+	ms->batch_size = ms->info.batch_size;
+	/* PostgreSQL accepts at most 65535 parameters in one statement */
+	if (ms->info.driver == FED_DRIVER_POSTGRES && list_length(targets) > 0)
+		ms->batch_size = Min(ms->batch_size, 65535 / list_length(targets));
+	ms->batch_size = Max(ms->batch_size, 1);
+	ms->temp_cxt = AllocSetContextCreate(estate->es_query_cxt,
+										 "federate modify temporary data",
+										 ALLOCSET_SMALL_SIZES);
+	if (keys != NIL && subplan)
+	{
+		ms->key_junk = palloc(sizeof(AttrNumber) * list_length(keys));
+		foreach(lc, keys)
+		{
+			const char *name = NameStr(TupleDescAttr(RelationGetDescr(rel),
+													 lfirst_int(lc) - 1)->attname);
+
+			ms->key_junk[i] = ExecFindJunkAttributeInTlist(subplan->targetlist, name);
+			if (!AttributeNumberIsValid(ms->key_junk[i]))
+				elog(ERROR, "could not find junk column \"%s\"", name);
+			i++;
+		}
+	}
+	return ms;
+}
+
+void
+fedBeginForeignModify(ModifyTableState *mtstate, ResultRelInfo *rinfo,
+					  List *fdw_private, int subplan_index, int eflags)
+{
+	if (eflags & EXEC_FLAG_EXPLAIN_ONLY)
+		return;
+	rinfo->ri_FdwState =
+		create_modify_state(mtstate->ps.state, rinfo, mtstate->operation,
+							list_nth(fdw_private, FedModifyTargetAttrs),
+							list_nth(fdw_private, FedModifyKeyAttrs),
+							outerPlanState(mtstate)->plan);
+}
+
+void
+fedBeginForeignInsert(ModifyTableState *mtstate, ResultRelInfo *rinfo)
+{
+	ModifyTable *plan = (ModifyTable *) mtstate->ps.plan;
+
+	/* plan is NULL for COPY FROM */
+	if (plan && plan->returningLists)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("RETURNING is not supported on federate foreign tables")));
+	if (plan && plan->onConflictAction != ONCONFLICT_NONE)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("ON CONFLICT is not supported on federate foreign tables")));
+	rinfo->ri_FdwState =
+		create_modify_state(mtstate->ps.state, rinfo, CMD_INSERT,
+							insert_attrs(rinfo->ri_RelationDesc), NIL, NULL);
+}
+
+/*
+ * Append one value: a $n placeholder (collecting its text) or a literal.
+ */
+static void
+append_value(FedModifyState *ms, StringInfo sql, List **params,
+			 Oid type, Datum value, bool isnull)
+{
+	if (ms->dialect->has_placeholders)
+	{
+		*params = lappend(*params, isnull ? NULL : fed_value_text(type, value));
+		appendStringInfo(sql, "$%d", list_length(*params));
+	}
+	else if (isnull)
+		appendStringInfoString(sql, "NULL");
+	else
+	{
+		if (ms->dialect->type_ok(type) && !ms->dialect->value_ok(type, value))
+			ereport(ERROR,
+					(errcode(ERRCODE_FDW_INVALID_DATA_TYPE),
+					 errmsg("cannot send value \"%s\" of type %s to a %s server",
+							fed_value_text(type, value), format_type_be(type),
+							fed_driver_name(ms->dialect->kind))));
+		ms->dialect->append_value(sql, type, value);
+	}
+}
+
+static uint64
+run(FedModifyState *ms, StringInfo sql, List *params)
+{
+	FedConn    *conn = fed_conn_get(ms->info.server, ms->info.user, true);
+	const char **values = palloc0(sizeof(char *) * (list_length(params) + 1));
+	int			i = 0;
+	ListCell   *lc;
+
+	foreach(lc, params)
+		values[i++] = lfirst(lc);
+	return fed_conn_exec(conn, sql->data, list_length(params), values);
+}
+
+TupleTableSlot **
+fedExecForeignBatchInsert(EState *estate, ResultRelInfo *rinfo,
+						  TupleTableSlot **slots, TupleTableSlot **planSlots,
+						  int *numSlots)
+{
+	FedModifyState *ms = (FedModifyState *) rinfo->ri_FdwState;
+	TupleDesc	desc = RelationGetDescr(ms->rel);
+	MemoryContext old = MemoryContextSwitchTo(ms->temp_cxt);
+	StringInfoData sql;
+	List	   *params = NIL;
+	ListCell   *lc;
+	bool		first;
+	int			r;
+
+	initStringInfo(&sql);
+	appendStringInfoString(&sql, "INSERT INTO ");
+	fed_deparse_relation(&sql, ms->dialect, &ms->info);
+	appendStringInfoString(&sql, " (");
+	first = true;
+	foreach(lc, ms->target_attrs)
+	{
+		if (!first)
+			appendStringInfoString(&sql, ", ");
+		fed_deparse_column(&sql, ms->dialect, RelationGetRelid(ms->rel), lfirst_int(lc));
+		first = false;
+	}
+	appendStringInfoString(&sql, ") VALUES ");
+
+	for (r = 0; r < *numSlots; r++)
+	{
+		slot_getallattrs(slots[r]);
+		appendStringInfoString(&sql, r > 0 ? ", (" : "(");
+		first = true;
+		foreach(lc, ms->target_attrs)
+		{
+			int			attnum = lfirst_int(lc);
+
+			if (!first)
+				appendStringInfoString(&sql, ", ");
+			append_value(ms, &sql, &params,
+						 TupleDescAttr(desc, attnum - 1)->atttypid,
+						 slots[r]->tts_values[attnum - 1],
+						 slots[r]->tts_isnull[attnum - 1]);
+			first = false;
+		}
+		appendStringInfoChar(&sql, ')');
+	}
+
+	if (ms->target_attrs == NIL)
+	{
+		/* no columns at all: one DEFAULT VALUES statement per row */
+		resetStringInfo(&sql);
+		appendStringInfoString(&sql, "INSERT INTO ");
+		fed_deparse_relation(&sql, ms->dialect, &ms->info);
+		appendStringInfoString(&sql, ms->dialect->kind == FED_DRIVER_MYSQL ?
+							   " () VALUES ()" : " DEFAULT VALUES");
+		for (r = 0; r < *numSlots; r++)
+			run(ms, &sql, NIL);
+	}
+	else
+		run(ms, &sql, params);
+
+	MemoryContextSwitchTo(old);
+	MemoryContextReset(ms->temp_cxt);
+	return slots;
+}
+
+TupleTableSlot *
+fedExecForeignInsert(EState *estate, ResultRelInfo *rinfo,
+					 TupleTableSlot *slot, TupleTableSlot *planSlot)
+{
+	int			n = 1;
+
+	fedExecForeignBatchInsert(estate, rinfo, &slot, &planSlot, &n);
+	return slot;
+}
+
+int
+fedGetForeignModifyBatchSize(ResultRelInfo *rinfo)
+{
+	FedModifyState *ms = (FedModifyState *) rinfo->ri_FdwState;
+
+	/* row triggers need to see each row as it is inserted */
+	if (rinfo->ri_TrigDesc &&
+		(rinfo->ri_TrigDesc->trig_insert_after_row ||
+		 rinfo->ri_TrigDesc->trig_insert_before_row))
+		return 1;
+	return ms ? ms->batch_size : 1;
+}
+
+/* " WHERE k1 = v1 AND k2 = v2" from the plan slot's key columns. */
+static void
+append_key_where(FedModifyState *ms, StringInfo sql, List **params,
+				 TupleTableSlot *planSlot)
+{
+	TupleDesc	desc = RelationGetDescr(ms->rel);
+	ListCell   *lc;
+	int			i = 0;
+
+	foreach(lc, ms->key_attrs)
+	{
+		int			attnum = lfirst_int(lc);
+		bool		isnull;
+		Datum		v = ExecGetJunkAttribute(planSlot, ms->key_junk[i], &isnull);
+
+		if (isnull)
+			ereport(ERROR,
+					(errcode(ERRCODE_FDW_ERROR),
+					 errmsg("key column \"%s\" of foreign table \"%s\" is null",
+							NameStr(TupleDescAttr(desc, attnum - 1)->attname),
+							RelationGetRelationName(ms->rel)),
+					 errdetail("A row can be identified only by a non-null key.")));
+		appendStringInfoString(sql, i == 0 ? " WHERE " : " AND ");
+		fed_deparse_column(sql, ms->dialect, RelationGetRelid(ms->rel), attnum);
+		appendStringInfoString(sql, " = ");
+		append_value(ms, sql, params, TupleDescAttr(desc, attnum - 1)->atttypid,
+					 v, false);
+		i++;
+	}
+}
+
+TupleTableSlot *
+fedExecForeignUpdate(EState *estate, ResultRelInfo *rinfo,
+					 TupleTableSlot *slot, TupleTableSlot *planSlot)
+{
+	FedModifyState *ms = (FedModifyState *) rinfo->ri_FdwState;
+	TupleDesc	desc = RelationGetDescr(ms->rel);
+	MemoryContext old = MemoryContextSwitchTo(ms->temp_cxt);
+	StringInfoData sql;
+	List	   *params = NIL;
+	ListCell   *lc;
+	bool		first = true;
+	uint64		n;
+
+	slot_getallattrs(slot);
+	initStringInfo(&sql);
+	appendStringInfoString(&sql, "UPDATE ");
+	fed_deparse_relation(&sql, ms->dialect, &ms->info);
+	appendStringInfoString(&sql, " SET ");
+	foreach(lc, ms->target_attrs)
+	{
+		int			attnum = lfirst_int(lc);
+
+		if (!first)
+			appendStringInfoString(&sql, ", ");
+		fed_deparse_column(&sql, ms->dialect, RelationGetRelid(ms->rel), attnum);
+		appendStringInfoString(&sql, " = ");
+		append_value(ms, &sql, &params, TupleDescAttr(desc, attnum - 1)->atttypid,
+					 slot->tts_values[attnum - 1], slot->tts_isnull[attnum - 1]);
+		first = false;
+	}
+	append_key_where(ms, &sql, &params, planSlot);
+	n = run(ms, &sql, params);
+	MemoryContextSwitchTo(old);
+	MemoryContextReset(ms->temp_cxt);
+	return n > 0 ? slot : NULL;
+}
+
+TupleTableSlot *
+fedExecForeignDelete(EState *estate, ResultRelInfo *rinfo,
+					 TupleTableSlot *slot, TupleTableSlot *planSlot)
+{
+	FedModifyState *ms = (FedModifyState *) rinfo->ri_FdwState;
+	MemoryContext old = MemoryContextSwitchTo(ms->temp_cxt);
+	StringInfoData sql;
+	List	   *params = NIL;
+	uint64		n;
+
+	initStringInfo(&sql);
+	appendStringInfoString(&sql, "DELETE FROM ");
+	fed_deparse_relation(&sql, ms->dialect, &ms->info);
+	append_key_where(ms, &sql, &params, planSlot);
+	n = run(ms, &sql, params);
+	MemoryContextSwitchTo(old);
+	MemoryContextReset(ms->temp_cxt);
+	return n > 0 ? slot : NULL;
+}
+
+void
+fedEndForeignModify(EState *estate, ResultRelInfo *rinfo)
+{
+	/* everything lives in the query's memory; connections stay cached */
+}
+
+void
+fedEndForeignInsert(EState *estate, ResultRelInfo *rinfo)
+{
+}
+
+void
+fedExplainForeignModify(ModifyTableState *mtstate, ResultRelInfo *rinfo,
+						List *fdw_private, int subplan_index, ExplainState *es)
+{
+	if (es->verbose && mtstate->operation == CMD_INSERT)
+	{
+		FedTableInfo info;
+
+		fed_table_info(RelationGetRelid(rinfo->ri_RelationDesc), InvalidOid, &info);
+		ExplainPropertyInteger("Batch Size", NULL, info.batch_size, es);
+	}
+}
+
+/*
+ * The ForeignScan under a ModifyTable for this result relation, if the
+ * plan is that simple (as in postgres_fdw).
+ */
+static ForeignScan *
+find_scan(PlannerInfo *root, ModifyTable *plan, Index rtindex, int subplan_index)
+{
+	Plan	   *sub = outerPlan(plan);
+
+	if (IsA(sub, Append))
+	{
+		Append	   *ap = (Append *) sub;
+
+		if (subplan_index < list_length(ap->appendplans))
+			sub = (Plan *) list_nth(ap->appendplans, subplan_index);
+	}
+	else if (IsA(sub, Result) && outerPlan(sub) != NULL && sub->qual == NIL &&
+			 ((Result *) sub)->resconstantqual == NULL)
+		sub = outerPlan(sub);
+
+	if (IsA(sub, ForeignScan) && ((ForeignScan *) sub)->scan.scanrelid == rtindex)
+		return (ForeignScan *) sub;
+	return NULL;
+}
+
+bool
+fedPlanDirectModify(PlannerInfo *root, ModifyTable *plan,
+					Index resultRelation, int subplan_index)
+{
+	CmdType		op = plan->operation;
+	ForeignScan *fscan;
+	RelOptInfo *rel;
+	RangeTblEntry *rte;
+	FedTableInfo info;
+	const FedDialect *dialect;
+	StringInfoData sql;
+	List	   *params = NIL;
+	List	   *offsets = NIL;
+	List	   *tlist = NIL;
+	List	   *colnos = NIL;
+	FedDeparseCxt cxt;
+	ListCell   *lc;
+	ListCell   *lc2;
+	int			nest;
+
+	if (op != CMD_UPDATE && op != CMD_DELETE)
+		return false;
+	if (plan->returningLists)
+		return false;
+	fscan = find_scan(root, plan, resultRelation, subplan_index);
+	if (fscan == NULL || fscan->scan.plan.qual != NIL)
+		return false;
+
+	rel = find_base_rel(root, resultRelation);
+	rte = planner_rt_fetch(resultRelation, root);
+	fed_table_info(rte->relid, rte->checkAsUser, &info);
+	dialect = fed_dialect(info.driver);
+
+	if (op == CMD_UPDATE)
+	{
+		get_translated_update_targetlist(root, resultRelation, &tlist, &colnos);
+		forboth(lc, tlist, lc2, colnos)
+		{
+			TargetEntry *tle = lfirst_node(TargetEntry, lc);
+
+			if (lfirst_int(lc2) <= InvalidAttrNumber ||
+				!fed_is_shippable(root, rel, resultRelation, dialect, tle->expr))
+				return false;
+		}
+	}
+
+	initStringInfo(&sql);
+	cxt.root = root;
+	cxt.rel = rel;
+	cxt.varno = resultRelation;
+	cxt.relid = rte->relid;
+	cxt.dialect = dialect;
+	cxt.buf = &sql;
+	cxt.params = &params;
+	cxt.param_offsets = &offsets;
+
+	if (op == CMD_UPDATE)
+	{
+		bool		first = true;
+
+		appendStringInfoString(&sql, "UPDATE ");
+		fed_deparse_relation(&sql, dialect, &info);
+		appendStringInfoString(&sql, " SET ");
+		fed_set_transmission_modes(&nest);
+		forboth(lc, tlist, lc2, colnos)
+		{
+			TargetEntry *tle = lfirst_node(TargetEntry, lc);
+
+			if (!first)
+				appendStringInfoString(&sql, ", ");
+			fed_deparse_column(&sql, dialect, rte->relid, lfirst_int(lc2));
+			appendStringInfoString(&sql, " = ");
+			fed_deparse_expr(&cxt, tle->expr);
+			first = false;
+		}
+		fed_reset_transmission_modes(nest);
+	}
+	else
+	{
+		appendStringInfoString(&sql, "DELETE FROM ");
+		fed_deparse_relation(&sql, dialect, &info);
+	}
+	fed_deparse_where(&cxt, fed_scan_remote_conds(rel));
+
+	fscan->operation = op;
+	fscan->resultRelation = resultRelation;
+	fscan->fdw_exprs = params;
+	fscan->fdw_private = list_make3(makeString(sql.data), offsets,
+									makeBoolean(plan->canSetTag));
+	return true;
+}
+
+void
+fedBeginDirectModify(ForeignScanState *node, int eflags)
+{
+	ForeignScan *fs = (ForeignScan *) node->ss.ps.plan;
+	EState	   *estate = node->ss.ps.state;
+	FedDirectState *ds = palloc0(sizeof(FedDirectState));
+	RangeTblEntry *rte = exec_rt_fetch(fs->resultRelation, estate);
+
+	node->fdw_state = ds;
+	fed_table_info(rte->relid, rte->checkAsUser, &ds->info);
+	ds->dialect = fed_dialect(ds->info.driver);
+	ds->sql = strVal(list_nth(fs->fdw_private, FedDirectSql));
+	ds->param_offsets = list_nth(fs->fdw_private, FedDirectParamOffsets);
+	ds->set_tag = boolVal(list_nth(fs->fdw_private, FedDirectSetTag));
+	if (eflags & EXEC_FLAG_EXPLAIN_ONLY)
+		return;
+	ds->param_states = ExecInitExprList(fs->fdw_exprs, (PlanState *) node);
+}
+
+TupleTableSlot *
+fedIterateDirectModify(ForeignScanState *node)
+{
+	FedDirectState *ds = (FedDirectState *) node->fdw_state;
+	EState	   *estate = node->ss.ps.state;
+	ExprContext *econtext = node->ss.ps.ps_ExprContext;
+	TupleTableSlot *slot = node->ss.ss_ScanTupleSlot;
+
+	if (!ds->done)
+	{
+		FedConn    *conn = fed_conn_get(ds->info.server, ds->info.user, true);
+		int			nparams = list_length(ds->param_states);
+		const char *sql = ds->sql;
+		const char **params = NULL;
+		uint64		n;
+		MemoryContext old = MemoryContextSwitchTo(econtext->ecxt_per_tuple_memory);
+
+		if (nparams > 0)
+		{
+			bool	   *nulls;
+			Oid		   *types;
+			Datum	   *values = fed_eval_params(ds->param_states, econtext,
+												 &nulls, &types);
+
+			if (ds->dialect->has_placeholders)
+				params = fed_params_text(nparams, types, values, nulls);
+			else
+			{
+				sql = fed_splice_params(sql, ds->param_offsets, ds->dialect,
+										nparams, types, values, nulls);
+				nparams = 0;
+			}
+		}
+		n = fed_conn_exec(conn, sql, nparams, params);
+		MemoryContextSwitchTo(old);
+		if (ds->set_tag)
+			estate->es_processed += n;
+		ds->done = true;
+	}
+	return ExecClearTuple(slot);
+}
+
+void
+fedEndDirectModify(ForeignScanState *node)
+{
+}
+
+void
+fedExplainDirectModify(ForeignScanState *node, ExplainState *es)
+{
+	FedDirectState *ds = (FedDirectState *) node->fdw_state;
+
+	if (es->verbose)
+	{
+		ExplainPropertyText("Server", ds->info.server->servername, es);
+		ExplainPropertyText("Remote SQL", ds->sql, es);
+	}
+}

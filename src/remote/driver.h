@@ -1,0 +1,164 @@
+/*-------------------------------------------------------------------------
+ *
+ * driver.h
+ *		The one seam between federate and a client library.
+ *
+ * A FedDriver is a table of non-blocking operations on one remote
+ * connection.  Every operation that might wait on the network returns
+ * instead of blocking: either FED_IO_DONE (finished), FED_IO_ROW (a row is
+ * ready, next_row only), FED_IO_ERROR (the FedRemoteError is filled in), or
+ * a mask of WL_SOCKET_READABLE / WL_SOCKET_WRITEABLE (and possibly
+ * WL_TIMEOUT, see timeout_ms) telling the caller what to wait for on
+ * socket() before calling the matching *_poll / next_row again.  The caller
+ * (remote/connection.c, and the fan-out loop) owns all waiting: it waits on
+ * the process latch together with the socket, so interrupts are always
+ * served.  Drivers never sleep and never ereport(ERROR) for remote
+ * failures; they report through FedRemoteError.  They may ereport(ERROR)
+ * only for out-of-memory and "cannot happen" conditions.
+ *
+ * A handle runs at most one statement at a time.  After query_start /
+ * query_poll report FED_IO_DONE the statement's result is open; next_row
+ * returns its rows one by one (FED_IO_ROW) and FED_IO_DONE after the last
+ * one.  A command that returns no rows yields FED_IO_DONE at once, and
+ * affected_rows() tells how many rows it changed.  A result need not be
+ * read to its end: query_start on the same handle discards what is left
+ * of the previous result first (the driver may do this with blocking reads
+ * only for results already fully received; a driver that would have to
+ * wait returns wait events from query_start and finishes later).
+ *
+ * Row values are in the remote server's text format, NUL terminated, with
+ * their byte lengths (binary data such as MySQL BLOBs may contain NUL
+ * bytes: trust the length).  A SQL NULL has values[i] == NULL.  The arrays
+ * and strings stay valid until the next call on the same handle.
+ *
+ * Memory: connect_start is called with CurrentMemoryContext set to a
+ * long-lived context; the handle and everything it keeps must be allocated
+ * there (or with malloc, released by close()).  FedRemoteError strings are
+ * palloc'd in the CurrentMemoryContext of the failing call.
+ *
+ * Portions of this header's design follow postgres_fdw's connection.c and
+ * the non-blocking API of MariaDB Connector/C.
+ *
+ * src/remote/driver.h
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef FEDERATE_DRIVER_H
+#define FEDERATE_DRIVER_H
+
+#include "storage/latch.h"
+
+#define FED_IO_ERROR	(-1)
+#define FED_IO_DONE		0
+#define FED_IO_ROW		1		/* never collides with the WL_SOCKET_* bits */
+
+/* A driver-neutral copy of a remote error, safe after the handle is gone. */
+typedef struct FedRemoteError
+{
+	char		sqlstate[6];	/* five characters, or "" when unknown */
+	char	   *message;		/* primary text; never NULL once reported */
+	char	   *detail;			/* or NULL */
+	char	   *hint;			/* or NULL */
+	char	   *context;		/* or NULL */
+	int			native_code;	/* MySQL error number; 0 for PostgreSQL */
+	bool		connection_lost;	/* the handle is unusable from now on */
+	bool		timed_out;		/* set by the caller, not by drivers */
+} FedRemoteError;
+
+/* One row of a result, in text format. */
+typedef struct FedRow
+{
+	int			ncols;
+	char	  **values;			/* values[i] == NULL means SQL NULL */
+	int		   *lengths;		/* byte length of each non-NULL value */
+} FedRow;
+
+typedef struct FedDriver
+{
+	const char *name;			/* "postgres" or "mysql" */
+
+	/*
+	 * Start connecting.  keys/values are NULL-terminated parallel arrays of
+	 * connection options (host, port, dbname, user, password, and the
+	 * driver's own options).  On success *handle is set and the return is
+	 * FED_IO_DONE or a wait mask (then call connect_poll).  On FED_IO_ERROR
+	 * *handle may be set and must still be passed to close().
+	 */
+	int			(*connect_start) (const char *const *keys,
+								  const char *const *values,
+								  void **handle, FedRemoteError *err);
+	int			(*connect_poll) (void *handle, FedRemoteError *err);
+
+	/* The socket to wait on; PGINVALID_SOCKET if none. */
+	pgsocket	(*socket) (void *handle);
+
+	/*
+	 * When a step returned a mask containing WL_TIMEOUT, the number of
+	 * milliseconds after which the step must be called again even if the
+	 * socket did not become ready.  May be NULL for drivers that never ask.
+	 */
+	int			(*timeout_ms) (void *handle);
+
+	/*
+	 * Start a statement.  params are text values ($1..$n placeholders,
+	 * NULL means SQL NULL); only drivers with supports_params accept
+	 * nparams > 0.  fetch_size > 0 marks a row-returning statement that
+	 * must be streamed in batches of about that many rows instead of being
+	 * received whole.  Returns FED_IO_DONE when the result is open, a wait
+	 * mask (then call query_poll), or FED_IO_ERROR.
+	 */
+	int			(*query_start) (void *handle, const char *sql,
+								int nparams, const char *const *params,
+								int fetch_size, FedRemoteError *err);
+	int			(*query_poll) (void *handle, FedRemoteError *err);
+
+	/* Next row of the open result: FED_IO_ROW, FED_IO_DONE, mask or error. */
+	int			(*next_row) (void *handle, FedRow *row, FedRemoteError *err);
+
+	/*
+	 * Stop reading the open result (if any) and wait for the statement in
+	 * flight (if any) to end, without fetching further batches of a
+	 * streamed result.  FED_IO_DONE when the handle is idle, else a wait
+	 * mask or FED_IO_ERROR like the other steps.  The result's remaining
+	 * rows are thrown away.  Used after cancel() and before reusing a
+	 * handle whose result was not read to its end.
+	 */
+	int			(*discard) (void *handle, FedRemoteError *err);
+
+	/* Rows changed by the last completed command (INSERT/UPDATE/DELETE). */
+	uint64		(*affected_rows) (void *handle);
+
+	/*
+	 * Ask the server to stop the running statement.  May block, but only
+	 * for a bounded time (timeout_sec).  Returns false and fills errbuf on
+	 * failure.  The caller closes or drains the handle afterwards.
+	 */
+	bool		(*cancel) (void *handle, int timeout_sec,
+						   char *errbuf, int errbufsize);
+
+	/* Close the connection and free the handle; never fails, never waits. */
+	void		(*close) (void *handle);
+
+	/* Is a statement running or a result still unread on this handle? */
+	bool		(*busy) (void *handle);
+
+	bool		supports_params;
+
+	/* Engine SQL used by remote/connection.c, one statement each. */
+	const char *const *session_setup;	/* NULL-terminated statements run
+										 * once after connecting */
+	const char *begin_sql;
+	const char *commit_sql;
+	const char *rollback_sql;
+	const char *savepoint_fmt;	/* printf format taking the level (int) */
+	const char *release_fmt;
+	const char *rollback_to_fmt;
+} FedDriver;
+
+/* in remote/driver_libpq.c */
+extern const FedDriver fed_driver_libpq;
+
+/* in remote/driver_mysql.c */
+extern const FedDriver fed_driver_mysql;
+
+#endif							/* FEDERATE_DRIVER_H */

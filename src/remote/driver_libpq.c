@@ -1,0 +1,564 @@
+/*-------------------------------------------------------------------------
+ *
+ * driver_libpq.c
+ *		The FedDriver for PostgreSQL servers, on libpq's asynchronous API.
+ *
+ * This is the only file that includes libpq-fe.h.
+ *
+ * Connecting uses PQconnectStartParams/PQconnectPoll.  Statements are sent
+ * with PQsendQuery(Params) on a non-blocking connection; PQflush says when
+ * the socket must become writable, PQconsumeInput/PQisBusy when it must be
+ * read.  A streamed statement (fetch_size > 0) becomes a cursor: DECLARE
+ * federate_cN CURSOR FOR <statement>, then FETCH fetch_size FROM it as
+ * often as needed, so a large result never sits whole in memory on either
+ * side.  Cursors are not closed explicitly: the remote transaction, which
+ * always surrounds reads, closes them when it ends.
+ *
+ * A handle moves between these states:
+ *
+ *	 IDLE --query_start--> FLUSH/BUSY --results read--> ROWS --rows read-->
+ *	 (streamed and the batch was full: FETCH again, back to BUSY) or IDLE.
+ *
+ * src/remote/driver_libpq.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "libpq-fe.h"
+#include "utils/memutils.h"
+
+#include "remote/driver.h"
+
+typedef enum LqState
+{
+	LQ_IDLE,					/* nothing in flight, no rows pending */
+	LQ_CONNECTING,
+	LQ_BUSY,					/* a command is in flight */
+	LQ_ROWS						/* rows of a received result to hand out */
+} LqState;
+
+typedef enum LqPhase
+{
+	LQ_PLAIN,					/* an ordinary statement */
+	LQ_DECLARE,					/* DECLARE of a streamed statement */
+	LQ_FETCH,					/* FETCH from that cursor */
+	LQ_DISCARD					/* waiting out a statement being thrown away */
+} LqPhase;
+
+typedef struct LqHandle
+{
+	PGconn	   *conn;
+	LqState		state;
+	LqPhase		phase;
+	bool		flushing;		/* output not yet all sent */
+	PGresult   *res;			/* the result whose rows are handed out */
+	PGresult   *errres;			/* first error result of the command */
+	int			nextrow;
+	int			fetch_size;		/* > 0 while streaming */
+	bool		cursor_done;	/* last FETCH returned a short batch */
+	unsigned int cursor_number;
+	uint64		affected;
+	char	  **values;
+	int		   *lengths;
+	int			ncols_alloc;
+} LqHandle;
+
+static void
+fill_error_text(FedRemoteError *err, const char *msg, bool lost)
+{
+	char	   *copy = pstrdup(msg ? msg : "unknown error");
+	int			len = strlen(copy);
+
+	/* libpq messages end in a newline; ours do not */
+	while (len > 0 && (copy[len - 1] == '\n' || copy[len - 1] == ' '))
+		copy[--len] = '\0';
+	memset(err, 0, sizeof(FedRemoteError));
+	err->message = copy;
+	err->connection_lost = lost;
+	if (lost)
+		strlcpy(err->sqlstate, "08006", sizeof(err->sqlstate));
+}
+
+static void
+fill_conn_error(LqHandle *h, FedRemoteError *err)
+{
+	fill_error_text(err, PQerrorMessage(h->conn),
+					PQstatus(h->conn) == CONNECTION_BAD);
+}
+
+static char *
+copy_field(const PGresult *res, int field)
+{
+	char	   *v = PQresultErrorField(res, field);
+
+	return v ? pstrdup(v) : NULL;
+}
+
+static void
+fill_result_error(LqHandle *h, const PGresult *res, FedRemoteError *err)
+{
+	char	   *sqlstate = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+	char	   *primary = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
+
+	if (primary == NULL)
+	{
+		/* no server-sent error: it came from libpq itself */
+		fill_error_text(err, PQresultErrorMessage(res),
+						PQstatus(h->conn) == CONNECTION_BAD);
+		return;
+	}
+	memset(err, 0, sizeof(FedRemoteError));
+	err->message = pstrdup(primary);
+	err->detail = copy_field(res, PG_DIAG_MESSAGE_DETAIL);
+	err->hint = copy_field(res, PG_DIAG_MESSAGE_HINT);
+	err->context = copy_field(res, PG_DIAG_CONTEXT);
+	if (sqlstate)
+		strlcpy(err->sqlstate, sqlstate, sizeof(err->sqlstate));
+	err->connection_lost = PQstatus(h->conn) == CONNECTION_BAD;
+}
+
+static void
+clear_results(LqHandle *h)
+{
+	if (h->res)
+		PQclear(h->res);
+	if (h->errres)
+		PQclear(h->errres);
+	h->res = NULL;
+	h->errres = NULL;
+}
+
+static int
+lq_connect_poll(void *handle, FedRemoteError *err)
+{
+	LqHandle   *h = (LqHandle *) handle;
+
+	switch (PQconnectPoll(h->conn))
+	{
+		case PGRES_POLLING_READING:
+			return WL_SOCKET_READABLE;
+		case PGRES_POLLING_WRITING:
+			return WL_SOCKET_WRITEABLE;
+		case PGRES_POLLING_OK:
+			if (PQsetnonblocking(h->conn, 1) != 0)
+			{
+				fill_conn_error(h, err);
+				return FED_IO_ERROR;
+			}
+			h->state = LQ_IDLE;
+			return FED_IO_DONE;
+		default:
+			fill_conn_error(h, err);
+			err->connection_lost = true;
+			return FED_IO_ERROR;
+	}
+}
+
+static int
+lq_connect_start(const char *const *keys, const char *const *values,
+				 void **handle, FedRemoteError *err)
+{
+	LqHandle   *h = palloc0(sizeof(LqHandle));
+
+	*handle = h;
+	h->state = LQ_CONNECTING;
+	h->conn = PQconnectStartParams(keys, values, 0);
+	if (h->conn == NULL)
+	{
+		fill_error_text(err, "out of memory", true);
+		return FED_IO_ERROR;
+	}
+	if (PQstatus(h->conn) == CONNECTION_BAD)
+	{
+		fill_conn_error(h, err);
+		err->connection_lost = true;
+		return FED_IO_ERROR;
+	}
+	/* libpq's rule: behave as if PQconnectPoll had asked to write */
+	return WL_SOCKET_WRITEABLE;
+}
+
+static pgsocket
+lq_socket(void *handle)
+{
+	LqHandle   *h = (LqHandle *) handle;
+
+	return h->conn ? PQsocket(h->conn) : PGINVALID_SOCKET;
+}
+
+/* Push out pending output; the wait mask, or FED_IO_DONE, or error. */
+static int
+flush_output(LqHandle *h, FedRemoteError *err)
+{
+	int			r = PQflush(h->conn);
+
+	if (r < 0)
+	{
+		fill_conn_error(h, err);
+		h->state = LQ_IDLE;
+		return FED_IO_ERROR;
+	}
+	h->flushing = (r == 1);
+	return h->flushing ? (WL_SOCKET_READABLE | WL_SOCKET_WRITEABLE) : FED_IO_DONE;
+}
+
+static int
+send_fetch(LqHandle *h, FedRemoteError *err)
+{
+	char		sql[64];
+
+	snprintf(sql, sizeof(sql), "FETCH %d FROM federate_c%u",
+			 h->fetch_size, h->cursor_number);
+	if (!PQsendQuery(h->conn, sql))
+	{
+		fill_conn_error(h, err);
+		h->state = LQ_IDLE;
+		return FED_IO_ERROR;
+	}
+	h->phase = LQ_FETCH;
+	h->state = LQ_BUSY;
+	return flush_output(h, err);
+}
+
+/*
+ * Read whatever has arrived for the command in flight.  FED_IO_DONE when
+ * all its results are in (the command may then have failed: see errres).
+ */
+static int
+collect_results(LqHandle *h, FedRemoteError *err)
+{
+	if (h->flushing)
+	{
+		int			r = flush_output(h, err);
+
+		if (r != FED_IO_DONE)
+			return r;
+	}
+	if (!PQconsumeInput(h->conn))
+	{
+		fill_conn_error(h, err);
+		h->state = LQ_IDLE;
+		return FED_IO_ERROR;
+	}
+	while (!PQisBusy(h->conn))
+	{
+		PGresult   *res = PQgetResult(h->conn);
+
+		if (res == NULL)
+			return FED_IO_DONE;
+		switch (PQresultStatus(res))
+		{
+			case PGRES_TUPLES_OK:
+				if (h->res)
+					PQclear(h->res);
+				h->res = res;
+				break;
+			case PGRES_COMMAND_OK:
+				{
+					char	   *n = PQcmdTuples(res);
+
+					h->affected = (n && *n) ? strtou64(n, NULL, 10) : 0;
+					PQclear(res);
+					break;
+				}
+			case PGRES_EMPTY_QUERY:
+				PQclear(res);
+				break;
+			default:
+				if (h->errres == NULL)
+					h->errres = res;
+				else
+					PQclear(res);
+				break;
+		}
+	}
+	return WL_SOCKET_READABLE;
+}
+
+/* Drive the command in flight; FED_IO_DONE when rows (or nothing) remain. */
+static int
+advance(LqHandle *h, FedRemoteError *err)
+{
+	for (;;)
+	{
+		int			r = collect_results(h, err);
+
+		if (r != FED_IO_DONE)
+			return r;
+
+		if (h->errres)
+		{
+			fill_result_error(h, h->errres, err);
+			clear_results(h);
+			h->state = LQ_IDLE;
+			return FED_IO_ERROR;
+		}
+
+		switch (h->phase)
+		{
+			case LQ_DECLARE:
+				if (h->res)
+				{
+					PQclear(h->res);
+					h->res = NULL;
+				}
+				r = send_fetch(h, err);
+				if (r == FED_IO_ERROR)
+					return r;
+				continue;		/* results may already be there */
+			case LQ_FETCH:
+				h->cursor_done = h->res == NULL ||
+					PQntuples(h->res) < h->fetch_size;
+				break;
+			case LQ_PLAIN:
+				break;
+			case LQ_DISCARD:
+				clear_results(h);
+				h->state = LQ_IDLE;
+				return FED_IO_DONE;
+		}
+		h->nextrow = 0;
+		h->state = h->res ? LQ_ROWS : LQ_IDLE;
+		if (h->res == NULL)
+			h->fetch_size = 0;
+		return FED_IO_DONE;
+	}
+}
+
+static int
+lq_query_start(void *handle, const char *sql, int nparams,
+			   const char *const *params, int fetch_size,
+			   FedRemoteError *err)
+{
+	LqHandle   *h = (LqHandle *) handle;
+	int			ok;
+
+	if (h->state == LQ_BUSY)
+	{
+		fill_error_text(err, "another statement is in progress on this connection", false);
+		return FED_IO_ERROR;
+	}
+	clear_results(h);
+	h->state = LQ_BUSY;
+	h->affected = 0;
+	h->fetch_size = fetch_size;
+	h->cursor_done = false;
+
+	if (fetch_size > 0)
+	{
+		char	   *declare;
+
+		h->cursor_number++;
+		declare = psprintf("DECLARE federate_c%u NO SCROLL CURSOR FOR %s",
+						   h->cursor_number, sql);
+		h->phase = LQ_DECLARE;
+		ok = PQsendQueryParams(h->conn, declare, nparams, NULL, params,
+							   NULL, NULL, 0);
+		pfree(declare);
+	}
+	else
+	{
+		h->phase = LQ_PLAIN;
+		if (nparams > 0)
+			ok = PQsendQueryParams(h->conn, sql, nparams, NULL, params,
+								   NULL, NULL, 0);
+		else
+			ok = PQsendQuery(h->conn, sql);
+	}
+	if (!ok)
+	{
+		fill_conn_error(h, err);
+		h->state = LQ_IDLE;
+		return FED_IO_ERROR;
+	}
+	ok = flush_output(h, err);
+	if (ok == FED_IO_ERROR)
+		return ok;
+	return advance(h, err);
+}
+
+static int
+lq_query_poll(void *handle, FedRemoteError *err)
+{
+	LqHandle   *h = (LqHandle *) handle;
+
+	if (h->state != LQ_BUSY)
+		return FED_IO_DONE;
+	return advance(h, err);
+}
+
+static int
+lq_next_row(void *handle, FedRow *row, FedRemoteError *err)
+{
+	LqHandle   *h = (LqHandle *) handle;
+
+	for (;;)
+	{
+		if (h->state == LQ_BUSY)
+		{
+			int			r = advance(h, err);
+
+			if (r != FED_IO_DONE)
+				return r;
+		}
+		if (h->state != LQ_ROWS)
+			return FED_IO_DONE;
+
+		if (h->nextrow < PQntuples(h->res))
+		{
+			int			ncols = PQnfields(h->res);
+			int			i;
+
+			if (ncols > h->ncols_alloc)
+			{
+				MemoryContext old = MemoryContextSwitchTo(GetMemoryChunkContext(h));
+
+				if (h->values)
+				{
+					pfree(h->values);
+					pfree(h->lengths);
+				}
+				h->values = palloc(sizeof(char *) * ncols);
+				h->lengths = palloc(sizeof(int) * ncols);
+				h->ncols_alloc = ncols;
+				MemoryContextSwitchTo(old);
+			}
+			for (i = 0; i < ncols; i++)
+			{
+				if (PQgetisnull(h->res, h->nextrow, i))
+					h->values[i] = NULL;
+				else
+					h->values[i] = PQgetvalue(h->res, h->nextrow, i);
+				h->lengths[i] = PQgetlength(h->res, h->nextrow, i);
+			}
+			row->ncols = ncols;
+			row->values = h->values;
+			row->lengths = h->lengths;
+			h->nextrow++;
+			return FED_IO_ROW;
+		}
+
+		/* this batch is used up */
+		PQclear(h->res);
+		h->res = NULL;
+		if (h->fetch_size > 0 && !h->cursor_done)
+		{
+			int			r = send_fetch(h, err);
+
+			if (r == FED_IO_ERROR)
+				return r;
+			continue;
+		}
+		h->state = LQ_IDLE;
+		h->fetch_size = 0;
+		return FED_IO_DONE;
+	}
+}
+
+static int
+lq_discard(void *handle, FedRemoteError *err)
+{
+	LqHandle   *h = (LqHandle *) handle;
+
+	if (h->state == LQ_ROWS)
+	{
+		clear_results(h);
+		h->state = LQ_IDLE;
+	}
+	if (h->state != LQ_BUSY)
+	{
+		h->fetch_size = 0;
+		return FED_IO_DONE;
+	}
+	h->phase = LQ_DISCARD;
+	return advance(h, err);
+}
+
+static uint64
+lq_affected_rows(void *handle)
+{
+	return ((LqHandle *) handle)->affected;
+}
+
+static bool
+lq_cancel(void *handle, int timeout_sec, char *errbuf, int errbufsize)
+{
+	LqHandle   *h = (LqHandle *) handle;
+	PGcancel   *cancel;
+	bool		ok;
+
+	if (h->conn == NULL || h->state != LQ_BUSY)
+		return true;
+	/* PQcancel has no timeout of its own; the server answers at once */
+	(void) timeout_sec;
+	cancel = PQgetCancel(h->conn);
+	if (cancel == NULL)
+	{
+		strlcpy(errbuf, "could not create cancel request", errbufsize);
+		return false;
+	}
+	ok = PQcancel(cancel, errbuf, errbufsize) != 0;
+	PQfreeCancel(cancel);
+	return ok;
+}
+
+static void
+lq_close(void *handle)
+{
+	LqHandle   *h = (LqHandle *) handle;
+
+	if (h == NULL)
+		return;
+	clear_results(h);
+	if (h->conn)
+		PQfinish(h->conn);
+	h->conn = NULL;
+	if (h->values)
+	{
+		pfree(h->values);
+		pfree(h->lengths);
+	}
+	pfree(h);
+}
+
+static bool
+lq_busy(void *handle)
+{
+	LqHandle   *h = (LqHandle *) handle;
+
+	return h->state == LQ_BUSY || h->state == LQ_ROWS;
+}
+
+static const char *const lq_session_setup[] = {
+	"SET search_path = pg_catalog",
+	"SET timezone = 'UTC'",
+	"SET datestyle = ISO",
+	"SET intervalstyle = postgres",
+	"SET extra_float_digits = 3",
+	NULL
+};
+
+const FedDriver fed_driver_libpq = {
+	.name = "postgres",
+	.connect_start = lq_connect_start,
+	.connect_poll = lq_connect_poll,
+	.socket = lq_socket,
+	.timeout_ms = NULL,
+	.query_start = lq_query_start,
+	.query_poll = lq_query_poll,
+	.next_row = lq_next_row,
+	.discard = lq_discard,
+	.affected_rows = lq_affected_rows,
+	.cancel = lq_cancel,
+	.close = lq_close,
+	.busy = lq_busy,
+	.supports_params = true,
+	.session_setup = lq_session_setup,
+	.begin_sql = "START TRANSACTION ISOLATION LEVEL REPEATABLE READ",
+	.commit_sql = "COMMIT TRANSACTION",
+	.rollback_sql = "ABORT TRANSACTION",
+	.savepoint_fmt = "SAVEPOINT s%d",
+	.release_fmt = "RELEASE SAVEPOINT s%d",
+	.rollback_to_fmt = "ROLLBACK TO SAVEPOINT s%d",
+};
