@@ -28,6 +28,9 @@
 #include "postgres.h"
 
 #include "access/htup_details.h"
+#include "access/sysattr.h"
+#include "access/table.h"
+#include "utils/rel.h"
 #include "catalog/pg_operator.h"
 #include "catalog/pg_proc.h"
 #include "catalog/pg_type.h"
@@ -408,13 +411,29 @@ fed_deparse_select(StringInfo buf, PlannerInfo *root, RelOptInfo *rel,
 				   List **params, List **param_offsets)
 {
 	FedDeparseCxt cxt;
-	int			attnum = -1;
+	int			attnum = 0;
 	bool		first = true;
 
+	int			member = -1;
+	bool		whole_row;
+	int			natts;
+	Relation	relation = table_open(info->relid, NoLock);
+
+	natts = RelationGetNumberOfAttributes(relation);
+	table_close(relation, NoLock);
+
+	/* attrs holds attnums offset by FirstLowInvalidHeapAttributeNumber */
+	whole_row = bms_is_member(0 - FirstLowInvalidHeapAttributeNumber, attrs);
 	*retrieved = NIL;
 	appendStringInfoString(buf, "SELECT ");
-	while ((attnum = bms_next_member(attrs, attnum)) >= 0)
+	while (whole_row ? ++attnum <= natts :
+		   (member = bms_next_member(attrs, member)) >= 0)
 	{
+		if (!whole_row)
+			attnum = member + FirstLowInvalidHeapAttributeNumber;
+		if (attnum <= 0 || get_attgenerated(info->relid, attnum) ||
+			!OidIsValid(get_atttype(info->relid, attnum)))
+			continue;
 		if (!first)
 			appendStringInfoString(buf, ", ");
 		fed_deparse_column(buf, dialect, info->relid, attnum);

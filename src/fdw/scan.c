@@ -72,6 +72,7 @@ typedef struct FedScanState
 	FedConn    *conn;
 	bool		opened;
 	Tuplestorestate *parked;	/* rows read ahead, when parked */
+	TupleTableSlot *parked_slot;	/* for reading them back */
 	MemoryContext row_cxt;		/* reset for every row */
 	ForeignScanState *node;
 } FedScanState;
@@ -278,10 +279,7 @@ open_scan(FedScanState *st)
 	const char **params = NULL;
 	MemoryContext old;
 
-	if (st->conn == NULL)
-		st->conn = fed_conn_get(st->info.server, st->info.user, true);
-	else
-		st->conn = fed_conn_get(st->info.server, st->info.user, true);
+	st->conn = fed_conn_get(st->info.server, st->info.user, true);
 
 	old = MemoryContextSwitchTo(econtext->ecxt_per_tuple_memory);
 	if (nparams > 0)
@@ -329,7 +327,23 @@ fedIterateForeignScan(ForeignScanState *node)
 	ExecClearTuple(slot);
 	if (st->parked)
 	{
-		tuplestore_gettupleslot(st->parked, true, false, slot);
+		if (st->parked_slot == NULL)
+		{
+			old = MemoryContextSwitchTo(node->ss.ps.state->es_query_cxt);
+			st->parked_slot = ExecAllocTableSlot(&node->ss.ps.state->es_tupleTable,
+												 slot->tts_tupleDescriptor,
+												 &TTSOpsMinimalTuple);
+			MemoryContextSwitchTo(old);
+		}
+		if (tuplestore_gettupleslot(st->parked, true, false, st->parked_slot))
+		{
+			slot_getallattrs(st->parked_slot);
+			memcpy(slot->tts_values, st->parked_slot->tts_values,
+				   sizeof(Datum) * slot->tts_tupleDescriptor->natts);
+			memcpy(slot->tts_isnull, st->parked_slot->tts_isnull,
+				   sizeof(bool) * slot->tts_tupleDescriptor->natts);
+			ExecStoreVirtualTuple(slot);
+		}
 		return slot;
 	}
 
