@@ -136,7 +136,9 @@ deparse_param(FedDeparseCxt *cxt, Expr *expr, Oid type)
 		*cxt->params = lappend(*cxt->params, expr);
 
 	if (cxt->dialect->has_placeholders)
-		appendStringInfo(cxt->buf, "$%d::%s", n, format_type_be(type));
+		appendStringInfo(cxt->buf, "$%d::%s", n,
+						 format_type_extended(type, exprTypmod((Node *) expr),
+											  FORMAT_TYPE_TYPEMOD_GIVEN));
 	else
 	{
 		/* remember where the literal goes, and which parameter it is */
@@ -278,7 +280,10 @@ deparse_funcexpr(FedDeparseCxt *cxt, FuncExpr *f)
 	{
 		appendStringInfoChar(buf, '(');
 		fed_deparse_expr(cxt, linitial(f->args));
-		appendStringInfo(buf, ")::%s", format_type_be(f->funcresulttype));
+		appendStringInfo(buf, ")::%s",
+						 format_type_extended(f->funcresulttype,
+											  exprTypmod((Node *) f),
+											  FORMAT_TYPE_TYPEMOD_GIVEN));
 		return;
 	}
 	appendStringInfoString(buf, quote_identifier(get_func_name(f->funcid)));

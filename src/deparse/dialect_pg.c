@@ -80,7 +80,8 @@ pg_append_value(StringInfo buf, Oid typid, Datum value)
 			break;
 	}
 	appendStringInfoString(buf, quote_literal_cstr(s));
-	appendStringInfo(buf, "::%s", format_type_be(typid));
+	appendStringInfo(buf, "::%s",
+					 format_type_extended(typid, -1, FORMAT_TYPE_TYPEMOD_GIVEN));
 }
 
 static FedOpStyle

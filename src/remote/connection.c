@@ -292,7 +292,7 @@ fail(FedConn *c, FedRemoteError *err, const char *sql)
 static void
 make_idle(FedConn *c)
 {
-	FedRemoteError err;
+	FedRemoteError err = {0};
 	int			r;
 
 	if (c->owner)
@@ -319,8 +319,8 @@ connect_entry(FedConn *c, ForeignServer *server, UserMapping *user)
 {
 	const char **keys;
 	const char **values;
-	FedRemoteError err;
-	FedRemoteError copy;
+	FedRemoteError err = {0};
+	FedRemoteError copy = {0};
 	MemoryContext old;
 	TimestampTz deadline = 0;
 	int			r;
@@ -462,7 +462,7 @@ fed_conn_get(ForeignServer *server, UserMapping *user, bool start_xact)
 
 	if (start_xact)
 	{
-		FedRemoteError err;
+		FedRemoteError err = {0};
 		const char *sql = NULL;
 		bool		fresh = (c->xact_depth == 0);
 
@@ -489,7 +489,7 @@ uint64
 fed_conn_exec(FedConn *c, const char *sql, int nparams,
 			  const char *const *params)
 {
-	FedRemoteError err;
+	FedRemoteError err = {0};
 	uint64		affected = 0;
 
 	make_idle(c);
@@ -508,7 +508,7 @@ fed_conn_open(FedConn *c, const char *sql, int nparams,
 			  const char *const *params, int fetch_size,
 			  void *owner, FedParkCallback park)
 {
-	FedRemoteError err;
+	FedRemoteError err = {0};
 	int			r;
 
 	make_idle(c);
@@ -529,7 +529,7 @@ fed_conn_open(FedConn *c, const char *sql, int nparams,
 bool
 fed_conn_next_row(FedConn *c, void *owner, FedRow *row)
 {
-	FedRemoteError err;
+	FedRemoteError err = {0};
 	int			r;
 
 	if (c->owner != owner || c->handle == NULL)
@@ -569,7 +569,7 @@ fed_conn_release(FedConn *c, void *owner)
 static void
 abort_cleanup(FedConn *c, bool toplevel)
 {
-	FedRemoteError err;
+	FedRemoteError err = {0};
 	TimestampTz deadline;
 	char		errbuf[256];
 	int			r;
@@ -661,7 +661,7 @@ fed_xact_callback(XactEvent event, void *arg)
 									c->servername),
 							 errdetail("The connection was lost during the transaction.")));
 				{
-					FedRemoteError err;
+					FedRemoteError err = {0};
 
 					c->owner = NULL;
 					c->park = NULL;

@@ -1,0 +1,63 @@
+--
+-- Reading a PostgreSQL table: results equal a local table's, only the
+-- referenced columns travel, and the right WHERE clauses are shipped.
+--
+SELECT id, name, code, price, qty, big, ratio, flag, created, d, note, doc
+  FROM pg_items ORDER BY id;
+
+-- every predicate gives the local answer
+SELECT p, same(format('SELECT id, name, code, price, qty, big, ratio, flag, created, d, note, doc::text FROM pg_items WHERE %s', p),
+               format('SELECT id, name, code, price, qty, big, ratio, flag, created, d, note, doc::text FROM loc.items WHERE %s', p)) AS same
+  FROM preds ORDER BY n;
+
+-- what is shipped
+EXPLAIN (VERBOSE, COSTS OFF) SELECT id FROM pg_items WHERE name = 'abc' AND qty / 2 = 1;
+EXPLAIN (VERBOSE, COSTS OFF) SELECT count(*) FROM pg_items WHERE d <= current_date;
+EXPLAIN (VERBOSE, COSTS OFF) SELECT name FROM pg_items WHERE id = ANY (ARRAY[1, 2]) AND lower(name) = 'abc';
+EXPLAIN (VERBOSE, COSTS OFF) SELECT * FROM pg_items WHERE name COLLATE "C" < 'b';
+
+-- parameters, custom and generic plans
+PREPARE q1(text, int) AS SELECT id FROM pg_items WHERE name = $1 AND qty > $2 ORDER BY id;
+EXECUTE q1('abc', 0);
+SET plan_cache_mode = force_generic_plan;
+EXPLAIN (VERBOSE, COSTS OFF) EXECUTE q1('abc', 0);
+EXECUTE q1('abc', 0);
+EXECUTE q1('it''s', -100);
+RESET plan_cache_mode;
+
+-- joins and parameterized rescans over one connection
+SELECT a.id, b.id FROM pg_items a JOIN pg_items b ON a.name = b.name AND a.id < b.id ORDER BY 1, 2;
+SELECT same('SELECT a.id, b.id FROM pg_items a, pg_items b WHERE a.qty < b.qty',
+            'SELECT a.id, b.id FROM loc.items a, loc.items b WHERE a.qty < b.qty');
+SELECT id, (SELECT count(*) FROM pg_items b WHERE b.qty > a.qty) FROM loc.items a ORDER BY id;
+
+-- streaming in small batches gives the same rows
+ALTER SERVER pg1 OPTIONS (ADD fetch_size '3');
+SELECT same('SELECT * FROM (SELECT id, name, doc::text FROM pg_items) s', 'SELECT id, name, doc::text FROM loc.items');
+CREATE FOREIGN TABLE pg_big (id int, g int) SERVER pg1 OPTIONS (table_name 'big');
+SELECT count(*), sum(id), count(DISTINCT g) FROM pg_big;
+SELECT g, count(*) FROM pg_big WHERE id > 4990 GROUP BY g ORDER BY g;
+ALTER SERVER pg1 OPTIONS (DROP fetch_size);
+
+-- the connection is cached, one per user mapping (changed options take
+-- effect by reconnecting after the transaction, so use it once first)
+SELECT count(*) FROM pg_items;
+SELECT server_name, driver, valid FROM federate.connections() ORDER BY 1;
+SELECT federate.disconnect('pg1');
+SELECT server_name FROM federate.connections() ORDER BY 1;
+SELECT count(*) FROM pg_items;
+SELECT federate.disconnect_all();
+
+-- a cursor kept open while another statement uses the same connection
+BEGIN;
+DECLARE c CURSOR FOR SELECT id FROM pg_items ORDER BY id;
+FETCH 2 FROM c;
+SELECT count(*) FROM pg_items WHERE flag;
+FETCH 2 FROM c;
+COMMIT;
+
+-- remote transactions follow the local one (REPEATABLE READ)
+BEGIN;
+SELECT count(*) FROM pg_items;
+SELECT count(*) FROM pg_items;
+COMMIT;

@@ -1,0 +1,76 @@
+--
+-- Writes to a MariaDB table.
+--
+CREATE FOREIGN TABLE my_w (id int OPTIONS (key 'true'), name varchar(40), v numeric(10,2))
+  SERVER my1 OPTIONS (table_name 'w', batch_size '4');
+CREATE TABLE loc_mw (id int PRIMARY KEY, name varchar(40), v numeric(10,2));
+
+SET federate.log_remote_sql = on;
+INSERT INTO my_w SELECT g, 'n' || g, g * 1.5 FROM generate_series(1, 10) g;
+RESET federate.log_remote_sql;
+INSERT INTO loc_mw SELECT g, 'n' || g, g * 1.5 FROM generate_series(1, 10) g;
+INSERT INTO my_w VALUES (11, 'it''s; -- "q"', NULL), (12, '', 0);
+INSERT INTO loc_mw VALUES (11, 'it''s; -- "q"', NULL), (12, '', 0);
+SELECT same('SELECT * FROM my_w', 'SELECT * FROM loc_mw');
+
+-- shippable UPDATE and DELETE: one remote statement
+EXPLAIN (VERBOSE, COSTS OFF) UPDATE my_w SET v = v + 1 WHERE id > 5;
+UPDATE my_w SET v = v + 1 WHERE id > 5;
+UPDATE loc_mw SET v = v + 1 WHERE id > 5;
+EXPLAIN (VERBOSE, COSTS OFF) DELETE FROM my_w WHERE name = 'n3';
+DELETE FROM my_w WHERE name = 'n3';
+DELETE FROM loc_mw WHERE name = 'n3';
+SELECT same('SELECT * FROM my_w', 'SELECT * FROM loc_mw');
+
+-- not shippable (volatile function, local-only condition): row by row by key
+EXPLAIN (VERBOSE, COSTS OFF) UPDATE my_w SET name = name || (random() * 0)::int WHERE id < 3;
+UPDATE my_w SET name = name || (random() * 0)::int WHERE id < 3;
+UPDATE loc_mw SET name = name || (random() * 0)::int WHERE id < 3;
+DELETE FROM my_w WHERE id = 4 AND random() >= 0;
+DELETE FROM loc_mw WHERE id = 4 AND random() >= 0;
+SELECT same('SELECT * FROM my_w', 'SELECT * FROM loc_mw');
+SELECT * FROM my_w ORDER BY id;
+
+-- transactions: rollback and savepoints reach the shard
+BEGIN;
+INSERT INTO my_w VALUES (100, 'gone', 1);
+SAVEPOINT a;
+INSERT INTO my_w VALUES (101, 'also gone', 1);
+ROLLBACK TO SAVEPOINT a;
+SELECT id FROM my_w WHERE id >= 100;
+ROLLBACK;
+SELECT count(*) FROM my_w WHERE id >= 100;
+BEGIN;
+INSERT INTO my_w VALUES (200, 'kept', 1);
+SAVEPOINT b;
+INSERT INTO my_w VALUES (200, 'duplicate key', 1);
+ROLLBACK TO SAVEPOINT b;
+INSERT INTO my_w VALUES (201, 'kept too', 1);
+COMMIT;
+SELECT id, name FROM my_w WHERE id >= 200 ORDER BY id;
+DELETE FROM my_w WHERE id >= 200;
+
+-- a table without a key: direct statements work, row-by-row ones are refused
+CREATE FOREIGN TABLE my_nokey (a int, b text) SERVER my1 OPTIONS (table_name 'nokey');
+UPDATE my_nokey SET b = 'z' WHERE a = 2;
+SELECT * FROM my_nokey ORDER BY a;
+UPDATE my_nokey SET b = b || random()::int WHERE a = 2;
+DELETE FROM my_nokey WHERE a = 1 AND random() >= 0;
+
+-- routing through a partitioned table to its partition
+CREATE TABLE mparted (id int, name varchar(40), v numeric(10,2)) PARTITION BY RANGE (id);
+CREATE FOREIGN TABLE mparted_lo PARTITION OF mparted FOR VALUES FROM (MINVALUE) TO (1000)
+  SERVER my1 OPTIONS (table_name 'w');
+CREATE TABLE mparted_hi PARTITION OF mparted FOR VALUES FROM (1000) TO (MAXVALUE);
+INSERT INTO mparted VALUES (500, 'routed', 5), (1500, 'local', 15);
+SELECT * FROM my_w WHERE id = 500;
+SELECT * FROM mparted_hi;
+COPY mparted FROM stdin;
+600	copied	6
+1600	copied hi	16
+\.
+SELECT * FROM my_w WHERE id >= 500 ORDER BY id;
+
+-- not supported yet: a clear error
+INSERT INTO my_w VALUES (700, 'r', 1) RETURNING id;
+INSERT INTO my_w VALUES (1, 'c', 1) ON CONFLICT DO NOTHING;

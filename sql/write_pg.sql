@@ -1,0 +1,76 @@
+--
+-- Writes to a PostgreSQL table.
+--
+CREATE FOREIGN TABLE pg_w (id int OPTIONS (key 'true'), name varchar(40), v numeric(10,2))
+  SERVER pg1 OPTIONS (table_name 'w', batch_size '4');
+CREATE TABLE loc_w (id int PRIMARY KEY, name varchar(40), v numeric(10,2));
+
+SET federate.log_remote_sql = on;
+INSERT INTO pg_w SELECT g, 'n' || g, g * 1.5 FROM generate_series(1, 10) g;
+RESET federate.log_remote_sql;
+INSERT INTO loc_w SELECT g, 'n' || g, g * 1.5 FROM generate_series(1, 10) g;
+INSERT INTO pg_w VALUES (11, 'it''s; -- "q"', NULL), (12, '', 0);
+INSERT INTO loc_w VALUES (11, 'it''s; -- "q"', NULL), (12, '', 0);
+SELECT same('SELECT * FROM pg_w', 'SELECT * FROM loc_w');
+
+-- shippable UPDATE and DELETE: one remote statement
+EXPLAIN (VERBOSE, COSTS OFF) UPDATE pg_w SET v = v + 1 WHERE id > 5;
+UPDATE pg_w SET v = v + 1 WHERE id > 5;
+UPDATE loc_w SET v = v + 1 WHERE id > 5;
+EXPLAIN (VERBOSE, COSTS OFF) DELETE FROM pg_w WHERE name = 'n3';
+DELETE FROM pg_w WHERE name = 'n3';
+DELETE FROM loc_w WHERE name = 'n3';
+SELECT same('SELECT * FROM pg_w', 'SELECT * FROM loc_w');
+
+-- not shippable (volatile function, local-only condition): row by row by key
+EXPLAIN (VERBOSE, COSTS OFF) UPDATE pg_w SET name = name || (random() * 0)::int WHERE id < 3;
+UPDATE pg_w SET name = name || (random() * 0)::int WHERE id < 3;
+UPDATE loc_w SET name = name || (random() * 0)::int WHERE id < 3;
+DELETE FROM pg_w WHERE id = 4 AND random() >= 0;
+DELETE FROM loc_w WHERE id = 4 AND random() >= 0;
+SELECT same('SELECT * FROM pg_w', 'SELECT * FROM loc_w');
+SELECT * FROM pg_w ORDER BY id;
+
+-- transactions: rollback and savepoints reach the shard
+BEGIN;
+INSERT INTO pg_w VALUES (100, 'gone', 1);
+SAVEPOINT a;
+INSERT INTO pg_w VALUES (101, 'also gone', 1);
+ROLLBACK TO SAVEPOINT a;
+SELECT id FROM pg_w WHERE id >= 100;
+ROLLBACK;
+SELECT count(*) FROM pg_w WHERE id >= 100;
+BEGIN;
+INSERT INTO pg_w VALUES (200, 'kept', 1);
+SAVEPOINT b;
+INSERT INTO pg_w VALUES (200, 'duplicate key', 1);
+ROLLBACK TO SAVEPOINT b;
+INSERT INTO pg_w VALUES (201, 'kept too', 1);
+COMMIT;
+SELECT id, name FROM pg_w WHERE id >= 200 ORDER BY id;
+DELETE FROM pg_w WHERE id >= 200;
+
+-- a table without a key: direct statements work, row-by-row ones are refused
+CREATE FOREIGN TABLE pg_nokey (a int, b text) SERVER pg1 OPTIONS (table_name 'nokey');
+UPDATE pg_nokey SET b = 'z' WHERE a = 2;
+SELECT * FROM pg_nokey ORDER BY a;
+UPDATE pg_nokey SET b = b || random()::int WHERE a = 2;
+DELETE FROM pg_nokey WHERE a = 1 AND random() >= 0;
+
+-- routing through a partitioned table to its partition
+CREATE TABLE parted (id int, name varchar(40), v numeric(10,2)) PARTITION BY RANGE (id);
+CREATE FOREIGN TABLE parted_lo PARTITION OF parted FOR VALUES FROM (MINVALUE) TO (1000)
+  SERVER pg1 OPTIONS (table_name 'w');
+CREATE TABLE parted_hi PARTITION OF parted FOR VALUES FROM (1000) TO (MAXVALUE);
+INSERT INTO parted VALUES (500, 'routed', 5), (1500, 'local', 15);
+SELECT * FROM pg_w WHERE id = 500;
+SELECT * FROM parted_hi;
+COPY parted FROM stdin;
+600	copied	6
+1600	copied hi	16
+\.
+SELECT * FROM pg_w WHERE id >= 500 ORDER BY id;
+
+-- not supported yet: a clear error
+INSERT INTO pg_w VALUES (700, 'r', 1) RETURNING id;
+INSERT INTO pg_w VALUES (1, 'c', 1) ON CONFLICT DO NOTHING;
