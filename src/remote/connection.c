@@ -555,10 +555,24 @@ fed_conn_next_row(FedConn *c, void *owner, FedRow *row)
 void
 fed_conn_release(FedConn *c, void *owner)
 {
+	char		errbuf[256];
+
 	if (c->owner != owner)
 		return;
 	c->owner = NULL;
 	c->park = NULL;
+
+	/*
+	 * A stream left unread (a LIMIT, an early end) is cheaper to stop on
+	 * the server than to read to its end, which is the only other way on
+	 * MySQL.  A driver with nothing running ignores this.
+	 */
+	if (c->handle && c->driver->busy(c->handle) &&
+		!c->driver->cancel(c->handle, FED_CLEANUP_TIMEOUT_MS / 1000,
+						   errbuf, sizeof(errbuf)))
+		ereport(DEBUG1,
+				(errmsg_internal("federate: could not cancel on server \"%s\": %s",
+								 c->servername, errbuf)));
 	make_idle(c);
 }
 

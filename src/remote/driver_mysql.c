@@ -22,8 +22,8 @@
  *	GOAL_ROWS		RESULT -> FETCH -> RESULT (one row), or at the end
  *					FETCH -> FREE -> DRAIN -> IDLE
  *	GOAL_DISCARD	drop whatever is left of the statement: let its call
- *					in flight finish, FREE its result (reading the rest of
- *					the rows), DRAIN -> IDLE
+ *					in flight finish, FETCH and drop the rest of its rows,
+ *					FREE the result, DRAIN -> IDLE
  *	GOAL_SWITCH		the same, then send the next statement: -> QUERY with
  *					GOAL_QUERY (query_start on a handle that is not idle)
  *
@@ -36,9 +36,22 @@
  *
  * Results are streamed: mysql_use_result() hands rows over as they arrive,
  * so no result is ever buffered whole, and fetch_size is not needed.
- * Abandoning a result half read means reading and dropping the rest
- * (mysql_free_result_start/_cont), which is why query_start may have to
- * wait before it can send anything.
+ * Abandoning a result half read means reading and dropping the rest, which
+ * is why query_start may have to wait before it can send anything.  We do
+ * not let mysql_free_result_start() do that: if rows keep arriving it never
+ * has to suspend, and would read them all in one call however long that
+ * takes.  We fetch and drop them ourselves instead, and every
+ * DISCARD_BATCH rows hand control back to the caller with a zero timeout
+ * (WL_TIMEOUT, timeout_ms() = 0), so that interrupts and deadlines are
+ * served.  mysql_free_result_start() only ever frees results read to their
+ * end, which it does without any I/O.
+ *
+ * TLS needs help: the library leaves the socket in blocking mode after the
+ * TCP connection is made, and OpenSSL then blocks in read() where a plain
+ * socket would have suspended.  We set O_NONBLOCK once connected, which
+ * makes TLS reads and writes suspend like plain ones; the TLS handshake
+ * itself remains blocking (bounded by socket timeouts), see
+ * set_socket_nonblocking() and bound_connect_io().
  *
  * Cancelling uses the only means MySQL offers: "KILL QUERY <thread id>" sent
  * on a second, ordinary blocking connection that is opened with the same
@@ -52,8 +65,11 @@
  */
 #include "postgres.h"
 
+#include <fcntl.h>
 #include <limits.h>
 #include <poll.h>
+#include <sys/socket.h>
+#include <sys/time.h>
 
 #include "remote/mysql_shim.h"
 #include "remote/driver.h"
@@ -69,7 +85,8 @@ typedef enum MyPhase
 	MY_QUERY,					/* mysql_real_query_start/_cont */
 	MY_RESULT,					/* a result is open, no call in flight */
 	MY_FETCH,					/* mysql_fetch_row_start/_cont */
-	MY_FREE,					/* mysql_free_result_start/_cont */
+	MY_FREE,					/* mysql_free_result_start/_cont, of a
+								 * result read to its end */
 	MY_NEXT_RESULT,				/* mysql_next_result_start/_cont */
 	MY_DRAIN,					/* transient: look for further results */
 	MY_BROKEN					/* unusable; only close() remains */
@@ -96,6 +113,10 @@ typedef struct MyConn
 	MyPhase		phase;
 	MyGoal		goal;
 	bool		suspended;		/* the call of "phase" awaits a _cont */
+	bool		yielded;		/* returned WL_TIMEOUT to let the caller in */
+	bool		dropping;		/* GOAL_ROWS, but the rows of this result set
+								 * are unwanted (a CALL's further ones) */
+	bool		nonblocking;	/* socket set O_NONBLOCK after connecting */
 	int			wait_status;	/* MYSQL_WAIT_* it returned when suspending */
 	int			wait_timeout;	/* ms, if wait_status has MYSQL_WAIT_TIMEOUT */
 	instr_time	wait_start;		/* when it suspended */
@@ -129,6 +150,12 @@ typedef struct MyConn
 	my_bool		ssl_verify;
 } MyConn;
 
+/* Bound of a blocking TLS handshake when no connect_timeout is given (s) */
+#define TLS_HANDSHAKE_TIMEOUT	30
+
+/* Rows dropped in one call before handing control back to the caller */
+#define DISCARD_BATCH		1000
+
 /* SQLSTATE of the errors we make up for a lost connection */
 #define MY_LOST_SQLSTATE	"08S01"
 
@@ -154,6 +181,8 @@ static int	run_machine(MyConn *conn, FedRow *row, FedRemoteError *err);
 static int	suspend_call(MyConn *conn, int status);
 static int	resume_status(MyConn *conn);
 static int	socket_ready_now(MyConn *conn, int want);
+static bool set_socket_nonblocking(MyConn *conn);
+static void bound_connect_io(MyConn *conn);
 static int	remaining_ms(MyConn *conn);
 static int	wait_events(int status);
 static void fill_row(MyConn *conn, MYSQL_ROW values, FedRow *row);
@@ -172,9 +201,10 @@ static void abort_suspended_call(MyConn *conn);
 static void free_string(char *s);
 
 static const char *const mysql_session_setup[] = {
-	"SET SESSION sql_mode = 'ANSI_QUOTES,NO_BACKSLASH_ESCAPES,PIPES_AS_CONCAT,"
-	"STRICT_ALL_TABLES,NO_ZERO_IN_DATE,NO_ZERO_DATE,ERROR_FOR_DIVISION_BY_ZERO,"
-	"NO_ENGINE_SUBSTITUTION,ONLY_FULL_GROUP_BY', time_zone = '+00:00'",
+	"SET SESSION sql_mode = 'ANSI_QUOTES,NO_BACKSLASH_ESCAPES,"
+	"PIPES_AS_CONCAT,STRICT_ALL_TABLES,NO_ZERO_IN_DATE,NO_ZERO_DATE,"
+	"ERROR_FOR_DIVISION_BY_ZERO,NO_ENGINE_SUBSTITUTION,ONLY_FULL_GROUP_BY', "
+	"time_zone = '+00:00'",
 	"SET SESSION TRANSACTION ISOLATION LEVEL REPEATABLE READ",
 	NULL
 };
@@ -287,7 +317,8 @@ mydrv_socket(void *handle)
 
 /*
  * Milliseconds left before a suspended call that asked for a timeout must
- * be resumed anyway; -1 if it did not ask.  This is the library's
+ * be resumed anyway; -1 if it did not ask; 0 when we returned WL_TIMEOUT
+ * only to let the caller in while discarding rows.  This is the library's
  * mysql_get_timeout_value_ms() less the time already spent waiting, so that
  * a caller woken early (latch set) and calling again does not restart the
  * timeout.
@@ -297,8 +328,11 @@ mydrv_timeout_ms(void *handle)
 {
 	MyConn	   *conn = (MyConn *) handle;
 
-	if (conn == NULL || !conn->suspended ||
-		(conn->wait_status & MYSQL_WAIT_TIMEOUT) == 0)
+	if (conn == NULL)
+		return -1;
+	if (conn->yielded)
+		return 0;
+	if (!conn->suspended || (conn->wait_status & MYSQL_WAIT_TIMEOUT) == 0)
 		return -1;
 	return remaining_ms(conn);
 }
@@ -339,7 +373,7 @@ mydrv_query_start(void *handle, const char *sql, int nparams,
 			break;
 		case MY_RESULT:
 			/* read and drop the rest of the open result */
-			conn->phase = MY_FREE;
+			conn->phase = MY_FETCH;
 			conn->suspended = false;
 			break;
 		default:
@@ -384,6 +418,7 @@ mydrv_next_row(void *handle, FedRow *row, FedRemoteError *err)
 			conn->goal = GOAL_ROWS;
 			conn->phase = MY_FETCH;
 			conn->suspended = false;
+			conn->dropping = false;
 			return run_machine(conn, row, err);
 		case MY_IDLE:
 			/* a command without rows, or a result read to its end */
@@ -435,7 +470,7 @@ mydrv_discard(void *handle, FedRemoteError *err)
 	{
 		case MY_RESULT:
 			conn->goal = GOAL_DISCARD;
-			conn->phase = MY_FREE;
+			conn->phase = MY_FETCH;
 			conn->suspended = false;
 			return run_machine(conn, NULL, err);
 		case MY_BROKEN:
@@ -619,7 +654,9 @@ static int
 run_machine(MyConn *conn, FedRow *row, FedRemoteError *err)
 {
 	MYSQL	   *m = conn->mysql;
+	int			dropped = 0;
 
+	conn->yielded = false;
 	for (;;)
 	{
 		int			ready = 0;
@@ -631,6 +668,15 @@ run_machine(MyConn *conn, FedRow *row, FedRemoteError *err)
 			if (ready == 0)
 				return wait_events(conn->wait_status);	/* not yet */
 		}
+
+		/* see set_socket_nonblocking() */
+		if (conn->phase == MY_CONNECTING)
+		{
+			if (conn->suspended)
+				bound_connect_io(conn);
+		}
+		else if (!conn->nonblocking)
+			conn->nonblocking = set_socket_nonblocking(conn);
 
 		switch (conn->phase)
 		{
@@ -657,6 +703,7 @@ run_machine(MyConn *conn, FedRow *row, FedRemoteError *err)
 						return report_mysql_error(conn, err, true);
 					conn->phase = MY_IDLE;
 					conn->goal = GOAL_NONE;
+					conn->nonblocking = set_socket_nonblocking(conn);
 					return FED_IO_DONE;
 				}
 
@@ -692,7 +739,7 @@ run_machine(MyConn *conn, FedRow *row, FedRemoteError *err)
 							conn->goal = GOAL_NONE;
 							return FED_IO_DONE;
 						}
-						conn->phase = MY_FREE;
+						conn->phase = MY_FETCH;		/* to drop its rows */
 						break;
 					}
 					if (conn->goal == GOAL_QUERY)
@@ -704,6 +751,7 @@ run_machine(MyConn *conn, FedRow *row, FedRemoteError *err)
 			case MY_FETCH:
 				{
 					MYSQL_ROW	values = NULL;
+					bool		deliver;
 
 					if (conn->suspended)
 						status = mysql_fetch_row_cont(&values, conn->result,
@@ -714,21 +762,26 @@ run_machine(MyConn *conn, FedRow *row, FedRemoteError *err)
 						return suspend_call(conn, status);
 					conn->suspended = false;
 
+					deliver = conn->goal == GOAL_ROWS && !conn->dropping;
 					if (values != NULL)
 					{
-						if (conn->goal == GOAL_ROWS)
+						if (deliver)
 						{
 							fill_row(conn, values, row);
 							conn->phase = MY_RESULT;
 							conn->goal = GOAL_NONE;
 							return FED_IO_ROW;
 						}
-						/* discarding: drop the rest */
-						conn->phase = MY_FREE;
+						/* unwanted: drop it, letting the caller in at times */
+						if (++dropped >= DISCARD_BATCH)
+						{
+							conn->yielded = true;
+							return WL_TIMEOUT;
+						}
 						break;
 					}
 					if (mysql_errno(m) != 0 &&
-						(conn->goal == GOAL_ROWS || connection_gone(conn)))
+						(!DISCARDING(conn) || connection_gone(conn)))
 					{
 						int			rc;
 
@@ -783,7 +836,9 @@ run_machine(MyConn *conn, FedRow *row, FedRemoteError *err)
 						conn->result = mysql_use_result(m);
 						if (conn->result == NULL)
 							return report_mysql_error(conn, err, true);
-						conn->phase = MY_FREE;
+						conn->phase = MY_FETCH;
+						conn->suspended = false;
+						conn->dropping = true;
 						break;
 					}
 					conn->phase = MY_DRAIN;
@@ -872,7 +927,73 @@ resume_status(MyConn *conn)
 	return 0;
 }
 
-/* Which of the MYSQL_WAIT_* socket events "want" have occurred, not waiting. */
+/*
+ * Make sure the connection's socket is in non-blocking mode.
+ *
+ * Connector/C reads and writes a plain socket with MSG_DONTWAIT, so for it
+ * the mode of the socket does not matter.  TLS reads and writes go through
+ * OpenSSL's read() and write(), though, and they would block in the middle
+ * of a "non-blocking" call, because the library puts the socket back into
+ * blocking mode as soon as the TCP connection is made (seen with Connector/C
+ * 3.3).  So once connected we set O_NONBLOCK ourselves; from then on TLS
+ * reads and writes suspend like plain ones.  Nothing in the library depends
+ * on the socket being blocking: its blocking calls, of which close() makes
+ * the only one, wait with poll() when they meet EAGAIN.
+ *
+ * The TLS handshake cannot be helped that way: that library code waits for
+ * the socket with poll() itself, and fails at once if it finds nothing to
+ * read.  It stays blocking, see bound_connect_io().
+ *
+ * Returns true if the socket is (now) non-blocking.
+ */
+static bool
+set_socket_nonblocking(MyConn *conn)
+{
+	my_socket	sock;
+	int			flags;
+
+	if (conn->phase != MY_CONNECTING && connection_gone(conn))
+		return false;
+	sock = mysql_get_socket(conn->mysql);
+	if (sock < 0)
+		return false;
+	flags = fcntl(sock, F_GETFL);
+	if (flags < 0)
+		return false;
+	if ((flags & O_NONBLOCK) == 0 &&
+		fcntl(sock, F_SETFL, flags | O_NONBLOCK) < 0)
+		return false;
+	return true;
+}
+
+/*
+ * Bound the blocking I/O of a connection attempt, before each step of it.
+ *
+ * During the TLS handshake the socket is in blocking mode (see
+ * set_socket_nonblocking), and a server that stops answering would hold us
+ * in read() for ever.  Socket timeouts turn that into an error after
+ * connect_timeout (or TLS_HANDSHAKE_TIMEOUT) seconds.  Plain reads and
+ * writes do not wait, so they are not affected.  The timeouts can only be
+ * set once the library has created the socket and suspended for the first
+ * time: a handshake completing within the very first call of a connection
+ * attempt (a local server answering at once) is not bounded.
+ */
+static void
+bound_connect_io(MyConn *conn)
+{
+	my_socket	sock = mysql_get_socket(conn->mysql);
+	struct timeval tv;
+
+	if (sock < 0)
+		return;
+	tv.tv_sec = conn->connect_timeout > 0 ?
+		(time_t) conn->connect_timeout : TLS_HANDSHAKE_TIMEOUT;
+	tv.tv_usec = 0;
+	(void) setsockopt(sock, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	(void) setsockopt(sock, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+}
+
+/* Which of the MYSQL_WAIT_* socket events in "want" are ready now? */
 static int
 socket_ready_now(MyConn *conn, int want)
 {
@@ -1032,7 +1153,8 @@ report_mysql_error(MyConn *conn, FedRemoteError *err, bool lost)
 	const char *sqlstate = mysql_sqlstate(m);
 
 	if (message == NULL || message[0] == '\0')
-		message = lost ? "could not connect" : "unknown MySQL error";
+		message = conn->goal == GOAL_CONNECT ? "could not connect" :
+			"unknown MySQL error";
 	if (sqlstate == NULL || strlen(sqlstate) != 5)
 		sqlstate = "";
 	lost = lost || is_lost_code(code) || connection_gone(conn);
