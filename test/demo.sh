@@ -19,7 +19,8 @@
 # as another user, the servers run as that user and federate must already be
 # installed (or the install must be allowed).
 #
-# Running it again first stops the previous demo.  If a step fails, every
+# FED_SKIP_BUILD=1 uses the federate already installed.  Running it again
+# first stops the previous demo.  If a step fails, every
 # server is stopped (the logs stay in the demo dir).  On success the servers
 # keep running until `bash test/demo.sh stop`.
 set -euo pipefail
@@ -33,6 +34,8 @@ FED_LOG_TAG=demo
 DEMO=${FED_DEMO_DIR:-/tmp/federate-demo}
 DEMO=${DEMO%/}
 MARKER=$DEMO/.federate-demo
+STOP_CMD="bash test/demo.sh stop"
+[ "$DEMO" = /tmp/federate-demo ] || STOP_CMD="FED_DEMO_DIR=$DEMO $STOP_CMD"
 PG_NODES=(coord shard1 shard2)
 export LANG=C.UTF-8 LC_ALL=C.UTF-8 PAGER=
 unset LANGUAGE PGHOST PGHOSTADDR PGPORT PGUSER PGDATABASE PGSERVICE PGPASSWORD PGOPTIONS PGDATA
@@ -49,7 +52,7 @@ stop_servers() {
 	done
 	if [ -d "$DEMO/mariadb" ]; then
 		fed_log "stopping MariaDB"
-		fed_mariadb_stop "$DEMO/mariadb"
+		fed_mariadb_stop "$DEMO/mariadb" "${FED_MARIADB_PID:-}"
 	fi
 	fed_kill_leftovers "$DEMO"
 }
@@ -91,8 +94,8 @@ print_status() {
 	  psql -h 127.0.0.1 -p $SHARD1_PORT -U app app        (password app_secret)
 	  mariadb -h 127.0.0.1 -P $MARIADB_PORT -u fed -pfed_secret --default-character-set=utf8mb4 catalog
 	Server logs: $DEMO/*.log, $DEMO/mariadb/mariadbd.err
-	Stop everything and remove $DEMO:
-	  bash test/demo.sh stop
+	Stop everything and remove $DEMO (\`make demo\` again also replaces it):
+	  $STOP_CMD
 	EOF
 	for n in "${PG_NODES[@]}"; do
 		[ -f "$DEMO/$n/postmaster.pid" ] || echo "  (warning: $n does not seem to be running)"
@@ -121,7 +124,7 @@ on_exit() {
 	if [ "$SUCCESS" != 1 ] && [ -f "$MARKER" ]; then
 		fed_log "the demo failed (status $rc); stopping its servers"
 		stop_servers
-		fed_log "logs kept in $DEMO (*.log, mariadb/mariadbd.err); 'bash test/demo.sh stop' removes them"
+		fed_log "logs kept in $DEMO (*.log, mariadb/mariadbd.err); '$STOP_CMD' removes them"
 	fi
 	exit "$rc"
 }
@@ -129,11 +132,14 @@ on_exit() {
 # A previous demo goes first (this checks the dir is ours before touching it).
 stop_demo
 
-fed_log "building and installing federate"
-if [ "$(id -u)" -eq 0 ]; then
+if [ "${FED_SKIP_BUILD:-0}" = 1 ]; then
+	fed_log "FED_SKIP_BUILD=1: using the federate that is already installed"
+elif [ "$(id -u)" -eq 0 ]; then
+	fed_log "building and installing federate"
 	make -s </dev/null
 	make -s install </dev/null
 else
+	fed_log "building and installing federate"
 	make -s </dev/null
 	if ! make -s install </dev/null; then
 		fed_log "could not install federate as $(id -un); using the installed copy, if any"
@@ -145,10 +151,10 @@ trap 'fed_log interrupted; exit 130' INT TERM
 fed_mkdir_user "$DEMO"
 touch "$MARKER"
 
-COORD_PORT=$(fed_free_port)
-SHARD1_PORT=$(fed_free_port)
-SHARD2_PORT=$(fed_free_port)
-MARIADB_PORT=$(fed_free_port)
+fed_free_port COORD_PORT
+fed_free_port SHARD1_PORT
+fed_free_port SHARD2_PORT
+fed_free_port MARIADB_PORT
 
 # pg_node NAME PORT AUTH_HOST EXTRA_CONF : initdb and start one cluster.
 pg_node() {

@@ -36,9 +36,11 @@ fed_mkdir_user() {
 	if [ "$(id -u)" -eq 0 ]; then chown "$FED_OS_USER:" "$@"; fi
 }
 
-# fed_free_port : print a TCP port that nothing on 127.0.0.1 is bound to and
-# that this shell has not handed out before.  Range 15000-32767 stays below
-# Linux's ephemeral range, so outgoing connections do not take it meanwhile.
+# fed_free_port VAR : set VAR to a TCP port that nothing on 127.0.0.1 is
+# bound to and that this shell has not handed out before (it is not run in
+# $(...), so that the list of handed-out ports survives).  Range
+# 15000-32767 stays below Linux's ephemeral range, so outgoing connections
+# do not take the port meanwhile.
 FED_USED_PORTS=" "
 fed_free_port() {
 	local p i
@@ -50,7 +52,7 @@ fed_free_port() {
 			                              Proto => "tcp", Listen => 1, ReuseAddr => 0);
 			exit($s ? 0 : 1);' "$p" 2>/dev/null; then
 			FED_USED_PORTS="$FED_USED_PORTS$p "
-			echo "$p"
+			printf -v "$1" '%s' "$p"
 			return 0
 		fi
 	done
@@ -85,7 +87,7 @@ FED_MARIADB_OPTS=(
 	--innodb-buffer-pool-size=32M
 	--innodb-log-file-size=16M
 	--innodb-log-buffer-size=4M
-	--innodb-flush-log-at-trx-commit=0
+	--innodb-flush-log-at-trx-commit=2   # commits reach the OS at once: they survive kill -9, not a power cut
 	--innodb-doublewrite=0
 	--innodb-use-native-aio=0
 	--key-buffer-size=1M

@@ -15,6 +15,8 @@
 #   FED_SKIP_REGRESS=1 / FED_SKIP_TAP=1   skip a part
 #   FED_PROVE_FLAGS=--verbose        extra prove flags
 #   FED_KEEP=1                       keep the scratch dir even on success
+#   FED_SCRATCH_BASE=/tmp            where the scratch dir is made (the test
+#                                    user must be able to reach it)
 #   FED_ALLOW_WARNINGS=1             do not fail the run on compiler warnings
 #   FED_SKIP_BUILD=1                 test the federate already installed
 #   FED_REGRESS_TIMEOUT / FED_TAP_TIMEOUT  seconds (default 1200 / 2400)
@@ -124,7 +126,8 @@ else
 fi
 
 # -------------------------------------------------------- scratch copy ---
-SCRATCH=$(mktemp -d /tmp/federate-test.XXXXXX)
+mkdir -p "${FED_SCRATCH_BASE:-/tmp}"
+SCRATCH=$(mktemp -d "${FED_SCRATCH_BASE:-/tmp}/federate-test.XXXXXX")
 chmod 755 "$SCRATCH"
 SRC=$SCRATCH/src
 MDIR=$SCRATCH/mariadb
@@ -137,7 +140,7 @@ tar -C "$REPO" --exclude=./.git --exclude=tmp_check --exclude=./results --exclud
 fed_log "running tests as $FED_OS_USER in $SRC"
 
 # ------------------------------------------------------------- MariaDB ---
-MYSQL_PORT=$(fed_free_port)
+fed_free_port MYSQL_PORT
 fed_log "starting MariaDB on 127.0.0.1:$MYSQL_PORT ($MDIR)"
 MARIADB_STARTED=1
 fed_mariadb_start "$MDIR" "$MYSQL_PORT"
@@ -160,7 +163,7 @@ export FED_MYSQL_BIN FED_MYSQLD
 
 # ----------------------------------------------------------- pg_regress ---
 if [ "${FED_SKIP_REGRESS:-0}" != 1 ]; then
-	FED_REGRESS_PORT=$(fed_free_port)
+	fed_free_port FED_REGRESS_PORT
 	export FED_REGRESS_PORT
 	args=(regresscheck "FED_REGRESS_PORT=$FED_REGRESS_PORT")
 	[ -n "${FED_TESTS:-}" ] && args+=("REGRESS=$FED_TESTS")
