@@ -121,7 +121,7 @@ is($o, '100', 'the session still reads shard2 after the cancel');
 my $pid;
 ($pid, $e) = session('SELECT pg_backend_pid();');
 $in .= "SELECT * FROM slow1;\n\\echo __after_cancel__\n";
-$psql->pump;
+$psql->pump_nb while length $in;
 ok( $shards[0]->poll_query_until('postgres',
 		"SELECT count(*) = 1 FROM pg_stat_activity WHERE wait_event = 'PgSleep'"),
 	'the slow query runs on shard1');
