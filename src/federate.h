@@ -111,10 +111,11 @@ extern void fedEndForeignScan(ForeignScanState *node);
 extern void fedExplainForeignScan(ForeignScanState *node,
 								  struct ExplainState *es);
 extern List *fed_scan_remote_conds(RelOptInfo *baserel);
-extern Datum *fed_eval_params(List *param_states, ExprContext *econtext,
-							  bool **nulls, Oid **types);
-extern const char **fed_params_text(int nparams, Oid *types, Datum *values,
-									bool *nulls);
+struct FedDialect;
+extern const char *fed_bind_params(const struct FedDialect *dialect,
+								   const char *sql, List *offsets,
+								   List *param_states, ExprContext *econtext,
+								   int *nparams, const char ***params);
 
 /* in fdw/modify.c */
 extern void fedAddForeignUpdateTargets(PlannerInfo *root, Index rtindex,

@@ -678,29 +678,14 @@ fedIterateDirectModify(ForeignScanState *node)
 	if (!ds->done)
 	{
 		FedConn    *conn = fed_conn_get(ds->info.server, ds->info.user, true);
-		int			nparams = list_length(ds->param_states);
-		const char *sql = ds->sql;
-		const char **params = NULL;
-		uint64		n;
 		MemoryContext old = MemoryContextSwitchTo(econtext->ecxt_per_tuple_memory);
+		const char **params;
+		int			nparams;
+		const char *sql = fed_bind_params(ds->dialect, ds->sql, ds->param_offsets,
+										  ds->param_states, econtext,
+										  &nparams, &params);
+		uint64		n = fed_conn_exec(conn, sql, nparams, params);
 
-		if (nparams > 0)
-		{
-			bool	   *nulls;
-			Oid		   *types;
-			Datum	   *values = fed_eval_params(ds->param_states, econtext,
-												 &nulls, &types);
-
-			if (ds->dialect->has_placeholders)
-				params = fed_params_text(nparams, types, values, nulls);
-			else
-			{
-				sql = fed_splice_params(sql, ds->param_offsets, ds->dialect,
-										nparams, types, values, nulls);
-				nparams = 0;
-			}
-		}
-		n = fed_conn_exec(conn, sql, nparams, params);
 		MemoryContextSwitchTo(old);
 		if (ds->set_tag)
 			estate->es_processed += n;

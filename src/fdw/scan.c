@@ -184,39 +184,44 @@ fedGetForeignPlan(PlannerInfo *root, RelOptInfo *baserel, Oid foreigntableid,
 							NIL, NIL, outer_plan);
 }
 
-/* Evaluate the parameter expressions of a statement. */
-Datum *
-fed_eval_params(List *param_states, ExprContext *econtext, bool **nulls,
-				Oid **types)
+/*
+ * The statement to send with its parameter values: for engines with
+ * placeholders the values as text in *params, otherwise the values written
+ * into the statement as literals (*nparams becomes 0).  Allocates in the
+ * current memory context.
+ */
+const char *
+fed_bind_params(const FedDialect *dialect, const char *sql, List *offsets,
+				List *param_states, ExprContext *econtext,
+				int *nparams, const char ***params)
 {
 	int			n = list_length(param_states);
 	Datum	   *values = palloc0(sizeof(Datum) * (n + 1));
+	bool	   *nulls = palloc0(sizeof(bool) * (n + 1));
+	Oid		   *types = palloc0(sizeof(Oid) * (n + 1));
 	int			i = 0;
 	ListCell   *lc;
 
-	*nulls = palloc0(sizeof(bool) * (n + 1));
-	*types = palloc0(sizeof(Oid) * (n + 1));
+	*nparams = 0;
+	*params = NULL;
+	if (n == 0)
+		return sql;
 	foreach(lc, param_states)
 	{
 		ExprState  *es = (ExprState *) lfirst(lc);
 
-		values[i] = ExecEvalExpr(es, econtext, &(*nulls)[i]);
-		(*types)[i] = exprType((Node *) es->expr);
+		values[i] = ExecEvalExpr(es, econtext, &nulls[i]);
+		types[i] = exprType((Node *) es->expr);
 		i++;
 	}
-	return values;
-}
+	if (!dialect->has_placeholders)
+		return fed_splice_params(sql, offsets, dialect, n, types, values, nulls);
 
-/* Parameters as text for a driver with placeholders. */
-const char **
-fed_params_text(int nparams, Oid *types, Datum *values, bool *nulls)
-{
-	const char **text = palloc0(sizeof(char *) * (nparams + 1));
-	int			i;
-
-	for (i = 0; i < nparams; i++)
-		text[i] = nulls[i] ? NULL : fed_value_text(types[i], values[i]);
-	return text;
+	*params = palloc0(sizeof(char *) * (n + 1));
+	for (i = 0; i < n; i++)
+		(*params)[i] = nulls[i] ? NULL : fed_value_text(types[i], values[i]);
+	*nparams = n;
+	return sql;
 }
 
 void
@@ -274,30 +279,15 @@ static void
 open_scan(FedScanState *st)
 {
 	ExprContext *econtext = st->node->ss.ps.ps_ExprContext;
-	int			nparams = list_length(st->param_states);
-	const char *sql = st->sql;
-	const char **params = NULL;
 	MemoryContext old;
+	const char *sql;
+	const char **params;
+	int			nparams;
 
 	st->conn = fed_conn_get(st->info.server, st->info.user, true);
-
 	old = MemoryContextSwitchTo(econtext->ecxt_per_tuple_memory);
-	if (nparams > 0)
-	{
-		bool	   *nulls;
-		Oid		   *types;
-		Datum	   *values = fed_eval_params(st->param_states, econtext,
-											 &nulls, &types);
-
-		if (st->dialect->has_placeholders)
-			params = fed_params_text(nparams, types, values, nulls);
-		else
-		{
-			sql = fed_splice_params(sql, st->param_offsets, st->dialect,
-									nparams, types, values, nulls);
-			nparams = 0;
-		}
-	}
+	sql = fed_bind_params(st->dialect, st->sql, st->param_offsets,
+						  st->param_states, econtext, &nparams, &params);
 	fed_conn_open(st->conn, sql, nparams, params, st->fetch_size, st, park_scan);
 	MemoryContextSwitchTo(old);
 	st->opened = true;
