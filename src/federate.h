@@ -111,6 +111,7 @@ extern void fedEndForeignScan(ForeignScanState *node);
 extern void fedExplainForeignScan(ForeignScanState *node,
 								  struct ExplainState *es);
 extern List *fed_scan_remote_conds(RelOptInfo *baserel);
+extern char *fed_explain_sql(const char *sql, List *param_offsets);
 struct FedDialect;
 extern const char *fed_bind_params(const struct FedDialect *dialect,
 								   const char *sql, List *offsets,

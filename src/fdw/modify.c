@@ -707,6 +707,7 @@ fedExplainDirectModify(ForeignScanState *node, ExplainState *es)
 	if (es->verbose)
 	{
 		ExplainPropertyText("Server", ds->info.server->servername, es);
-		ExplainPropertyText("Remote SQL", ds->sql, es);
+		ExplainPropertyText("Remote SQL",
+							fed_explain_sql(ds->sql, ds->param_offsets), es);
 	}
 }

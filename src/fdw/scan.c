@@ -373,8 +373,8 @@ fedEndForeignScan(ForeignScanState *node)
 }
 
 /* The remote SQL as EXPLAIN shows it: MySQL parameters appear as $n. */
-static char *
-explain_sql(const char *sql, List *offsets)
+char *
+fed_explain_sql(const char *sql, List *offsets)
 {
 	StringInfoData buf;
 	int			pos = 0;
@@ -404,6 +404,6 @@ fedExplainForeignScan(ForeignScanState *node, ExplainState *es)
 	if (es->verbose)
 	{
 		ExplainPropertyText("Server", st->info.server->servername, es);
-		ExplainPropertyText("Remote SQL", explain_sql(st->sql, st->param_offsets), es);
+		ExplainPropertyText("Remote SQL", fed_explain_sql(st->sql, st->param_offsets), es);
 	}
 }
