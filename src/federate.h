@@ -77,6 +77,18 @@ extern void fed_conn_open(FedConn *conn, const char *sql,
 						  int fetch_size, void *owner, FedParkCallback park);
 extern bool fed_conn_next_row(FedConn *conn, void *owner, FedRow *row);
 extern void fed_conn_release(FedConn *conn, void *owner);
+extern FedConn *fed_conn_claim(ForeignServer *server, UserMapping *user,
+							   void *owner, FedParkCallback park);
+extern int	fed_conn_start(FedConn *conn, const char *sql, int nparams,
+						   const char *const *params, int fetch_size,
+						   FedRemoteError *err);
+extern int	fed_conn_poll(FedConn *conn, FedRemoteError *err);
+extern int	fed_conn_fetch(FedConn *conn, FedRow *row, FedRemoteError *err);
+extern pgsocket fed_conn_socket(FedConn *conn);
+extern long fed_conn_wait_ms(FedConn *conn, int events);
+extern void fed_conn_raise(FedConn *conn, FedRemoteError *err) pg_attribute_noreturn();
+extern void fed_conn_finish(FedConn *conn);
+extern void fed_conn_note_write(FedConn *conn);
 extern const FedDriver *fed_conn_driver(FedConn *conn);
 extern const char *fed_conn_server_name(FedConn *conn);
 extern void fed_conn_init(void);

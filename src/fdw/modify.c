@@ -324,6 +324,7 @@ run(FedModifyState *ms, StringInfo sql, List *params)
 	int			i = 0;
 	ListCell   *lc;
 
+	fed_conn_note_write(conn);
 	foreach(lc, params)
 		values[i++] = lfirst(lc);
 	return fed_conn_exec(conn, sql->data, list_length(params), values);
@@ -678,13 +679,18 @@ fedIterateDirectModify(ForeignScanState *node)
 	if (!ds->done)
 	{
 		FedConn    *conn = fed_conn_get(ds->info.server, ds->info.user, true);
-		MemoryContext old = MemoryContextSwitchTo(econtext->ecxt_per_tuple_memory);
+		MemoryContext old;
 		const char **params;
 		int			nparams;
-		const char *sql = fed_bind_params(ds->dialect, ds->sql, ds->param_offsets,
-										  ds->param_states, econtext,
-										  &nparams, &params);
-		uint64		n = fed_conn_exec(conn, sql, nparams, params);
+		const char *sql;
+		uint64		n;
+
+		fed_conn_note_write(conn);
+		old = MemoryContextSwitchTo(econtext->ecxt_per_tuple_memory);
+		sql = fed_bind_params(ds->dialect, ds->sql, ds->param_offsets,
+							  ds->param_states, econtext,
+							  &nparams, &params);
+		n = fed_conn_exec(conn, sql, nparams, params);
 
 		MemoryContextSwitchTo(old);
 		if (ds->set_tag)

@@ -63,9 +63,34 @@
 
 #define FED_CLEANUP_TIMEOUT_MS	5000
 
+/* Connections per user mapping: fan-out tasks on one server run in parallel. */
+#define FED_MAX_SLOTS			16
+
+typedef struct FedConnKey
+{
+	Oid			umid;			/* user mapping OID */
+	int			slot;			/* 0 for plain scans and writes */
+} FedConnKey;
+
+/*
+ * Where a connection's asynchronous state machine stands.  Starting a
+ * statement may first have to connect, run the session setup, and open the
+ * remote transaction and savepoints; each step is one non-blocking driver
+ * call, so the fan-out loop can advance many connections at once.
+ */
+typedef enum FedPhase
+{
+	FED_PHASE_IDLE,				/* nothing in flight */
+	FED_PHASE_CONNECT,			/* connect_poll pending */
+	FED_PHASE_SETUP,			/* a session setup statement in flight */
+	FED_PHASE_BEGIN,			/* BEGIN or SAVEPOINT in flight */
+	FED_PHASE_QUERY,			/* the caller's statement sent, result not open */
+	FED_PHASE_OPEN				/* the caller's result is open */
+} FedPhase;
+
 struct FedConn
 {
-	Oid			umid;			/* hash key: user mapping OID */
+	FedConnKey	key;			/* hash key */
 	Oid			serverid;
 	Oid			userid;
 	char		servername[NAMEDATALEN];
@@ -77,11 +102,29 @@ struct FedConn
 	bool		broken;			/* lost inside a transaction: the local
 								 * transaction must not commit */
 	bool		invalidated;	/* server or mapping changed: reconnect */
+	bool		wrote;			/* changed data in the remote transaction */
 	uint32		server_hashvalue;
 	uint32		mapping_hashvalue;
 	int			connect_timeout;	/* seconds, 0 = none */
-	void	   *owner;			/* reader holding the open result */
+	void	   *owner;			/* reader holding the connection */
 	FedParkCallback park;
+	int			owner_level;	/* transaction nesting level of the claim */
+
+	/* the asynchronous state machine */
+	FedPhase	phase;
+	bool		draining;		/* reading an internal statement's rows */
+	int			setup_step;		/* index into driver->session_setup */
+	int			pending_depth;	/* xact_depth once BEGIN/SAVEPOINT is done */
+	bool		may_reconnect;	/* BEGIN on a connection made earlier */
+	TimestampTz connect_deadline;
+	const char *cur_sql;		/* internal statement in flight */
+	char		stmt_buf[64];	/* its text, for savepoints */
+	ForeignServer *server;		/* valid during the current statement */
+	UserMapping *user;
+	const char *q_sql;			/* the caller's statement, or NULL */
+	int			q_nparams;
+	const char *const *q_params;
+	int			q_fetch_size;
 };
 
 typedef enum FedStep
@@ -98,6 +141,7 @@ static void fed_xact_callback(XactEvent event, void *arg);
 static void fed_subxact_callback(SubXactEvent event, SubTransactionId mySubid,
 								 SubTransactionId parentSubid, void *arg);
 static void fed_inval_callback(Datum arg, int cacheid, uint32 hashvalue);
+static int	advance(FedConn *c, int r, FedRemoteError *err);
 
 void
 fed_conn_init(void)
@@ -131,6 +175,7 @@ copy_error(FedRemoteError *dst, const FedRemoteError *src)
 	dst->context = src->context ? pstrdup(src->context) : NULL;
 }
 
+/* Close the connection; the owner, if any, keeps its claim. */
 static void
 close_handle(FedConn *c)
 {
@@ -143,8 +188,8 @@ close_handle(FedConn *c)
 	if (c->cxt)
 		MemoryContextDelete(c->cxt);
 	c->cxt = NULL;
-	c->owner = NULL;
-	c->park = NULL;
+	c->phase = FED_PHASE_IDLE;
+	c->draining = false;
 }
 
 /*
@@ -188,6 +233,15 @@ wait_for(FedConn *c, int events, TimestampTz deadline, bool interruptible)
 	return true;
 }
 
+static void
+set_timed_out(FedRemoteError *err, bool lost)
+{
+	memset(err, 0, sizeof(FedRemoteError));
+	err->message = pstrdup("timed out");
+	err->timed_out = true;
+	err->connection_lost = lost;
+}
+
 /*
  * Drive a driver step until it is done, has a row, or fails.  r is the
  * step's first return value.  On timeout the error says so.
@@ -200,10 +254,7 @@ drive(FedConn *c, FedStep step, int r, FedRow *row, FedRemoteError *err,
 	{
 		if (!wait_for(c, r, deadline, interruptible))
 		{
-			memset(err, 0, sizeof(FedRemoteError));
-			err->message = pstrdup("timed out");
-			err->timed_out = true;
-			err->connection_lost = (step == FED_STEP_CONNECT);
+			set_timed_out(err, step == FED_STEP_CONNECT);
 			return FED_IO_ERROR;
 		}
 		switch (step)
@@ -279,6 +330,8 @@ exec_internal(FedConn *c, const char *sql, int nparams,
 static void
 fail(FedConn *c, FedRemoteError *err, const char *sql)
 {
+	c->phase = FED_PHASE_IDLE;
+	c->draining = false;
 	if (err->connection_lost || err->timed_out)
 	{
 		if (c->xact_depth > 0)
@@ -301,7 +354,8 @@ make_idle(FedConn *c)
 		FedParkCallback park = c->park;
 
 		/* the reader reads its rest through fed_conn_next_row */
-		park(owner);
+		if (park)
+			park(owner);
 		c->owner = NULL;
 		c->park = NULL;
 	}
@@ -312,103 +366,14 @@ make_idle(FedConn *c)
 		if (r == FED_IO_ERROR)
 			fail(c, &err, NULL);
 	}
+	c->phase = FED_PHASE_IDLE;
 }
 
-static void
-connect_entry(FedConn *c, ForeignServer *server, UserMapping *user)
+/* The hash entry for (user mapping, slot), created empty if needed. */
+static FedConn *
+conn_entry(UserMapping *user, int slot)
 {
-	const char **keys;
-	const char **values;
-	FedRemoteError err = {0};
-	FedRemoteError copy = {0};
-	MemoryContext old;
-	TimestampTz deadline = 0;
-	int			r;
-	const char *const *setup;
-
-	fed_conn_params(server, user, &keys, &values);
-
-	if (!AcquireExternalFD())
-		ereport(ERROR,
-				(errcode(ERRCODE_SQLCLIENT_UNABLE_TO_ESTABLISH_SQLCONNECTION),
-				 errmsg("could not connect to server \"%s\"", c->servername),
-				 errdetail("There are too many open files on the local server."),
-				 errhint("Raise the server's max_files_per_process and/or \"ulimit -n\" limits.")));
-
-	c->cxt = AllocSetContextCreate(TopMemoryContext, "federate connection",
-								   ALLOCSET_SMALL_SIZES);
-	old = MemoryContextSwitchTo(c->cxt);
-	r = c->driver->connect_start(keys, values, &c->handle, &err);
-	MemoryContextSwitchTo(old);
-
-	if (c->connect_timeout > 0)
-		deadline = TimestampTzPlusMilliseconds(GetCurrentTimestamp(),
-											   c->connect_timeout * 1000);
-	if (r != FED_IO_ERROR)
-		r = drive(c, FED_STEP_CONNECT, r, NULL, &err, deadline, true);
-	if (r == FED_IO_ERROR)
-	{
-		copy_error(&copy, &err);
-		if (c->handle == NULL)
-			ReleaseExternalFD();
-		close_handle(c);
-		if (copy.timed_out)
-			ereport(ERROR,
-					(errcode(ERRCODE_SQLCLIENT_UNABLE_TO_ESTABLISH_SQLCONNECTION),
-					 errmsg("could not connect to server \"%s\"", c->servername),
-					 errdetail("The connection attempt timed out after %d seconds.",
-							   c->connect_timeout)));
-		ereport(ERROR,
-				(errcode(ERRCODE_SQLCLIENT_UNABLE_TO_ESTABLISH_SQLCONNECTION),
-				 errmsg("could not connect to server \"%s\"", c->servername),
-				 errdetail_internal("%s", copy.message)));
-	}
-
-	for (setup = c->driver->session_setup; *setup; setup++)
-	{
-		if (!exec_internal(c, *setup, 0, NULL, &err, 0, true, NULL))
-			fail(c, &err, *setup);
-	}
-	c->xact_depth = 0;
-	c->broken = false;
-	c->invalidated = false;
-}
-
-/*
- * Open the remote transaction and savepoints up to the current local
- * nesting level.
- */
-static bool
-begin_remote_xact(FedConn *c, FedRemoteError *err, const char **failed_sql)
-{
-	int			curlevel = GetCurrentTransactionNestLevel();
-
-	if (c->xact_depth == 0)
-	{
-		*failed_sql = c->driver->begin_sql;
-		if (!exec_internal(c, c->driver->begin_sql, 0, NULL, err, 0, true, NULL))
-			return false;
-		c->xact_depth = 1;
-	}
-	while (c->xact_depth < curlevel)
-	{
-		char	   *sql = psprintf(c->driver->savepoint_fmt, c->xact_depth + 1);
-
-		*failed_sql = sql;
-		if (!exec_internal(c, sql, 0, NULL, err, 0, true, NULL))
-			return false;
-		c->xact_depth++;
-	}
-	return true;
-}
-
-/*
- * The connection for a server and user mapping, connecting if needed.
- * With start_xact, the remote transaction is open when this returns.
- */
-FedConn *
-fed_conn_get(ForeignServer *server, UserMapping *user, bool start_xact)
-{
+	FedConnKey	key;
 	FedConn    *c;
 	bool		found;
 
@@ -416,24 +381,28 @@ fed_conn_get(ForeignServer *server, UserMapping *user, bool start_xact)
 	{
 		HASHCTL		ctl;
 
-		ctl.keysize = sizeof(Oid);
+		ctl.keysize = sizeof(FedConnKey);
 		ctl.entrysize = sizeof(FedConn);
 		conn_hash = hash_create("federate connections", 8, &ctl,
 								HASH_ELEM | HASH_BLOBS);
 	}
-
-	c = hash_search(conn_hash, &user->umid, HASH_ENTER, &found);
+	memset(&key, 0, sizeof(key));
+	key.umid = user->umid;
+	key.slot = slot;
+	c = hash_search(conn_hash, &key, HASH_ENTER, &found);
 	if (!found)
 	{
-		c->handle = NULL;
-		c->cxt = NULL;
-		c->xact_depth = 0;
-		c->broken = false;
-		c->invalidated = false;
-		c->owner = NULL;
-		c->park = NULL;
+		memset(((char *) c) + sizeof(FedConnKey), 0,
+			   sizeof(FedConn) - sizeof(FedConnKey));
+		c->phase = FED_PHASE_IDLE;
 	}
+	return c;
+}
 
+/* Checks and bookkeeping before a connection serves a statement. */
+static void
+prepare_entry(FedConn *c, ForeignServer *server, UserMapping *user)
+{
 	if (c->broken)
 		ereport(ERROR,
 				(errcode(ERRCODE_CONNECTION_FAILURE),
@@ -457,30 +426,388 @@ fed_conn_get(ForeignServer *server, UserMapping *user, bool start_xact)
 													ObjectIdGetDatum(server->serverid));
 		c->mapping_hashvalue = GetSysCacheHashValue1(USERMAPPINGOID,
 													 ObjectIdGetDatum(user->umid));
-		connect_entry(c, server, user);
 	}
+	c->server = server;
+	c->user = user;
+}
 
-	if (start_xact)
+/*
+ * The asynchronous state machine.
+ *
+ * fed_conn_start begins a statement: connecting first if needed, running
+ * the session setup, then opening the remote transaction and savepoints up
+ * to the local nesting level, and finally sending the caller's statement
+ * (or stopping there when sql is NULL).  Every step returns at once: a
+ * wait mask (wait on fed_conn_socket, then call fed_conn_poll),
+ * FED_IO_DONE (the result is open, or the connection is ready), or
+ * FED_IO_ERROR (raise it with fed_conn_raise).
+ */
+static int
+begin_connect(FedConn *c, FedRemoteError *err)
+{
+	const char **keys;
+	const char **values;
+	MemoryContext old;
+	int			r;
+
+	fed_conn_params(c->server, c->user, &keys, &values);
+
+	if (!AcquireExternalFD())
+		ereport(ERROR,
+				(errcode(ERRCODE_SQLCLIENT_UNABLE_TO_ESTABLISH_SQLCONNECTION),
+				 errmsg("could not connect to server \"%s\"", c->servername),
+				 errdetail("There are too many open files on the local server."),
+				 errhint("Raise the server's max_files_per_process and/or \"ulimit -n\" limits.")));
+
+	c->cxt = AllocSetContextCreate(TopMemoryContext, "federate connection",
+								   ALLOCSET_SMALL_SIZES);
+	old = MemoryContextSwitchTo(c->cxt);
+	r = c->driver->connect_start(keys, values, &c->handle, err);
+	MemoryContextSwitchTo(old);
+	if (c->handle == NULL)
+		ReleaseExternalFD();
+
+	c->phase = FED_PHASE_CONNECT;
+	c->draining = false;
+	c->xact_depth = 0;
+	c->connect_deadline = 0;
+	if (c->connect_timeout > 0)
+		c->connect_deadline = TimestampTzPlusMilliseconds(GetCurrentTimestamp(),
+														  c->connect_timeout * 1000);
+	return r;
+}
+
+/* Send an internal statement (setup, BEGIN, SAVEPOINT). */
+static int
+start_internal(FedConn *c, FedPhase phase, const char *sql, FedRemoteError *err)
+{
+	c->phase = phase;
+	c->draining = false;
+	c->cur_sql = sql;
+	log_remote_sql(c, sql);
+	return c->driver->query_start(c->handle, sql, 0, NULL, 0, err);
+}
+
+/* The next step once connected and set up: transaction, then statement. */
+static int
+next_xact_step(FedConn *c, FedRemoteError *err)
+{
+	int			curlevel = GetCurrentTransactionNestLevel();
+
+	if (c->xact_depth == 0)
 	{
-		FedRemoteError err = {0};
-		const char *sql = NULL;
-		bool		fresh = (c->xact_depth == 0);
+		c->pending_depth = 1;
+		return start_internal(c, FED_PHASE_BEGIN, c->driver->begin_sql, err);
+	}
+	if (c->xact_depth < curlevel)
+	{
+		c->pending_depth = c->xact_depth + 1;
+		snprintf(c->stmt_buf, sizeof(c->stmt_buf), c->driver->savepoint_fmt,
+				 c->pending_depth);
+		return start_internal(c, FED_PHASE_BEGIN, c->stmt_buf, err);
+	}
+	if (c->q_sql == NULL)
+	{
+		c->phase = FED_PHASE_IDLE;
+		return FED_IO_DONE;
+	}
+	c->phase = FED_PHASE_QUERY;
+	c->draining = false;
+	log_remote_sql(c, c->q_sql);
+	return c->driver->query_start(c->handle, c->q_sql, c->q_nparams,
+								  c->q_params, c->q_fetch_size, err);
+}
 
-		make_idle(c);
-		if (!begin_remote_xact(c, &err, &sql))
+/*
+ * Advance with r, the result of the last driver step, until something has
+ * to be waited for, the caller's result is open, or a step fails.
+ */
+static int
+advance(FedConn *c, int r, FedRemoteError *err)
+{
+	FedRow		row;
+
+	for (;;)
+	{
+		if (r == FED_IO_ERROR)
 		{
 			/* a server restart shows up here: reconnect once and retry */
-			if (fresh && err.connection_lost)
+			if (c->phase == FED_PHASE_BEGIN && c->may_reconnect &&
+				c->xact_depth == 0 && err->connection_lost)
 			{
+				c->may_reconnect = false;
 				close_handle(c);
-				c->xact_depth = 0;
-				connect_entry(c, server, user);
-				if (begin_remote_xact(c, &err, &sql))
-					return c;
+				r = begin_connect(c, err);
+				continue;
 			}
-			fail(c, &err, sql);
+			return FED_IO_ERROR;
+		}
+		if (r != FED_IO_DONE && r != FED_IO_ROW)
+			return r;
+
+		switch (c->phase)
+		{
+			case FED_PHASE_CONNECT:
+				c->setup_step = -1;
+				c->phase = FED_PHASE_SETUP;
+				c->draining = true;
+				r = FED_IO_DONE;
+				continue;
+			case FED_PHASE_SETUP:
+			case FED_PHASE_BEGIN:
+				if (!c->draining || r == FED_IO_ROW)
+				{
+					/* read and drop the statement's rows */
+					c->draining = true;
+					r = c->driver->next_row(c->handle, &row, err);
+					continue;
+				}
+				c->draining = false;
+				if (c->phase == FED_PHASE_SETUP)
+				{
+					const char *next = c->driver->session_setup[++c->setup_step];
+
+					if (next)
+					{
+						r = start_internal(c, FED_PHASE_SETUP, next, err);
+						continue;
+					}
+					c->xact_depth = 0;
+					c->broken = false;
+					c->invalidated = false;
+				}
+				else
+					c->xact_depth = c->pending_depth;
+				r = next_xact_step(c, err);
+				continue;
+			case FED_PHASE_QUERY:
+				c->phase = FED_PHASE_OPEN;
+				return FED_IO_DONE;
+			default:
+				return r;
 		}
 	}
+}
+
+/*
+ * Begin a statement (see above).  The connection must have been claimed
+ * by the caller and be idle.  sql, params and their strings must stay
+ * valid until the result is open.
+ */
+int
+fed_conn_start(FedConn *c, const char *sql, int nparams,
+			   const char *const *params, int fetch_size, FedRemoteError *err)
+{
+	c->q_sql = sql;
+	c->q_nparams = nparams;
+	c->q_params = params;
+	c->q_fetch_size = fetch_size;
+	if (c->handle == NULL)
+	{
+		c->may_reconnect = false;
+		return advance(c, begin_connect(c, err), err);
+	}
+	c->may_reconnect = true;
+	return advance(c, next_xact_step(c, err), err);
+}
+
+/* Continue after the socket became ready or the wait timed out. */
+int
+fed_conn_poll(FedConn *c, FedRemoteError *err)
+{
+	FedRow		row;
+	int			r;
+
+	switch (c->phase)
+	{
+		case FED_PHASE_CONNECT:
+			if (c->connect_deadline != 0 &&
+				GetCurrentTimestamp() >= c->connect_deadline)
+			{
+				set_timed_out(err, true);
+				return FED_IO_ERROR;
+			}
+			r = c->driver->connect_poll(c->handle, err);
+			break;
+		case FED_PHASE_SETUP:
+		case FED_PHASE_BEGIN:
+			r = c->draining ? c->driver->next_row(c->handle, &row, err) :
+				c->driver->query_poll(c->handle, err);
+			break;
+		case FED_PHASE_QUERY:
+			r = c->driver->query_poll(c->handle, err);
+			break;
+		default:
+			return FED_IO_DONE;
+	}
+	return advance(c, r, err);
+}
+
+/* The next row of the open result, without waiting. */
+int
+fed_conn_fetch(FedConn *c, FedRow *row, FedRemoteError *err)
+{
+	int			r;
+
+	if (c->phase != FED_PHASE_OPEN || c->handle == NULL)
+		elog(ERROR, "federate: no open result on server \"%s\"", c->servername);
+	r = c->driver->next_row(c->handle, row, err);
+	if (r == FED_IO_DONE)
+	{
+		c->phase = FED_PHASE_IDLE;
+		c->owner = NULL;
+		c->park = NULL;
+	}
+	return r;
+}
+
+pgsocket
+fed_conn_socket(FedConn *c)
+{
+	return c->handle ? c->driver->socket(c->handle) : PGINVALID_SOCKET;
+}
+
+/*
+ * When a step asked for events including WL_TIMEOUT, or a connection
+ * attempt has a deadline: the milliseconds after which fed_conn_poll must
+ * be called even if the socket is not ready; -1 for no bound.
+ */
+long
+fed_conn_wait_ms(FedConn *c, int events)
+{
+	long		timeout = -1;
+
+	if (c->phase == FED_PHASE_CONNECT && c->connect_deadline != 0)
+		timeout = Max(0, TimestampDifferenceMilliseconds(GetCurrentTimestamp(),
+														 c->connect_deadline));
+	if ((events & WL_TIMEOUT) && c->driver->timeout_ms && c->handle)
+	{
+		long		t = c->driver->timeout_ms(c->handle);
+
+		if (timeout < 0 || t < timeout)
+			timeout = t;
+	}
+	return timeout;
+}
+
+/* Raise the error of a failed step, in the words of the step that failed. */
+void
+fed_conn_raise(FedConn *c, FedRemoteError *err)
+{
+	FedRemoteError copy = {0};
+
+	c->owner = NULL;
+	c->park = NULL;
+	if (c->phase != FED_PHASE_CONNECT)
+		fail(c, err, c->phase == FED_PHASE_QUERY ? c->q_sql : c->cur_sql);
+
+	copy_error(&copy, err);
+	close_handle(c);
+	if (copy.timed_out)
+		ereport(ERROR,
+				(errcode(ERRCODE_SQLCLIENT_UNABLE_TO_ESTABLISH_SQLCONNECTION),
+				 errmsg("could not connect to server \"%s\"", c->servername),
+				 errdetail("The connection attempt timed out after %d seconds.",
+						   c->connect_timeout)));
+	ereport(ERROR,
+			(errcode(ERRCODE_SQLCLIENT_UNABLE_TO_ESTABLISH_SQLCONNECTION),
+			 errmsg("could not connect to server \"%s\"", c->servername),
+			 errdetail_internal("%s", copy.message)));
+}
+
+/* Drive the state machine to its end, waiting as needed; raise on error. */
+static void
+run_sync(FedConn *c, int r)
+{
+	FedRemoteError err = {0};
+
+	while (r != FED_IO_DONE && r != FED_IO_ERROR)
+	{
+		TimestampTz deadline = c->phase == FED_PHASE_CONNECT ?
+		c->connect_deadline : 0;
+
+		if (!wait_for(c, r, deadline, true))
+		{
+			set_timed_out(&err, true);
+			r = FED_IO_ERROR;
+			break;
+		}
+		r = fed_conn_poll(c, &err);
+	}
+	if (r == FED_IO_ERROR)
+		fed_conn_raise(c, &err);
+}
+
+/*
+ * Finish starting the owner's statement, waiting as needed (a fan-out task
+ * that is asked to park before its result was open).
+ */
+void
+fed_conn_finish(FedConn *c)
+{
+	FedRemoteError err = {0};
+
+	if (c->phase == FED_PHASE_IDLE || c->phase == FED_PHASE_OPEN)
+		return;
+	run_sync(c, fed_conn_poll(c, &err));
+}
+
+/* Remember that the current remote transaction changed data here. */
+void
+fed_conn_note_write(FedConn *c)
+{
+	c->wrote = true;
+}
+
+/*
+ * The connection for a server and user mapping, connected and with the
+ * remote transaction open.  This is slot 0, the one plain scans and
+ * writes share.
+ */
+FedConn *
+fed_conn_get(ForeignServer *server, UserMapping *user, bool start_xact)
+{
+	FedConn    *c = conn_entry(user, 0);
+	FedRemoteError err = {0};
+
+	prepare_entry(c, server, user);
+	make_idle(c);
+	run_sync(c, fed_conn_start(c, NULL, 0, NULL, 0, &err));
+	return c;
+}
+
+/*
+ * A connection for a fan-out task reading from server as user: the first
+ * one of that user mapping no reader holds, opening a new one (up to
+ * FED_MAX_SLOTS) when all are busy, so that tasks on one server run in
+ * parallel.  Once the transaction has written through slot 0, every read
+ * goes there too, to see its own writes.  Nothing is sent yet.
+ */
+FedConn *
+fed_conn_claim(ForeignServer *server, UserMapping *user, void *owner,
+			   FedParkCallback park)
+{
+	FedConn    *c = conn_entry(user, 0);
+	int			slot;
+
+	if (!c->wrote)
+	{
+		for (slot = 0; slot < FED_MAX_SLOTS; slot++)
+		{
+			FedConn    *s = conn_entry(user, slot);
+
+			if (s->owner == NULL && !s->broken)
+			{
+				c = s;
+				break;
+			}
+		}
+	}
+	prepare_entry(c, server, user);
+	make_idle(c);
+	c->owner = owner;
+	c->park = park;
+	c->owner_level = GetCurrentTransactionNestLevel();
 	return c;
 }
 
@@ -509,20 +836,16 @@ fed_conn_open(FedConn *c, const char *sql, int nparams,
 			  void *owner, FedParkCallback park)
 {
 	FedRemoteError err = {0};
-	int			r;
 
 	make_idle(c);
 	if (c->handle == NULL)
 		ereport(ERROR,
 				(errcode(ERRCODE_CONNECTION_FAILURE),
 				 errmsg("connection to server \"%s\" was lost", c->servername)));
-	log_remote_sql(c, sql);
-	r = c->driver->query_start(c->handle, sql, nparams, params, fetch_size, &err);
-	r = drive(c, FED_STEP_QUERY, r, NULL, &err, 0, true);
-	if (r == FED_IO_ERROR)
-		fail(c, &err, sql);
+	run_sync(c, fed_conn_start(c, sql, nparams, params, fetch_size, &err));
 	c->owner = owner;
 	c->park = park;
+	c->owner_level = GetCurrentTransactionNestLevel();
 }
 
 /* The next row of the owner's result; false at its end. */
@@ -532,7 +855,7 @@ fed_conn_next_row(FedConn *c, void *owner, FedRow *row)
 	FedRemoteError err = {0};
 	int			r;
 
-	if (c->owner != owner || c->handle == NULL)
+	if (c->owner != owner || c->handle == NULL || c->phase != FED_PHASE_OPEN)
 		elog(ERROR, "federate: connection to server \"%s\" is not reading this result",
 			 c->servername);
 	r = c->driver->next_row(c->handle, row, &err);
@@ -544,6 +867,7 @@ fed_conn_next_row(FedConn *c, void *owner, FedRow *row)
 	}
 	if (r == FED_IO_DONE)
 	{
+		c->phase = FED_PHASE_IDLE;
 		c->owner = NULL;
 		c->park = NULL;
 		return false;
@@ -561,6 +885,22 @@ fed_conn_release(FedConn *c, void *owner)
 		return;
 	c->owner = NULL;
 	c->park = NULL;
+
+	switch (c->phase)
+	{
+		case FED_PHASE_CONNECT:
+			/* nothing was sent yet: drop the half-made connection */
+			close_handle(c);
+			return;
+		case FED_PHASE_SETUP:
+		case FED_PHASE_BEGIN:
+			/* finish opening the transaction, but send nothing more */
+			c->q_sql = NULL;
+			fed_conn_finish(c);
+			return;
+		default:
+			break;
+	}
 
 	/*
 	 * A stream left unread (a LIMIT, an early end) is cheaper to stop on
@@ -590,8 +930,19 @@ abort_cleanup(FedConn *c, bool toplevel)
 
 	c->owner = NULL;
 	c->park = NULL;
+	c->q_sql = NULL;
 	if (c->handle == NULL)
 		return;
+	if (c->phase == FED_PHASE_CONNECT || c->phase == FED_PHASE_SETUP ||
+		c->phase == FED_PHASE_BEGIN)
+	{
+		/* interrupted while connecting or opening: state unknown */
+		if (!toplevel && c->xact_depth > 0)
+			c->broken = true;
+		close_handle(c);
+		return;
+	}
+	c->phase = FED_PHASE_IDLE;
 
 	deadline = TimestampTzPlusMilliseconds(GetCurrentTimestamp(),
 										   FED_CLEANUP_TIMEOUT_MS);
@@ -655,8 +1006,20 @@ fed_xact_callback(XactEvent event, void *arg)
 	hash_seq_init(&scan, conn_hash);
 	while ((c = (FedConn *) hash_seq_search(&scan)))
 	{
+		/* readers of this transaction's queries are gone */
+		if (event == XACT_EVENT_ABORT || event == XACT_EVENT_PARALLEL_ABORT ||
+			event == XACT_EVENT_COMMIT || event == XACT_EVENT_PARALLEL_COMMIT)
+		{
+			c->owner = NULL;
+			c->park = NULL;
+			c->wrote = false;
+		}
 		if (c->xact_depth == 0 && !c->broken)
 		{
+			/* a connection attempt cut short */
+			if (c->handle && c->phase != FED_PHASE_IDLE &&
+				(event == XACT_EVENT_ABORT || event == XACT_EVENT_PARALLEL_ABORT))
+				abort_cleanup(c, true);
 			/* nothing remote to end, but changed options apply now */
 			if (c->handle && c->invalidated &&
 				(event == XACT_EVENT_COMMIT || event == XACT_EVENT_ABORT))
@@ -727,6 +1090,20 @@ fed_subxact_callback(SubXactEvent event, SubTransactionId mySubid,
 	hash_seq_init(&scan, conn_hash);
 	while ((c = (FedConn *) hash_seq_search(&scan)))
 	{
+		/* a reader of the aborted subtransaction's queries is gone */
+		if (event == SUBXACT_EVENT_ABORT_SUB && c->owner &&
+			c->owner_level >= curlevel)
+		{
+			c->owner = NULL;
+			c->park = NULL;
+		}
+		if (event == SUBXACT_EVENT_ABORT_SUB && c->handle &&
+			(c->phase == FED_PHASE_CONNECT || c->phase == FED_PHASE_SETUP ||
+			 c->phase == FED_PHASE_BEGIN))
+		{
+			abort_cleanup(c, false);
+			continue;
+		}
 		if (c->xact_depth < curlevel || c->handle == NULL)
 			continue;
 		if (event == SUBXACT_EVENT_PRE_COMMIT_SUB)
