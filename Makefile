@@ -19,6 +19,13 @@ OBJS = \
 	src/fdw/modify.o \
 	src/fdw/import.o \
 	src/fdw/convert.o \
+	src/plan/hook.o \
+	src/plan/path.o \
+	src/plan/aggsplit.o \
+	src/plan/plan.o \
+	src/exec/scan.o \
+	src/exec/fanout.o \
+	src/exec/result.o \
 	src/remote/connection.o \
 	src/remote/errors.o \
 	src/remote/driver_libpq.o \

@@ -17,6 +17,7 @@
 #include "utils/guc.h"
 
 #include "federate.h"
+#include "plan/plan.h"
 
 PG_MODULE_MAGIC;
 
@@ -62,7 +63,16 @@ _PG_init(void)
 							 PGC_USERSET, 0,
 							 NULL, NULL, NULL);
 
+	DefineCustomBoolVariable("federate.enable_fanout",
+							 "Reads federated tables through one parallel fan-out node.",
+							 "When off, a partitioned table is read as an Append of per-partition foreign scans, with no aggregate, sort or limit pushdown.",
+							 &fed_enable_fanout,
+							 true,
+							 PGC_USERSET, 0,
+							 NULL, NULL, NULL);
+
 	MarkGUCPrefixReserved("federate");
 
 	fed_conn_init();
+	fed_plan_init();
 }

@@ -43,6 +43,7 @@
 #include "utils/builtins.h"
 #include "utils/guc.h"
 #include "utils/lsyscache.h"
+#include "utils/fmgroids.h"
 #include "utils/syscache.h"
 
 #include "deparse/deparse.h"
@@ -459,6 +460,178 @@ fed_deparse_select(StringInfo buf, PlannerInfo *root, RelOptInfo *rel,
 	cxt.params = params;
 	cxt.param_offsets = param_offsets;
 	fed_deparse_where(&cxt, remote_conds);
+}
+
+/*
+ * A partial aggregate of a fan-out task: count, sum, min, max, bool_and or
+ * bool_or of one argument (or count(*)).  MySQL has no bool_and/bool_or:
+ * MIN/MAX of the 0/1 values mean the same; and it sums FLOAT as DOUBLE
+ * already, so the cast to double precision asked for avg(real) is dropped.
+ */
+static void
+deparse_aggregate(FedDeparseCxt *cxt, Aggref *agg)
+{
+	StringInfo	buf = cxt->buf;
+	const char *name = get_func_name(agg->aggfnoid);
+	bool		mysql = (cxt->dialect->kind == FED_DRIVER_MYSQL);
+
+	if (agg->aggfnoid == F_BOOL_AND || agg->aggfnoid == F_EVERY)
+		name = mysql ? "min" : "bool_and";
+	else if (agg->aggfnoid == F_BOOL_OR)
+		name = mysql ? "max" : "bool_or";
+	appendStringInfo(buf, "%s(", name);
+	if (agg->aggstar || agg->args == NIL)
+		appendStringInfoChar(buf, '*');
+	else
+	{
+		Expr	   *arg = ((TargetEntry *) linitial(agg->args))->expr;
+
+		if (mysql && IsA(arg, FuncExpr) &&
+			((FuncExpr *) arg)->funcformat == COERCE_IMPLICIT_CAST)
+			arg = linitial(((FuncExpr *) arg)->args);
+		fed_deparse_expr(cxt, arg);
+	}
+	appendStringInfoChar(buf, ')');
+}
+
+/* Is the expression a column declared NOT NULL (so needs no NULL order)? */
+static bool
+not_null_column(FedDeparseCxt *cxt, Expr *e)
+{
+	HeapTuple	tp;
+	bool		result = false;
+
+	while (IsA(e, RelabelType))
+		e = ((RelabelType *) e)->arg;
+	if (!IsA(e, Var) || ((Var *) e)->varattno <= 0)
+		return false;
+	tp = SearchSysCache2(ATTNUM, ObjectIdGetDatum(cxt->relid),
+						 Int16GetDatum(((Var *) e)->varattno));
+	if (HeapTupleIsValid(tp))
+	{
+		result = ((Form_pg_attribute) GETSTRUCT(tp))->attnotnull;
+		ReleaseSysCache(tp);
+	}
+	return result;
+}
+
+static void
+deparse_maybe_bytes(FedDeparseCxt *cxt, Expr *e, bool bytes)
+{
+	if (bytes)
+		appendStringInfoString(cxt->buf, BYTES_OPEN);
+	fed_deparse_expr(cxt, e);
+	if (bytes)
+		appendStringInfoString(cxt->buf, BYTES_CLOSE);
+}
+
+/*
+ * The statement of one fan-out task (see FedRemoteSelect).  GROUP BY names
+ * select-list positions, which both engines accept; MySQL groups and sorts
+ * text by its bytes (see dialect_mysql.c), and has no NULLS FIRST/LAST, so
+ * a NULL test goes first in its ORDER BY when the column may be NULL.
+ */
+void
+fed_deparse_remote_select(StringInfo buf, PlannerInfo *root, RelOptInfo *rel,
+						  FedTableInfo *info, const FedDialect *dialect,
+						  FedRemoteSelect *sel, List **params,
+						  List **param_offsets)
+{
+	FedDeparseCxt cxt;
+	ListCell   *lc;
+	int			pos = 0;
+	int			remote_pos = 0;
+	int		   *remote = palloc0(sizeof(int) * (list_length(sel->items) + 1));
+	bool		first = true;
+	bool		mysql = (dialect->kind == FED_DRIVER_MYSQL);
+	int			nest;
+	int			i;
+
+	cxt.root = root;
+	cxt.rel = rel;
+	cxt.varno = rel ? rel->relid : 0;
+	cxt.relid = info->relid;
+	cxt.dialect = dialect;
+	cxt.buf = buf;
+	cxt.params = params;
+	cxt.param_offsets = param_offsets;
+
+	fed_set_transmission_modes(&nest);
+	appendStringInfoString(buf, "SELECT ");
+	foreach(lc, sel->items)
+	{
+		Expr	   *e = lfirst(lc);
+		bool		bytes = false;
+
+		pos++;
+		if (e == NULL)
+			continue;
+		remote[pos] = ++remote_pos;
+		if (!first)
+			appendStringInfoString(buf, ", ");
+		first = false;
+		if (IsA(e, Aggref))
+		{
+			deparse_aggregate(&cxt, (Aggref *) e);
+			continue;
+		}
+		if (list_member_int(sel->group_items, pos))
+			(void) dialect->group_ok(exprType((Node *) e),
+									 exprCollation((Node *) e), false, &bytes);
+		deparse_maybe_bytes(&cxt, e, bytes);
+	}
+	if (first)
+		appendStringInfoString(buf, "NULL");
+	appendStringInfoString(buf, " FROM ");
+	fed_deparse_relation(buf, dialect, info);
+	fed_reset_transmission_modes(nest);
+
+	fed_deparse_where(&cxt, sel->conds);
+
+	fed_set_transmission_modes(&nest);
+	first = true;
+	foreach(lc, sel->group_items)
+	{
+		appendStringInfoString(buf, first ? " GROUP BY " : ", ");
+		appendStringInfo(buf, "%d", remote[lfirst_int(lc)]);
+		first = false;
+	}
+
+	for (i = 0; i < list_length(sel->sort_exprs); i++)
+	{
+		Expr	   *e = list_nth(sel->sort_exprs, i);
+		bool		desc = list_nth_int(sel->sort_desc, i);
+		bool		nulls_first = list_nth_int(sel->sort_nulls_first, i);
+		bool		bytes = false;
+
+		appendStringInfoString(buf, i == 0 ? " ORDER BY " : ", ");
+		(void) dialect->sort_ok(exprType((Node *) e), exprCollation((Node *) e),
+								&bytes);
+		if (mysql)
+		{
+			if (!not_null_column(&cxt, e))
+			{
+				fed_deparse_expr(&cxt, e);
+				appendStringInfoString(buf, nulls_first ? " IS NULL DESC, " :
+									   " IS NULL, ");
+			}
+			deparse_maybe_bytes(&cxt, e, bytes);
+			if (desc)
+				appendStringInfoString(buf, " DESC");
+		}
+		else
+		{
+			fed_deparse_expr(&cxt, e);
+			if (desc)
+				appendStringInfoString(buf, " DESC");
+			if (nulls_first != desc)
+				appendStringInfoString(buf, nulls_first ? " NULLS FIRST" :
+									   " NULLS LAST");
+		}
+	}
+	if (sel->limit >= 0)
+		appendStringInfo(buf, " LIMIT %.0f", sel->limit);
+	fed_reset_transmission_modes(nest);
 }
 
 /*

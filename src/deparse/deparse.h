@@ -53,6 +53,24 @@ typedef struct FedDialect
 	/* May this function be called on the engine (PostgreSQL only)? */
 	bool		(*function_ok) (Oid funcid);
 
+	/*
+	 * May the engine group rows by values of this type?  Grouping must
+	 * never put values PostgreSQL tells apart into one group; with exact,
+	 * it must not split values PostgreSQL finds equal either.  *bytes: write
+	 * the value as its UTF-8 bytes (MySQL text).
+	 */
+	bool		(*group_ok) (Oid typid, Oid collid, bool exact, bool *bytes);
+
+	/* May the engine sort by this type in PostgreSQL's order? */
+	bool		(*sort_ok) (Oid typid, Oid collid, bool *bytes);
+
+	/*
+	 * May the engine compute this built-in aggregate (count, sum, min, max,
+	 * bool_and, bool_or) over this argument type exactly as PostgreSQL?
+	 * argtype is InvalidOid for count(*).
+	 */
+	bool		(*agg_ok) (Oid aggfnoid, Oid argtype, Oid inputcollid);
+
 	/* Parameters: true when the engine takes $n placeholders. */
 	bool		has_placeholders;
 
@@ -79,6 +97,21 @@ typedef struct FedDeparseCxt
 	List	  **param_offsets;	/* List of int (no-placeholder engines) */
 } FedDeparseCxt;
 
+/*
+ * One task's statement: SELECT items FROM table WHERE conds GROUP BY ...
+ * ORDER BY ... LIMIT n, every expression in terms of the task's relation.
+ */
+typedef struct FedRemoteSelect
+{
+	List	   *items;			/* Expr per column; NULL = not fetched */
+	List	   *group_items;	/* positions in items (from 1) */
+	List	   *conds;			/* Exprs */
+	List	   *sort_exprs;		/* Exprs */
+	List	   *sort_desc;		/* IntList */
+	List	   *sort_nulls_first;	/* IntList */
+	double		limit;			/* < 0: none */
+} FedRemoteSelect;
+
 /* in deparse/dialect_pg.c and deparse/dialect_mysql.c */
 extern const FedDialect fed_dialect_pg;
 extern const FedDialect fed_dialect_mysql;
@@ -100,6 +133,11 @@ extern void fed_deparse_select(StringInfo buf, PlannerInfo *root,
 							   List *remote_conds, List **retrieved,
 							   List **params, List **param_offsets);
 extern void fed_deparse_where(FedDeparseCxt *cxt, List *conds);
+extern void fed_deparse_remote_select(StringInfo buf, PlannerInfo *root,
+									  RelOptInfo *rel, FedTableInfo *info,
+									  const FedDialect *dialect,
+									  FedRemoteSelect *sel, List **params,
+									  List **param_offsets);
 extern char *fed_splice_params(const char *sql, List *offsets,
 							   const FedDialect *dialect, int nparams,
 							   Oid *types, Datum *values, bool *nulls);

@@ -259,6 +259,78 @@ my_function_ok(Oid funcid)
 	return false;
 }
 
+/*
+ * Grouping: numbers, dates and timestamps group as here; text groups by
+ * its bytes (MySQL's collations would merge 'a', 'A' and 'a ').  Booleans
+ * may arrive as 1 and 2 for the same true, so they only group where the
+ * coordinator groups again.
+ */
+static bool
+my_group_ok(Oid typid, Oid collid, bool exact, bool *bytes)
+{
+	MyCategory	c = category(typid);
+
+	*bytes = (c == MY_TEXT);
+	switch (c)
+	{
+		case MY_NUMBER:
+			return !exact || (typid != FLOAT4OID && typid != FLOAT8OID);
+		case MY_TEXT:
+		case MY_DATE:
+		case MY_TIMESTAMPTZ:
+			return true;
+		case MY_BOOL:
+		case MY_TIME:
+			return !exact;
+		default:
+			return false;
+	}
+}
+
+/* Sorting: as for comparisons; text only under "C", by its bytes. */
+static bool
+my_sort_ok(Oid typid, Oid collid, bool *bytes)
+{
+	MyCategory	c = category(typid);
+
+	*bytes = (c == MY_TEXT);
+	switch (c)
+	{
+		case MY_NUMBER:
+		case MY_DATE:
+		case MY_TIMESTAMPTZ:
+			return true;
+		case MY_TEXT:
+			return OidIsValid(collid) && lc_collate_is_c(collid);
+		default:
+			return false;
+	}
+}
+
+/*
+ * Aggregates: count of anything, sum of numbers, min and max of numbers,
+ * dates and timestamps (never of text: MySQL's collation would pick), and
+ * bool_and/bool_or as MIN/MAX of 0/1 values.
+ */
+static bool
+my_agg_ok(Oid aggfnoid, Oid argtype, Oid inputcollid)
+{
+	const char *name = get_func_name(aggfnoid);
+	MyCategory	c = category(argtype);
+
+	if (name == NULL || aggfnoid >= FirstGenbkiObjectId)
+		return false;
+	if (strcmp(name, "count") == 0)
+		return argtype == InvalidOid || c != MY_NONE;
+	if (strcmp(name, "sum") == 0)
+		return c == MY_NUMBER;
+	if (strcmp(name, "min") == 0 || strcmp(name, "max") == 0)
+		return c == MY_NUMBER || c == MY_DATE || c == MY_TIMESTAMPTZ;
+	if (strcmp(name, "bool_and") == 0 || strcmp(name, "bool_or") == 0)
+		return c == MY_BOOL;
+	return false;
+}
+
 const FedDialect fed_dialect_mysql = {
 	.kind = FED_DRIVER_MYSQL,
 	.append_identifier = my_append_identifier,
@@ -267,6 +339,9 @@ const FedDialect fed_dialect_mysql = {
 	.append_value = my_append_value,
 	.operator_style = my_operator_style,
 	.function_ok = my_function_ok,
+	.group_ok = my_group_ok,
+	.sort_ok = my_sort_ok,
+	.agg_ok = my_agg_ok,
 	.has_placeholders = false,
 	.distinct_prefix = "(NOT (",
 	.distinct_infix = " <=> ",

@@ -103,6 +103,34 @@ pg_function_ok(Oid funcid)
 		func_volatile(funcid) == PROVOLATILE_IMMUTABLE;
 }
 
+static bool
+collation_default(Oid collid)
+{
+	return collid == InvalidOid || collid == DEFAULT_COLLATION_OID;
+}
+
+static bool
+pg_group_ok(Oid typid, Oid collid, bool exact, bool *bytes)
+{
+	*bytes = false;
+	return pg_type_ok(typid) && collation_default(collid);
+}
+
+static bool
+pg_sort_ok(Oid typid, Oid collid, bool *bytes)
+{
+	*bytes = false;
+	return pg_type_ok(typid) && collation_default(collid);
+}
+
+static bool
+pg_agg_ok(Oid aggfnoid, Oid argtype, Oid inputcollid)
+{
+	return aggfnoid < FirstGenbkiObjectId &&
+		(argtype == InvalidOid || pg_type_ok(argtype)) &&
+		collation_default(inputcollid);
+}
+
 const FedDialect fed_dialect_pg = {
 	.kind = FED_DRIVER_POSTGRES,
 	.append_identifier = pg_append_identifier,
@@ -111,6 +139,9 @@ const FedDialect fed_dialect_pg = {
 	.append_value = pg_append_value,
 	.operator_style = pg_operator_style,
 	.function_ok = pg_function_ok,
+	.group_ok = pg_group_ok,
+	.sort_ok = pg_sort_ok,
+	.agg_ok = pg_agg_ok,
 	.has_placeholders = true,
 	.distinct_prefix = "(",
 	.distinct_infix = " IS DISTINCT FROM ",

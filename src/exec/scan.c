@@ -1,0 +1,461 @@
+/*-------------------------------------------------------------------------
+ *
+ * scan.c
+ *		The "Federate Scan" custom scan node: orchestration of one fan-out
+ *		over the shards of a federated table, and its EXPLAIN.
+ *
+ * Begin reads the plan's lists, prunes tasks with the parameters known at
+ * startup (a generic plan's "WHERE tenant_id = $1" keeps one task), and
+ * prepares a converter per task.  Nothing is sent before the first row is
+ * asked for, and nothing at all under plain EXPLAIN.  The first call
+ * binds every task's parameters, starts the fan-out (exec/fanout.c), and
+ * then returns rows in one of two ways:
+ *
+ *	- concatenation: whichever shard has a row ready;
+ *	- ordered merge: every shard sorted its rows by the query's ORDER BY;
+ *	  a binary heap of the shards' current rows, compared with the same
+ *	  sort operators and collations, yields them in order (a k-way merge,
+ *	  as MergeAppend does).  A LIMIT above stops it early; each shard was
+ *	  sent LIMIT count + offset.
+ *
+ * Rows that a shard could not filter are checked by the node's qual (the
+ * ordinary ExecScan machinery), and its projection computes what the plan
+ * asks from the scan tuple.
+ *
+ * src/exec/scan.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "commands/explain.h"
+#include "executor/execPartition.h"
+#include "executor/executor.h"
+#include "lib/binaryheap.h"
+#include "miscadmin.h"
+#include "nodes/extensible.h"
+#include "parser/parsetree.h"
+#include "utils/memutils.h"
+#include "utils/lsyscache.h"
+#include "utils/rel.h"
+#include "utils/sortsupport.h"
+
+#include "deparse/deparse.h"
+#include "exec/fanout.h"
+#include "plan/plan.h"
+
+typedef struct FedScanState
+{
+	CustomScanState css;
+
+	/* from the plan */
+	int			ntasks;
+	List	   *sqls;
+	List	   *relids;
+	List	   *offsets;
+	List	   *retrieved;
+	FedShape	shape;
+	int			nshards;
+	int			tableoid_attno;
+	int			nkeys;
+	char	   *pushed;
+
+	/* per task */
+	FedTableInfo *infos;
+	FedConverter **converters;
+	List	  **param_states;
+	bool	   *valid;			/* not pruned at startup */
+	int			nvalid;
+
+	PartitionPruneState *prune;
+	bool		exec_prune;		/* prune again at each start */
+	FedFanout  *fanout;
+	bool		started;
+
+	/* ordered merge */
+	SortSupport sortkeys;
+	AttrNumber *sort_attnos;
+	binaryheap *heap;
+	TupleTableSlot **heads;
+	bool		heap_built;
+} FedScanState;
+
+static Node *fed_create_scan_state(CustomScan *cscan);
+static void fed_begin_scan(CustomScanState *node, EState *estate, int eflags);
+static TupleTableSlot *fed_exec_scan(CustomScanState *node);
+static void fed_end_scan(CustomScanState *node);
+static void fed_rescan(CustomScanState *node);
+static void fed_explain_scan(CustomScanState *node, List *ancestors,
+							 ExplainState *es);
+
+const CustomScanMethods fed_scan_methods = {
+	.CustomName = "Federate Scan",
+	.CreateCustomScanState = fed_create_scan_state,
+};
+
+static const CustomExecMethods fed_exec_methods = {
+	.CustomName = "Federate Scan",
+	.BeginCustomScan = fed_begin_scan,
+	.ExecCustomScan = fed_exec_scan,
+	.EndCustomScan = fed_end_scan,
+	.ReScanCustomScan = fed_rescan,
+	.ExplainCustomScan = fed_explain_scan,
+};
+
+static Node *
+fed_create_scan_state(CustomScan *cscan)
+{
+	FedScanState *st = (FedScanState *) newNode(sizeof(FedScanState),
+												T_CustomScanState);
+
+	st->css.methods = &fed_exec_methods;
+	return (Node *) st;
+}
+
+/* A partition prune description for the range table as executed. */
+static PartitionPruneInfo *
+offset_pruneinfo(PartitionPruneInfo *pinfo, int offset)
+{
+	ListCell   *l1;
+
+	pinfo = copyObject(pinfo);
+	foreach(l1, pinfo->prune_infos)
+	{
+		ListCell   *l2;
+
+		foreach(l2, (List *) lfirst(l1))
+			((PartitionedRelPruneInfo *) lfirst(l2))->rtindex += offset;
+	}
+	return pinfo;
+}
+
+static void
+fed_begin_scan(CustomScanState *node, EState *estate, int eflags)
+{
+	FedScanState *st = (FedScanState *) node;
+	CustomScan *cs = (CustomScan *) node->ss.ps.plan;
+	List	   *flags = list_nth(cs->custom_private, FedPlanFlags);
+	PartitionPruneInfo *pinfo = list_nth(cs->custom_private, FedPlanPrune);
+	RangeTblEntry *rte = exec_rt_fetch(cs->scan.scanrelid, estate);
+	TupleDesc	desc = node->ss.ss_ScanTupleSlot->tts_tupleDescriptor;
+	List	   *sort_attnos = list_nth(cs->custom_private, FedPlanSortAttnos);
+	List	   *sort_ops = list_nth(cs->custom_private, FedPlanSortOps);
+	List	   *sort_colls = list_nth(cs->custom_private, FedPlanSortColls);
+	List	   *sort_nf = list_nth(cs->custom_private, FedPlanSortNullsFirst);
+	int			i;
+
+	st->sqls = list_nth(cs->custom_private, FedPlanSqls);
+	st->relids = list_nth(cs->custom_private, FedPlanRelids);
+	st->offsets = list_nth(cs->custom_private, FedPlanOffsets);
+	st->retrieved = list_nth(cs->custom_private, FedPlanRetrieved);
+	st->pushed = strVal(list_nth(cs->custom_private, FedPlanPushed));
+	st->shape = (FedShape) list_nth_int(flags, FedFlagShape);
+	st->nshards = list_nth_int(flags, FedFlagShards);
+	st->tableoid_attno = list_nth_int(flags, FedFlagTableoid);
+	st->ntasks = list_length(st->sqls);
+	st->nkeys = list_length(sort_attnos);
+
+	st->infos = palloc0(sizeof(FedTableInfo) * Max(st->ntasks, 1));
+	st->valid = palloc0(sizeof(bool) * Max(st->ntasks, 1));
+	for (i = 0; i < st->ntasks; i++)
+	{
+		fed_table_info(list_nth_oid(st->relids, i), rte->checkAsUser,
+					   &st->infos[i]);
+		st->valid[i] = true;
+	}
+	st->nvalid = st->ntasks;
+
+	/* prune with the parameters known now */
+	if (pinfo)
+	{
+		Bitmapset  *keep = NULL;
+		int			offset = (int) cs->scan.scanrelid -
+			list_nth_int(flags, FedFlagRti);
+
+		st->prune = ExecInitPartitionPruning(&node->ss.ps, st->ntasks,
+											 offset_pruneinfo(pinfo, offset),
+											 &keep);
+		st->nvalid = 0;
+		for (i = 0; i < st->ntasks; i++)
+		{
+			st->valid[i] = bms_is_member(i, keep);
+			if (st->valid[i])
+				st->nvalid++;
+		}
+		/* subplan numbers change once some were pruned: keep those */
+		st->exec_prune = st->prune->do_exec_prune && st->nvalid == st->ntasks;
+	}
+
+	if (st->nkeys > 0)
+	{
+		st->sortkeys = palloc0(sizeof(SortSupportData) * st->nkeys);
+		st->sort_attnos = palloc(sizeof(AttrNumber) * st->nkeys);
+		for (i = 0; i < st->nkeys; i++)
+		{
+			SortSupport ssup = &st->sortkeys[i];
+
+			st->sort_attnos[i] = list_nth_int(sort_attnos, i);
+			ssup->ssup_cxt = CurrentMemoryContext;
+			ssup->ssup_collation = list_nth_oid(sort_colls, i);
+			ssup->ssup_nulls_first = list_nth_int(sort_nf, i);
+			ssup->ssup_attno = st->sort_attnos[i];
+			ssup->abbreviate = false;
+			PrepareSortSupportFromOrderingOp(list_nth_oid(sort_ops, i), ssup);
+		}
+	}
+
+	if (eflags & EXEC_FLAG_EXPLAIN_ONLY)
+		return;
+
+	st->converters = palloc0(sizeof(FedConverter *) * Max(st->ntasks, 1));
+	st->param_states = palloc0(sizeof(List *) * Max(st->ntasks, 1));
+	for (i = 0; i < st->ntasks; i++)
+	{
+		st->converters[i] = fed_convert_init(desc, st->retrieved,
+											 st->infos[i].driver,
+											 get_rel_name(st->infos[i].relid));
+		st->param_states[i] = ExecInitExprList(list_nth(cs->custom_exprs, i),
+											   &node->ss.ps);
+	}
+}
+
+static void
+convert_row(void *arg, int task, FedRow *row, TupleTableSlot *slot)
+{
+	FedScanState *st = (FedScanState *) arg;
+
+	ExecClearTuple(slot);
+	fed_convert_row(st->converters[task], row, slot->tts_values,
+					slot->tts_isnull);
+	if (st->tableoid_attno > 0)
+	{
+		slot->tts_values[st->tableoid_attno - 1] =
+			ObjectIdGetDatum(st->infos[task].relid);
+		slot->tts_isnull[st->tableoid_attno - 1] = false;
+	}
+	ExecStoreVirtualTuple(slot);
+}
+
+/* Bind every task's parameters and send every statement. */
+static void
+start_fanout(FedScanState *st)
+{
+	EState	   *estate = st->css.ss.ps.state;
+	ExprContext *econtext = st->css.ss.ps.ps_ExprContext;
+	MemoryContext old = MemoryContextSwitchTo(estate->es_query_cxt);
+	int			i;
+
+	if (st->exec_prune)
+	{
+		Bitmapset  *keep = ExecFindMatchingSubPlans(st->prune, false);
+
+		st->nvalid = 0;
+		for (i = 0; i < st->ntasks; i++)
+		{
+			st->valid[i] = bms_is_member(i, keep);
+			if (st->valid[i])
+				st->nvalid++;
+		}
+	}
+	if (st->fanout == NULL)
+		st->fanout = fed_fanout_create(st->ntasks,
+									   st->css.ss.ss_ScanTupleSlot->tts_tupleDescriptor,
+									   convert_row, st);
+	for (i = 0; i < st->ntasks; i++)
+	{
+		const char *sql;
+		const char **params;
+		int			nparams;
+
+		if (!st->valid[i])
+			continue;
+		sql = fed_bind_params(fed_dialect(st->infos[i].driver),
+							  strVal(list_nth(st->sqls, i)),
+							  list_nth(st->offsets, i), st->param_states[i],
+							  econtext, &nparams, &params);
+		fed_fanout_add(st->fanout, i, st->infos[i].server, st->infos[i].user,
+					   sql, nparams, params, st->infos[i].fetch_size);
+	}
+	MemoryContextSwitchTo(old);
+	fed_fanout_start(st->fanout);
+	st->started = true;
+}
+
+static int
+heap_compare(Datum a, Datum b, void *arg)
+{
+	FedScanState *st = (FedScanState *) arg;
+	TupleTableSlot *s1 = st->heads[DatumGetInt32(a)];
+	TupleTableSlot *s2 = st->heads[DatumGetInt32(b)];
+	int			k;
+
+	for (k = 0; k < st->nkeys; k++)
+	{
+		SortSupport ssup = &st->sortkeys[k];
+		bool		n1;
+		bool		n2;
+		Datum		d1 = slot_getattr(s1, st->sort_attnos[k], &n1);
+		Datum		d2 = slot_getattr(s2, st->sort_attnos[k], &n2);
+		int			c = ApplySortComparator(d1, n1, d2, n2, ssup);
+
+		if (c != 0)
+			return -c;			/* binaryheap is a max-heap */
+	}
+	return 0;
+}
+
+static TupleTableSlot *
+next_merged(FedScanState *st)
+{
+	int			top;
+
+	if (!st->heap_built)
+	{
+		int			i;
+
+		st->heads = palloc0(sizeof(TupleTableSlot *) * Max(st->ntasks, 1));
+		st->heap = binaryheap_allocate(Max(st->ntasks, 1), heap_compare, st);
+		for (i = 0; i < st->ntasks; i++)
+		{
+			if (!st->valid[i])
+				continue;
+			st->heads[i] = fed_fanout_next_of(st->fanout, i);
+			if (st->heads[i])
+				binaryheap_add_unordered(st->heap, Int32GetDatum(i));
+		}
+		binaryheap_build(st->heap);
+		st->heap_built = true;
+	}
+	else if (!binaryheap_empty(st->heap))
+	{
+		/* advance the stream whose row was returned last */
+		top = DatumGetInt32(binaryheap_first(st->heap));
+		st->heads[top] = fed_fanout_next_of(st->fanout, top);
+		if (st->heads[top])
+			binaryheap_replace_first(st->heap, Int32GetDatum(top));
+		else
+			(void) binaryheap_remove_first(st->heap);
+	}
+	if (binaryheap_empty(st->heap))
+		return NULL;
+	top = DatumGetInt32(binaryheap_first(st->heap));
+	return st->heads[top];
+}
+
+static TupleTableSlot *
+fed_next(ScanState *node)
+{
+	FedScanState *st = (FedScanState *) node;
+	TupleTableSlot *slot;
+
+	if (!st->started)
+		start_fanout(st);
+	slot = st->nkeys > 0 ? next_merged(st) : fed_fanout_next(st->fanout);
+	if (slot == NULL)
+		return ExecClearTuple(node->ss_ScanTupleSlot);
+	return slot;
+}
+
+static bool
+fed_recheck(ScanState *node, TupleTableSlot *slot)
+{
+	return true;
+}
+
+static TupleTableSlot *
+fed_exec_scan(CustomScanState *node)
+{
+	return ExecScan(&node->ss, fed_next, fed_recheck);
+}
+
+static void
+stop(FedScanState *st)
+{
+	if (st->fanout)
+		fed_fanout_end(st->fanout);
+	st->started = false;
+	st->heap_built = false;
+}
+
+static void
+fed_end_scan(CustomScanState *node)
+{
+	stop((FedScanState *) node);
+}
+
+static void
+fed_rescan(CustomScanState *node)
+{
+	/* parameters may have changed: the next row starts over */
+	stop((FedScanState *) node);
+}
+
+static void
+fed_explain_scan(CustomScanState *node, List *ancestors, ExplainState *es)
+{
+	FedScanState *st = (FedScanState *) node;
+	StringInfoData buf;
+	int			i;
+
+	initStringInfo(&buf);
+	appendStringInfo(&buf, "%s, %d of %d %s",
+					 st->nvalid == 1 ? "targeted" : "scatter-gather",
+					 st->nvalid, st->nshards,
+					 st->nshards == 1 ? "shard" : "shards");
+	ExplainPropertyText("Strategy", buf.data, es);
+	ExplainPropertyText("Pushed Down", st->pushed, es);
+	if (st->nkeys > 0)
+		ExplainPropertyText("Merge", "ordered", es);
+	if (!es->verbose && !es->analyze)
+		return;
+
+	ExplainOpenGroup("Shards", "Shards", false, es);
+	for (i = 0; i < st->ntasks; i++)
+	{
+		FedTableInfo *info = &st->infos[i];
+
+		if (!st->valid[i])
+			continue;
+		ExplainOpenGroup("Shard", NULL, true, es);
+		resetStringInfo(&buf);
+		appendStringInfo(&buf, "%s (%s)", info->server->servername,
+						 fed_driver_name(info->driver));
+		ExplainPropertyText("Shard", buf.data, es);
+		if (es->format == EXPLAIN_FORMAT_TEXT)
+			es->indent++;
+		if (es->verbose)
+		{
+			ExplainPropertyText("Partition", get_rel_name(info->relid), es);
+			ExplainPropertyText("Remote SQL",
+								fed_explain_sql(strVal(list_nth(st->sqls, i)),
+												list_nth(st->offsets, i)),
+								es);
+		}
+		if (es->analyze && st->fanout)
+		{
+			FedTaskStats stats;
+
+			fed_fanout_stats(st->fanout, i, &stats);
+			if (es->format == EXPLAIN_FORMAT_TEXT)
+			{
+				resetStringInfo(&buf);
+				appendStringInfo(&buf, "rows=" UINT64_FORMAT " bytes=" UINT64_FORMAT,
+								 stats.rows, stats.bytes);
+				if (es->timing)
+					appendStringInfo(&buf, " time=%.3f ms", stats.ms);
+				ExplainPropertyText("Received", buf.data, es);
+			}
+			else
+			{
+				ExplainPropertyUInteger("Rows Received", NULL, stats.rows, es);
+				ExplainPropertyUInteger("Bytes Received", NULL, stats.bytes, es);
+				if (es->timing)
+					ExplainPropertyFloat("Shard Time", "ms", stats.ms, 3, es);
+			}
+		}
+		if (es->format == EXPLAIN_FORMAT_TEXT)
+			es->indent--;
+		ExplainCloseGroup("Shard", NULL, true, es);
+	}
+	ExplainCloseGroup("Shards", "Shards", false, es);
+}

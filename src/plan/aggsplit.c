@@ -1,0 +1,716 @@
+/*-------------------------------------------------------------------------
+ *
+ * aggsplit.c
+ *		Aggregates over a federated table: what each shard computes, and
+ *		how the coordinator combines it.
+ *
+ * Called at UPPERREL_GROUP_AGG when the input is a fan-out read with every
+ * condition shipped.  Each aggregate is split by the table below into
+ * partial aggregates that every shard computes, grouped like the query,
+ * and an expression over them:
+ *
+ *	 count(*), count(x)	count				sum of counts (0 when none)
+ *	 sum(int2/int4)		sum (bigint)		sum of sums, as bigint
+ *	 sum(other)			sum					sum of sums
+ *	 min, max			min, max			min of mins, max of maxes
+ *	 bool_and, bool_or	the same			bool_and, bool_or of them
+ *	 avg(x)				sum(x), count(x)	sum of sums / sum of counts,
+ *											NULL when the count is 0
+ *	 agg(DISTINCT x)	x as another GROUP BY column: the coordinator
+ *						de-duplicates, never adds per-shard counts
+ *
+ * avg divides with the same operator PostgreSQL's own avg finishes with
+ * (numeric_div for integers and numeric, float8 and interval division),
+ * so the result has PostgreSQL's type and scale, to the last digit.
+ *
+ * Combining happens in an ordinary Aggregate node above the fan-out node
+ * (hashed, so it spills past work_mem), with aggregates over the partial
+ * columns.  When groups cannot span shards (one shard, or the grouping
+ * contains the partition key) each shard computes the whole aggregate and
+ * the coordinator only finishes avg; no Aggregate node is needed, and
+ * HAVING is checked in the fan-out node.
+ *
+ * A grouping expression a shard cannot compute is replaced there by the
+ * columns it uses; the coordinator computes it and groups again.  Anything
+ * else that cannot be split (FILTER, ordered aggregates, other aggregate
+ * functions, arguments a shard cannot compute) leaves PostgreSQL's own
+ * plan: an Aggregate over the fan-out read of the rows.
+ *
+ * src/plan/aggsplit.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/htup_details.h"
+#include "catalog/pg_aggregate.h"
+#include "catalog/pg_type.h"
+#include "nodes/makefuncs.h"
+#include "nodes/nodeFuncs.h"
+#include "optimizer/optimizer.h"
+#include "optimizer/pathnode.h"
+#include "optimizer/tlist.h"
+#include "parser/parse_coerce.h"
+#include "parser/parse_node.h"
+#include "parser/parse_oper.h"
+#include "optimizer/cost.h"
+#include "utils/builtins.h"
+#include "utils/fmgroids.h"
+#include "utils/lsyscache.h"
+#include "utils/numeric.h"
+#include "utils/syscache.h"
+
+#include "plan/plan.h"
+
+typedef struct AggCxt
+{
+	PlannerInfo *root;
+	FedPathInfo *fi;			/* the aggregate path being built */
+	ParseState *pstate;
+	bool		full;			/* whole aggregates on each shard */
+	bool		failed;
+	List	   *orig;			/* aggregates replaced so far */
+	List	   *repl;			/* and their replacements */
+	List	   *extra_cols;		/* DISTINCT arguments */
+	int			aggno;			/* next number for a combining aggregate */
+} AggCxt;
+
+static Aggref *
+make_aggref(Oid aggfnoid, Expr *arg, Oid inputcollid)
+{
+	Aggref	   *a = makeNode(Aggref);
+	HeapTuple	tp;
+
+	tp = SearchSysCache1(AGGFNOID, ObjectIdGetDatum(aggfnoid));
+	if (!HeapTupleIsValid(tp))
+		elog(ERROR, "cache lookup failed for aggregate %u", aggfnoid);
+	a->aggtranstype = ((Form_pg_aggregate) GETSTRUCT(tp))->aggtranstype;
+	ReleaseSysCache(tp);
+
+	a->aggfnoid = aggfnoid;
+	a->aggtype = get_func_rettype(aggfnoid);
+	a->aggcollid = type_is_collatable(a->aggtype) ? inputcollid : InvalidOid;
+	a->inputcollid = arg ? inputcollid : InvalidOid;
+	a->aggargtypes = arg ? list_make1_oid(exprType((Node *) arg)) : NIL;
+	a->args = arg ? list_make1(makeTargetEntry(arg, 1, NULL, false)) : NIL;
+	a->aggstar = (arg == NULL);
+	a->aggkind = AGGKIND_NORMAL;
+	a->aggsplit = AGGSPLIT_SIMPLE;
+	a->aggno = -1;
+	a->aggtransno = -1;
+	a->location = -1;
+	return a;
+}
+
+/* Add expr to the remote select list; its position from 1. */
+static int
+add_item(AggCxt *cxt, Expr *expr)
+{
+	return fed_item_position(cxt->fi, expr);
+}
+
+static void
+add_group_item(AggCxt *cxt, Expr *expr)
+{
+	int			pos = add_item(cxt, expr);
+
+	if (!list_member_int(cxt->fi->group_items, pos))
+		cxt->fi->group_items = lappend_int(cxt->fi->group_items, pos);
+}
+
+/* May every shard group by expr (see FedDialect.group_ok)? */
+static bool
+group_ok(AggCxt *cxt, Expr *expr, bool exact)
+{
+	ListCell   *lc;
+
+	if (!fed_shippable_everywhere(cxt->root, cxt->fi, expr))
+		return false;
+	foreach(lc, cxt->fi->tasks)
+	{
+		FedTaskPlan *task = lfirst(lc);
+		bool		bytes;
+
+		if (!task->dialect->group_ok(exprType((Node *) expr),
+									 exprCollation((Node *) expr), exact, &bytes))
+			return false;
+	}
+	return true;
+}
+
+/* A partial aggregate every shard computes; NULL if one cannot. */
+static Expr *
+partial(AggCxt *cxt, Oid aggfnoid, Expr *arg, Oid inputcollid)
+{
+	Oid			argtype = arg ? exprType((Node *) arg) : InvalidOid;
+	ListCell   *lc;
+	Aggref	   *a;
+
+	foreach(lc, cxt->fi->tasks)
+	{
+		FedTaskPlan *task = lfirst(lc);
+
+		if (!task->dialect->agg_ok(aggfnoid, argtype, inputcollid))
+			return NULL;
+	}
+	a = make_aggref(aggfnoid, arg, inputcollid);
+	add_item(cxt, (Expr *) a);
+	return (Expr *) a;
+}
+
+/* An aggregate of the coordinator over a partial column. */
+static Expr *
+combine(AggCxt *cxt, Oid aggfnoid, Expr *part, Oid inputcollid)
+{
+	Aggref	   *a = make_aggref(aggfnoid, part, inputcollid);
+
+	a->aggno = a->aggtransno = cxt->aggno++;
+	return (Expr *) a;
+}
+
+static Expr *
+cast_to(AggCxt *cxt, Expr *e, Oid type)
+{
+	Node	   *n = coerce_to_target_type(cxt->pstate, (Node *) e,
+										  exprType((Node *) e), type, -1,
+										  COERCION_EXPLICIT,
+										  COERCE_EXPLICIT_CAST, -1);
+
+	if (n == NULL)
+		elog(ERROR, "federate: no cast from %s to %s",
+			 format_type_be(exprType((Node *) e)), format_type_be(type));
+	return (Expr *) n;
+}
+
+static Expr *
+zero_of(Oid type)
+{
+	if (type == NUMERICOID)
+		return (Expr *) makeConst(NUMERICOID, -1, InvalidOid, -1,
+								  NumericGetDatum(int64_to_numeric(0)),
+								  false, false);
+	return (Expr *) makeConst(INT8OID, -1, InvalidOid, sizeof(int64),
+							  Int64GetDatum(0), false, FLOAT8PASSBYVAL);
+}
+
+/* NULLIF(count, 0): avg over no rows is NULL, not a division by zero. */
+static Expr *
+nullif_zero(AggCxt *cxt, Expr *count)
+{
+	OpExpr	   *eq = (OpExpr *) make_op(cxt->pstate,
+										list_make1(makeString("=")),
+										(Node *) count,
+										(Node *) zero_of(exprType((Node *) count)),
+										NULL, -1);
+	NullIfExpr *n = makeNode(NullIfExpr);
+
+	n->opno = eq->opno;
+	n->opfuncid = eq->opfuncid;
+	n->opresulttype = exprType((Node *) count);
+	n->opretset = false;
+	n->opcollid = InvalidOid;
+	n->inputcollid = InvalidOid;
+	n->args = eq->args;
+	n->location = -1;
+	return (Expr *) n;
+}
+
+static Expr *
+divide(AggCxt *cxt, Expr *l, Expr *r)
+{
+	return (Expr *) make_op(cxt->pstate, list_make1(makeString("/")),
+							(Node *) l, (Node *) r, NULL, -1);
+}
+
+/* The sum aggregate over values of type (to combine partial sums). */
+static Oid
+sum_for(Oid type)
+{
+	switch (type)
+	{
+		case INT8OID:
+			return F_SUM_INT8;
+		case NUMERICOID:
+			return F_SUM_NUMERIC;
+		case FLOAT4OID:
+			return F_SUM_FLOAT4;
+		case FLOAT8OID:
+			return F_SUM_FLOAT8;
+		case INTERVALOID:
+			return F_SUM_INTERVAL;
+		case CASHOID:
+			return F_SUM_MONEY;
+		default:
+			return InvalidOid;
+	}
+}
+
+static bool
+is_minmax(Oid f)
+{
+	switch (f)
+	{
+		case F_MIN_INT2:
+		case F_MIN_INT4:
+		case F_MIN_INT8:
+		case F_MIN_FLOAT4:
+		case F_MIN_FLOAT8:
+		case F_MIN_NUMERIC:
+		case F_MIN_DATE:
+		case F_MIN_TIME:
+		case F_MIN_TIMETZ:
+		case F_MIN_TIMESTAMP:
+		case F_MIN_TIMESTAMPTZ:
+		case F_MIN_INTERVAL:
+		case F_MIN_TEXT:
+		case F_MIN_BPCHAR:
+		case F_MIN_MONEY:
+		case F_MIN_OID:
+		case F_MAX_INT2:
+		case F_MAX_INT4:
+		case F_MAX_INT8:
+		case F_MAX_FLOAT4:
+		case F_MAX_FLOAT8:
+		case F_MAX_NUMERIC:
+		case F_MAX_DATE:
+		case F_MAX_TIME:
+		case F_MAX_TIMETZ:
+		case F_MAX_TIMESTAMP:
+		case F_MAX_TIMESTAMPTZ:
+		case F_MAX_INTERVAL:
+		case F_MAX_TEXT:
+		case F_MAX_BPCHAR:
+		case F_MAX_MONEY:
+		case F_MAX_OID:
+			return true;
+		default:
+			return false;
+	}
+}
+
+/*
+ * The replacement of one aggregate of the query, or NULL when it cannot be
+ * split.  In full mode the result uses the partial aggregates directly.
+ */
+static Expr *
+split_agg(AggCxt *cxt, Aggref *a)
+{
+	Expr	   *arg = NULL;
+	Oid			argtype = InvalidOid;
+	Oid			f = a->aggfnoid;
+	Expr	   *p;
+	Expr	   *s;
+	Expr	   *c;
+	Expr	   *sum;
+	Expr	   *count;
+
+	if (a->aggfilter || a->aggkind != AGGKIND_NORMAL || a->agglevelsup != 0 ||
+		a->aggvariadic || a->aggdirectargs != NIL || list_length(a->args) > 1)
+		return NULL;
+	if (a->aggorder != NIL && a->aggdistinct == NIL)
+		return NULL;
+	if (a->args != NIL)
+	{
+		arg = ((TargetEntry *) linitial(a->args))->expr;
+		argtype = exprType((Node *) arg);
+	}
+
+	if (a->aggdistinct != NIL)
+	{
+		Aggref	   *copy;
+
+		/* the coordinator de-duplicates: x becomes a grouping column */
+		if (cxt->full || arg == NULL || !group_ok(cxt, arg, false))
+			return NULL;
+		add_group_item(cxt, arg);
+		cxt->extra_cols = lappend(cxt->extra_cols, arg);
+		copy = copyObject(a);
+		copy->aggno = copy->aggtransno = cxt->aggno++;
+		return (Expr *) copy;
+	}
+
+	if (arg && !fed_shippable_everywhere(cxt->root, cxt->fi, arg))
+		return NULL;
+
+	switch (f)
+	{
+		case F_COUNT_:
+		case F_COUNT_ANY:
+			if ((p = partial(cxt, f, arg, a->inputcollid)) == NULL)
+				return NULL;
+			if (cxt->full)
+				return p;
+			{
+				CoalesceExpr *ce = makeNode(CoalesceExpr);
+
+				ce->coalescetype = INT8OID;
+				ce->coalescecollid = InvalidOid;
+				ce->args = list_make2(cast_to(cxt, combine(cxt, F_SUM_INT8, p,
+														   InvalidOid),
+											  INT8OID),
+									  zero_of(INT8OID));
+				ce->location = -1;
+				return (Expr *) ce;
+			}
+		case F_SUM_INT2:
+		case F_SUM_INT4:
+			if ((p = partial(cxt, f, arg, a->inputcollid)) == NULL)
+				return NULL;
+			if (cxt->full)
+				return p;
+			return cast_to(cxt, combine(cxt, F_SUM_INT8, p, InvalidOid), INT8OID);
+		case F_SUM_INT8:
+		case F_SUM_NUMERIC:
+		case F_SUM_FLOAT4:
+		case F_SUM_FLOAT8:
+		case F_SUM_INTERVAL:
+		case F_SUM_MONEY:
+			if ((p = partial(cxt, f, arg, a->inputcollid)) == NULL)
+				return NULL;
+			if (cxt->full)
+				return p;
+			return combine(cxt, sum_for(a->aggtype), p, InvalidOid);
+		case F_BOOL_AND:
+		case F_EVERY:
+		case F_BOOL_OR:
+			if (f == F_EVERY)
+				f = F_BOOL_AND;
+			if ((p = partial(cxt, f, arg, a->inputcollid)) == NULL)
+				return NULL;
+			return cxt->full ? p : combine(cxt, f, p, InvalidOid);
+		case F_AVG_INT2:
+		case F_AVG_INT4:
+		case F_AVG_INT8:
+		case F_AVG_NUMERIC:
+		case F_AVG_FLOAT4:
+		case F_AVG_FLOAT8:
+		case F_AVG_INTERVAL:
+			{
+				Oid			sumf;
+				Expr	   *sumarg = arg;
+
+				switch (f)
+				{
+					case F_AVG_INT2:
+						sumf = F_SUM_INT2;
+						break;
+					case F_AVG_INT4:
+						sumf = F_SUM_INT4;
+						break;
+					case F_AVG_INT8:
+						sumf = F_SUM_INT8;
+						break;
+					case F_AVG_NUMERIC:
+						sumf = F_SUM_NUMERIC;
+						break;
+					case F_AVG_INTERVAL:
+						sumf = F_SUM_INTERVAL;
+						break;
+					default:
+						/* avg(real) accumulates in double precision */
+						sumf = F_SUM_FLOAT8;
+						if (argtype == FLOAT4OID)
+							sumarg = (Expr *) coerce_to_target_type(cxt->pstate,
+																	(Node *) arg,
+																	FLOAT4OID, FLOAT8OID, -1,
+																	COERCION_IMPLICIT,
+																	COERCE_IMPLICIT_CAST,
+																	-1);
+						break;
+				}
+				s = partial(cxt, sumf, sumarg, InvalidOid);
+				c = partial(cxt, F_COUNT_ANY, arg, InvalidOid);
+				if (s == NULL || c == NULL)
+					return NULL;
+				if (cxt->full)
+				{
+					sum = s;
+					count = c;
+				}
+				else
+				{
+					sum = combine(cxt, sum_for(((Aggref *) s)->aggtype), s, InvalidOid);
+					count = combine(cxt, F_SUM_INT8, c, InvalidOid);
+				}
+				count = nullif_zero(cxt, count);
+				if (a->aggtype == NUMERICOID)
+					return divide(cxt, cast_to(cxt, sum, NUMERICOID),
+								  cast_to(cxt, count, NUMERICOID));
+				return divide(cxt, sum, cast_to(cxt, count, FLOAT8OID));
+			}
+		default:
+			if (!is_minmax(f))
+				return NULL;
+			if ((p = partial(cxt, f, arg, a->inputcollid)) == NULL)
+				return NULL;
+			return cxt->full ? p : combine(cxt, f, p, a->inputcollid);
+	}
+}
+
+static Node *
+replace_aggs(Node *node, AggCxt *cxt)
+{
+	if (node == NULL || cxt->failed)
+		return node;
+	if (IsA(node, Aggref))
+	{
+		Aggref	   *a = (Aggref *) node;
+		ListCell   *lo;
+		ListCell   *lr;
+		Expr	   *r;
+
+		forboth(lo, cxt->orig, lr, cxt->repl)
+		{
+			if (equal(lfirst(lo), a))
+				return (Node *) copyObject(lfirst(lr));
+		}
+		r = split_agg(cxt, a);
+		if (r == NULL)
+		{
+			cxt->failed = true;
+			return node;
+		}
+		cxt->orig = lappend(cxt->orig, a);
+		cxt->repl = lappend(cxt->repl, r);
+		return (Node *) copyObject(r);
+	}
+	if (IsA(node, GroupingFunc) || IsA(node, WindowFunc))
+	{
+		cxt->failed = true;
+		return node;
+	}
+	return expression_tree_mutator(node, replace_aggs, (void *) cxt);
+}
+
+static bool
+has_distinct_agg(Node *node, void *context)
+{
+	if (node == NULL)
+		return false;
+	if (IsA(node, Aggref) && ((Aggref *) node)->aggdistinct != NIL)
+		return true;
+	return expression_tree_walker(node, has_distinct_agg, context);
+}
+
+static Expr *
+strip_relabel(Expr *e)
+{
+	while (e && IsA(e, RelabelType))
+		e = ((RelabelType *) e)->arg;
+	return e;
+}
+
+/* Does the grouping contain every column of the partition key? */
+static bool
+groups_by_partition_key(FedPathInfo *fi, List *group_exprs)
+{
+	RelOptInfo *rel = fi->baserel;
+	int			k;
+
+	if (rel->part_scheme == NULL || rel->partexprs == NULL)
+		return false;
+	for (k = 0; k < rel->part_scheme->partnatts; k++)
+	{
+		bool		found = false;
+		ListCell   *lp;
+
+		foreach(lp, rel->partexprs[k])
+		{
+			ListCell   *lg;
+
+			foreach(lg, group_exprs)
+			{
+				if (equal(strip_relabel(lfirst(lp)), strip_relabel(lfirst(lg))))
+					found = true;
+			}
+		}
+		if (!found)
+			return false;
+	}
+	return true;
+}
+
+/* The fan-out read in input_rel that aggregation could be pushed into. */
+static FedPathInfo *
+find_scan(RelOptInfo *input_rel)
+{
+	ListCell   *lc;
+
+	foreach(lc, input_rel->pathlist)
+	{
+		Path	   *p = lfirst(lc);
+
+		if (IsA(p, ProjectionPath))
+			p = ((ProjectionPath *) p)->subpath;
+		if (fed_is_fanout_path(p))
+		{
+			FedPathInfo *fi = fed_path_info(p);
+
+			if (fi->shape == FED_SHAPE_SCAN && fi->sort_keys == NIL &&
+				fi->limit < 0)
+				return fi;
+		}
+	}
+	return NULL;
+}
+
+void
+fed_add_agg_paths(PlannerInfo *root, RelOptInfo *input_rel,
+				  RelOptInfo *grouped_rel, void *extra_arg)
+{
+	GroupPathExtraData *extra = (GroupPathExtraData *) extra_arg;
+	Query	   *parse = root->parse;
+	FedPathInfo *scan = find_scan(input_rel);
+	PathTarget *target = grouped_rel->reltarget;
+	List	   *group_exprs = NIL;
+	PathTarget *final_target;
+	List	   *having;
+	AggCxt		cxt;
+	ListCell   *lc;
+	double		ngroups = 100;
+	int			ntasks;
+
+	if (scan == NULL || scan->local_conds != NIL || parse->groupingSets != NIL)
+		return;
+	ntasks = list_length(scan->tasks);
+
+	memset(&cxt, 0, sizeof(cxt));
+	cxt.root = root;
+	cxt.pstate = make_parsestate(NULL);
+	cxt.fi = palloc0(sizeof(FedPathInfo));
+	memcpy(cxt.fi, scan, sizeof(FedPathInfo));
+	cxt.fi->items = NIL;
+	cxt.fi->group_items = NIL;
+	cxt.fi->sort_keys = NIL;
+	cxt.fi->limit = -1;
+
+	/* the grouping expressions, as the target carries them */
+	foreach(lc, parse->groupClause)
+	{
+		SortGroupClause *sgc = lfirst(lc);
+		Expr	   *e = NULL;
+		int			i;
+
+		for (i = 0; i < list_length(target->exprs); i++)
+		{
+			if (get_pathtarget_sortgroupref(target, i) == sgc->tleSortGroupRef)
+			{
+				e = list_nth(target->exprs, i);
+				break;
+			}
+		}
+		if (e == NULL)
+			return;
+		group_exprs = lappend(group_exprs, e);
+	}
+
+	/* whole aggregates on each shard when groups cannot span shards */
+	cxt.full = (ntasks == 1 || groups_by_partition_key(scan, group_exprs)) &&
+		!has_distinct_agg((Node *) target->exprs, NULL) &&
+		!has_distinct_agg(extra->havingQual, NULL);
+	foreach(lc, group_exprs)
+	{
+		if (!group_ok(&cxt, lfirst(lc), true))
+			cxt.full = false;
+	}
+
+	foreach(lc, group_exprs)
+	{
+		Expr	   *e = lfirst(lc);
+
+		if (group_ok(&cxt, e, false))
+			add_group_item(&cxt, e);
+		else
+		{
+			/* group by the columns here, compute e on the coordinator */
+			List	   *vars = pull_var_clause((Node *) e, 0);
+			ListCell   *lv;
+
+			if (vars == NIL)
+				return;
+			foreach(lv, vars)
+			{
+				if (!group_ok(&cxt, lfirst(lv), false))
+					return;
+				add_group_item(&cxt, lfirst(lv));
+			}
+		}
+	}
+
+	final_target = copy_pathtarget(target);
+	final_target->exprs = (List *) replace_aggs((Node *) target->exprs, &cxt);
+	having = (List *) replace_aggs(extra->havingQual, &cxt);
+	if (cxt.failed)
+		return;
+
+	if (grouped_rel->pathlist != NIL)
+		ngroups = ((Path *) linitial(grouped_rel->pathlist))->rows;
+
+	if (cxt.full)
+	{
+		cxt.fi->shape = FED_SHAPE_FULL_AGG;
+		cxt.fi->having = having;
+		grouped_rel->pathlist = NIL;
+		grouped_rel->partial_pathlist = NIL;
+		add_path(grouped_rel,
+				 (Path *) fed_make_result_path(grouped_rel,
+											   (Path *) fed_make_path(root, grouped_rel,
+																	  final_target, cxt.fi,
+																	  ngroups, NIL),
+											   target));
+	}
+	else
+	{
+		PathTarget *partial_target = create_empty_pathtarget();
+		RelOptInfo *partial_rel = fetch_upper_rel(root, UPPERREL_PARTIAL_GROUP_AGG,
+												  NULL);
+		AggStrategy strategy;
+		CustomPath *cp;
+		AggClauseCosts costs;
+		Path	   *sub;
+		int			i = 0;
+
+		/* hashing cannot do DISTINCT aggregates; sorting spills too */
+		if (parse->groupClause == NIL)
+			strategy = AGG_PLAIN;
+		else if (cxt.extra_cols == NIL && grouping_is_hashable(parse->groupClause))
+			strategy = AGG_HASHED;
+		else if (grouping_is_sortable(parse->groupClause) &&
+				 root->group_pathkeys != NIL)
+			strategy = AGG_SORTED;
+		else
+			return;
+
+		foreach(lc, parse->groupClause)
+		{
+			add_column_to_pathtarget(partial_target, list_nth(group_exprs, i++),
+									 ((SortGroupClause *) lfirst(lc))->tleSortGroupRef);
+		}
+		foreach(lc, cxt.fi->items)
+		{
+			if (IsA(lfirst(lc), Aggref))
+				add_column_to_pathtarget(partial_target, lfirst(lc), 0);
+		}
+		foreach(lc, cxt.extra_cols)
+			add_column_to_pathtarget(partial_target, lfirst(lc), 0);
+		set_pathtarget_cost_width(root, partial_target);
+
+		cxt.fi->shape = FED_SHAPE_PARTIAL_AGG;
+		cp = fed_make_path(root, partial_rel, partial_target, cxt.fi,
+						   ngroups * ntasks, NIL);
+		memset(&costs, 0, sizeof(costs));
+		sub = (Path *) cp;
+		if (strategy == AGG_SORTED)
+			sub = (Path *) create_sort_path(root, partial_rel, sub,
+											root->group_pathkeys, -1.0);
+		grouped_rel->pathlist = NIL;
+		grouped_rel->partial_pathlist = NIL;
+		add_path(grouped_rel,
+				 (Path *) fed_make_result_path(grouped_rel,
+											   (Path *) create_agg_path(root, grouped_rel, sub,
+																		final_target, strategy,
+																		AGGSPLIT_SIMPLE, parse->groupClause,
+																		having, &costs, ngroups),
+											   target));
+	}
+}

@@ -1,0 +1,90 @@
+/*-------------------------------------------------------------------------
+ *
+ * hook.c
+ *		The planner's entry points into federate: a base-relation hook that
+ *		plans a federated table as one fan-out node, and an upper-relation
+ *		hook that pushes aggregates into it.
+ *
+ * set_rel_pathlist_hook sees the partitioned table after plan-time
+ * pruning; when every leaf left is a federate foreign table (or the table
+ * is one), its paths are replaced by fan-out paths (plan/path.c).
+ * create_upper_paths_hook is called at UPPERREL_GROUP_AGG with the whole
+ * input relation; PostgreSQL never calls it for UPPERREL_PARTIAL_GROUP_AGG,
+ * so the partial-aggregate path is built there (plan/aggsplit.c), as Citus
+ * does.  Both hooks chain to the previous ones and leave at once for
+ * relations that are not federated.
+ *
+ * Writes and row locks keep PostgreSQL's own plan (an Append of
+ * ForeignScans, or one ForeignScan): the fan-out node only reads.
+ *
+ * src/plan/hook.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "catalog/pg_class.h"
+#include "optimizer/pathnode.h"
+#include "optimizer/paths.h"
+#include "optimizer/planner.h"
+#include "optimizer/prep.h"
+
+#include "plan/plan.h"
+
+bool		fed_enable_fanout = true;
+
+static set_rel_pathlist_hook_type prev_set_rel_pathlist = NULL;
+static create_upper_paths_hook_type prev_create_upper_paths = NULL;
+
+static void
+fed_set_rel_pathlist(PlannerInfo *root, RelOptInfo *rel, Index rti,
+					 RangeTblEntry *rte)
+{
+	FedPathInfo *fi;
+
+	if (prev_set_rel_pathlist)
+		prev_set_rel_pathlist(root, rel, rti, rte);
+
+	if (!fed_enable_fanout || rel->reloptkind != RELOPT_BASEREL ||
+		rte->rtekind != RTE_RELATION || IS_DUMMY_REL(rel))
+		return;
+	if (rte->relkind != RELKIND_PARTITIONED_TABLE &&
+		rte->relkind != RELKIND_FOREIGN_TABLE)
+		return;
+	if (root->parse->resultRelation == (int) rti ||
+		get_plan_rowmark(root->rowMarks, rti) != NULL)
+		return;
+
+	fi = fed_scan_info(root, rel, rti, rte);
+	if (fi == NULL)
+		return;
+	fed_add_scan_paths(root, rel, fi);
+
+	/* read as one: no Append rebuilt later, no partitionwise planning */
+	rel->nparts = 0;
+}
+
+static void
+fed_create_upper_paths(PlannerInfo *root, UpperRelationKind stage,
+					   RelOptInfo *input_rel, RelOptInfo *output_rel,
+					   void *extra)
+{
+	if (prev_create_upper_paths)
+		prev_create_upper_paths(root, stage, input_rel, output_rel, extra);
+
+	if (!fed_enable_fanout || stage != UPPERREL_GROUP_AGG ||
+		input_rel->reloptkind != RELOPT_BASEREL || input_rel->pathlist == NIL)
+		return;
+	fed_add_agg_paths(root, input_rel, output_rel, extra);
+}
+
+void
+fed_plan_init(void)
+{
+	prev_set_rel_pathlist = set_rel_pathlist_hook;
+	set_rel_pathlist_hook = fed_set_rel_pathlist;
+	prev_create_upper_paths = create_upper_paths_hook;
+	create_upper_paths_hook = fed_create_upper_paths;
+	RegisterCustomScanMethods(&fed_scan_methods);
+	RegisterCustomScanMethods(&fed_result_methods);
+}

@@ -1,0 +1,231 @@
+/*-------------------------------------------------------------------------
+ *
+ * plan.c
+ *		A fan-out path becomes a CustomScan: each task's remote SQL is
+ *		written here, once, and the plan keeps only copyable lists.
+ *
+ * The node's scan tuple is its custom_scan_tlist: one column per remote
+ * select-list item (plus the partition's OID when the query reads
+ * tableoid), the same for every task.  Its target list and quals refer to
+ * those columns, so setrefs.c maps them (INDEX_VAR) like any other scan
+ * with a custom scan tuple.  Parameters of each task's statement go to
+ * custom_exprs (a list per task), so they are fixed up and evaluated like
+ * any expression of the plan.
+ *
+ * src/plan/plan.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/sysattr.h"
+#include "nodes/makefuncs.h"
+#include "nodes/nodeFuncs.h"
+#include "optimizer/cost.h"
+#include "optimizer/optimizer.h"
+#include "optimizer/restrictinfo.h"
+#include "parser/parsetree.h"
+#include "utils/lsyscache.h"
+
+#include "plan/plan.h"
+
+static char *
+item_name(FedPathInfo *fi, PlannerInfo *root, Expr *e)
+{
+	if (IsA(e, Var) && ((Var *) e)->varattno > 0)
+	{
+		RangeTblEntry *rte = planner_rt_fetch(fi->rti, root);
+
+		return get_attname(rte->relid, ((Var *) e)->varattno, false);
+	}
+	if (IsA(e, Aggref))
+		return get_func_name(((Aggref *) e)->aggfnoid);
+	return "expr";
+}
+
+static Plan *
+fed_plan_custom_path(PlannerInfo *root, RelOptInfo *rel, CustomPath *best_path,
+					 List *tlist, List *clauses, List *custom_plans)
+{
+	FedPathInfo *fi = fed_path_info(&best_path->path);
+	CustomScan *cs = makeNode(CustomScan);
+	List	   *scan_tlist = NIL;
+	List	   *retrieved = NIL;
+	List	   *sqls = NIL;
+	List	   *relids = NIL;
+	List	   *offsets = NIL;
+	List	   *params = NIL;
+	List	   *sort_attnos = NIL;
+	List	   *sort_ops = NIL;
+	List	   *sort_colls = NIL;
+	List	   *sort_nf = NIL;
+	List	   *flags;
+	int			tableoid_attno = 0;
+	int			pos = 0;
+	ListCell   *lc;
+	StringInfoData pushed;
+
+	foreach(lc, fi->items)
+	{
+		Expr	   *e = lfirst(lc);
+
+		pos++;
+		scan_tlist = lappend(scan_tlist,
+							 makeTargetEntry(copyObject(e), pos,
+											 item_name(fi, root, e), false));
+		if (IsA(e, Var) && ((Var *) e)->varattno == TableOidAttributeNumber)
+			tableoid_attno = pos;
+		else
+			retrieved = lappend_int(retrieved, pos);
+	}
+
+	foreach(lc, fi->sort_keys)
+	{
+		FedSortKey *key = lfirst(lc);
+
+		sort_attnos = lappend_int(sort_attnos, key->item);
+		sort_ops = lappend_oid(sort_ops, key->sortop);
+		sort_colls = lappend_oid(sort_colls, key->collation);
+		sort_nf = lappend_int(sort_nf, key->nulls_first);
+	}
+
+	foreach(lc, fi->tasks)
+	{
+		FedTaskPlan *task = lfirst(lc);
+		FedRemoteSelect sel;
+		StringInfoData sql;
+		List	   *task_params = NIL;
+		List	   *task_offsets = NIL;
+		ListCell   *li;
+
+		memset(&sel, 0, sizeof(sel));
+		foreach(li, fi->items)
+		{
+			Expr	   *e = lfirst(li);
+
+			if (IsA(e, Var) && ((Var *) e)->varattno == TableOidAttributeNumber)
+				sel.items = lappend(sel.items, NULL);
+			else
+				sel.items = lappend(sel.items, fed_to_leaf(root, fi, task, e));
+		}
+		sel.group_items = fi->group_items;
+		sel.conds = task->remote_conds;
+		foreach(li, fi->sort_keys)
+		{
+			FedSortKey *key = lfirst(li);
+
+			sel.sort_exprs = lappend(sel.sort_exprs,
+									 list_nth(sel.items, key->item - 1));
+			sel.sort_desc = lappend_int(sel.sort_desc, key->descending);
+			sel.sort_nulls_first = lappend_int(sel.sort_nulls_first,
+											   key->nulls_first);
+		}
+		sel.limit = fi->limit;
+
+		initStringInfo(&sql);
+		fed_deparse_remote_select(&sql, root, task->rel, &task->info,
+								  task->dialect, &sel, &task_params,
+								  &task_offsets);
+		sqls = lappend(sqls, makeString(sql.data));
+		relids = lappend_oid(relids, task->relid);
+		offsets = lappend(offsets, task_offsets);
+		params = lappend(params, task_params);
+	}
+
+	initStringInfo(&pushed);
+	if (fi->shape == FED_SHAPE_SCAN)
+		appendStringInfoString(&pushed, "rows");
+	else if (fi->shape == FED_SHAPE_PARTIAL_AGG)
+		appendStringInfoString(&pushed, "partial aggregates");
+	else
+		appendStringInfoString(&pushed, "aggregates");
+	if (fi->sort_keys)
+		appendStringInfoString(&pushed, ", sorted");
+	if (fi->limit >= 0)
+		appendStringInfo(&pushed, ", limit %.0f", fi->limit);
+
+	flags = list_make4_int(fi->shape, fi->nshards, tableoid_attno, fi->rti);
+
+	cs->scan.plan.targetlist = tlist;
+	if (fi->shape == FED_SHAPE_SCAN)
+		cs->scan.plan.qual = extract_actual_clauses(fi->local_conds, false);
+	else
+		cs->scan.plan.qual = fi->having;
+	cs->scan.scanrelid = fi->rti;
+	cs->flags = best_path->flags;
+	cs->custom_plans = NIL;
+	cs->custom_exprs = params;
+	cs->custom_private = list_make5(sqls, relids, offsets, retrieved, flags);
+	cs->custom_private = lappend(cs->custom_private, sort_attnos);
+	cs->custom_private = lappend(cs->custom_private, sort_ops);
+	cs->custom_private = lappend(cs->custom_private, sort_colls);
+	cs->custom_private = lappend(cs->custom_private, sort_nf);
+	cs->custom_private = lappend(cs->custom_private, fi->pruneinfo);
+	cs->custom_private = lappend(cs->custom_private, makeString(pushed.data));
+	cs->custom_scan_tlist = scan_tlist;
+	cs->methods = &fed_scan_methods;
+	return &cs->scan.plan;
+}
+
+const CustomPathMethods fed_path_methods = {
+	.CustomName = "Federate Scan",
+	.PlanCustomPath = fed_plan_custom_path,
+};
+
+/*
+ * The plan above an aggregate pushdown computes the query's aggregates from
+ * partial ones, so its output expressions differ from the aggregates the
+ * rest of the plan refers to ("count(*)" above, "sum of the shards'
+ * counts" below).  This node gives the combined values the names the rest
+ * of the plan knows: its custom_scan_tlist is the grouping target, column
+ * for column the child's output, and its output is read from it.
+ */
+static Plan *
+fed_plan_result_path(PlannerInfo *root, RelOptInfo *rel, CustomPath *best_path,
+					 List *tlist, List *clauses, List *custom_plans)
+{
+	CustomScan *cs = makeNode(CustomScan);
+	List	   *scan_tlist = NIL;
+	ListCell   *lc;
+	int			i = 0;
+
+	foreach(lc, best_path->path.pathtarget->exprs)
+		scan_tlist = lappend(scan_tlist,
+							 makeTargetEntry(copyObject(lfirst(lc)), ++i,
+											 NULL, false));
+	cs->scan.plan.targetlist = tlist;
+	cs->scan.plan.qual = NIL;
+	cs->scan.scanrelid = 0;
+	cs->flags = best_path->flags;
+	cs->custom_plans = custom_plans;
+	cs->custom_exprs = NIL;
+	cs->custom_private = NIL;
+	cs->custom_scan_tlist = scan_tlist;
+	cs->methods = &fed_result_methods;
+	return &cs->scan.plan;
+}
+
+const CustomPathMethods fed_result_path_methods = {
+	.CustomName = "Federate Result",
+	.PlanCustomPath = fed_plan_result_path,
+};
+
+/* A "Federate Result" over child producing target (see above). */
+CustomPath *
+fed_make_result_path(RelOptInfo *rel, Path *child, PathTarget *target)
+{
+	CustomPath *cp = makeNode(CustomPath);
+
+	cp->path.pathtype = T_CustomScan;
+	cp->path.parent = rel;
+	cp->path.pathtarget = target;
+	cp->path.rows = child->rows;
+	cp->path.startup_cost = child->startup_cost;
+	cp->path.total_cost = child->total_cost + child->rows * cpu_tuple_cost;
+	cp->path.pathkeys = NIL;
+	cp->flags = 0;
+	cp->custom_paths = list_make1(child);
+	cp->custom_private = NIL;
+	cp->methods = &fed_result_path_methods;
+	return cp;
+}

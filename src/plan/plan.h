@@ -1,0 +1,135 @@
+/*-------------------------------------------------------------------------
+ *
+ * plan.h
+ *		What the planner side of the fan-out keeps, and the plan payload the
+ *		executor side reads.
+ *
+ * A FedPathInfo describes one way of reading a federated table: the tasks
+ * (one per shard, that is per leaf partition left after pruning), the
+ * shape of the statement each task sends (select list, conditions,
+ * grouping, ordering, limit) and what the coordinator does with the rows
+ * (concatenate, merge sorted streams).  Paths carry it as a pointer;
+ * PlanCustomPath turns it into copyable lists in custom_private, indexed
+ * by FedPlanPrivateIndex.
+ *
+ * src/plan/plan.h
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef FEDERATE_PLAN_H
+#define FEDERATE_PLAN_H
+
+#include "nodes/extensible.h"
+#include "nodes/pathnodes.h"
+#include "nodes/plannodes.h"
+
+#include "deparse/deparse.h"
+#include "federate.h"
+
+/* One shard of the table: a leaf partition, or the table itself. */
+typedef struct FedTaskPlan
+{
+	RelOptInfo *rel;			/* the leaf's RelOptInfo */
+	Oid			relid;
+	FedTableInfo info;
+	const FedDialect *dialect;
+	List	   *remote_conds;	/* shipped conditions, in the leaf's terms */
+} FedTaskPlan;
+
+typedef enum FedShape
+{
+	FED_SHAPE_SCAN,				/* rows, possibly sorted and limited */
+	FED_SHAPE_PARTIAL_AGG,		/* partial aggregates, combined above */
+	FED_SHAPE_FULL_AGG			/* whole aggregates: groups never span shards */
+} FedShape;
+
+/* One key of a pushed-down ORDER BY, merged on the coordinator. */
+typedef struct FedSortKey
+{
+	int			item;			/* position in items, from 1 */
+	Oid			sortop;			/* the < or > operator */
+	Oid			collation;
+	bool		descending;
+	bool		nulls_first;
+} FedSortKey;
+
+typedef struct FedPathInfo
+{
+	RelOptInfo *baserel;		/* the federated table's relation */
+	Index		rti;
+	List	   *tasks;			/* FedTaskPlan *, in partition order */
+	int			nshards;		/* leaf partitions before pruning */
+	List	   *local_conds;	/* RestrictInfos evaluated here */
+	PartitionPruneInfo *pruneinfo;	/* run-time pruning, or NULL */
+	List	   *prune_relids;	/* Relids of each task (for pruning) */
+
+	FedShape	shape;
+	List	   *items;			/* remote select list, in the table's terms */
+	List	   *group_items;	/* positions (from 1) grouped by */
+	List	   *sort_keys;		/* FedSortKey *, or NIL */
+	double		limit;			/* per-shard LIMIT, or -1 */
+	List	   *having;			/* FULL_AGG: condition evaluated here */
+} FedPathInfo;
+
+/* CustomScan.custom_private slots */
+typedef enum FedPlanPrivateIndex
+{
+	FedPlanSqls,				/* List of String, per task */
+	FedPlanRelids,				/* OidList: the leaf table of each task */
+	FedPlanOffsets,				/* List of IntList: MySQL parameter spots */
+	FedPlanRetrieved,			/* IntList: scan attnos of remote columns */
+	FedPlanFlags,				/* IntList, see FedPlanFlag */
+	FedPlanSortAttnos,			/* IntList */
+	FedPlanSortOps,				/* OidList */
+	FedPlanSortColls,			/* OidList */
+	FedPlanSortNullsFirst,		/* IntList */
+	FedPlanPrune,				/* PartitionPruneInfo, or NULL */
+	FedPlanPushed				/* String: what was pushed down, for EXPLAIN */
+} FedPlanPrivateIndex;
+
+typedef enum FedPlanFlag
+{
+	FedFlagShape,
+	FedFlagShards,				/* leaf partitions before pruning */
+	FedFlagTableoid,			/* scan attno filled with the leaf's OID, or 0 */
+	FedFlagRti,					/* range table index the plan was made for */
+	FedFlagCount
+} FedPlanFlag;
+
+/* in plan/hook.c */
+extern bool fed_enable_fanout;
+extern void fed_plan_init(void);
+
+/* in plan/path.c */
+extern FedPathInfo *fed_scan_info(PlannerInfo *root, RelOptInfo *rel,
+								  Index rti, RangeTblEntry *rte);
+extern void fed_add_scan_paths(PlannerInfo *root, RelOptInfo *rel,
+							   FedPathInfo *base);
+extern bool fed_is_fanout_path(Path *path);
+extern Expr *fed_to_leaf(PlannerInfo *root, FedPathInfo *fi, FedTaskPlan *task,
+						 Expr *expr);
+extern bool fed_shippable_everywhere(PlannerInfo *root, FedPathInfo *fi,
+									 Expr *expr);
+extern int	fed_item_position(FedPathInfo *fi, Expr *expr);
+extern FedPathInfo *fed_path_info(Path *path);
+extern CustomPath *fed_make_path(PlannerInfo *root, RelOptInfo *rel,
+								 PathTarget *target, FedPathInfo *fi,
+								 double rows, List *pathkeys);
+
+/* in plan/aggsplit.c */
+extern void fed_add_agg_paths(PlannerInfo *root, RelOptInfo *input_rel,
+							  RelOptInfo *grouped_rel, void *extra);
+
+/* in plan/plan.c */
+extern const CustomPathMethods fed_path_methods;
+extern const CustomPathMethods fed_result_path_methods;
+extern CustomPath *fed_make_result_path(RelOptInfo *rel, Path *child,
+										PathTarget *target);
+
+/* in exec/scan.c */
+extern const CustomScanMethods fed_scan_methods;
+
+/* in exec/result.c */
+extern const CustomScanMethods fed_result_methods;
+
+#endif							/* FEDERATE_PLAN_H */
