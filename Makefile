@@ -59,6 +59,9 @@ all install installcheck:
 	@echo "PostgreSQL 15 development files are missing: run 'make test' or 'make demo' (as root) to install them" >&2; exit 1
 else
 include $(PGXS)
+
+# Every object depends on the project's headers (PGXS tracks none).
+$(OBJS): $(wildcard $(srcdir)/src/*.h $(srcdir)/src/*/*.h)
 override PROVE_FLAGS += -I $(srcdir)/test/perl
 override CFLAGS += -Werror=implicit-function-declaration
 endif
