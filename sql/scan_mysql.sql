@@ -32,7 +32,7 @@ EXECUTE q2('x'' OR ''1''=''1', -100);
 EXECUTE q2(NULL, 0);
 RESET plan_cache_mode;
 
--- joins and self-joins: two results over one connection
+-- joins and self-joins: two readers of one server at once
 SELECT a.id, b.id FROM my_items a JOIN my_items b ON a.name = b.name AND a.id < b.id ORDER BY 1, 2;
 SELECT same('SELECT a.id, b.id FROM my_items a, my_items b WHERE a.qty < b.qty',
             'SELECT a.id, b.id FROM loc.items a, loc.items b WHERE a.qty < b.qty');

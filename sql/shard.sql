@@ -1,0 +1,207 @@
+--
+-- A sharded table: a partitioned table whose partitions are federate
+-- foreign tables on two PostgreSQL databases and a MariaDB server, read
+-- through one fan-out node.  Every query shape is compared with the same
+-- query on loc.sales, a local table holding the same rows.
+--
+\c fed_pg1
+CREATE TABLE sales_0 (id int PRIMARY KEY, tenant int NOT NULL,
+  region varchar(20), amount numeric(12,2), qty int, ratio float8,
+  flag boolean, created timestamp, ts timestamptz, d date, note text);
+CREATE TABLE sales_3 (LIKE sales_0 INCLUDING ALL);
+\c fed_pg2
+CREATE TABLE sales_1 (id int PRIMARY KEY, tenant int NOT NULL,
+  region varchar(20), amount numeric(12,2), qty int, ratio float8,
+  flag boolean, created timestamp, ts timestamptz, d date, note text);
+\c contrib_regression
+
+CREATE TABLE sales (id int, tenant int NOT NULL, region varchar(20),
+  amount numeric(12,2), qty int, ratio float8, flag boolean,
+  created timestamp, ts timestamptz, d date, note text)
+  PARTITION BY HASH (tenant);
+CREATE FOREIGN TABLE sales_p0 PARTITION OF sales
+  FOR VALUES WITH (MODULUS 4, REMAINDER 0)
+  SERVER pg1 OPTIONS (schema_name 'public', table_name 'sales_0');
+CREATE FOREIGN TABLE sales_p1 PARTITION OF sales
+  FOR VALUES WITH (MODULUS 4, REMAINDER 1)
+  SERVER pg2 OPTIONS (schema_name 'public', table_name 'sales_1');
+CREATE FOREIGN TABLE sales_p2 PARTITION OF sales
+  FOR VALUES WITH (MODULUS 4, REMAINDER 2)
+  SERVER my1 OPTIONS (table_name 'sales_2');
+CREATE FOREIGN TABLE sales_p3 PARTITION OF sales
+  FOR VALUES WITH (MODULUS 4, REMAINDER 3)
+  SERVER pg1 OPTIONS (schema_name 'public', table_name 'sales_3');
+
+-- rows full of what breaks federation: case and trailing-space variants
+-- (MariaDB's collation ignores both), NULLs everywhere, unicode, quotes;
+-- floats are multiples of 1/8, so their sums are exact in any order
+CREATE TABLE loc.sales (LIKE sales);
+INSERT INTO loc.sales
+SELECT g, (g * 7) % 23 + 1,
+  (ARRAY['east', 'East', 'EAST', 'east ', 'west', 'Wést', 'north', NULL,
+         'it''s', 'naïve ☃'])[g % 10 + 1],
+  CASE WHEN g % 17 = 0 THEN NULL ELSE ((g * 37) % 100000 - 20000) / 100.0 END,
+  CASE WHEN g % 13 = 0 THEN NULL ELSE (g * 11) % 50 - 10 END,
+  CASE WHEN g % 19 = 0 THEN NULL ELSE ((g * 13) % 1000) / 8.0 END,
+  CASE WHEN g % 7 = 0 THEN NULL ELSE g % 3 = 0 END,
+  timestamp '2024-01-01' + (g * 3731 % 500000) * interval '1 minute',
+  CASE WHEN g % 11 = 0 THEN NULL
+       ELSE timestamptz '2024-01-01 00:00:00+00' + (g * 911 % 400000) * interval '1 minute' END,
+  date '2024-01-01' + (g % 400),
+  'note ' || g
+FROM generate_series(1, 2000) g;
+
+-- loaded through the coordinator: rows are routed to their shards
+INSERT INTO sales SELECT * FROM loc.sales;
+SELECT tableoid::regclass AS partition, count(*) FROM sales GROUP BY 1 ORDER BY 1;
+
+-- same_order(a, b): the same rows in the same order?
+CREATE FUNCTION same_order(a text, b text) RETURNS boolean LANGUAGE plpgsql AS $$
+DECLARE x text; y text;
+BEGIN
+  EXECUTE format('SELECT string_agg(s::text, ''|'') FROM (%s) s', a) INTO x;
+  EXECUTE format('SELECT string_agg(s::text, ''|'') FROM (%s) s', b) INTO y;
+  RETURN x IS NOT DISTINCT FROM y;
+END $$;
+
+CREATE TABLE shapes (n int, q text);
+INSERT INTO shapes VALUES
+ (1, 'SELECT id, region, amount FROM %1$s WHERE qty > 20'),
+ (2, 'SELECT id FROM %1$s WHERE region = ''east'''),
+ (3, 'SELECT id FROM %1$s WHERE region IN (''East'', ''east '')'),
+ (4, 'SELECT id FROM %1$s WHERE region IS NULL OR amount IS NULL'),
+ (5, 'SELECT region, count(*), count(qty), sum(qty), avg(qty), sum(amount), avg(amount), min(amount), max(amount) FROM %1$s GROUP BY region'),
+ (6, 'SELECT tenant, count(*), sum(amount), avg(amount), avg(ratio), min(created), max(ts) FROM %1$s GROUP BY tenant'),
+ (7, 'SELECT count(*), sum(amount), avg(amount), avg(qty), sum(ratio), avg(ratio), min(d), max(d), min(ts), max(created), bool_and(flag), bool_or(flag) FROM %1$s'),
+ (8, 'SELECT flag, count(*), bool_and(qty > 0), bool_or(qty > 30), avg(amount) FROM %1$s GROUP BY flag'),
+ (9, 'SELECT count(DISTINCT region), count(DISTINCT tenant), count(DISTINCT qty), sum(DISTINCT qty) FROM %1$s'),
+ (10, 'SELECT tenant, count(DISTINCT region) FROM %1$s GROUP BY tenant'),
+ (11, 'SELECT region, sum(qty) FROM %1$s GROUP BY region HAVING sum(qty) > 100 OR region IS NULL'),
+ (12, 'SELECT d, count(*) FROM %1$s WHERE d >= ''2024-06-01'' GROUP BY d'),
+ (13, 'SELECT date_trunc(''month'', created), count(*), sum(amount) FROM %1$s GROUP BY 1'),
+ (14, 'SELECT qty / 7, count(*) FROM %1$s GROUP BY 1'),
+ (15, 'SELECT CASE WHEN amount > 100 THEN ''big'' ELSE ''small'' END, count(*) FROM %1$s GROUP BY 1'),
+ (16, 'SELECT count(*), sum(amount), avg(amount) FROM %1$s WHERE tenant = 5'),
+ (17, 'SELECT region, avg(amount), count(*) FROM %1$s WHERE tenant = 5 GROUP BY region'),
+ (18, 'SELECT count(*), sum(amount), avg(amount), min(id) FROM %1$s WHERE tenant = -1'),
+ (19, 'SELECT count(*), sum(amount), avg(amount), bool_and(flag) FROM %1$s WHERE qty > 1000'),
+ (20, 'SELECT region, count(*) FROM %1$s WHERE qty > 1000 GROUP BY region'),
+ (21, 'SELECT lower(region), count(*) FROM %1$s GROUP BY lower(region)'),
+ (22, 'SELECT min(region), max(region) FROM %1$s'),
+ (23, 'SELECT id, region FROM %1$s WHERE note LIKE ''note 1%%'''),
+ (24, 'SELECT tenant, region, count(*), sum(amount) FROM %1$s GROUP BY tenant, region'),
+ (25, 'SELECT sum(qty * 2), avg(qty + 0.5) FROM %1$s'),
+ (26, 'SELECT region, count(*) FILTER (WHERE qty > 0) FROM %1$s GROUP BY region'),
+ (27, 'SELECT sum(amount) / count(*), max(amount) - min(amount) FROM %1$s WHERE tenant IN (1, 2, 3)'),
+ (28, 'SELECT region, avg(ratio), sum(ratio), count(ratio) FROM %1$s GROUP BY region HAVING count(*) > 1'),
+ (29, 'SELECT t.tenant, count(*) FROM %1$s t WHERE t.flag GROUP BY t.tenant HAVING avg(t.amount) > 0'),
+ (30, 'SELECT count(*) FROM %1$s a JOIN %1$s b ON a.id = b.id WHERE a.tenant < 5 AND b.qty > 0');
+
+SELECT n, same(format(q, 'sales'), format(q, 'loc.sales')) FROM shapes ORDER BY n;
+
+CREATE TABLE ordered_shapes (n int, q text);
+INSERT INTO ordered_shapes VALUES
+ (1, 'SELECT id, amount FROM %1$s ORDER BY amount DESC NULLS LAST, id LIMIT 7 OFFSET 2'),
+ (2, 'SELECT id, created FROM %1$s ORDER BY created, id LIMIT 10'),
+ (3, 'SELECT id, qty FROM %1$s WHERE tenant IN (3, 4, 5) ORDER BY qty NULLS FIRST, id'),
+ (4, 'SELECT id, ts FROM %1$s ORDER BY ts DESC, id DESC LIMIT 5'),
+ (5, 'SELECT id, region FROM %1$s ORDER BY region, id LIMIT 5'),
+ (6, 'SELECT id, created FROM %1$s WHERE tenant = 7 ORDER BY created DESC, id DESC LIMIT 20'),
+ (7, 'SELECT region, sum(amount) AS s FROM %1$s GROUP BY region ORDER BY s DESC NULLS LAST, region LIMIT 3'),
+ (8, 'SELECT id, amount, qty FROM %1$s WHERE qty > 30 ORDER BY amount, qty DESC, id'),
+ (9, 'SELECT id FROM %1$s ORDER BY id OFFSET 1990');
+
+SELECT n, same_order(format(q, 'sales'), format(q, 'loc.sales'))
+FROM ordered_shapes ORDER BY n;
+
+-- a LIMIT without ORDER BY: any rows, as many as asked
+SELECT count(*) FROM (SELECT id FROM sales LIMIT 5) s;
+
+-- avg(numeric) to the last digit, with PostgreSQL's scale
+SELECT (SELECT avg(amount)::text FROM sales) AS federated,
+       (SELECT avg(amount)::text FROM loc.sales) AS local;
+
+-- what each shape sends
+EXPLAIN (VERBOSE, COSTS OFF)
+SELECT region, count(*), sum(amount), avg(amount) FROM sales GROUP BY region;
+EXPLAIN (VERBOSE, COSTS OFF)
+SELECT tenant, count(*), avg(amount) FROM sales GROUP BY tenant HAVING sum(qty) > 0;
+EXPLAIN (VERBOSE, COSTS OFF)
+SELECT count(*), sum(amount), avg(amount) FROM sales WHERE tenant = 5;
+EXPLAIN (VERBOSE, COSTS OFF)
+SELECT region, count(*) FROM sales WHERE tenant = 5 GROUP BY region ORDER BY 2 DESC LIMIT 3;
+EXPLAIN (VERBOSE, COSTS OFF)
+SELECT count(DISTINCT region), count(*) FROM sales;
+EXPLAIN (VERBOSE, COSTS OFF)
+SELECT id, amount FROM sales ORDER BY amount DESC NULLS LAST, id LIMIT 7 OFFSET 2;
+EXPLAIN (VERBOSE, COSTS OFF)
+SELECT id, created FROM sales WHERE tenant = 7 ORDER BY created DESC, id DESC LIMIT 20;
+EXPLAIN (VERBOSE, COSTS OFF)
+SELECT date_trunc('month', created), count(*) FROM sales GROUP BY 1;
+-- kept local, and shown so: min/max of text on MySQL, FILTER
+EXPLAIN (VERBOSE, COSTS OFF)
+SELECT min(region) FROM sales;
+EXPLAIN (VERBOSE, COSTS OFF)
+SELECT count(*) FILTER (WHERE qty > 0) FROM sales;
+-- a condition MySQL cannot evaluate still ships to the PostgreSQL shards
+EXPLAIN (VERBOSE, COSTS OFF)
+SELECT id FROM sales WHERE qty / 2 = 3 AND region = 'east';
+
+-- a prepared statement with a generic plan contacts one shard
+PREPARE q(int) AS SELECT count(*), sum(amount) FROM sales WHERE tenant = $1;
+SET plan_cache_mode = force_generic_plan;
+EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF) EXECUTE q(5);
+SET federate.log_remote_sql = on;
+EXECUTE q(5);
+RESET federate.log_remote_sql;
+SELECT count(*), sum(amount) FROM loc.sales WHERE tenant = 5;
+EXECUTE q(2);
+SELECT count(*), sum(amount) FROM loc.sales WHERE tenant = 2;
+RESET plan_cache_mode;
+DEALLOCATE q;
+
+-- a transaction sees its own writes, on every shard
+BEGIN;
+INSERT INTO sales (id, tenant, region) VALUES (100001, 1, 'txn'), (100002, 2, 'txn'),
+  (100003, 3, 'txn'), (100004, 4, 'txn');
+SELECT tenant, count(*) FROM sales WHERE region = 'txn' GROUP BY tenant ORDER BY 1;
+SELECT count(*) FROM sales;
+ROLLBACK;
+SELECT count(*) FROM sales WHERE region = 'txn';
+
+-- two fan-outs open at once on the same shards (cursors)
+BEGIN;
+DECLARE c1 CURSOR FOR SELECT id FROM sales ORDER BY id;
+DECLARE c2 CURSOR FOR SELECT id FROM sales WHERE tenant = 9 ORDER BY id;
+FETCH 3 FROM c1;
+FETCH 3 FROM c2;
+FETCH 2 FROM c1;
+SELECT count(*) FROM sales;
+FETCH 2 FROM c2;
+COMMIT;
+
+-- after a write, reads share the writing connection: an open fan-out
+-- parks (reads its rest into local storage) when another needs it
+BEGIN;
+INSERT INTO sales (id, tenant, region) VALUES (100005, 1, 'txn'), (100006, 2, 'txn');
+DECLARE c3 CURSOR FOR SELECT id, region FROM sales WHERE region = 'txn' OR id < 4 ORDER BY id;
+FETCH 1 FROM c3;
+SELECT count(*) FROM sales;
+FETCH ALL FROM c3;
+ROLLBACK;
+
+-- inside a subtransaction that fails
+BEGIN;
+SAVEPOINT s1;
+SELECT count(*) FROM sales WHERE tenant = 3;
+SELECT 1 / 0;
+ROLLBACK TO s1;
+SELECT count(*) FROM sales WHERE tenant = 3;
+COMMIT;
+
+-- the plain plan (an Append of foreign scans) gives the same answers
+SET federate.enable_fanout = off;
+EXPLAIN (COSTS OFF) SELECT region, count(*) FROM sales GROUP BY region;
+SELECT n, same(format(q, 'sales'), format(q, 'loc.sales')) FROM shapes
+WHERE n IN (5, 9, 16) ORDER BY n;
+RESET federate.enable_fanout;
