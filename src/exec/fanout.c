@@ -103,7 +103,9 @@ fed_fanout_create(int ntasks, TupleDesc desc, FedRowConverter convert,
 
 	ff->ntasks = ntasks;
 	ff->tasks = palloc0(sizeof(FedTask) * Max(ntasks, 1));
-	ff->desc = desc;
+	/* an unpinned copy: the slots below are never explicitly dropped */
+	ff->desc = CreateTupleDescCopy(desc);
+	desc = ff->desc;
 	ff->convert = convert;
 	ff->arg = arg;
 	ff->cxt = CurrentMemoryContext;

@@ -64,7 +64,7 @@
 #define FED_CLEANUP_TIMEOUT_MS	5000
 
 /* Connections per user mapping: fan-out tasks on one server run in parallel. */
-#define FED_MAX_SLOTS			16
+#define FED_MAX_SLOTS			8
 
 typedef struct FedConnKey
 {
@@ -116,6 +116,8 @@ struct FedConn
 	int			setup_step;		/* index into driver->session_setup */
 	int			pending_depth;	/* xact_depth once BEGIN/SAVEPOINT is done */
 	bool		may_reconnect;	/* BEGIN on a connection made earlier */
+	bool		prefixed;		/* BEGIN went ahead of the statement */
+	int			commit_r;		/* COMMIT in flight: its last step */
 	TimestampTz connect_deadline;
 	const char *cur_sql;		/* internal statement in flight */
 	char		stmt_buf[64];	/* its text, for savepoints */
@@ -286,27 +288,15 @@ log_remote_sql(FedConn *c, const char *sql)
 }
 
 /*
- * Run one statement to completion, reading and dropping any rows.  Returns
- * false with *err filled on failure; never throws for remote failures
- * (interrupts still can when interruptible).
+ * Finish a statement whose query_start returned r: wait for it, read and
+ * drop any rows.  Returns false with *err filled on failure.
  */
 static bool
-exec_internal(FedConn *c, const char *sql, int nparams,
-			  const char *const *params, FedRemoteError *err,
-			  TimestampTz deadline, bool interruptible, uint64 *affected)
+finish_internal(FedConn *c, int r, FedRemoteError *err, TimestampTz deadline,
+				bool interruptible, uint64 *affected)
 {
 	FedRow		row;
-	int			r;
 
-	if (c->handle == NULL)
-	{
-		memset(err, 0, sizeof(FedRemoteError));
-		err->message = pstrdup("no connection to the server");
-		err->connection_lost = true;
-		return false;
-	}
-	log_remote_sql(c, sql);
-	r = c->driver->query_start(c->handle, sql, nparams, params, 0, err);
 	r = drive(c, FED_STEP_QUERY, r, NULL, err, deadline, interruptible);
 	while (r == FED_IO_DONE || r == FED_IO_ROW)
 	{
@@ -320,6 +310,30 @@ exec_internal(FedConn *c, const char *sql, int nparams,
 	if (affected)
 		*affected = c->driver->affected_rows(c->handle);
 	return true;
+}
+
+/*
+ * Run one statement to completion, reading and dropping any rows.  Returns
+ * false with *err filled on failure; never throws for remote failures
+ * (interrupts still can when interruptible).
+ */
+static bool
+exec_internal(FedConn *c, const char *sql, int nparams,
+			  const char *const *params, FedRemoteError *err,
+			  TimestampTz deadline, bool interruptible, uint64 *affected)
+{
+	int			r;
+
+	if (c->handle == NULL)
+	{
+		memset(err, 0, sizeof(FedRemoteError));
+		err->message = pstrdup("no connection to the server");
+		err->connection_lost = true;
+		return false;
+	}
+	log_remote_sql(c, sql);
+	r = c->driver->query_start(c->handle, sql, nparams, params, 0, err);
+	return finish_internal(c, r, err, deadline, interruptible, affected);
 }
 
 /*
@@ -496,6 +510,19 @@ next_xact_step(FedConn *c, FedRemoteError *err)
 
 	if (c->xact_depth == 0)
 	{
+		/* a read without parameters: BEGIN and it in one round trip */
+		if (c->q_sql && c->q_nparams == 0 && curlevel == 1 &&
+			c->driver->query_start_after)
+		{
+			c->phase = FED_PHASE_QUERY;
+			c->draining = false;
+			c->prefixed = true;
+			c->xact_depth = 1;
+			log_remote_sql(c, c->driver->begin_sql);
+			log_remote_sql(c, c->q_sql);
+			return c->driver->query_start_after(c->handle, c->driver->begin_sql,
+												c->q_sql, c->q_fetch_size, err);
+		}
 		c->pending_depth = 1;
 		return start_internal(c, FED_PHASE_BEGIN, c->driver->begin_sql, err);
 	}
@@ -532,10 +559,13 @@ advance(FedConn *c, int r, FedRemoteError *err)
 		if (r == FED_IO_ERROR)
 		{
 			/* a server restart shows up here: reconnect once and retry */
-			if (c->phase == FED_PHASE_BEGIN && c->may_reconnect &&
-				c->xact_depth == 0 && err->connection_lost)
+			if (c->may_reconnect && err->connection_lost &&
+				((c->phase == FED_PHASE_BEGIN && c->xact_depth == 0) ||
+				 (c->phase == FED_PHASE_QUERY && c->prefixed)))
 			{
 				c->may_reconnect = false;
+				c->prefixed = false;
+				c->xact_depth = 0;
 				close_handle(c);
 				r = begin_connect(c, err);
 				continue;
@@ -602,6 +632,7 @@ fed_conn_start(FedConn *c, const char *sql, int nparams,
 	c->q_nparams = nparams;
 	c->q_params = params;
 	c->q_fetch_size = fetch_size;
+	c->prefixed = false;
 	if (c->handle == NULL)
 	{
 		c->may_reconnect = false;
@@ -994,6 +1025,68 @@ abort_cleanup(FedConn *c, bool toplevel)
 	}
 }
 
+/*
+ * Commit every open remote transaction: send all the COMMITs first, then
+ * wait for each, so N servers cost one round trip, not N.  A failure
+ * raises the error (the local transaction then aborts; servers that
+ * committed already keep their commit: there is no two-phase commit).
+ */
+static void
+commit_all(void)
+{
+	HASH_SEQ_STATUS scan;
+	FedConn    *c;
+
+	hash_seq_init(&scan, conn_hash);
+	while ((c = (FedConn *) hash_seq_search(&scan)))
+	{
+		FedRemoteError err = {0};
+
+		c->commit_r = FED_IO_DONE;
+		if (c->xact_depth == 0)
+			continue;
+		if (c->broken)
+		{
+			hash_seq_term(&scan);
+			ereport(ERROR,
+					(errcode(ERRCODE_CONNECTION_FAILURE),
+					 errmsg("could not commit the remote transaction on server \"%s\"",
+							c->servername),
+					 errdetail("The connection was lost during the transaction.")));
+		}
+		c->owner = NULL;
+		c->park = NULL;
+		make_idle(c);
+		if (c->handle == NULL)
+			continue;
+		log_remote_sql(c, c->driver->commit_sql);
+		c->commit_r = c->driver->query_start(c->handle, c->driver->commit_sql,
+											 0, NULL, 0, &err);
+		if (c->commit_r == FED_IO_ERROR)
+		{
+			hash_seq_term(&scan);
+			c->xact_depth = 0;
+			fail(c, &err, c->driver->commit_sql);
+		}
+	}
+
+	hash_seq_init(&scan, conn_hash);
+	while ((c = (FedConn *) hash_seq_search(&scan)))
+	{
+		FedRemoteError err = {0};
+
+		if (c->xact_depth == 0 || c->handle == NULL)
+			continue;
+		if (!finish_internal(c, c->commit_r, &err, 0, true, NULL))
+		{
+			hash_seq_term(&scan);
+			c->xact_depth = 0;
+			fail(c, &err, c->driver->commit_sql);
+		}
+		c->xact_depth = 0;
+	}
+}
+
 static void
 fed_xact_callback(XactEvent event, void *arg)
 {
@@ -1002,6 +1095,9 @@ fed_xact_callback(XactEvent event, void *arg)
 
 	if (conn_hash == NULL)
 		return;
+
+	if (event == XACT_EVENT_PRE_COMMIT || event == XACT_EVENT_PARALLEL_PRE_COMMIT)
+		commit_all();
 
 	hash_seq_init(&scan, conn_hash);
 	while ((c = (FedConn *) hash_seq_search(&scan)))
@@ -1031,26 +1127,7 @@ fed_xact_callback(XactEvent event, void *arg)
 		{
 			case XACT_EVENT_PARALLEL_PRE_COMMIT:
 			case XACT_EVENT_PRE_COMMIT:
-				if (c->broken)
-					ereport(ERROR,
-							(errcode(ERRCODE_CONNECTION_FAILURE),
-							 errmsg("could not commit the remote transaction on server \"%s\"",
-									c->servername),
-							 errdetail("The connection was lost during the transaction.")));
-				{
-					FedRemoteError err = {0};
-
-					c->owner = NULL;
-					c->park = NULL;
-					make_idle(c);
-					if (!exec_internal(c, c->driver->commit_sql, 0, NULL, &err,
-									   0, true, NULL))
-					{
-						c->xact_depth = 0;
-						fail(c, &err, c->driver->commit_sql);
-					}
-					c->xact_depth = 0;
-				}
+				/* committed by commit_all() */
 				break;
 			case XACT_EVENT_PRE_PREPARE:
 				ereport(ERROR,

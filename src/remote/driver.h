@@ -112,6 +112,15 @@ typedef struct FedDriver
 								int fetch_size, FedRemoteError *err);
 	int			(*query_poll) (void *handle, FedRemoteError *err);
 
+	/*
+	 * Optional: like query_start without parameters, but run the statement
+	 * first (such as BEGIN) ahead of sql in the same round trip.  A failure
+	 * of either is reported like a failure of sql.
+	 */
+	int			(*query_start_after) (void *handle, const char *first,
+									  const char *sql, int fetch_size,
+									  FedRemoteError *err);
+
 	/* Next row of the open result: FED_IO_ROW, FED_IO_DONE, mask or error. */
 	int			(*next_row) (void *handle, FedRow *row, FedRemoteError *err);
 

@@ -26,6 +26,7 @@
 #include "postgres.h"
 
 #include "libpq-fe.h"
+#include "lib/stringinfo.h"
 #include "utils/memutils.h"
 
 #include "remote/driver.h"
@@ -326,12 +327,18 @@ advance(LqHandle *h, FedRemoteError *err)
 	}
 }
 
+/*
+ * Send sql (after first, when given) in one round trip where possible: a
+ * streamed statement without parameters goes as one simple-protocol
+ * message "[first;] DECLARE ...; FETCH n FROM ...", whose last result
+ * holds the first batch.  With parameters, the DECLARE goes alone (the
+ * extended protocol takes one statement) and the FETCH follows.
+ */
 static int
-lq_query_start(void *handle, const char *sql, int nparams,
-			   const char *const *params, int fetch_size,
-			   FedRemoteError *err)
+send_statement(LqHandle *h, const char *first, const char *sql, int nparams,
+			   const char *const *params, int fetch_size, FedRemoteError *err)
 {
-	LqHandle   *h = (LqHandle *) handle;
+	StringInfoData buf;
 	int			ok;
 
 	if (h->state == LQ_BUSY)
@@ -345,27 +352,39 @@ lq_query_start(void *handle, const char *sql, int nparams,
 	h->fetch_size = fetch_size;
 	h->cursor_done = false;
 
+	initStringInfo(&buf);
+	if (first)
+		appendStringInfo(&buf, "%s; ", first);
 	if (fetch_size > 0)
 	{
-		char	   *declare;
-
 		h->cursor_number++;
-		declare = psprintf("DECLARE federate_c%u NO SCROLL CURSOR FOR %s",
-						   h->cursor_number, sql);
-		h->phase = LQ_DECLARE;
-		ok = PQsendQueryParams(h->conn, declare, nparams, NULL, params,
-							   NULL, NULL, 0);
-		pfree(declare);
+		appendStringInfo(&buf, "DECLARE federate_c%u NO SCROLL CURSOR FOR %s",
+						 h->cursor_number, sql);
+		if (nparams > 0)
+		{
+			h->phase = LQ_DECLARE;
+			ok = PQsendQueryParams(h->conn, buf.data, nparams, NULL, params,
+								   NULL, NULL, 0);
+		}
+		else
+		{
+			appendStringInfo(&buf, "; FETCH %d FROM federate_c%u",
+							 fetch_size, h->cursor_number);
+			h->phase = LQ_FETCH;
+			ok = PQsendQuery(h->conn, buf.data);
+		}
 	}
 	else
 	{
+		appendStringInfoString(&buf, sql);
 		h->phase = LQ_PLAIN;
 		if (nparams > 0)
-			ok = PQsendQueryParams(h->conn, sql, nparams, NULL, params,
+			ok = PQsendQueryParams(h->conn, buf.data, nparams, NULL, params,
 								   NULL, NULL, 0);
 		else
-			ok = PQsendQuery(h->conn, sql);
+			ok = PQsendQuery(h->conn, buf.data);
 	}
+	pfree(buf.data);
 	if (!ok)
 	{
 		fill_conn_error(h, err);
@@ -376,6 +395,23 @@ lq_query_start(void *handle, const char *sql, int nparams,
 	if (ok == FED_IO_ERROR)
 		return ok;
 	return advance(h, err);
+}
+
+static int
+lq_query_start(void *handle, const char *sql, int nparams,
+			   const char *const *params, int fetch_size,
+			   FedRemoteError *err)
+{
+	return send_statement((LqHandle *) handle, NULL, sql, nparams, params,
+						  fetch_size, err);
+}
+
+static int
+lq_query_start_after(void *handle, const char *first, const char *sql,
+					 int fetch_size, FedRemoteError *err)
+{
+	return send_statement((LqHandle *) handle, first, sql, 0, NULL,
+						  fetch_size, err);
 }
 
 static int
@@ -530,12 +566,10 @@ lq_busy(void *handle)
 	return h->state == LQ_BUSY || h->state == LQ_ROWS;
 }
 
+/* one round trip: the simple protocol takes several statements */
 static const char *const lq_session_setup[] = {
-	"SET search_path = pg_catalog",
-	"SET timezone = 'UTC'",
-	"SET datestyle = ISO",
-	"SET intervalstyle = postgres",
-	"SET extra_float_digits = 3",
+	"SET search_path = pg_catalog; SET timezone = 'UTC'; SET datestyle = ISO; "
+	"SET intervalstyle = postgres; SET extra_float_digits = 3",
 	NULL
 };
 
@@ -547,6 +581,7 @@ const FedDriver fed_driver_libpq = {
 	.timeout_ms = NULL,
 	.query_start = lq_query_start,
 	.query_poll = lq_query_poll,
+	.query_start_after = lq_query_start_after,
 	.next_row = lq_next_row,
 	.discard = lq_discard,
 	.affected_rows = lq_affected_rows,
