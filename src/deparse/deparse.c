@@ -406,6 +406,21 @@ fed_deparse_where(FedDeparseCxt *cxt, List *conds)
 	fed_reset_transmission_modes(nest);
 }
 
+static void
+init_cxt(FedDeparseCxt *cxt, PlannerInfo *root, RelOptInfo *rel,
+		 FedTableInfo *info, const FedDialect *dialect, StringInfo buf,
+		 List **params, List **param_offsets)
+{
+	cxt->root = root;
+	cxt->rel = rel;
+	cxt->varno = rel ? rel->relid : 0;
+	cxt->relid = info->relid;
+	cxt->dialect = dialect;
+	cxt->buf = buf;
+	cxt->params = params;
+	cxt->param_offsets = param_offsets;
+}
+
 /*
  * SELECT <the columns in attrs> FROM <remote table> WHERE <remote_conds>.
  * *retrieved gets the attribute numbers in select-list order.
@@ -451,14 +466,7 @@ fed_deparse_select(StringInfo buf, PlannerInfo *root, RelOptInfo *rel,
 	appendStringInfoString(buf, " FROM ");
 	fed_deparse_relation(buf, dialect, info);
 
-	cxt.root = root;
-	cxt.rel = rel;
-	cxt.varno = rel ? rel->relid : 0;
-	cxt.relid = info->relid;
-	cxt.dialect = dialect;
-	cxt.buf = buf;
-	cxt.params = params;
-	cxt.param_offsets = param_offsets;
+	init_cxt(&cxt, root, rel, info, dialect, buf, params, param_offsets);
 	fed_deparse_where(&cxt, remote_conds);
 }
 
@@ -547,15 +555,7 @@ fed_deparse_remote_select(StringInfo buf, PlannerInfo *root, RelOptInfo *rel,
 	int			nest;
 	int			i;
 
-	cxt.root = root;
-	cxt.rel = rel;
-	cxt.varno = rel ? rel->relid : 0;
-	cxt.relid = info->relid;
-	cxt.dialect = dialect;
-	cxt.buf = buf;
-	cxt.params = params;
-	cxt.param_offsets = param_offsets;
-
+	init_cxt(&cxt, root, rel, info, dialect, buf, params, param_offsets);
 	fed_set_transmission_modes(&nest);
 	appendStringInfoString(buf, "SELECT ");
 	foreach(lc, sel->items)

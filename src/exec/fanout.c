@@ -215,6 +215,24 @@ park_task(void *owner)
 	t->state = TASK_PARKED;
 }
 
+/* Take the result r of a starting task's step: open, waiting, or failed. */
+static void
+starting_step(FedTask *t, int r, FedRemoteError *err)
+{
+	if (r == FED_IO_ERROR)
+		fed_conn_raise(t->conn, err);
+	if (r == FED_IO_DONE)
+	{
+		t->state = TASK_OPEN;
+		t->ready = true;
+	}
+	else
+	{
+		t->events = r;
+		t->ready = false;
+	}
+}
+
 static void
 start_task(FedTask *t)
 {
@@ -227,18 +245,7 @@ start_task(FedTask *t)
 	t->state = TASK_STARTING;
 	r = fed_conn_start(t->conn, t->sql, t->nparams, t->params, t->fetch_size,
 					   &err);
-	if (r == FED_IO_ERROR)
-		fed_conn_raise(t->conn, &err);
-	if (r == FED_IO_DONE)
-	{
-		t->state = TASK_OPEN;
-		t->ready = true;
-	}
-	else
-	{
-		t->events = r;
-		t->ready = false;
-	}
+	starting_step(t, r, &err);
 }
 
 /* Send every task's statement; wait for none. */
@@ -276,16 +283,9 @@ step(FedTask *t)
 		return NULL;
 	if (t->state == TASK_STARTING)
 	{
-		r = fed_conn_poll(t->conn, &err);
-		if (r == FED_IO_ERROR)
-			fed_conn_raise(t->conn, &err);
-		if (r != FED_IO_DONE)
-		{
-			t->events = r;
-			t->ready = false;
+		starting_step(t, fed_conn_poll(t->conn, &err), &err);
+		if (t->state != TASK_OPEN)
 			return NULL;
-		}
-		t->state = TASK_OPEN;
 	}
 	if (t->state != TASK_OPEN)
 		return NULL;
@@ -399,18 +399,7 @@ advance_starting(FedFanout *ff, int except)
 		if (i == except || t->state != TASK_STARTING || !t->ready)
 			continue;
 		r = fed_conn_poll(t->conn, &err);
-		if (r == FED_IO_ERROR)
-			fed_conn_raise(t->conn, &err);
-		if (r == FED_IO_DONE)
-		{
-			t->state = TASK_OPEN;
-			t->ready = true;
-		}
-		else
-		{
-			t->events = r;
-			t->ready = false;
-		}
+		starting_step(t, r, &err);
 	}
 }
 
