@@ -1,0 +1,66 @@
+-- The benchmark's queries (test/bench/run.sh reads this file).
+--
+-- Each query is one statement ending in ";" at the end of a line, preceded by
+-- lines "-- @KEY VALUE" (exactly one space after "--") that run.sh reads:
+--   @query ID              name of the query
+--   @target floor X        federate must be within X times the floor
+--   @target direct X       federate must be within X times the direct shard query
+--   @target pgfdw X [SCEN] federate must be X times faster than the best
+--                          postgres_fdw run (only in scenario SCEN if given)
+--   @fallback.postgres SQL per-shard statement used for the floor while
+--   @fallback.mysql SQL    federate's EXPLAIN shows no "Remote SQL" for its
+--                          shards (hand-written; a WARNING is printed)
+--   @fallback.scope tenant the fallback goes to the @TENANT@'s shard only
+--   @direct.postgres SQL   the whole query sent directly to the one shard
+--   @direct.mysql SQL      holding @TENANT@ (column "direct ms")
+--   @known SYSTEM SCEN WHY a baseline's known wrong answer: reported, but it
+--                          does not fail the run (never used for federate)
+-- @TENANT@ is replaced by a mid-size tenant (rank 100 of 1000 by size).
+-- Plain "--" lines are comments.
+-- Statements on one line each (the spec file the client reads is line-based).
+
+-- @query Q1
+-- @target floor 1.10
+-- @target pgfdw 5 B
+-- @fallback.postgres SELECT region, sum(revenue), count(revenue), count(*) FROM public.orders GROUP BY region
+-- @fallback.mysql SELECT "region", sum("revenue"), count("revenue"), count(*) FROM "orders" GROUP BY "region"
+SELECT region, sum(revenue), count(*), avg(revenue) FROM orders GROUP BY region;
+
+-- @query Q2
+-- @known pgfdw_on B mysql_fdw pushes avg(numeric) down to MariaDB, whose AVG of a DECIMAL(12,2) has 6 decimals instead of PostgreSQL's scale.
+-- @fallback.postgres SELECT tenant_id, sum(revenue), count(*), avg(revenue) FROM public.orders GROUP BY tenant_id
+-- @fallback.mysql SELECT "tenant_id", sum("revenue"), count("revenue"), count(*) FROM "orders" GROUP BY "tenant_id"
+SELECT tenant_id, sum(revenue), count(*), avg(revenue) FROM orders GROUP BY tenant_id;
+
+-- @query Q3
+-- @target floor 1.10
+-- @fallback.postgres SELECT count(*), sum(revenue) FROM public.orders WHERE ((created_at >= '2024-01-01 00:00:00+00'::timestamp with time zone) AND (created_at < '2024-04-01 00:00:00+00'::timestamp with time zone) AND (status = 'shipped'::text))
+-- @fallback.mysql SELECT count(*), sum("revenue") FROM "orders" WHERE (("created_at" >= '2024-01-01 00:00:00') AND ("created_at" < '2024-04-01 00:00:00') AND ("status" = 'shipped' AND CAST(CONVERT("status" USING utf8mb4) AS BINARY) = CAST(CONVERT('shipped' USING utf8mb4) AS BINARY)))
+SELECT count(*), sum(revenue) FROM orders WHERE created_at >= '2024-01-01 00:00:00+00' AND created_at < '2024-04-01 00:00:00+00' AND status = 'shipped';
+
+-- @query Q4
+-- @target direct 1.30
+-- @fallback.scope tenant
+-- @fallback.postgres SELECT order_id, tenant_id, region, product_id, revenue, qty, status, created_at FROM public.orders WHERE ((tenant_id = @TENANT@)) ORDER BY created_at DESC, order_id DESC LIMIT 20
+-- @fallback.mysql SELECT "order_id", "tenant_id", "region", "product_id", "revenue", "qty", "status", "created_at" FROM "orders" WHERE (("tenant_id" = @TENANT@)) ORDER BY "created_at" DESC, "order_id" DESC LIMIT 20
+-- @direct.postgres SELECT * FROM public.orders WHERE tenant_id = @TENANT@ ORDER BY created_at DESC, order_id DESC LIMIT 20
+-- @direct.mysql SELECT * FROM orders WHERE tenant_id = @TENANT@ ORDER BY created_at DESC, order_id DESC LIMIT 20
+SELECT * FROM orders WHERE tenant_id = @TENANT@ ORDER BY created_at DESC, order_id DESC LIMIT 20;
+
+-- @query Q5
+-- @target floor 1.15
+-- @fallback.postgres SELECT order_id, tenant_id, region, product_id, revenue, qty, status, created_at FROM public.orders ORDER BY revenue DESC, order_id ASC LIMIT 10
+-- @fallback.mysql SELECT "order_id", "tenant_id", "region", "product_id", "revenue", "qty", "status", "created_at" FROM "orders" ORDER BY "revenue" DESC, "order_id" ASC LIMIT 10
+SELECT * FROM orders ORDER BY revenue DESC, order_id LIMIT 10;
+
+-- @query Q6
+-- @target floor 1.30
+-- @fallback.postgres SELECT product_id FROM public.orders GROUP BY product_id
+-- @fallback.mysql SELECT "product_id" FROM "orders" GROUP BY "product_id"
+SELECT count(DISTINCT product_id) FROM orders;
+
+-- @query Q7
+-- @target floor 1.15
+-- @fallback.postgres SELECT min(created_at), max(created_at), min(revenue), max(revenue) FROM public.orders
+-- @fallback.mysql SELECT min("created_at"), max("created_at"), min("revenue"), max("revenue") FROM "orders"
+SELECT min(created_at), max(created_at), min(revenue), max(revenue) FROM orders;

@@ -1,0 +1,608 @@
+#!/usr/bin/env bash
+# The federate benchmark: builds a local federation on 127.0.0.1, loads a
+# sharded orders table, and times test/bench/queries.sql through federate,
+# through postgres_fdw (+ mysql_fdw), on one local table, and with the
+# "floor" client (test/bench/floor.c) that sends federate's per-shard
+# statements itself.  See test/bench/README.md.
+#
+#   bash test/bench/run.sh         run the benchmark (scenarios A and B)
+#   bash test/bench/run.sh stop    stop the servers of a kept run, remove BENCH_DIR
+#
+# Knobs (environment):
+#   BENCH_ROWS_PER_SHARD  minimum rows per shard (default 1000000; 20000 for a smoke run)
+#   BENCH_RUNS            timed runs per query and system (default 7), after one warm-up
+#   BENCH_SCENARIOS       "A B" (default): A = 4 PostgreSQL shards,
+#                         B = 3 PostgreSQL shards + 1 MariaDB shard
+#   BENCH_DIR             where the servers live (default /tmp/federate-bench)
+#   BENCH_KEEP=1          leave the servers running and the data in place; the
+#                         next run with the same BENCH_ROWS_PER_SHARD reuses them
+#   BENCH_PORT            first of 6 consecutive TCP ports (default 56400)
+#   BENCH_STATEMENT_TIMEOUT  statement_timeout of the coordinator sessions (default 600s)
+#
+# Run as root, the servers run as $FED_OS_USER (default postgres), as
+# test/run_tests.sh and test/demo.sh do.  The federate extension must be
+# installed (make install); this script never installs it.  In scenario B it
+# installs the Debian package postgresql-15-mysql-fdw when it is missing
+# (as root).  The exit status is non-zero when any system's answer differs
+# from the local table's, or a system failed.
+set -euo pipefail
+
+cd "$(dirname "${BASH_SOURCE[0]}")/../.."
+REPO=$(pwd)
+HERE=$REPO/test/bench
+FED_LOG_TAG=bench
+# shellcheck source=test/lib.sh
+. "$REPO/test/lib.sh"
+
+export LANG=C.UTF-8 LC_ALL=C.UTF-8 PAGER=
+unset LANGUAGE PGHOST PGHOSTADDR PGPORT PGUSER PGDATABASE PGSERVICE PGSERVICEFILE \
+	PGPASSWORD PGPASSFILE PGOPTIONS PGDATA PGSSLMODE PGTZ PGDATESTYLE PGCLIENTENCODING
+
+ROWS=${BENCH_ROWS_PER_SHARD:-1000000}
+RUNS=${BENCH_RUNS:-7}
+SCENARIOS=${BENCH_SCENARIOS:-A B}
+DIR=${BENCH_DIR:-/tmp/federate-bench}
+DIR=${DIR%/}
+KEEP=${BENCH_KEEP:-0}
+PORT_BASE=${BENCH_PORT:-56400}
+STMT_TIMEOUT=${BENCH_STATEMENT_TIMEOUT:-600s}
+MARKER=$DIR/.federate-bench
+
+case "$ROWS" in ''|*[!0-9]*) fed_die "BENCH_ROWS_PER_SHARD must be a number" ;; esac
+case "$RUNS" in ''|*[!0-9]*) fed_die "BENCH_RUNS must be a number" ;; esac
+case "$PORT_BASE" in ''|*[!0-9]*) fed_die "BENCH_PORT must be a number" ;; esac
+[ "$ROWS" -ge 100 ] || fed_die "BENCH_ROWS_PER_SHARD must be at least 100"
+[ "$RUNS" -ge 1 ] || fed_die "BENCH_RUNS must be at least 1"
+NEED_A=0 NEED_B=0
+for s in $SCENARIOS; do
+	case "$s" in
+	A) NEED_A=1 ;;
+	B) NEED_B=1 ;;
+	*) fed_die "BENCH_SCENARIOS: unknown scenario '$s' (A or B)" ;;
+	esac
+done
+[ $((NEED_A + NEED_B)) -gt 0 ] || fed_die "BENCH_SCENARIOS is empty"
+
+COORD_PORT=$PORT_BASE
+SHARD_PORTS=($((PORT_BASE + 1)) $((PORT_BASE + 2)) $((PORT_BASE + 3)) $((PORT_BASE + 4)))
+MARIADB_PORT=$((PORT_BASE + 5))
+MDIR=$DIR/mariadb
+PG_NODES=(coord shard0 shard1 shard2 shard3)
+MYSQL_DB=bench
+FED_MYSQL_USER=fed FED_MYSQL_PASSWORD=fed_secret
+# A MariaDB sized like the PostgreSQL shards (lib.sh's defaults are for tests).
+FED_MARIADB_OPTS+=(
+	--innodb-buffer-pool-size=256M
+	--innodb-log-file-size=256M
+	--local-infile=1
+	--tmp-table-size=64M
+	--max-heap-table-size=64M
+)
+PSQL=$FED_PG_BINDIR/psql
+
+# psql_on PORT DB [PSQL ARGS] : psql over the Unix socket in $DIR as
+# postgres (unless -U says otherwise), stop at the first error.
+psql_on() {
+	local port=$1 db=$2
+	shift 2
+	PGOPTIONS='-c client_min_messages=warning' \
+		"$PSQL" -X -q -h "$DIR" -p "$port" -d "$db" -U postgres -v ON_ERROR_STOP=1 -b -P pager=off "$@"
+}
+node_port() {
+	case "$1" in
+	coord) echo "$COORD_PORT" ;;
+	shard*) echo "${SHARD_PORTS[${1#shard}]}" ;;
+	esac
+}
+pg_running() {
+	[ -f "$DIR/$1/postmaster.pid" ] && fed_as_user pg_ctl -D "$DIR/$1" status >/dev/null 2>&1
+}
+
+# ----------------------------------------------------------- stopping ---
+
+stop_servers() {
+	local n
+	for n in "${PG_NODES[@]}"; do
+		if [ -f "$DIR/$n/postmaster.pid" ]; then
+			fed_log "stopping PostgreSQL $n"
+			fed_as_user pg_ctl -D "$DIR/$n" -m fast -w -t 60 stop >/dev/null 2>&1 || true
+		fi
+	done
+	if [ -d "$MDIR" ]; then
+		fed_log "stopping MariaDB"
+		fed_mariadb_stop "$MDIR" "${FED_MARIADB_PID:-}"
+	fi
+	fed_kill_leftovers "$DIR"
+}
+
+remove_dir() {
+	[ -e "$DIR" ] || return 0
+	[ -f "$MARKER" ] || fed_die "$DIR exists but is not a federate bench dir (no $MARKER); not touching it"
+	stop_servers
+	rm -rf "$DIR"
+}
+
+if [ "${1:-}" = stop ]; then
+	remove_dir
+	fed_log "stopped; $DIR removed"
+	exit 0
+elif [ -n "${1:-}" ]; then
+	echo "usage: bash test/bench/run.sh [stop]" >&2
+	exit 2
+fi
+
+# ------------------------------------------------------- prerequisites ---
+
+PKGLIBDIR=$("$FED_PG_BINDIR/pg_config" --pkglibdir)
+SHAREDIR=$("$FED_PG_BINDIR/pg_config" --sharedir)
+[ -f "$PKGLIBDIR/federate.so" ] && [ -f "$SHAREDIR/extension/federate.control" ] \
+	|| fed_die "federate is not installed ($PKGLIBDIR/federate.so); run make install first"
+[ -f "$SHAREDIR/extension/postgres_fdw.control" ] || fed_die "postgres_fdw is missing (package postgresql-15)"
+command -v gcc >/dev/null || fed_die "gcc is missing"
+if [ "$NEED_B" = 1 ]; then
+	# Bench-only dependency, not part of test/install_deps.sh.
+	if [ ! -f "$SHAREDIR/extension/mysql_fdw.control" ]; then
+		[ "$(id -u)" -eq 0 ] || fed_die "mysql_fdw is missing: apt-get install postgresql-15-mysql-fdw (as root)"
+		fed_log "installing postgresql-15-mysql-fdw (scenario B compares against mysql_fdw)"
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends \
+			postgresql-15-mysql-fdw >/dev/null || {
+			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -q \
+				--no-install-recommends postgresql-15-mysql-fdw >/dev/null; } \
+			|| fed_die "could not install postgresql-15-mysql-fdw"
+	fi
+	command -v mariadb_config >/dev/null || fed_die "mariadb_config is missing (libmariadb-dev)"
+	fed_mariadb_find_bins
+fi
+
+# ---------------------------------------------------------- the dir ---
+
+SUCCESS=0
+on_exit() {
+	local rc=$?
+	trap - EXIT INT TERM
+	if [ -f "$MARKER" ]; then
+		if [ "$KEEP" = 1 ]; then
+			fed_log "BENCH_KEEP=1: servers left running in $DIR ('bash test/bench/run.sh stop' stops them)"
+		elif [ "$SUCCESS" = 1 ]; then
+			stop_servers
+			rm -rf "$DIR"
+		else
+			stop_servers
+			fed_log "servers stopped; logs and data kept in $DIR ('bash test/bench/run.sh stop' removes them)"
+		fi
+	fi
+	exit "$rc"
+}
+
+if [ -e "$DIR" ] && [ ! -f "$MARKER" ]; then
+	fed_die "$DIR exists but is not a federate bench dir (no $MARKER); not touching it"
+fi
+# The data set and the servers' ports are fixed at creation: reuse only a match.
+DATASET="rows=$ROWS port=$PORT_BASE"
+if [ -f "$MARKER" ] && [ "$(cat "$DIR/dataset" 2>/dev/null)" != "$DATASET" ]; then
+	fed_log "$DIR holds another data set; starting over"
+	remove_dir
+fi
+trap on_exit EXIT
+trap 'fed_log interrupted; exit 130' INT TERM
+fed_mkdir_user "$DIR"
+chmod 755 "$DIR"
+touch "$MARKER"
+echo "$DATASET" >"$DIR/dataset"
+mkdir -p "$DIR/bin" "$DIR/work"
+
+# -------------------------------------------------------------- floor ---
+
+fed_log "building the floor client"
+FLOOR=$DIR/bin/floor
+FLOOR_FLAGS=(-I"$("$FED_PG_BINDIR/pg_config" --includedir)" -L"$("$FED_PG_BINDIR/pg_config" --libdir)" -lpq)
+if command -v mariadb_config >/dev/null; then
+	# shellcheck disable=SC2207
+	FLOOR_FLAGS+=($(mariadb_config --cflags --libs))
+else
+	FLOOR_FLAGS+=(-DNO_MYSQL)
+fi
+gcc -O2 -Wall -o "$FLOOR" "$HERE/floor.c" "${FLOOR_FLAGS[@]}" || fed_die "could not build floor.c"
+
+# ------------------------------------------------------------ servers ---
+
+port_free() {
+	perl -MIO::Socket::INET -e '
+		my $s = IO::Socket::INET->new(LocalAddr => "127.0.0.1", LocalPort => $ARGV[0],
+		                              Proto => "tcp", Listen => 1, ReuseAddr => 1);
+		exit($s ? 0 : 1);' "$1" 2>/dev/null
+}
+
+# start_pg NAME EXTRA_CONF : initdb (once) and start one cluster, tuned for
+# the benchmark on a 2-core machine.
+start_pg() {
+	local name=$1 extra=$2 dir=$DIR/$1 port auth=scram-sha-256 sb=256MB
+	port=$(node_port "$name")
+	if [ "$name" = coord ]; then auth=trust sb=1GB; fi
+	if pg_running "$name"; then
+		if [ "$name" = coord ]; then
+			# federate.so may have been reinstalled since: load it afresh
+			fed_log "restarting the coordinator (loads the installed federate.so)"
+			fed_as_user pg_ctl -D "$dir" -l "$DIR/$name.log" -m fast -w -t 120 restart >/dev/null \
+				|| { tail -n 30 "$DIR/$name.log" >&2; fed_die "the coordinator did not restart"; }
+		fi
+		return 0
+	fi
+	port_free "$port" || fed_die "port $port is in use (set BENCH_PORT to another base port)"
+	if [ ! -f "$dir/PG_VERSION" ]; then
+		rm -rf "$dir"
+		fed_as_user initdb -D "$dir" -U postgres -E UTF8 --locale=C.UTF-8 --no-sync \
+			--auth-local=trust --auth-host="$auth" >"$DIR/$name.initdb.log" 2>&1 \
+			|| { cat "$DIR/$name.initdb.log" >&2; fed_die "initdb failed for $name"; }
+		cat >>"$dir/postgresql.conf" <<-EOF
+
+			# federate benchmark
+			port = $port
+			listen_addresses = '127.0.0.1'
+			unix_socket_directories = '$DIR'
+			max_connections = 50
+			shared_buffers = $sb
+			work_mem = 64MB
+			maintenance_work_mem = 256MB
+			max_parallel_workers_per_gather = 0
+			max_parallel_maintenance_workers = 0
+			jit = off
+			autovacuum = off
+			fsync = off
+			synchronous_commit = off
+			full_page_writes = off
+			max_wal_size = 4GB
+			checkpoint_timeout = 30min
+			timezone = 'UTC'
+			log_timezone = 'UTC'
+			lc_messages = 'C'
+			log_line_prefix = '%m [%p] %q%u@%d '
+			$extra
+		EOF
+	fi
+	fed_log "starting PostgreSQL $name on 127.0.0.1:$port"
+	fed_as_user pg_ctl -D "$dir" -l "$DIR/$name.log" -w -t 120 start >/dev/null \
+		|| { tail -n 30 "$DIR/$name.log" >&2; fed_die "PostgreSQL $name did not start"; }
+}
+
+PG_SHARDS=(shard0 shard1 shard2)
+[ "$NEED_A" = 1 ] && PG_SHARDS+=(shard3)
+start_pg coord "shared_preload_libraries = 'federate'"
+for n in "${PG_SHARDS[@]}"; do start_pg "$n" ""; done
+if [ "$NEED_B" = 1 ]; then
+	if [ -S "$MDIR/sock" ] && "$MARIADB_ADMIN" --no-defaults --socket="$MDIR/sock" -uroot \
+		--connect-timeout=2 status >/dev/null 2>&1; then
+		FED_MARIADB_PID=$(tr -dc 0-9 <"$MDIR/mariadbd.pid" 2>/dev/null || true)
+	else
+		port_free "$MARIADB_PORT" || fed_die "port $MARIADB_PORT is in use (set BENCH_PORT to another base port)"
+		fed_log "starting MariaDB on 127.0.0.1:$MARIADB_PORT"
+		fed_mariadb_start "$MDIR" "$MARIADB_PORT"
+	fi
+fi
+
+# --------------------------------------------------------------- data ---
+
+T0=$SECONDS
+if [ ! -f "$DIR/done.local" ]; then
+	fed_log "generating the data set on the coordinator (bench_local.orders, >= $ROWS rows per shard)"
+	psql_on "$COORD_PORT" postgres -c "DROP DATABASE IF EXISTS bench" -c "CREATE DATABASE bench"
+	psql_on "$COORD_PORT" bench <<-EOF
+		-- Only its partition key matters: satisfies_hash_partition() on it
+		-- tells which of 4 hash partitions a tenant_id falls in, exactly as
+		-- for the partitioned tables built below.
+		CREATE TABLE bench_hashkey (tenant_id int) PARTITION BY HASH (tenant_id);
+
+		-- 1000 tenants with zipf sizes (rank r has weight 1/r).  Tenants are
+		-- given ids so that the 4 hash partitions weigh the same (largest
+		-- first, each into the lightest partition), and the row counts are
+		-- scaled so that every partition gets at least $ROWS rows.
+		CREATE TABLE bench_tenants (tenant_id int PRIMARY KEY, rank int UNIQUE,
+		                            part int, nrows bigint, first_seq bigint);
+		DO \$\$
+		DECLARE
+		    w float8[] := '{0,0,0,0}';
+		    r int; p int; best int; tid int; c float8;
+		BEGIN
+		    CREATE TEMP TABLE pool AS
+		    SELECT g AS tenant_id,
+		           (SELECT q FROM generate_series(0, 3) q
+		             WHERE satisfies_hash_partition('bench_hashkey'::regclass, 4, q, g)) AS part,
+		           false AS used
+		    FROM generate_series(1, 4000) g;
+		    FOR r IN 1..1000 LOOP
+		        best := 0;
+		        FOR p IN 1..3 LOOP
+		            IF w[p + 1] < w[best + 1] THEN best := p; END IF;
+		        END LOOP;
+		        SELECT tenant_id INTO tid FROM pool WHERE part = best AND NOT used
+		         ORDER BY tenant_id LIMIT 1;
+		        UPDATE pool SET used = true WHERE tenant_id = tid;
+		        w[best + 1] := w[best + 1] + 1.0 / r;
+		        INSERT INTO bench_tenants (tenant_id, rank, part) VALUES (tid, r, best);
+		    END LOOP;
+		    c := $ROWS / (SELECT min(x) FROM unnest(w) x);
+		    UPDATE bench_tenants SET nrows = ceil(c / rank);
+		    UPDATE bench_tenants t SET first_seq = s.f
+		      FROM (SELECT tenant_id, sum(nrows) OVER (ORDER BY rank) - nrows AS f
+		              FROM bench_tenants) s
+		     WHERE s.tenant_id = t.tenant_id;
+		END
+		\$\$;
+
+		CREATE SCHEMA bench_local;
+		CREATE TABLE bench_local.orders (
+		    order_id   bigint NOT NULL,
+		    tenant_id  int NOT NULL,
+		    region     text NOT NULL,
+		    product_id int NOT NULL,
+		    revenue    numeric(12,2) NOT NULL,
+		    qty        int NOT NULL,
+		    status     text NOT NULL,
+		    created_at timestamptz NOT NULL
+		);
+		-- Every value is a hash of the row's sequence number (reproducible);
+		-- order ids follow created_at, and the table is stored in that order,
+		-- as an order table that grew over two years would be.
+		SET work_mem = '512MB';
+		INSERT INTO bench_local.orders
+		SELECT row_number() OVER (ORDER BY created_at, seq), tenant_id, region, product_id,
+		       revenue, qty, status, created_at
+		FROM (
+		    SELECT s AS seq, t.tenant_id,
+		           (ARRAY['us-east', 'us-west', 'eu-west', 'eu-central', 'ap-south',
+		                  'ap-northeast', 'sa-east', 'af-south'])[1 + (h.h1 % 8)::int] AS region,
+		           1 + (h.h2 % 50000)::int AS product_id,
+		           ((1 + h.h3 % 999999) / 100.0)::numeric(12,2) AS revenue,
+		           1 + (h.h4 % 10)::int AS qty,
+		           CASE WHEN h.h5 % 100 < 55 THEN 'shipped'
+		                WHEN h.h5 % 100 < 80 THEN 'delivered'
+		                WHEN h.h5 % 100 < 90 THEN 'pending'
+		                WHEN h.h5 % 100 < 96 THEN 'cancelled'
+		                ELSE 'returned' END AS status,
+		           timestamptz '2023-01-01 00:00:00+00'
+		             + (h.h6 % 63158400000000) * interval '1 microsecond' AS created_at
+		    FROM bench_tenants t,
+		         generate_series(t.first_seq + 1, t.first_seq + t.nrows) s,
+		         LATERAL (SELECT hashint8extended(s, 1) & 9223372036854775807 AS h1,
+		                         hashint8extended(s, 2) & 9223372036854775807 AS h2,
+		                         hashint8extended(s, 3) & 9223372036854775807 AS h3,
+		                         hashint8extended(s, 4) & 9223372036854775807 AS h4,
+		                         hashint8extended(s, 5) & 9223372036854775807 AS h5,
+		                         hashint8extended(s, 6) & 9223372036854775807 AS h6) h
+		) g
+		ORDER BY created_at, seq;
+		ALTER TABLE bench_local.orders ADD PRIMARY KEY (order_id);
+		CREATE INDEX ON bench_local.orders (tenant_id, created_at);
+		CREATE INDEX ON bench_local.orders (revenue);
+		VACUUM (FREEZE, ANALYZE) bench_local.orders;
+		ANALYZE bench_tenants;
+	EOF
+	touch "$DIR/done.local"
+fi
+# Q4's tenant: rank 100 of 1000 by size, and the partition it hashes to.
+read -r TENANT TENANT_PART < <(psql_on "$COORD_PORT" bench -At -F ' ' \
+	-c "SELECT tenant_id, part FROM bench_tenants WHERE rank = 100")
+mapfile -t PART_ROWS < <(psql_on "$COORD_PORT" bench -At \
+	-c "SELECT sum(nrows) FROM bench_tenants GROUP BY part ORDER BY part")
+
+# load_pg_shard N : the rows of hash partition N into shardN's app.orders.
+load_pg_shard() {
+	local n=$1 port=${SHARD_PORTS[$1]} got
+	psql_on "$port" postgres >/dev/null <<-EOF
+		DROP DATABASE IF EXISTS app;
+		DROP ROLE IF EXISTS app;
+		CREATE ROLE app LOGIN PASSWORD 'app_secret';
+		CREATE DATABASE app OWNER app;
+	EOF
+	psql_on "$port" app -U app <<-EOF
+		CREATE TABLE orders (
+		    order_id   bigint NOT NULL,
+		    tenant_id  int NOT NULL,
+		    region     text NOT NULL,
+		    product_id int NOT NULL,
+		    revenue    numeric(12,2) NOT NULL,
+		    qty        int NOT NULL,
+		    status     text NOT NULL,
+		    created_at timestamptz NOT NULL
+		);
+	EOF
+	psql_on "$COORD_PORT" bench -c "\\copy (SELECT * FROM bench_local.orders WHERE satisfies_hash_partition('bench_hashkey'::regclass, 4, $n, tenant_id)) to stdout" \
+		| psql_on "$port" app -U app -c "\\copy orders from stdin"
+	psql_on "$port" app -U app <<-EOF
+		SET maintenance_work_mem = '512MB';
+		ALTER TABLE orders ADD PRIMARY KEY (order_id);
+		CREATE INDEX orders_tenant_created ON orders (tenant_id, created_at);
+		CREATE INDEX orders_revenue ON orders (revenue);
+		VACUUM (FREEZE, ANALYZE) orders;
+	EOF
+	got=$(psql_on "$port" app -U app -At -c "SELECT count(*) FROM orders")
+	[ "$got" = "${PART_ROWS[$n]}" ] || fed_die "shard$n holds $got rows, expected ${PART_ROWS[$n]}"
+}
+
+pids=()
+for n in "${PG_SHARDS[@]}"; do
+	i=${n#shard}
+	[ -f "$DIR/done.$n" ] && continue
+	fed_log "loading $n (${PART_ROWS[$i]} rows of hash partition $i)"
+	( load_pg_shard "$i"; touch "$DIR/done.$n" ) &
+	pids+=($!)
+done
+if [ "$NEED_B" = 1 ] && [ ! -f "$DIR/done.mariadb" ]; then
+	fed_log "loading MariaDB (${PART_ROWS[3]} rows of hash partition 3)"
+	(
+		tsv=$DIR/part3.tsv
+		psql_on "$COORD_PORT" bench -c "\\copy (SELECT order_id, tenant_id, region, product_id, revenue, qty, status, to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS.US') FROM bench_local.orders WHERE satisfies_hash_partition('bench_hashkey'::regclass, 4, 3, tenant_id) ORDER BY order_id) to '$tsv'"
+		"$MARIADB_CLIENT" --no-defaults --socket="$MDIR/sock" -uroot --local-infile=1 \
+			--default-character-set=utf8mb4 --batch --skip-column-names <<-EOF
+			DROP DATABASE IF EXISTS $MYSQL_DB;
+			CREATE DATABASE $MYSQL_DB CHARACTER SET utf8mb4;
+			USE $MYSQL_DB;
+			CREATE TABLE orders (
+			    order_id   BIGINT NOT NULL PRIMARY KEY,
+			    tenant_id  INT NOT NULL,
+			    region     VARCHAR(32) NOT NULL,
+			    product_id INT NOT NULL,
+			    revenue    DECIMAL(12,2) NOT NULL,
+			    qty        INT NOT NULL,
+			    status     VARCHAR(16) NOT NULL,
+			    created_at DATETIME(6) NOT NULL
+			) ENGINE=InnoDB;
+			LOAD DATA LOCAL INFILE '$tsv' INTO TABLE orders
+			    FIELDS TERMINATED BY '\t' LINES TERMINATED BY '\n'
+			    (order_id, tenant_id, region, product_id, revenue, qty, status, created_at);
+			ALTER TABLE orders ADD INDEX orders_tenant_created (tenant_id, created_at),
+			                   ADD INDEX orders_revenue (revenue);
+			ANALYZE TABLE orders;
+		EOF
+		rm -f "$tsv"
+		got=$(fed_mariadb_sql "$MDIR" "$MYSQL_DB" <<<"SELECT count(*) FROM orders")
+		[ "$got" = "${PART_ROWS[3]}" ] || fed_die "MariaDB holds $got rows, expected ${PART_ROWS[3]}"
+		touch "$DIR/done.mariadb"
+	) >/dev/null &
+	pids+=($!)
+fi
+for p in "${pids[@]}"; do wait "$p" || fed_die "loading a shard failed"; done
+[ $((SECONDS - T0)) -gt 1 ] && fed_log "data ready after $((SECONDS - T0))s"
+
+# --------------------------------------------------------- federation ---
+
+COLS="order_id bigint, tenant_id int, region text, product_id int, revenue numeric(12,2), qty int, status text, created_at timestamptz"
+
+# scenario_servers SCEN : the federate server of each partition 0..3
+scenario_servers() {
+	if [ "$1" = A ]; then echo shard0 shard1 shard2 shard3; else echo shard0 shard1 shard2 shard3_mariadb; fi
+}
+
+fed_log "creating the federate and postgres_fdw tables on the coordinator"
+{
+	echo "SET client_min_messages = warning;"
+	echo "DROP SCHEMA IF EXISTS fed_a CASCADE; DROP SCHEMA IF EXISTS fed_b CASCADE;"
+	echo "DROP EXTENSION IF EXISTS federate CASCADE;"
+	echo "CREATE EXTENSION federate;"
+	for n in "${PG_SHARDS[@]}"; do
+		echo "CREATE SERVER $n FOREIGN DATA WRAPPER federate OPTIONS (driver 'postgres', host '127.0.0.1', port '${SHARD_PORTS[${n#shard}]}', dbname 'app', fetch_size '10000');"
+		echo "CREATE USER MAPPING FOR CURRENT_USER SERVER $n OPTIONS (user 'app', password 'app_secret');"
+	done
+	if [ "$NEED_B" = 1 ]; then
+		echo "CREATE SERVER shard3_mariadb FOREIGN DATA WRAPPER federate OPTIONS (driver 'mysql', host '127.0.0.1', port '$MARIADB_PORT', dbname '$MYSQL_DB', fetch_size '10000');"
+		echo "CREATE USER MAPPING FOR CURRENT_USER SERVER shard3_mariadb OPTIONS (user '$FED_MYSQL_USER', password '$FED_MYSQL_PASSWORD');"
+	fi
+	for s in $SCENARIOS; do
+		sch=fed_${s,,}
+		echo "CREATE SCHEMA $sch;"
+		echo "CREATE TABLE $sch.orders ($COLS) PARTITION BY HASH (tenant_id);"
+		i=0
+		for srv in $(scenario_servers "$s"); do
+			opts="table_name 'orders'"
+			[ "$srv" = shard3_mariadb ] || opts="schema_name 'public', $opts"
+			echo "CREATE FOREIGN TABLE $sch.orders_$i PARTITION OF $sch.orders FOR VALUES WITH (MODULUS 4, REMAINDER $i) SERVER $srv OPTIONS ($opts);"
+			i=$((i + 1))
+		done
+	done
+} | psql_on "$COORD_PORT" bench
+# federate cannot ANALYZE its foreign tables yet; once it can, its planner gets the statistics.
+for s in $SCENARIOS; do
+	psql_on "$COORD_PORT" bench -c "SET client_min_messages = error" -c "ANALYZE fed_${s,,}.orders" \
+		>/dev/null 2>&1 || fed_log "note: ANALYZE fed_${s,,}.orders failed (not supported yet?)"
+done
+
+for s in $SCENARIOS; do
+	sch=pgfdw_${s,,}
+	[ -f "$DIR/done.$sch" ] && continue
+	fed_log "creating $sch.orders (postgres_fdw$([ "$s" = B ] && echo ' + mysql_fdw')) and analyzing it"
+	{
+		echo "SET client_min_messages = warning;"
+		echo "CREATE EXTENSION IF NOT EXISTS postgres_fdw;"
+		[ "$s" = B ] && echo "CREATE EXTENSION IF NOT EXISTS mysql_fdw;"
+		echo "DROP SCHEMA IF EXISTS $sch CASCADE;"
+		echo "CREATE SCHEMA $sch;"
+		echo "CREATE TABLE $sch.orders ($COLS) PARTITION BY HASH (tenant_id);"
+		i=0
+		for srv in $(scenario_servers "$s"); do
+			if [ "$srv" = shard3_mariadb ]; then
+				echo "DROP SERVER IF EXISTS mysqlfdw_shard3 CASCADE;"
+				echo "CREATE SERVER mysqlfdw_shard3 FOREIGN DATA WRAPPER mysql_fdw OPTIONS (host '127.0.0.1', port '$MARIADB_PORT', fetch_size '10000');"
+				echo "CREATE USER MAPPING FOR CURRENT_USER SERVER mysqlfdw_shard3 OPTIONS (username '$FED_MYSQL_USER', password '$FED_MYSQL_PASSWORD');"
+				echo "CREATE FOREIGN TABLE $sch.orders_$i PARTITION OF $sch.orders FOR VALUES WITH (MODULUS 4, REMAINDER $i) SERVER mysqlfdw_shard3 OPTIONS (dbname '$MYSQL_DB', table_name 'orders');"
+			else
+				echo "CREATE SERVER IF NOT EXISTS pgfdw_$srv FOREIGN DATA WRAPPER postgres_fdw OPTIONS (host '127.0.0.1', port '${SHARD_PORTS[$i]}', dbname 'app', async_capable 'true', fetch_size '10000');"
+				echo "CREATE USER MAPPING IF NOT EXISTS FOR CURRENT_USER SERVER pgfdw_$srv OPTIONS (user 'app', password 'app_secret');"
+				echo "CREATE FOREIGN TABLE $sch.orders_$i PARTITION OF $sch.orders FOR VALUES WITH (MODULUS 4, REMAINDER $i) SERVER pgfdw_$srv OPTIONS (schema_name 'public', table_name 'orders');"
+			fi
+			i=$((i + 1))
+		done
+		echo "ANALYZE $sch.orders;"
+	} | psql_on "$COORD_PORT" bench
+	touch "$DIR/done.$sch"
+done
+
+# ----------------------------------------------------------- measure ---
+
+COMMIT=$(git -C "$REPO" rev-parse --short HEAD 2>/dev/null || echo unknown)
+FED_VERSION=$(psql_on "$COORD_PORT" bench -At -c "SELECT extversion FROM pg_extension WHERE extname = 'federate'")
+FAILED=0
+for s in $SCENARIOS; do
+	sl=${s,,}
+	W=$DIR/work/$s
+	rm -rf "$W"
+	mkdir -p "$W/out"
+	read -r -a servers <<<"$(scenario_servers "$s")"
+	if [ "$s" = A ]; then
+		title="4 PostgreSQL shards"
+		baseline="postgres_fdw"
+	else
+		title="3 PostgreSQL shards + 1 MariaDB shard"
+		baseline="postgres_fdw + mysql_fdw (partition 3)"
+	fi
+	conf=$W/conf
+	{
+		printf 'scenario\t%s\n' "$s"
+		printf 'title\t%s\n' "$title"
+		printf 'coord\thost=127.0.0.1 port=%s dbname=bench user=postgres\n' "$COORD_PORT"
+		printf 'psql\t%s\n' "$PSQL"
+		printf 'runs\t%s\n' "$RUNS"
+		printf 'tenant\t%s\n' "$TENANT"
+		printf 'tenant_server\t%s\n' "${servers[$TENANT_PART]}"
+		for sys in federate pgfdw_on pgfdw_off local; do
+			printf 'session\t%s\tSET statement_timeout = %s\n' "$sys" "'$STMT_TIMEOUT'"
+		done
+		printf 'session\tfederate\tSET search_path = fed_%s, public\n' "$sl"
+		printf 'session\tpgfdw_on\tSET search_path = pgfdw_%s, public\n' "$sl"
+		printf 'session\tpgfdw_on\tSET enable_partitionwise_aggregate = on\n'
+		printf 'session\tpgfdw_off\tSET search_path = pgfdw_%s, public\n' "$sl"
+		printf 'session\tpgfdw_off\tSET enable_partitionwise_aggregate = off\n'
+		printf 'session\tlocal\tSET search_path = bench_local, public\n'
+		for i in 0 1 2 3; do
+			srv=${servers[$i]}
+			if [ "$srv" = shard3_mariadb ]; then
+				printf 'server\t%s\tmysql\thost=127.0.0.1 port=%s user=%s password=%s dbname=%s\n' \
+					"$srv" "$MARIADB_PORT" "$FED_MYSQL_USER" "$FED_MYSQL_PASSWORD" "$MYSQL_DB"
+			else
+				printf 'server\t%s\tpostgres\thost=127.0.0.1 port=%s dbname=app user=app password=app_secret\n' \
+					"$srv" "${SHARD_PORTS[$i]}"
+			fi
+		done
+		printf 'info\trows: %s (partition 0..3 = %s); %s tenants, zipf sizes; Q4 tenant %s on %s\n' \
+			"$(( PART_ROWS[0] + PART_ROWS[1] + PART_ROWS[2] + PART_ROWS[3] ))" \
+			"$(IFS=/; echo "${PART_ROWS[*]}")" 1000 "$TENANT" "${servers[$TENANT_PART]}"
+		printf 'info\tshards: %s; baseline: %s\n' "${servers[*]}" "$baseline"
+		printf 'info\tfederate %s (commit %s), %s, %s cores, %s\n' "$FED_VERSION" "$COMMIT" \
+			"$("$PSQL" --version | awk '{print "PostgreSQL " $3}')" "$(nproc)" "$(date -u +%Y-%m-%dT%H:%MZ)"
+	} >"$conf"
+
+	fed_log "scenario $s ($title): EXPLAIN through federate"
+	perl "$HERE/bench.pl" spec "$conf" "$HERE/queries.sql" "$W"
+	fed_log "scenario $s: timing $(grep -c '^query' "$W/spec") queries x (1 warm-up + $RUNS runs)"
+	"$FLOOR" -f "$W/spec" -r "$RUNS" -o "$W/out" >"$W/times.tsv" || true
+	echo
+	perl "$HERE/bench.pl" report "$conf" "$HERE/queries.sql" "$W" "$HERE/results-$s.txt" || FAILED=1
+	echo
+	fed_log "scenario $s: written to test/bench/results-$s.txt (EXPLAIN output and answers in $W)"
+done
+
+if [ "$FAILED" = 1 ]; then
+	[ "$KEEP" = 1 ] || fed_log "an answer differed or a system failed; $DIR is kept for inspection"
+	exit 1
+fi
+SUCCESS=1
+exit 0
