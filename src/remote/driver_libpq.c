@@ -566,10 +566,17 @@ lq_busy(void *handle)
 	return h->state == LQ_BUSY || h->state == LQ_ROWS;
 }
 
-/* one round trip: the simple protocol takes several statements */
+/*
+ * One round trip: the simple protocol takes several statements.  Reads go
+ * through cursors, which PostgreSQL plans for the first 10% of the rows
+ * (cursor_tuple_fraction) unless told otherwise; federate reads every row
+ * it asks for (a LIMIT is in the statement), so plan for all of them, as
+ * for the same statement sent plainly.
+ */
 static const char *const lq_session_setup[] = {
 	"SET search_path = pg_catalog; SET timezone = 'UTC'; SET datestyle = ISO; "
-	"SET intervalstyle = postgres; SET extra_float_digits = 3",
+	"SET intervalstyle = postgres; SET extra_float_digits = 3; "
+	"SET cursor_tuple_fraction = 1.0",
 	NULL
 };
 
