@@ -157,6 +157,8 @@ count_row(FedTask *t, FedRow *row)
 {
 	int			i;
 
+	/* the time to the last row so far: a LIMIT may stop reading early */
+	finish_stats(t);
 	t->stats.rows++;
 	for (i = 0; i < row->ncols; i++)
 		if (row->values[i])

@@ -27,7 +27,7 @@ typedef struct FedTaskStats
 	bool		started;
 	uint64		rows;
 	uint64		bytes;
-	double		ms;				/* from sending to the last row */
+	double		ms;				/* from sending to the last row read */
 } FedTaskStats;
 
 extern FedFanout *fed_fanout_create(int ntasks, TupleDesc desc,

@@ -81,14 +81,27 @@ collect_leaves(PlannerInfo *root, RelOptInfo *rel, List **leaves)
 	return true;
 }
 
-/* Leaf partitions of a table before pruning (1 for a plain table). */
+/*
+ * Leaf partitions of a table before pruning (1 for a plain table): the
+ * partition count the planner has, unless partitions are partitioned
+ * themselves.
+ */
 static int
-count_shards(Oid relid)
+count_shards(RelOptInfo *rel, Oid relid)
 {
-	List	   *all = find_all_inheritors(relid, NoLock, NULL);
+	List	   *all;
 	ListCell   *lc;
 	int			n = 0;
+	int			i;
+	bool		nested = false;
 
+	for (i = 0; i < rel->nparts; i++)
+		if (rel->part_rels[i] && rel->part_rels[i]->part_scheme)
+			nested = true;
+	if (!nested && rel->nparts > 0 && rel->part_rels)
+		return rel->nparts;
+
+	all = find_all_inheritors(relid, NoLock, NULL);
 	foreach(lc, all)
 	{
 		if (get_rel_relkind(lfirst_oid(lc)) != RELKIND_PARTITIONED_TABLE)
@@ -149,7 +162,7 @@ fed_scan_info(PlannerInfo *root, RelOptInfo *rel, Index rti,
 	fi->baserel = rel;
 	fi->rti = rti;
 	fi->nshards = rte->relkind == RELKIND_PARTITIONED_TABLE ?
-		count_shards(rte->relid) : 1;
+		count_shards(rel, rte->relid) : 1;
 	fi->limit = -1;
 	fi->shape = FED_SHAPE_SCAN;
 	foreach(lc, leaves)
