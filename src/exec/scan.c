@@ -129,6 +129,21 @@ offset_pruneinfo(PartitionPruneInfo *pinfo, int offset)
 	return pinfo;
 }
 
+/* Only the tasks in keep (numbers from 0) run. */
+static void
+keep_tasks(FedScanState *st, Bitmapset *keep)
+{
+	int			i;
+
+	st->nvalid = 0;
+	for (i = 0; i < st->ntasks; i++)
+	{
+		st->valid[i] = bms_is_member(i, keep);
+		if (st->valid[i])
+			st->nvalid++;
+	}
+}
+
 static void
 fed_begin_scan(CustomScanState *node, EState *estate, int eflags)
 {
@@ -175,13 +190,7 @@ fed_begin_scan(CustomScanState *node, EState *estate, int eflags)
 		st->prune = ExecInitPartitionPruning(&node->ss.ps, st->ntasks,
 											 offset_pruneinfo(pinfo, offset),
 											 &keep);
-		st->nvalid = 0;
-		for (i = 0; i < st->ntasks; i++)
-		{
-			st->valid[i] = bms_is_member(i, keep);
-			if (st->valid[i])
-				st->nvalid++;
-		}
+		keep_tasks(st, keep);
 		/* subplan numbers change once some were pruned: keep those */
 		st->exec_prune = st->prune->do_exec_prune && st->nvalid == st->ntasks;
 	}
@@ -246,17 +255,7 @@ start_fanout(FedScanState *st)
 	int			i;
 
 	if (st->exec_prune)
-	{
-		Bitmapset  *keep = ExecFindMatchingSubPlans(st->prune, false);
-
-		st->nvalid = 0;
-		for (i = 0; i < st->ntasks; i++)
-		{
-			st->valid[i] = bms_is_member(i, keep);
-			if (st->valid[i])
-				st->nvalid++;
-		}
-	}
+		keep_tasks(st, ExecFindMatchingSubPlans(st->prune, false));
 	if (st->fanout == NULL)
 		st->fanout = fed_fanout_create(st->ntasks,
 									   st->css.ss.ss_ScanTupleSlot->tts_tupleDescriptor,

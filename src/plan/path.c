@@ -402,7 +402,7 @@ fed_add_scan_paths(PlannerInfo *root, RelOptInfo *rel, FedPathInfo *base)
 	Query	   *parse = root->parse;
 	bool		simple;
 	double		limit = -1;
-	List	   *keys = NIL;
+	FedPathInfo *sorted = NULL;
 
 	simple = bms_membership(root->all_baserels) == BMS_SINGLETON &&
 		bms_is_member(base->rti, root->all_baserels) &&
@@ -414,18 +414,21 @@ fed_add_scan_paths(PlannerInfo *root, RelOptInfo *rel, FedPathInfo *base)
 		limit = root->limit_tuples;
 	if (simple && root->query_pathkeys != NIL &&
 		root->query_pathkeys == root->sort_pathkeys)
-		keys = sort_keys(root, copy_info(base), root->query_pathkeys);
+	{
+		/* sort keys may add select-list items: work on a copy */
+		sorted = copy_info(base);
+		sorted->sort_keys = sort_keys(root, sorted, root->query_pathkeys);
+		if (sorted->sort_keys == NIL)
+			sorted = NULL;
+	}
 
 	rel->pathlist = NIL;
 	rel->partial_pathlist = NIL;
 	add_path(rel, (Path *) fed_make_path(root, rel, rel->reltarget, base,
 										 rel->rows, NIL));
 
-	if (keys != NIL)
+	if (sorted)
 	{
-		FedPathInfo *sorted = copy_info(base);
-
-		sorted->sort_keys = sort_keys(root, sorted, root->query_pathkeys);
 		sorted->limit = limit;
 		add_path(rel, (Path *) fed_make_path(root, rel, rel->reltarget, sorted,
 											 limit > 0 ?
