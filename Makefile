@@ -26,6 +26,10 @@ OBJS = \
 	src/exec/scan.o \
 	src/exec/fanout.o \
 	src/exec/result.o \
+	src/exec/coverage.o \
+	src/health/shmem.o \
+	src/health/servers.o \
+	src/health/dispatch.o \
 	src/remote/connection.o \
 	src/remote/errors.o \
 	src/remote/driver_libpq.o \

@@ -48,3 +48,108 @@ LANGUAGE C STRICT PARALLEL RESTRICTED;
 COMMENT ON FUNCTION federate.disconnect_all() IS
   'closes all of this session''s cached connections';
 
+
+-- Shard failures: circuit breakers, statistics, dispatches, coverage.
+
+CREATE FUNCTION federate.server_stats(
+    OUT server_name text,
+    OUT driver text,
+    OUT statements bigint,
+    OUT rows bigint,
+    OUT bytes bigint,
+    OUT errors bigint,
+    OUT timeouts bigint,
+    OUT retries bigint,
+    OUT fallbacks bigint,
+    OUT total_time_ms double precision,
+    OUT max_time_ms double precision,
+    OUT circuit_state text,
+    OUT consecutive_failures integer,
+    OUT last_error text,
+    OUT last_error_at timestamptz)
+RETURNS SETOF record
+AS 'MODULE_PATHNAME', 'federate_server_stats'
+LANGUAGE C STRICT PARALLEL RESTRICTED;
+
+CREATE VIEW federate.server_stats AS
+  SELECT * FROM federate.server_stats();
+
+COMMENT ON VIEW federate.server_stats IS
+  'statements, rows, bytes, errors, timeouts, retries, fallbacks, latency and circuit state per remote server';
+
+CREATE FUNCTION federate.circuit_breakers(
+    OUT server_name text,
+    OUT state text,
+    OUT consecutive_failures integer,
+    OUT opened_at timestamptz,
+    OUT retry_at timestamptz,
+    OUT last_error text)
+RETURNS SETOF record
+AS 'MODULE_PATHNAME', 'federate_circuit_breakers'
+LANGUAGE C STRICT PARALLEL RESTRICTED;
+
+CREATE VIEW federate.circuit_breakers AS
+  SELECT * FROM federate.circuit_breakers();
+
+COMMENT ON VIEW federate.circuit_breakers IS
+  'the circuit breaker of each remote server: closed, open or half-open';
+
+CREATE FUNCTION federate.reset_circuit(server_name text)
+RETURNS boolean
+AS 'MODULE_PATHNAME', 'federate_reset_circuit'
+LANGUAGE C STRICT PARALLEL RESTRICTED;
+
+COMMENT ON FUNCTION federate.reset_circuit(text) IS
+  'closes the circuit breaker of a server; true if it was not closed';
+
+REVOKE ALL ON FUNCTION federate.reset_circuit(text) FROM PUBLIC;
+
+CREATE FUNCTION federate.reset_stats()
+RETURNS void
+AS 'MODULE_PATHNAME', 'federate_reset_stats'
+LANGUAGE C STRICT PARALLEL RESTRICTED;
+
+COMMENT ON FUNCTION federate.reset_stats() IS
+  'forgets the server statistics and the dispatch log';
+
+REVOKE ALL ON FUNCTION federate.reset_stats() FROM PUBLIC;
+
+CREATE FUNCTION federate.dispatch_log(
+    OUT dispatched_at timestamptz,
+    OUT pid integer,
+    OUT query_id bigint,
+    OUT query text,
+    OUT relation text,
+    OUT strategy text,
+    OUT shards_contacted integer,
+    OUT shards_total integer,
+    OUT shards_answered integer,
+    OUT replicas integer,
+    OUT coverage text,
+    OUT status text,
+    OUT duration_ms double precision)
+RETURNS SETOF record
+AS 'MODULE_PATHNAME', 'federate_dispatch_log'
+LANGUAGE C STRICT PARALLEL RESTRICTED;
+
+CREATE VIEW federate.dispatch_log AS
+  SELECT * FROM federate.dispatch_log();
+
+COMMENT ON VIEW federate.dispatch_log IS
+  'recent executions of federated scans: strategy, shards contacted, coverage, status, duration';
+
+CREATE FUNCTION federate.last_coverage(
+    OUT shards_total integer,
+    OUT shards_answered integer,
+    OUT missing_shards text[],
+    OUT missing_servers text[],
+    OUT reasons text[],
+    OUT replica_shards text[],
+    OUT replica_servers text[],
+    OUT exact boolean)
+RETURNS record
+AS 'MODULE_PATHNAME', 'federate_last_coverage'
+LANGUAGE C STRICT PARALLEL RESTRICTED;
+
+COMMENT ON FUNCTION federate.last_coverage() IS
+  'the shard coverage of the session''s last statement that read federated tables';

@@ -14,9 +14,12 @@
 #include "postgres.h"
 
 #include "fmgr.h"
+#include "miscadmin.h"
 #include "utils/guc.h"
+#include "utils/queryjumble.h"
 
 #include "federate.h"
+#include "health/health.h"
 #include "plan/plan.h"
 
 PG_MODULE_MAGIC;
@@ -25,6 +28,19 @@ int			fed_default_fetch_size = 1000;
 int			fed_default_batch_size = 100;
 int			fed_connect_timeout = 10;
 bool		fed_log_remote_sql = false;
+int			fed_statement_timeout = 0;
+int			fed_total_timeout = 0;
+int			fed_max_retries = 2;
+int			fed_retry_base_delay = 100;
+int			fed_retry_max_delay = 2000;
+int			fed_on_shard_failure = FED_ON_FAILURE_STRICT;
+bool		fed_require_shard_key = false;
+
+static const struct config_enum_entry on_shard_failure_options[] = {
+	{"strict", FED_ON_FAILURE_STRICT, false},
+	{"partial", FED_ON_FAILURE_PARTIAL, false},
+	{NULL, 0, false}
+};
 
 void		_PG_init(void);
 
@@ -71,7 +87,93 @@ _PG_init(void)
 							 PGC_USERSET, 0,
 							 NULL, NULL, NULL);
 
+	DefineCustomIntVariable("federate.statement_timeout",
+							"Longest time a statement may run on a remote server.",
+							"Used when the server does not set option \"statement_timeout\".  "
+							"Enforced by the remote server and by federate.  Zero means no limit.",
+							&fed_statement_timeout,
+							0, 0, INT_MAX,
+							PGC_USERSET, GUC_UNIT_MS,
+							NULL, NULL, NULL);
+
+	DefineCustomIntVariable("federate.total_timeout",
+							"Longest time a federated scan waits for its shards, retries included.",
+							"Zero means no limit beyond the per-statement and connect timeouts.",
+							&fed_total_timeout,
+							0, 0, INT_MAX,
+							PGC_USERSET, GUC_UNIT_MS,
+							NULL, NULL, NULL);
+
+	DefineCustomIntVariable("federate.max_retries",
+							"Retries of a shard read that failed to connect or lost its connection.",
+							"Only before any of the shard's rows was used, and never after a write to that server in the transaction.",
+							&fed_max_retries,
+							2, 0, 10,
+							PGC_USERSET, 0,
+							NULL, NULL, NULL);
+
+	DefineCustomIntVariable("federate.retry_base_delay",
+							"Backoff before the first retry of a shard read; it doubles for each further retry.",
+							"The delay actually waited is a random time between half of it and all of it.",
+							&fed_retry_base_delay,
+							100, 0, 600000,
+							PGC_USERSET, GUC_UNIT_MS,
+							NULL, NULL, NULL);
+
+	DefineCustomIntVariable("federate.retry_max_delay",
+							"Longest backoff before a retry of a shard read.",
+							NULL,
+							&fed_retry_max_delay,
+							2000, 0, 600000,
+							PGC_USERSET, GUC_UNIT_MS,
+							NULL, NULL, NULL);
+
+	DefineCustomIntVariable("federate.circuit_failure_threshold",
+							"Consecutive failures after which a server's circuit breaker opens.",
+							"Zero disables the circuit breakers.",
+							&fed_circuit_threshold,
+							5, 0, 1000,
+							PGC_SUSET, 0,
+							NULL, NULL, NULL);
+
+	DefineCustomIntVariable("federate.circuit_cooldown",
+							"Time an open circuit breaker skips its server before letting one probe through.",
+							NULL,
+							&fed_circuit_cooldown_ms,
+							30000, 0, INT_MAX,
+							PGC_SUSET, GUC_UNIT_MS,
+							NULL, NULL, NULL);
+
+	DefineCustomEnumVariable("federate.on_shard_failure",
+							 "What a federated query does when a shard cannot answer.",
+							 "strict fails the query; partial returns the other shards' rows with a coverage NOTICE.",
+							 &fed_on_shard_failure,
+							 FED_ON_FAILURE_STRICT, on_shard_failure_options,
+							 PGC_USERSET, 0,
+							 NULL, NULL, NULL);
+
+	DefineCustomBoolVariable("federate.require_shard_key",
+							 "Rejects queries on sharded tables that would contact every shard.",
+							 "A query must have a condition on the partition key that narrows it to fewer shards.",
+							 &fed_require_shard_key,
+							 false,
+							 PGC_USERSET, 0,
+							 NULL, NULL, NULL);
+
+	DefineCustomIntVariable("federate.dispatch_log_size",
+							"Lines kept in federate.dispatch_log.",
+							NULL,
+							&fed_dispatch_log_size,
+							1000, 0, 1000000,
+							PGC_POSTMASTER, 0,
+							NULL, NULL, NULL);
+
 	MarkGUCPrefixReserved("federate");
+
+	/* shared circuit breakers and statistics need the library preloaded */
+	fed_health_init();
+	if (process_shared_preload_libraries_in_progress)
+		EnableQueryId();
 
 	fed_conn_init();
 	fed_plan_init();

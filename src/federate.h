@@ -31,6 +31,7 @@ typedef enum FedDriverKind
 typedef struct FedTableInfo
 {
 	Oid			relid;
+	Oid			userid;			/* the user the table is read as */
 	ForeignTable *table;
 	ForeignServer *server;
 	UserMapping *user;
@@ -56,6 +57,20 @@ extern int	fed_default_fetch_size;
 extern int	fed_default_batch_size;
 extern int	fed_connect_timeout;
 extern bool fed_log_remote_sql;
+extern int	fed_statement_timeout;
+extern int	fed_total_timeout;
+extern int	fed_max_retries;
+extern int	fed_retry_base_delay;
+extern int	fed_retry_max_delay;
+extern int	fed_on_shard_failure;
+extern bool fed_require_shard_key;
+
+/* federate.on_shard_failure */
+typedef enum FedFailureMode
+{
+	FED_ON_FAILURE_STRICT,
+	FED_ON_FAILURE_PARTIAL
+} FedFailureMode;
 
 /* in catalog/options.c */
 extern FedDriverKind fed_server_driver(ForeignServer *server);
@@ -66,6 +81,8 @@ extern void fed_conn_params(ForeignServer *server, UserMapping *user,
 extern char *fed_column_name(Oid relid, AttrNumber attnum);
 extern bool fed_column_is_key(Oid relid, AttrNumber attnum);
 extern int	fed_int_option(List *options, const char *name, int dflt);
+extern int	fed_server_statement_timeout(ForeignServer *server);
+extern char *fed_server_replica(ForeignServer *server);
 
 /* in remote/connection.c */
 extern FedConn *fed_conn_get(ForeignServer *server, UserMapping *user,
@@ -89,15 +106,24 @@ extern long fed_conn_wait_ms(FedConn *conn, int events);
 extern void fed_conn_raise(FedConn *conn, FedRemoteError *err) pg_attribute_noreturn();
 extern void fed_conn_finish(FedConn *conn);
 extern void fed_conn_note_write(FedConn *conn);
+extern bool fed_conn_wrote(FedConn *conn);
+extern bool fed_conn_in_xact(FedConn *conn);
+extern bool fed_conn_connecting(FedConn *conn);
+extern int	fed_conn_timeout(FedConn *conn);
+extern void fed_conn_abandon(FedConn *conn, int kind, FedRemoteError *err);
+extern int	fed_timeout_grace(int ms);
 extern const FedDriver *fed_conn_driver(FedConn *conn);
 extern const char *fed_conn_server_name(FedConn *conn);
 extern void fed_conn_init(void);
 extern Datum fed_conn_list(PG_FUNCTION_ARGS);
 extern bool fed_conn_disconnect(Oid serverid, bool all);
 
-/* in remote/errors.c */
+/* in remote/errors.c (see also health/health.h) */
 extern void fed_report_remote_error(int elevel, FedRemoteError *err,
 									const char *servername, const char *sql);
+extern void fed_report_failure(int elevel, int kind, FedRemoteError *err,
+							   const char *servername, const char *detail,
+							   const char *shard, const char *sql);
 
 /* in fdw/convert.c */
 typedef struct FedConverter FedConverter;

@@ -62,6 +62,8 @@ static const FedOption fed_options[] = {
 	{"driver", ForeignServerRelationId, FED_ANY, false, FED_OPT_DRIVER},
 	{"fetch_size", ForeignServerRelationId, FED_ANY, false, FED_OPT_POSINT},
 	{"batch_size", ForeignServerRelationId, FED_ANY, false, FED_OPT_POSINT},
+	{"statement_timeout", ForeignServerRelationId, FED_ANY, false, FED_OPT_NONNEGINT},
+	{"replica", ForeignServerRelationId, FED_ANY, false, FED_OPT_STRING},
 
 	/* server: connection, both drivers */
 	{"host", ForeignServerRelationId, FED_ANY, true, FED_OPT_STRING},
@@ -354,6 +356,21 @@ fed_int_option(List *options, const char *name, int dflt)
 	return v ? atoi(v) : dflt;
 }
 
+/* The statement timeout (ms, 0 = none) of statements sent to server. */
+int
+fed_server_statement_timeout(ForeignServer *server)
+{
+	return fed_int_option(server->options, "statement_timeout",
+						  fed_statement_timeout);
+}
+
+/* The name of server's replica, or NULL. */
+char *
+fed_server_replica(ForeignServer *server)
+{
+	return find_option(server->options, "replica");
+}
+
 FedDriverKind
 fed_server_driver(ForeignServer *server)
 {
@@ -377,6 +394,7 @@ fed_table_info(Oid relid, Oid userid, FedTableInfo *info)
 	char	   *v;
 
 	info->relid = relid;
+	info->userid = OidIsValid(userid) ? userid : GetUserId();
 	info->table = GetForeignTable(relid);
 	info->server = GetForeignServer(info->table->serverid);
 	info->user = GetUserMapping(OidIsValid(userid) ? userid : GetUserId(),
@@ -446,8 +464,9 @@ fed_conn_params(ForeignServer *server, UserMapping *user,
 
 	if (!have_appname)
 	{
+		/* where the statements come from: see also set_statement_tag */
 		keys[n] = "application_name";
-		values[n] = "federate";
+		values[n] = psprintf("federate pid=%d", MyProcPid);
 		n++;
 	}
 	if (kind == FED_DRIVER_POSTGRES)

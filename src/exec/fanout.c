@@ -32,6 +32,29 @@
  * tuplestore (which spills to disk past work_mem), and continues from
  * there.
  *
+ * Failures (a connection refused or lost, a timeout, an open circuit
+ * breaker, a remote error) are handled per task, here:
+ *
+ *	- a read that failed to connect or lost its connection before any of
+ *	  its rows was used, in a remote transaction it opened itself, is
+ *	  retried after a backoff (exponential, with jitter; federate.max_retries,
+ *	  retry_base_delay, retry_max_delay), while the other tasks go on;
+ *	- then, if the server names a replica (server option "replica"), the
+ *	  task moves there;
+ *	- then it is given up: in strict mode (federate.on_shard_failure) the
+ *	  query fails with the task's error; in partial mode the task is marked
+ *	  failed and the others go on.  The scan node reports the coverage.
+ *
+ * A task that already returned rows cannot be retried or left out (its
+ * rows were used), and a server that was written to in the transaction
+ * must not be left silently: both fail the query in either mode.
+ *
+ * Timeouts: a task waiting longer than its statement timeout plus a grace
+ * (the server's own statement_timeout usually fires first) fails with
+ * "timeout", and federate.total_timeout bounds the whole fan-out, backoffs
+ * included.  A failed task's statement is cancelled on its server and its
+ * connection closed (health/, remote/connection.c count the failure).
+ *
  * The WaitEventSet lives only inside one wait (it holds an epoll file
  * descriptor that no resource owner tracks on PostgreSQL 15), and is freed
  * before any interrupt is served.
@@ -42,13 +65,19 @@
  */
 #include "postgres.h"
 
+#include "catalog/pg_user_mapping.h"
+#include "common/pg_prng.h"
 #include "miscadmin.h"
 #include "pgstat.h"
 #include "storage/latch.h"
+#include "utils/lsyscache.h"
 #include "utils/memutils.h"
+#include "utils/syscache.h"
+#include "utils/timestamp.h"
 #include "utils/tuplestore.h"
 
 #include "exec/fanout.h"
+#include "health/health.h"
 
 typedef enum FedTaskState
 {
@@ -56,6 +85,8 @@ typedef enum FedTaskState
 	TASK_STARTING,				/* connecting, beginning, or query sent */
 	TASK_OPEN,					/* rows coming */
 	TASK_PARKED,				/* rows in the tuplestore */
+	TASK_BACKOFF,				/* waiting to retry */
+	TASK_FAILED,				/* given up (partial mode) */
 	TASK_DONE
 } FedTaskState;
 
@@ -64,8 +95,11 @@ typedef struct FedTask
 	FedFanout  *ff;
 	int			index;
 	bool		used;
-	ForeignServer *server;
+	ForeignServer *server;		/* where it runs now (the replica, maybe) */
 	UserMapping *user;
+	ForeignServer *primary;		/* where it was meant to run */
+	Oid			userid;
+	Oid			relid;
 	const char *sql;
 	int			nparams;
 	const char **params;
@@ -75,6 +109,11 @@ typedef struct FedTask
 	FedTaskState state;
 	int			events;			/* wait mask of the last step */
 	bool		ready;			/* worth stepping again */
+	bool		fresh;			/* this statement opened the remote xact */
+	int			attempts;		/* on the current server */
+	TimestampTz retry_at;		/* TASK_BACKOFF: when to start again */
+	TimestampTz deadline;		/* waiting for an answer until then, or 0 */
+	bool		in_wait;		/* part of the current wait */
 	TupleTableSlot *slot;		/* the current row */
 	MemoryContext row_cxt;		/* reset before each row */
 	Tuplestorestate *parked;
@@ -92,7 +131,15 @@ struct FedFanout
 	void	   *arg;
 	MemoryContext cxt;
 	int			next;			/* round-robin position */
+	bool		partial;		/* federate.on_shard_failure when started */
+	TimestampTz deadline;		/* federate.total_timeout, or 0 */
+	bool		raised;			/* a task's failure failed the query */
+	bool		closing;		/* out of time: no more retries */
 };
+
+static void start_task(FedTask *t);
+static void task_failed(FedTask *t, FedFailKind kind, FedRemoteError *err,
+						const char *detail);
 
 FedFanout *
 fed_fanout_create(int ntasks, TupleDesc desc, FedRowConverter convert,
@@ -123,23 +170,37 @@ fed_fanout_create(int ntasks, TupleDesc desc, FedRowConverter convert,
 	return ff;
 }
 
-/* Describe task (strings and params must live as long as the fan-out). */
+/*
+ * Describe task: read the foreign table info describes with sql (strings
+ * and params must live as long as the fan-out).
+ */
 void
-fed_fanout_add(FedFanout *ff, int task, ForeignServer *server,
-			   UserMapping *user, const char *sql, int nparams,
-			   const char **params, int fetch_size)
+fed_fanout_add(FedFanout *ff, int task, FedTableInfo *info, const char *sql,
+			   int nparams, const char **params)
 {
 	FedTask    *t = &ff->tasks[task];
 
 	t->used = true;
-	t->server = server;
-	t->user = user;
+	t->server = t->primary = info->server;
+	t->user = info->user;
+	t->userid = info->userid;
+	t->relid = info->relid;
 	t->sql = sql;
 	t->nparams = nparams;
 	t->params = params;
-	t->fetch_size = fetch_size;
+	t->fetch_size = info->fetch_size;
 	t->state = TASK_IDLE;
+	t->attempts = 0;
+	t->deadline = 0;
 	memset(&t->stats, 0, sizeof(FedTaskStats));
+	t->stats.server = info->server->servername;
+}
+
+static bool
+task_active(FedTask *t)
+{
+	return t->state == TASK_STARTING || t->state == TASK_OPEN ||
+		t->state == TASK_PARKED || t->state == TASK_BACKOFF;
 }
 
 static void
@@ -150,6 +211,15 @@ finish_stats(FedTask *t)
 	INSTR_TIME_SET_CURRENT(now);
 	INSTR_TIME_SUBTRACT(now, t->start);
 	t->stats.ms = INSTR_TIME_GET_MILLISEC(now);
+}
+
+/* The task's statement has ended: count it for its server. */
+static void
+task_done(FedTask *t)
+{
+	finish_stats(t);
+	fed_health_finish(t->server->serverid, t->server->servername,
+					  t->stats.rows, t->stats.bytes, t->stats.ms);
 }
 
 static void
@@ -212,9 +282,176 @@ park_task(void *owner)
 	}
 	ExecDropSingleTupleTableSlot(slot);
 	MemoryContextDelete(scratch);
-	finish_stats(t);
+	task_done(t);
 	t->conn = NULL;
 	t->state = TASK_PARKED;
+}
+
+/* The user mapping for userid on server, or NULL when there is none. */
+static UserMapping *
+find_user_mapping(Oid userid, Oid serverid)
+{
+	if (!SearchSysCacheExists2(USERMAPPINGUSERSERVER, ObjectIdGetDatum(userid),
+							   ObjectIdGetDatum(serverid)) &&
+		!SearchSysCacheExists2(USERMAPPINGUSERSERVER, ObjectIdGetDatum(InvalidOid),
+							   ObjectIdGetDatum(serverid)))
+		return NULL;
+	return GetUserMapping(userid, serverid);
+}
+
+/*
+ * Move a failed read to its server's replica, if it names one that can
+ * serve it.  Returns false when there is none (t->stats.replica_note may
+ * say why).
+ */
+static bool
+try_replica(FedTask *t, FedFailKind kind)
+{
+	MemoryContext old;
+	char	   *name;
+	ForeignServer *replica;
+	UserMapping *user = NULL;
+
+	if (t->stats.replica || t->stats.rows > 0)
+		return false;
+	name = fed_server_replica(t->primary);
+	if (name == NULL)
+		return false;
+
+	old = MemoryContextSwitchTo(t->ff->cxt);
+	replica = GetForeignServerByName(name, true);
+	if (replica == NULL)
+		t->stats.replica_note = psprintf("its replica \"%s\" does not exist", name);
+	else if (fed_server_driver(replica) != fed_server_driver(t->primary))
+		t->stats.replica_note = psprintf("its replica \"%s\" uses another driver", name);
+	else if ((user = find_user_mapping(t->userid, replica->serverid)) == NULL)
+		t->stats.replica_note = psprintf("there is no user mapping for replica \"%s\"", name);
+	MemoryContextSwitchTo(old);
+	if (t->stats.replica_note)
+		return false;
+
+	fed_health_count(t->primary->serverid, t->primary->servername,
+					 FED_COUNT_FALLBACK);
+	t->stats.replica = replica->servername;
+	t->stats.fallback_kind = kind;
+	t->server = replica;
+	t->user = user;
+	t->attempts = 0;
+	t->state = TASK_IDLE;
+	start_task(t);
+	return true;
+}
+
+/* The delay before retry number n (from 1): exponential, with jitter. */
+static long
+backoff_ms(int n)
+{
+	double		d = fed_retry_base_delay;
+
+	while (--n > 0 && d < fed_retry_max_delay)
+		d *= 2;
+	d = Min(d, (double) fed_retry_max_delay);
+	/* somewhere between half of it and all of it */
+	return (long) (d / 2 + pg_prng_double(&pg_global_prng_state) * d / 2);
+}
+
+/*
+ * The task failed and its connection is gone: retry it, move it to a
+ * replica, or give it up (raising the error in strict mode).  detail, if
+ * not NULL, is our own account of the failure (a timeout); otherwise the
+ * error's text is.
+ */
+static void
+task_failed(FedTask *t, FedFailKind kind, FedRemoteError *err,
+			const char *detail)
+{
+	FedFanout  *ff = t->ff;
+	MemoryContext old;
+	const char *shard = get_rel_name(t->relid);
+
+	t->conn = NULL;
+	t->deadline = 0;
+	t->ready = false;
+	finish_stats(t);
+	old = MemoryContextSwitchTo(ff->cxt);
+	t->stats.fail_kind = kind;
+	t->stats.fail_detail = pstrdup(detail ? detail :
+								   err && err->message ? err->message : "");
+	MemoryContextSwitchTo(old);
+
+	/* rows of this shard were used already: nothing can undo that */
+	if (t->stats.rows > 0)
+	{
+		ff->raised = true;
+		t->state = TASK_FAILED;
+		ereport(ERROR,
+				(errcode(ERRCODE_CONNECTION_FAILURE),
+				 errmsg("server \"%s\" failed after part of shard %s was returned",
+						t->server->servername, shard),
+				 errdetail("The failure (%s) came after " UINT64_FORMAT " of the shard's rows were used, so the shard can neither be read again nor left out: %s",
+						   fed_fail_reason(kind), t->stats.rows,
+						   t->stats.fail_detail)));
+	}
+
+	/* retry connection failures, in a remote transaction of our own */
+	if ((kind == FED_FAIL_REFUSED || kind == FED_FAIL_CONNECT ||
+		 kind == FED_FAIL_LOST) &&
+		t->fresh && t->attempts <= fed_max_retries && !ff->closing)
+	{
+		long		delay = backoff_ms(t->attempts);
+		TimestampTz at = TimestampTzPlusMilliseconds(GetCurrentTimestamp(),
+													 delay);
+
+		if (ff->deadline == 0 || at < ff->deadline)
+		{
+			fed_health_count(t->server->serverid, t->server->servername,
+							 FED_COUNT_RETRY);
+			t->state = TASK_BACKOFF;
+			t->retry_at = at;
+			return;
+		}
+	}
+
+	if (!ff->closing && try_replica(t, kind))
+		return;
+
+	t->state = TASK_FAILED;
+	if (ff->partial)
+		return;
+
+	/* strict: the query fails, naming the server and the cause */
+	ff->raised = true;
+	if (kind == FED_FAIL_TIMEOUT && err && err->timed_out && t->stats.connecting)
+		kind = FED_FAIL_CONNECT;
+	fed_report_failure(ERROR, kind, err, t->server->servername,
+					   kind == FED_FAIL_REMOTE ? NULL : t->stats.fail_detail,
+					   shard, t->sql);
+}
+
+/*
+ * A step of task t's connection failed with err: write off the connection
+ * and handle the failure.  After a write in this transaction the server
+ * cannot be left out: the error is raised as is.
+ */
+static void
+task_error(FedTask *t, FedRemoteError *err, const char *detail)
+{
+	bool		connecting = fed_conn_connecting(t->conn);
+	FedFailKind kind = fed_classify_error(err, connecting);
+
+	if (fed_conn_wrote(t->conn))
+	{
+		t->state = TASK_FAILED;
+		t->ff->raised = true;
+		fed_conn_raise(t->conn, err);
+	}
+	t->stats.connecting = connecting;
+	if (detail == NULL && connecting && err->timed_out)
+		detail = psprintf("The connection attempt timed out after %d seconds.",
+						  fed_int_option(t->server->options, "connect_timeout",
+										 fed_connect_timeout));
+	fed_conn_abandon(t->conn, kind, err);
+	task_failed(t, kind, err, detail);
 }
 
 /* Take the result r of a starting task's step: open, waiting, or failed. */
@@ -222,11 +459,15 @@ static void
 starting_step(FedTask *t, int r, FedRemoteError *err)
 {
 	if (r == FED_IO_ERROR)
-		fed_conn_raise(t->conn, err);
+	{
+		task_error(t, err, NULL);
+		return;
+	}
 	if (r == FED_IO_DONE)
 	{
 		t->state = TASK_OPEN;
 		t->ready = true;
+		t->deadline = 0;
 	}
 	else
 	{
@@ -239,11 +480,35 @@ static void
 start_task(FedTask *t)
 {
 	FedRemoteError err = {0};
+	char	   *why = NULL;
 	int			r;
 
-	INSTR_TIME_SET_CURRENT(t->start);
+	if (!t->stats.started)
+		INSTR_TIME_SET_CURRENT(t->start);
 	t->stats.started = true;
+	t->attempts++;
+	t->stats.attempts++;
+	t->deadline = 0;
+	t->fresh = true;
+
+	/* an open circuit: skip the server without trying to connect */
+	if (!fed_circuit_allows(t->server->serverid, t->server->servername, &why))
+	{
+		if (t->attempts > 1)
+		{
+			/* our own failures opened it: no more retries, same cause */
+			t->attempts = INT_MAX / 2;
+			err.message = (char *) t->stats.fail_detail;
+			task_failed(t, t->stats.fail_kind, &err, t->stats.fail_detail);
+			return;
+		}
+		err.message = why;
+		task_failed(t, FED_FAIL_CIRCUIT, &err, why);
+		return;
+	}
+
 	t->conn = fed_conn_claim(t->server, t->user, t, park_task);
+	t->fresh = !fed_conn_in_xact(t->conn);
 	t->state = TASK_STARTING;
 	r = fed_conn_start(t->conn, t->sql, t->nparams, t->params, t->fetch_size,
 					   &err);
@@ -256,6 +521,11 @@ fed_fanout_start(FedFanout *ff)
 {
 	int			i;
 
+	ff->partial = fed_on_shard_failure == FED_ON_FAILURE_PARTIAL;
+	ff->raised = false;
+	ff->closing = false;
+	ff->deadline = fed_total_timeout > 0 ?
+		TimestampTzPlusMilliseconds(GetCurrentTimestamp(), fed_total_timeout) : 0;
 	for (i = 0; i < ff->ntasks; i++)
 	{
 		if (ff->tasks[i].used && ff->tasks[i].state == TASK_IDLE)
@@ -263,9 +533,29 @@ fed_fanout_start(FedFanout *ff)
 	}
 }
 
+/* Start again the tasks whose backoff has passed. */
+static void
+restart_due(FedFanout *ff)
+{
+	TimestampTz now = 0;
+	int			i;
+
+	for (i = 0; i < ff->ntasks; i++)
+	{
+		FedTask    *t = &ff->tasks[i];
+
+		if (t->state != TASK_BACKOFF)
+			continue;
+		if (now == 0)
+			now = GetCurrentTimestamp();
+		if (now >= t->retry_at)
+			start_task(t);
+	}
+}
+
 /*
  * Try to get a row from task t without waiting: its slot, or NULL when it
- * has none now (then t->ready is false, or the task is done).
+ * has none now (then t->ready is false, or the task is done or failed).
  */
 static TupleTableSlot *
 step(FedTask *t)
@@ -295,33 +585,66 @@ step(FedTask *t)
 	r = fed_conn_fetch(t->conn, &row, &err);
 	if (r == FED_IO_ROW)
 	{
+		t->deadline = 0;
 		convert_into(t, &row, t->slot, t->row_cxt);
 		return t->slot;
 	}
 	if (r == FED_IO_DONE)
 	{
-		finish_stats(t);
+		task_done(t);
 		t->state = TASK_DONE;
 		t->conn = NULL;
 		return NULL;
 	}
 	if (r == FED_IO_ERROR)
-		fed_conn_raise(t->conn, &err);
+	{
+		task_error(t, &err, NULL);
+		return NULL;
+	}
 	t->events = r;
 	t->ready = false;
 	return NULL;
 }
 
+/* Fail every task still running: federate.total_timeout has passed. */
+static void
+total_timeout(FedFanout *ff)
+{
+	char	   *detail = psprintf("The total timeout of %d ms (federate.total_timeout) has passed.",
+								  fed_total_timeout);
+	int			i;
+
+	/* no more retries: give up at once */
+	ff->deadline = 0;
+	ff->closing = true;
+	for (i = 0; i < ff->ntasks; i++)
+	{
+		FedTask    *t = &ff->tasks[i];
+		FedRemoteError err = {0};
+
+		if (t->state != TASK_STARTING && t->state != TASK_OPEN &&
+			t->state != TASK_BACKOFF)
+			continue;
+		err.message = detail;
+		err.timed_out = true;
+		if (t->conn)
+			fed_conn_abandon(t->conn, FED_FAIL_TIMEOUT, &err);
+		task_failed(t, FED_FAIL_TIMEOUT, &err, detail);
+	}
+}
+
 /*
  * Wait until a task can make progress.  With only >= 0, wait for that
  * task and for tasks still starting (whose statements then run on their
- * shards meanwhile); otherwise for every task.
+ * shards meanwhile); otherwise for every task.  Tasks that pass their
+ * deadline meanwhile fail with a timeout.
  */
 static void
 wait_tasks(FedFanout *ff, int only)
 {
 	WaitEventSet *set;
 	WaitEvent  *events;
+	TimestampTz now = GetCurrentTimestamp();
 	long		timeout = -1;
 	int			nevents;
 	int			n;
@@ -340,10 +663,19 @@ wait_tasks(FedFanout *ff, int only)
 		long		ms;
 		pgsocket	sock;
 
+		t->in_wait = false;
+		if (t->state == TASK_BACKOFF)
+		{
+			ms = Max(0, TimestampDifferenceMilliseconds(now, t->retry_at));
+			if (timeout < 0 || ms < timeout)
+				timeout = ms;
+			continue;
+		}
 		if (t->ready || (t->state != TASK_STARTING && t->state != TASK_OPEN))
 			continue;
 		if (only >= 0 && i != only && t->state != TASK_STARTING)
 			continue;
+		t->in_wait = true;
 		ev = t->events & (WL_SOCKET_READABLE | WL_SOCKET_WRITEABLE);
 		sock = fed_conn_socket(t->conn);
 		if (ev && sock != PGINVALID_SOCKET)
@@ -353,6 +685,25 @@ wait_tasks(FedFanout *ff, int only)
 		}
 		ms = fed_conn_wait_ms(t->conn, t->events);
 		if (ms >= 0 && (timeout < 0 || ms < timeout))
+			timeout = ms;
+
+		/* the answer is due within the statement timeout */
+		if (t->deadline == 0 && fed_conn_timeout(t->conn) > 0 &&
+			!fed_conn_connecting(t->conn))
+			t->deadline = TimestampTzPlusMilliseconds(now,
+													  fed_timeout_grace(fed_conn_timeout(t->conn)));
+		if (t->deadline != 0)
+		{
+			ms = Max(0, TimestampDifferenceMilliseconds(now, t->deadline));
+			if (timeout < 0 || ms < timeout)
+				timeout = ms;
+		}
+	}
+	if (ff->deadline != 0)
+	{
+		long		ms = Max(0, TimestampDifferenceMilliseconds(now, ff->deadline));
+
+		if (timeout < 0 || ms < timeout)
 			timeout = ms;
 	}
 
@@ -367,22 +718,42 @@ wait_tasks(FedFanout *ff, int only)
 	FreeWaitEventSet(set);
 	pfree(events);
 
-	if (n == 0)
-	{
-		/* timed out: let the tasks that asked for a timeout look again */
-		for (i = 0; i < ff->ntasks; i++)
-		{
-			FedTask    *t = &ff->tasks[i];
-
-			if ((t->state == TASK_STARTING || t->state == TASK_OPEN) &&
-				fed_conn_wait_ms(t->conn, t->events) >= 0)
-				t->ready = true;
-		}
-	}
 	if (latch)
 	{
 		ResetLatch(MyLatch);
 		CHECK_FOR_INTERRUPTS();
+	}
+	if (n > 0)
+		return;
+
+	/* timed out: see who asked for it */
+	now = GetCurrentTimestamp();
+	if (ff->deadline != 0 && now >= ff->deadline)
+	{
+		total_timeout(ff);
+		return;
+	}
+	for (i = 0; i < ff->ntasks; i++)
+	{
+		FedTask    *t = &ff->tasks[i];
+
+		if (!t->in_wait || t->ready ||
+			(t->state != TASK_STARTING && t->state != TASK_OPEN))
+			continue;
+		if (t->deadline != 0 && now >= t->deadline)
+		{
+			FedRemoteError err = {0};
+			char	   *detail = psprintf("No answer within the statement timeout of %d ms.",
+										  fed_conn_timeout(t->conn));
+
+			err.message = detail;
+			err.timed_out = true;
+			t->stats.connecting = false;
+			fed_conn_abandon(t->conn, FED_FAIL_TIMEOUT, &err);
+			task_failed(t, FED_FAIL_TIMEOUT, &err, detail);
+		}
+		else if (fed_conn_wait_ms(t->conn, t->events) >= 0)
+			t->ready = true;
 	}
 }
 
@@ -405,7 +776,7 @@ advance_starting(FedFanout *ff, int except)
 	}
 }
 
-/* The next row of any task; NULL when every task is done. */
+/* The next row of any task; NULL when every task is done or failed. */
 TupleTableSlot *
 fed_fanout_next(FedFanout *ff)
 {
@@ -414,13 +785,14 @@ fed_fanout_next(FedFanout *ff)
 		bool		active = false;
 		int			k;
 
+		restart_due(ff);
 		for (k = 0; k < ff->ntasks; k++)
 		{
 			int			i = (ff->next + k) % ff->ntasks;
 			FedTask    *t = &ff->tasks[i];
 			TupleTableSlot *slot;
 
-			if (t->state == TASK_DONE || t->state == TASK_IDLE)
+			if (!task_active(t))
 				continue;
 			slot = step(t);
 			if (slot)
@@ -429,7 +801,7 @@ fed_fanout_next(FedFanout *ff)
 				ff->next = i;
 				return slot;
 			}
-			if (t->state != TASK_DONE)
+			if (task_active(t))
 				active = true;
 		}
 		if (!active)
@@ -438,7 +810,7 @@ fed_fanout_next(FedFanout *ff)
 	}
 }
 
-/* The next row of one task; NULL when it is done. */
+/* The next row of one task; NULL when it is done or failed. */
 TupleTableSlot *
 fed_fanout_next_of(FedFanout *ff, int task)
 {
@@ -448,12 +820,13 @@ fed_fanout_next_of(FedFanout *ff, int task)
 	{
 		TupleTableSlot *slot;
 
-		if (t->state == TASK_DONE || t->state == TASK_IDLE)
+		restart_due(ff);
+		if (!task_active(t))
 			return NULL;
 		slot = step(t);
 		if (slot)
 			return slot;
-		if (t->state == TASK_DONE)
+		if (!task_active(t))
 			return NULL;
 		advance_starting(ff, task);
 		if (!t->ready)
@@ -473,14 +846,15 @@ fed_fanout_end(FedFanout *ff)
 
 		if (t->conn && (t->state == TASK_STARTING || t->state == TASK_OPEN))
 		{
-			finish_stats(t);
+			task_done(t);
 			fed_conn_release(t->conn, t);
 		}
 		t->conn = NULL;
 		if (t->parked)
 			tuplestore_end(t->parked);
 		t->parked = NULL;
-		t->state = TASK_DONE;
+		if (t->state != TASK_FAILED)
+			t->state = TASK_DONE;
 		t->used = false;
 	}
 }
@@ -489,4 +863,12 @@ void
 fed_fanout_stats(FedFanout *ff, int task, FedTaskStats *stats)
 {
 	*stats = ff->tasks[task].stats;
+	stats->failed = ff->tasks[task].state == TASK_FAILED;
+}
+
+/* Did a task's failure fail the query (strict mode)? */
+bool
+fed_fanout_raised(FedFanout *ff)
+{
+	return ff->raised;
 }

@@ -21,24 +21,33 @@ typedef struct FedFanout FedFanout;
 typedef void (*FedRowConverter) (void *arg, int task, FedRow *row,
 								 TupleTableSlot *slot);
 
-/* What EXPLAIN ANALYZE shows of a task. */
+/* What a task did: for EXPLAIN ANALYZE and the coverage report. */
 typedef struct FedTaskStats
 {
 	bool		started;
 	uint64		rows;
 	uint64		bytes;
 	double		ms;				/* from sending to the last row read */
+	int			attempts;		/* statements started, retries included */
+	const char *server;			/* the server meant to answer */
+	bool		failed;			/* given up: no rows of this shard */
+	int			fail_kind;		/* FedFailKind of the last failure */
+	const char *fail_detail;	/* its text */
+	bool		connecting;		/* it came while connecting */
+	const char *replica;		/* the replica the task moved to, or NULL */
+	int			fallback_kind;	/* why it left its server */
+	const char *replica_note;	/* why the replica could not be used */
 } FedTaskStats;
 
 extern FedFanout *fed_fanout_create(int ntasks, TupleDesc desc,
 									FedRowConverter convert, void *arg);
-extern void fed_fanout_add(FedFanout *ff, int task, ForeignServer *server,
-						   UserMapping *user, const char *sql, int nparams,
-						   const char **params, int fetch_size);
+extern void fed_fanout_add(FedFanout *ff, int task, FedTableInfo *info,
+						   const char *sql, int nparams, const char **params);
 extern void fed_fanout_start(FedFanout *ff);
 extern TupleTableSlot *fed_fanout_next(FedFanout *ff);
 extern TupleTableSlot *fed_fanout_next_of(FedFanout *ff, int task);
 extern void fed_fanout_end(FedFanout *ff);
 extern void fed_fanout_stats(FedFanout *ff, int task, FedTaskStats *stats);
+extern bool fed_fanout_raised(FedFanout *ff);
 
 #endif							/* FEDERATE_FANOUT_H */

@@ -22,6 +22,13 @@
  * ordinary ExecScan machinery), and its projection computes what the plan
  * asks from the scan tuple.
  *
+ * Each execution ends with a report: a line in the dispatch log, the
+ * session's last coverage, and, when shards were missing (partial mode) or
+ * answered by a replica, the coverage NOTICE (once per node).  A query
+ * that fails or is cancelled is reported when its memory goes, from a
+ * memory context callback.  With federate.require_shard_key, an execution
+ * that would contact every shard of a sharded table is refused.
+ *
  * src/exec/scan.c
  *
  *-------------------------------------------------------------------------
@@ -29,6 +36,7 @@
 #include "postgres.h"
 
 #include "commands/explain.h"
+#include "executor/execdebug.h"
 #include "executor/execPartition.h"
 #include "executor/executor.h"
 #include "lib/binaryheap.h"
@@ -39,9 +47,14 @@
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
 #include "utils/sortsupport.h"
+#include "utils/backend_status.h"
+#include "utils/timestamp.h"
+#include "tcop/tcopprot.h"
 
 #include "deparse/deparse.h"
+#include "exec/coverage.h"
 #include "exec/fanout.h"
+#include "health/health.h"
 #include "plan/plan.h"
 
 typedef struct FedScanState
@@ -71,6 +84,15 @@ typedef struct FedScanState
 	bool		exec_prune;		/* prune again at each start */
 	FedFanout  *fanout;
 	bool		started;
+
+	/* reporting (no catalog access there: it may run during abort) */
+	char	   *relname;
+	char	  **shard_names;
+	TimestampTz started_at;
+	bool		reported;		/* this execution's report is done */
+	bool		noticed;		/* the coverage NOTICE was sent */
+	int			has_agg;		/* -1 unknown, else whether the plan has */
+	MemoryContextCallback on_cleanup;
 
 	/* ordered merge */
 	SortSupport sortkeys;
@@ -144,6 +166,154 @@ keep_tasks(FedScanState *st, Bitmapset *keep)
 	}
 }
 
+/* federate.require_shard_key: refuse to contact every shard. */
+static void
+check_shard_key(FedScanState *st)
+{
+	if (!fed_require_shard_key || st->nshards <= 1 ||
+		st->nvalid < st->nshards)
+		return;
+	ereport(ERROR,
+			(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+			 errmsg("query on sharded table \"%s\" would contact all %d shards",
+					st->relname, st->nshards),
+			 errdetail("No condition on the partition key narrows the query down to fewer shards."),
+			 errhint("Add a condition on the partition key, or set federate.require_shard_key to off.")));
+}
+
+/* Does the plan aggregate (a partial answer then gives wrong totals)? */
+static bool
+plan_aggregates(Plan *plan)
+{
+	ListCell   *lc;
+	List	   *children = NIL;
+
+	if (plan == NULL)
+		return false;
+	if (IsA(plan, Agg) || IsA(plan, WindowAgg))
+		return true;
+	if (IsA(plan, Append))
+		children = ((Append *) plan)->appendplans;
+	else if (IsA(plan, MergeAppend))
+		children = ((MergeAppend *) plan)->mergeplans;
+	else if (IsA(plan, SubqueryScan))
+		children = list_make1(((SubqueryScan *) plan)->subplan);
+	else if (IsA(plan, CustomScan))
+		children = ((CustomScan *) plan)->custom_plans;
+	foreach(lc, children)
+		if (plan_aggregates(lfirst(lc)))
+			return true;
+	return plan_aggregates(plan->lefttree) || plan_aggregates(plan->righttree);
+}
+
+static bool
+query_aggregates(FedScanState *st)
+{
+	if (st->has_agg < 0)
+	{
+		PlannedStmt *stmt = st->css.ss.ps.state->es_plannedstmt;
+		ListCell   *lc;
+
+		st->has_agg = st->shape != FED_SHAPE_SCAN ||
+			plan_aggregates(stmt->planTree);
+		foreach(lc, stmt->subplans)
+			if (plan_aggregates(lfirst(lc)))
+				st->has_agg = true;
+	}
+	return st->has_agg;
+}
+
+static FedShardNote *
+shard_note(FedScanState *st, int task, FedTaskStats *stats, int kind)
+{
+	FedShardNote *n = palloc0(sizeof(FedShardNote));
+
+	n->shard = pstrdup(st->shard_names[task]);
+	n->server = pstrdup(stats->server);
+	n->reason = pstrdup(fed_fail_reason(kind));
+	n->detail = pstrdup(stats->fail_detail ? stats->fail_detail : "");
+	if (stats->replica_note)
+		n->detail = psprintf("%s (not answered by a replica: %s)", n->detail,
+							 stats->replica_note);
+	return n;
+}
+
+/*
+ * The report of one execution: dispatch log, last coverage, NOTICE.
+ * aborting: the query failed or was cancelled (no NOTICE then).
+ */
+static void
+report(FedScanState *st, bool aborting)
+{
+	FedCoverage cov = {0};
+	FedDispatch d = {0};
+	int			i;
+
+	st->reported = true;
+	for (i = 0; i < st->ntasks; i++)
+	{
+		FedTaskStats stats;
+
+		if (!st->valid[i])
+			continue;
+		fed_fanout_stats(st->fanout, i, &stats);
+		cov.total++;
+		if (stats.failed)
+			cov.missing = lappend(cov.missing,
+								  shard_note(st, i, &stats, stats.fail_kind));
+		else
+		{
+			cov.answered++;
+			if (stats.replica)
+			{
+				FedShardNote *n = shard_note(st, i, &stats, stats.fallback_kind);
+
+				n->replica = pstrdup(stats.replica);
+				cov.replaced = lappend(cov.replaced, n);
+			}
+		}
+	}
+	if (aborting && fed_fanout_raised(st->fanout))
+		cov.answered = cov.total - Max(list_length(cov.missing), 1);
+	cov.approximate = cov.missing != NIL && !aborting && query_aggregates(st);
+
+	fed_coverage_remember(&cov);
+
+	d.at = st->started_at;
+	d.userid = GetUserId();
+	d.pid = MyProcPid;
+	d.query_id = pgstat_get_my_query_id();
+	strlcpy(d.query, debug_query_string ? debug_query_string : "",
+			sizeof(d.query));
+	strlcpy(d.relation, st->relname ? st->relname : "", sizeof(d.relation));
+	d.targeted = cov.total == 1;
+	d.contacted = cov.total;
+	d.total = st->nshards;
+	d.answered = cov.answered;
+	d.replicas = list_length(cov.replaced);
+	strlcpy(d.status,
+			aborting ? (fed_fanout_raised(st->fanout) ? "failed" : "cancelled") :
+			cov.missing ? "partial" : "complete", sizeof(d.status));
+	d.duration_ms = (double) (GetCurrentTimestamp() - st->started_at) / 1000.0;
+	fed_dispatch_record(&d);
+
+	if (!aborting && !st->noticed && (cov.missing || cov.replaced))
+	{
+		st->noticed = true;
+		fed_coverage_notice(&cov);
+	}
+}
+
+/* The query's memory goes: report an execution that did not end. */
+static void
+report_on_cleanup(void *arg)
+{
+	FedScanState *st = (FedScanState *) arg;
+
+	if (st->started && !st->reported && st->fanout)
+		report(st, true);
+}
+
 static void
 fed_begin_scan(CustomScanState *node, EState *estate, int eflags)
 {
@@ -170,12 +340,16 @@ fed_begin_scan(CustomScanState *node, EState *estate, int eflags)
 	st->ntasks = list_length(st->sqls);
 	st->nkeys = list_length(sort_attnos);
 
+	st->relname = get_rel_name(rte->relid);
+	st->has_agg = -1;
 	st->infos = palloc0(sizeof(FedTableInfo) * Max(st->ntasks, 1));
 	st->valid = palloc0(sizeof(bool) * Max(st->ntasks, 1));
+	st->shard_names = palloc0(sizeof(char *) * Max(st->ntasks, 1));
 	for (i = 0; i < st->ntasks; i++)
 	{
 		fed_table_info(list_nth_oid(st->relids, i), rte->checkAsUser,
 					   &st->infos[i]);
+		st->shard_names[i] = get_rel_name(st->infos[i].relid);
 		st->valid[i] = true;
 	}
 	st->nvalid = st->ntasks;
@@ -216,6 +390,11 @@ fed_begin_scan(CustomScanState *node, EState *estate, int eflags)
 	if (eflags & EXEC_FLAG_EXPLAIN_ONLY)
 		return;
 
+	check_shard_key(st);
+	st->on_cleanup.func = report_on_cleanup;
+	st->on_cleanup.arg = st;
+	MemoryContextRegisterResetCallback(estate->es_query_cxt, &st->on_cleanup);
+
 	st->converters = palloc0(sizeof(FedConverter *) * Max(st->ntasks, 1));
 	st->param_states = palloc0(sizeof(List *) * Max(st->ntasks, 1));
 	for (i = 0; i < st->ntasks; i++)
@@ -255,7 +434,10 @@ start_fanout(FedScanState *st)
 	int			i;
 
 	if (st->exec_prune)
+	{
 		keep_tasks(st, ExecFindMatchingSubPlans(st->prune, false));
+		check_shard_key(st);
+	}
 	if (st->fanout == NULL)
 		st->fanout = fed_fanout_create(st->ntasks,
 									   st->css.ss.ss_ScanTupleSlot->tts_tupleDescriptor,
@@ -272,12 +454,13 @@ start_fanout(FedScanState *st)
 							  strVal(list_nth(st->sqls, i)),
 							  list_nth(st->offsets, i), st->param_states[i],
 							  econtext, &nparams, &params);
-		fed_fanout_add(st->fanout, i, st->infos[i].server, st->infos[i].user,
-					   sql, nparams, params, st->infos[i].fetch_size);
+		fed_fanout_add(st->fanout, i, &st->infos[i], sql, nparams, params);
 	}
 	MemoryContextSwitchTo(old);
-	fed_fanout_start(st->fanout);
+	st->started_at = GetCurrentTimestamp();
+	st->reported = false;
 	st->started = true;
+	fed_fanout_start(st->fanout);
 }
 
 static int
@@ -351,7 +534,11 @@ fed_next(ScanState *node)
 		start_fanout(st);
 	slot = st->nkeys > 0 ? next_merged(st) : fed_fanout_next(st->fanout);
 	if (slot == NULL)
+	{
+		if (!st->reported)
+			report(st, false);
 		return ExecClearTuple(node->ss_ScanTupleSlot);
+	}
 	return slot;
 }
 
@@ -371,7 +558,11 @@ static void
 stop(FedScanState *st)
 {
 	if (st->fanout)
+	{
 		fed_fanout_end(st->fanout);
+		if (st->started && !st->reported)
+			report(st, false);
+	}
 	st->started = false;
 	st->heap_built = false;
 }
@@ -451,6 +642,12 @@ fed_explain_scan(CustomScanState *node, List *ancestors, ExplainState *es)
 				if (es->timing)
 					ExplainPropertyFloat("Shard Time", "ms", stats.ms, 3, es);
 			}
+			if (stats.attempts > 1 || es->format != EXPLAIN_FORMAT_TEXT)
+				ExplainPropertyInteger("Attempts", NULL, stats.attempts, es);
+			if (stats.replica)
+				ExplainPropertyText("Answered By Replica", stats.replica, es);
+			if (stats.failed)
+				ExplainPropertyText("Missing", fed_fail_reason(stats.fail_kind), es);
 		}
 		if (es->format == EXPLAIN_FORMAT_TEXT)
 			es->indent--;

@@ -58,10 +58,18 @@
 #include "utils/syscache.h"
 #include "utils/timestamp.h"
 #include "utils/acl.h"
+#include "utils/backend_status.h"
 
 #include "federate.h"
+#include "health/health.h"
 
 #define FED_CLEANUP_TIMEOUT_MS	5000
+
+/* The bound of a cancel request sent to a server that stopped answering. */
+#define FED_CANCEL_TIMEOUT_SEC	1
+
+/* The comment each remote statement starts with; see set_statement_tag. */
+char		fed_statement_tag[FED_TAG_LEN];
 
 /* Connections per user mapping: fan-out tasks on one server run in parallel. */
 #define FED_MAX_SLOTS			8
@@ -83,6 +91,7 @@ typedef enum FedPhase
 	FED_PHASE_IDLE,				/* nothing in flight */
 	FED_PHASE_CONNECT,			/* connect_poll pending */
 	FED_PHASE_SETUP,			/* a session setup statement in flight */
+	FED_PHASE_SET,				/* the statement timeout being set */
 	FED_PHASE_BEGIN,			/* BEGIN or SAVEPOINT in flight */
 	FED_PHASE_QUERY,			/* the caller's statement sent, result not open */
 	FED_PHASE_OPEN				/* the caller's result is open */
@@ -106,6 +115,10 @@ struct FedConn
 	uint32		server_hashvalue;
 	uint32		mapping_hashvalue;
 	int			connect_timeout;	/* seconds, 0 = none */
+	int			stmt_timeout;	/* ms, 0 = none: of the current statement */
+	int			remote_timeout; /* ms, the session's (drivers that keep it) */
+	int			pending_timeout;
+	bool		cancel_sent;	/* during abort: cancel already requested */
 	void	   *owner;			/* reader holding the connection */
 	FedParkCallback park;
 	int			owner_level;	/* transaction nesting level of the claim */
@@ -120,7 +133,7 @@ struct FedConn
 	int			commit_r;		/* COMMIT in flight: its last step */
 	TimestampTz connect_deadline;
 	const char *cur_sql;		/* internal statement in flight */
-	char		stmt_buf[64];	/* its text, for savepoints */
+	char		stmt_buf[192];	/* its text, for savepoints and BEGIN */
 	ForeignServer *server;		/* valid during the current statement */
 	UserMapping *user;
 	const char *q_sql;			/* the caller's statement, or NULL */
@@ -205,6 +218,11 @@ wait_for(FedConn *c, int events, TimestampTz deadline, bool interruptible)
 	int			wakeup = WL_LATCH_SET | WL_EXIT_ON_PM_DEATH;
 	int			rc;
 
+	/* a server that does not answer within the statement timeout */
+	if (deadline == 0 && interruptible && c->stmt_timeout > 0 &&
+		c->phase != FED_PHASE_CONNECT)
+		deadline = TimestampTzPlusMilliseconds(GetCurrentTimestamp(),
+											   fed_timeout_grace(c->stmt_timeout));
 	if (deadline != 0)
 	{
 		TimestampTz now = GetCurrentTimestamp();
@@ -233,6 +251,17 @@ wait_for(FedConn *c, int events, TimestampTz deadline, bool interruptible)
 			CHECK_FOR_INTERRUPTS();
 	}
 	return true;
+}
+
+/*
+ * The coordinator's bound of a wait for a server with statement timeout
+ * ms: a little more than the timeout, so that the server's own timeout
+ * (a clean error) usually comes first.
+ */
+int
+fed_timeout_grace(int ms)
+{
+	return ms + Min(1000, 100 + ms / 10);
 }
 
 static void
@@ -336,6 +365,30 @@ exec_internal(FedConn *c, const char *sql, int nparams,
 	return finish_internal(c, r, err, deadline, interruptible, affected);
 }
 
+/* Count a failure against the server (statistics, circuit breaker). */
+static void
+note_failure(FedConn *c, FedFailKind kind, FedRemoteError *err)
+{
+	fed_health_failure(c->serverid, c->servername, kind,
+					   err && err->message ? err->message : NULL);
+}
+
+/* Ask the server to stop the statement running on c, if any (bounded). */
+static void
+cancel_running(FedConn *c)
+{
+	char		errbuf[256];
+
+	if (c->handle == NULL || c->cancel_sent || !c->driver->busy(c->handle))
+		return;
+	if (!c->driver->cancel(c->handle, FED_CANCEL_TIMEOUT_SEC, errbuf,
+						   sizeof(errbuf)))
+		ereport(DEBUG1,
+				(errmsg_internal("federate: could not cancel on server \"%s\": %s",
+								 c->servername, errbuf)));
+	c->cancel_sent = true;
+}
+
 /*
  * A statement failed: forget a connection that is gone (remembering, if a
  * remote transaction was open, that the local one cannot commit), then
@@ -344,14 +397,23 @@ exec_internal(FedConn *c, const char *sql, int nparams,
 static void
 fail(FedConn *c, FedRemoteError *err, const char *sql)
 {
+	FedFailKind kind = fed_classify_error(err, c->phase == FED_PHASE_CONNECT);
+
+	note_failure(c, kind, err);
 	c->phase = FED_PHASE_IDLE;
 	c->draining = false;
 	if (err->connection_lost || err->timed_out)
 	{
 		if (c->xact_depth > 0)
 			c->broken = true;
+		cancel_running(c);
 		close_handle(c);
 	}
+	if (err->timed_out)
+		fed_report_failure(ERROR, FED_FAIL_TIMEOUT, err, c->servername,
+						   psprintf("No answer within the statement timeout of %d ms.",
+									c->stmt_timeout),
+						   NULL, sql);
 	fed_report_remote_error(ERROR, err, c->servername, sql);
 }
 
@@ -443,6 +505,7 @@ prepare_entry(FedConn *c, ForeignServer *server, UserMapping *user)
 	}
 	c->server = server;
 	c->user = user;
+	c->stmt_timeout = fed_server_statement_timeout(server);
 }
 
 /*
@@ -484,6 +547,8 @@ begin_connect(FedConn *c, FedRemoteError *err)
 	c->phase = FED_PHASE_CONNECT;
 	c->draining = false;
 	c->xact_depth = 0;
+	c->remote_timeout = 0;
+	c->cancel_sent = false;
 	c->connect_deadline = 0;
 	if (c->connect_timeout > 0)
 		c->connect_deadline = TimestampTzPlusMilliseconds(GetCurrentTimestamp(),
@@ -510,6 +575,27 @@ next_xact_step(FedConn *c, FedRemoteError *err)
 
 	if (c->xact_depth == 0)
 	{
+		const char *begin = c->driver->begin_sql;
+
+		/* the statement timeout: a session setting on some engines */
+		if (!c->driver->timeout_in_xact && c->stmt_timeout != c->remote_timeout)
+		{
+			c->pending_timeout = c->stmt_timeout;
+			snprintf(c->stmt_buf, sizeof(c->stmt_buf), c->driver->timeout_fmt,
+					 c->stmt_timeout);
+			return start_internal(c, FED_PHASE_SET, c->stmt_buf, err);
+		}
+		/* ... or one of the transaction, in the BEGIN's round trip */
+		if (c->driver->timeout_in_xact && c->stmt_timeout > 0)
+		{
+			int			n = snprintf(c->stmt_buf, sizeof(c->stmt_buf), "%s; ",
+									 c->driver->begin_sql);
+
+			snprintf(c->stmt_buf + n, sizeof(c->stmt_buf) - n,
+					 c->driver->timeout_fmt, c->stmt_timeout);
+			begin = c->stmt_buf;
+		}
+
 		/* a read without parameters: BEGIN and it in one round trip */
 		if (c->q_sql && c->q_nparams == 0 && curlevel == 1 &&
 			c->driver->query_start_after)
@@ -518,13 +604,13 @@ next_xact_step(FedConn *c, FedRemoteError *err)
 			c->draining = false;
 			c->prefixed = true;
 			c->xact_depth = 1;
-			log_remote_sql(c, c->driver->begin_sql);
+			log_remote_sql(c, begin);
 			log_remote_sql(c, c->q_sql);
-			return c->driver->query_start_after(c->handle, c->driver->begin_sql,
+			return c->driver->query_start_after(c->handle, begin,
 												c->q_sql, c->q_fetch_size, err);
 		}
 		c->pending_depth = 1;
-		return start_internal(c, FED_PHASE_BEGIN, c->driver->begin_sql, err);
+		return start_internal(c, FED_PHASE_BEGIN, begin, err);
 	}
 	if (c->xact_depth < curlevel)
 	{
@@ -584,6 +670,7 @@ advance(FedConn *c, int r, FedRemoteError *err)
 				r = FED_IO_DONE;
 				continue;
 			case FED_PHASE_SETUP:
+			case FED_PHASE_SET:
 			case FED_PHASE_BEGIN:
 				if (!c->draining || r == FED_IO_ROW)
 				{
@@ -606,17 +693,33 @@ advance(FedConn *c, int r, FedRemoteError *err)
 					c->broken = false;
 					c->invalidated = false;
 				}
+				else if (c->phase == FED_PHASE_SET)
+					c->remote_timeout = c->pending_timeout;
 				else
 					c->xact_depth = c->pending_depth;
 				r = next_xact_step(c, err);
 				continue;
 			case FED_PHASE_QUERY:
 				c->phase = FED_PHASE_OPEN;
+				fed_health_success(c->serverid, c->servername);
 				return FED_IO_DONE;
 			default:
 				return r;
 		}
 	}
+}
+
+/*
+ * The comment in front of every remote statement of the current query:
+ * the coordinator backend's pid and the query id (0 when query ids are
+ * not computed; federate turns them on when preloaded).
+ */
+static void
+set_statement_tag(void)
+{
+	snprintf(fed_statement_tag, FED_TAG_LEN,
+			 "/* federate pid=%d query_id=" INT64_FORMAT " */ ",
+			 MyProcPid, (int64) pgstat_get_my_query_id());
 }
 
 /*
@@ -633,6 +736,10 @@ fed_conn_start(FedConn *c, const char *sql, int nparams,
 	c->q_params = params;
 	c->q_fetch_size = fetch_size;
 	c->prefixed = false;
+	c->cancel_sent = false;
+	set_statement_tag();
+	if (sql)
+		fed_health_statement(c->serverid, c->servername);
 	if (c->handle == NULL)
 	{
 		c->may_reconnect = false;
@@ -661,6 +768,7 @@ fed_conn_poll(FedConn *c, FedRemoteError *err)
 			r = c->driver->connect_poll(c->handle, err);
 			break;
 		case FED_PHASE_SETUP:
+		case FED_PHASE_SET:
 		case FED_PHASE_BEGIN:
 			r = c->draining ? c->driver->next_row(c->handle, &row, err) :
 				c->driver->query_poll(c->handle, err);
@@ -732,6 +840,7 @@ fed_conn_raise(FedConn *c, FedRemoteError *err)
 	if (c->phase != FED_PHASE_CONNECT)
 		fail(c, err, c->phase == FED_PHASE_QUERY ? c->q_sql : c->cur_sql);
 
+	note_failure(c, fed_classify_error(err, true), err);
 	copy_error(&copy, err);
 	close_handle(c);
 	if (copy.timed_out)
@@ -790,6 +899,55 @@ fed_conn_note_write(FedConn *c)
 	c->wrote = true;
 }
 
+/* Has the current remote transaction changed data through c? */
+bool
+fed_conn_wrote(FedConn *c)
+{
+	return c->wrote;
+}
+
+/* Is a remote transaction open on c? */
+bool
+fed_conn_in_xact(FedConn *c)
+{
+	return c->xact_depth > 0;
+}
+
+/* Is c still connecting (its failure then is a connection failure)? */
+bool
+fed_conn_connecting(FedConn *c)
+{
+	return c->phase == FED_PHASE_CONNECT;
+}
+
+/* The statement timeout (ms, 0 = none) c's current statement runs with. */
+int
+fed_conn_timeout(FedConn *c)
+{
+	return c->stmt_timeout;
+}
+
+/*
+ * Give up on c's statement, which failed with err (kind): count the
+ * failure, stop whatever still runs on the server, and close the
+ * connection, ending its remote transaction.  Only for reads whose remote
+ * transaction changed nothing (the caller checks fed_conn_wrote): the
+ * local transaction goes on without this server's part.
+ */
+void
+fed_conn_abandon(FedConn *c, int kind, FedRemoteError *err)
+{
+	note_failure(c, (FedFailKind) kind, err);
+	c->owner = NULL;
+	c->park = NULL;
+	c->q_sql = NULL;
+	if (c->phase != FED_PHASE_CONNECT)
+		cancel_running(c);
+	close_handle(c);
+	c->xact_depth = 0;
+	c->broken = false;
+}
+
 /*
  * The connection for a server and user mapping, connected and with the
  * remote transaction open.  This is slot 0, the one plain scans and
@@ -800,8 +958,13 @@ fed_conn_get(ForeignServer *server, UserMapping *user, bool start_xact)
 {
 	FedConn    *c = conn_entry(user, 0);
 	FedRemoteError err = {0};
+	char	   *why;
 
 	prepare_entry(c, server, user);
+	if (c->xact_depth == 0 &&
+		!fed_circuit_allows(server->serverid, server->servername, &why))
+		fed_report_failure(ERROR, FED_FAIL_CIRCUIT, NULL, server->servername,
+						   why, NULL, NULL);
 	make_idle(c);
 	run_sync(c, fed_conn_start(c, NULL, 0, NULL, 0, &err));
 	return c;
@@ -851,8 +1014,11 @@ fed_conn_exec(FedConn *c, const char *sql, int nparams,
 	uint64		affected = 0;
 
 	make_idle(c);
+	set_statement_tag();
+	fed_health_statement(c->serverid, c->servername);
 	if (!exec_internal(c, sql, nparams, params, &err, 0, true, &affected))
 		fail(c, &err, sql);
+	fed_health_success(c->serverid, c->servername);
 	return affected;
 }
 
@@ -924,6 +1090,7 @@ fed_conn_release(FedConn *c, void *owner)
 			close_handle(c);
 			return;
 		case FED_PHASE_SETUP:
+		case FED_PHASE_SET:
 		case FED_PHASE_BEGIN:
 			/* finish opening the transaction, but send nothing more */
 			c->q_sql = NULL;
@@ -965,7 +1132,7 @@ abort_cleanup(FedConn *c, bool toplevel)
 	if (c->handle == NULL)
 		return;
 	if (c->phase == FED_PHASE_CONNECT || c->phase == FED_PHASE_SETUP ||
-		c->phase == FED_PHASE_BEGIN)
+		c->phase == FED_PHASE_SET || c->phase == FED_PHASE_BEGIN)
 	{
 		/* interrupted while connecting or opening: state unknown */
 		if (!toplevel && c->xact_depth > 0)
@@ -979,7 +1146,8 @@ abort_cleanup(FedConn *c, bool toplevel)
 										   FED_CLEANUP_TIMEOUT_MS);
 	if (c->driver->busy(c->handle))
 	{
-		if (!c->driver->cancel(c->handle, FED_CLEANUP_TIMEOUT_MS / 1000,
+		if (!c->cancel_sent &&
+			!c->driver->cancel(c->handle, FED_CLEANUP_TIMEOUT_MS / 1000,
 							   errbuf, sizeof(errbuf)))
 		{
 			ereport(WARNING,
@@ -998,6 +1166,7 @@ abort_cleanup(FedConn *c, bool toplevel)
 			return;
 		}
 	}
+	c->cancel_sent = false;
 
 	if (c->xact_depth == 0)
 		return;
@@ -1099,6 +1268,19 @@ fed_xact_callback(XactEvent event, void *arg)
 	if (event == XACT_EVENT_PRE_COMMIT || event == XACT_EVENT_PARALLEL_PRE_COMMIT)
 		commit_all();
 
+	/*
+	 * On abort, every statement still running anywhere is asked to stop
+	 * before any connection is waited for: all shards stop at once.
+	 */
+	if (event == XACT_EVENT_ABORT || event == XACT_EVENT_PARALLEL_ABORT)
+	{
+		hash_seq_init(&scan, conn_hash);
+		while ((c = (FedConn *) hash_seq_search(&scan)))
+			if (c->handle && (c->phase == FED_PHASE_QUERY ||
+							  c->phase == FED_PHASE_OPEN))
+				cancel_running(c);
+	}
+
 	hash_seq_init(&scan, conn_hash);
 	while ((c = (FedConn *) hash_seq_search(&scan)))
 	{
@@ -1176,7 +1358,7 @@ fed_subxact_callback(SubXactEvent event, SubTransactionId mySubid,
 		}
 		if (event == SUBXACT_EVENT_ABORT_SUB && c->handle &&
 			(c->phase == FED_PHASE_CONNECT || c->phase == FED_PHASE_SETUP ||
-			 c->phase == FED_PHASE_BEGIN))
+			 c->phase == FED_PHASE_SET || c->phase == FED_PHASE_BEGIN))
 		{
 			abort_cleanup(c, false);
 			continue;

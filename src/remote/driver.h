@@ -48,6 +48,15 @@
 
 #include "storage/latch.h"
 
+/*
+ * The comment every statement sent for a coordinator query starts with
+ * ("/ * federate pid=... query_id=... * / "), set by remote/connection.c;
+ * drivers put it in front of each statement text they send, so that a
+ * shard's activity view and slow-query log lead back to the query.
+ */
+#define FED_TAG_LEN		96
+extern char fed_statement_tag[FED_TAG_LEN];
+
 #define FED_IO_ERROR	(-1)
 #define FED_IO_DONE		0
 #define FED_IO_ROW		1		/* never collides with the WL_SOCKET_* bits */
@@ -162,6 +171,15 @@ typedef struct FedDriver
 	const char *savepoint_fmt;	/* printf format taking the level (int) */
 	const char *release_fmt;
 	const char *rollback_to_fmt;
+
+	/*
+	 * The statement timeout: a printf format taking milliseconds (int).
+	 * With timeout_in_xact it is sent after begin_sql in the same round
+	 * trip, for each remote transaction that has a timeout; otherwise it
+	 * sets the session's value, sent when the value changes.
+	 */
+	const char *timeout_fmt;
+	bool		timeout_in_xact;
 } FedDriver;
 
 /* in remote/driver_libpq.c */

@@ -25,9 +25,17 @@
  */
 #include "postgres.h"
 
+#include <fcntl.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include "libpq-fe.h"
 #include "lib/stringinfo.h"
+#include "libpq/pqcomm.h"
+#include "port/pg_bswap.h"
 #include "utils/memutils.h"
+#include "utils/timestamp.h"
 
 #include "remote/driver.h"
 
@@ -207,10 +215,10 @@ flush_output(LqHandle *h, FedRemoteError *err)
 static int
 send_fetch(LqHandle *h, FedRemoteError *err)
 {
-	char		sql[64];
+	char		sql[FED_TAG_LEN + 64];
 
-	snprintf(sql, sizeof(sql), "FETCH %d FROM federate_c%u",
-			 h->fetch_size, h->cursor_number);
+	snprintf(sql, sizeof(sql), "%sFETCH %d FROM federate_c%u",
+			 fed_statement_tag, h->fetch_size, h->cursor_number);
 	if (!PQsendQuery(h->conn, sql))
 	{
 		fill_conn_error(h, err);
@@ -353,6 +361,7 @@ send_statement(LqHandle *h, const char *first, const char *sql, int nparams,
 	h->cursor_done = false;
 
 	initStringInfo(&buf);
+	appendStringInfoString(&buf, fed_statement_tag);
 	if (first)
 		appendStringInfo(&buf, "%s; ", first);
 	if (fetch_size > 0)
@@ -517,6 +526,94 @@ lq_affected_rows(void *handle)
 	return ((LqHandle *) handle)->affected;
 }
 
+/*
+ * PQcancel waits without bound for the server to close the cancel
+ * connection, which a stopped (frozen) server never does: an abort would
+ * hang.  With libpq 15, whose PGcancel starts with the server address and
+ * the backend's pid and key (struct pg_cancel in libpq-int.h), federate
+ * sends the same 16-byte cancel request itself and waits at most
+ * timeout_sec; with any other libpq it uses PQcancel.
+ */
+typedef struct LqCancel15
+{
+	SockAddr	raddr;
+	int			be_pid;
+	int			be_key;
+} LqCancel15;
+
+/* Wait until sock has events or the deadline passes (false then). */
+static bool
+poll_until(int sock, short events, TimestampTz deadline)
+{
+	for (;;)
+	{
+		struct pollfd pfd;
+		long		ms = TimestampDifferenceMilliseconds(GetCurrentTimestamp(),
+														 deadline);
+		int			rc;
+
+		if (ms <= 0)
+			return false;
+		pfd.fd = sock;
+		pfd.events = events;
+		pfd.revents = 0;
+		rc = poll(&pfd, 1, (int) ms);
+		if (rc > 0)
+			return true;
+		if (rc < 0 && errno != EINTR)
+			return false;
+	}
+}
+
+static bool
+bounded_cancel(PGcancel *cancel, int timeout_sec, char *errbuf, int errbufsize)
+{
+	LqCancel15 *c = (LqCancel15 *) cancel;
+	TimestampTz deadline = TimestampTzPlusMilliseconds(GetCurrentTimestamp(),
+													   Max(timeout_sec, 1) * 1000);
+	uint32		packet[4];
+	int			sock;
+	int			soerr = 0;
+	socklen_t	len = sizeof(soerr);
+	const char *what = NULL;
+
+	sock = socket(c->raddr.addr.ss_family, SOCK_STREAM, 0);
+	if (sock < 0)
+	{
+		snprintf(errbuf, errbufsize, "could not create socket: %m");
+		return false;
+	}
+	if (fcntl(sock, F_SETFL, O_NONBLOCK) < 0)
+		what = "could not set the socket non-blocking";
+	else if (connect(sock, (struct sockaddr *) &c->raddr.addr,
+					 c->raddr.salen) < 0 && errno != EINPROGRESS)
+		what = "could not connect";
+	else if (!poll_until(sock, POLLOUT, deadline))
+		what = "timed out connecting";
+	else if (getsockopt(sock, SOL_SOCKET, SO_ERROR, &soerr, &len) < 0 ||
+			 soerr != 0)
+		what = "could not connect";
+	if (what == NULL)
+	{
+		packet[0] = pg_hton32(sizeof(packet));
+		packet[1] = pg_hton32(CANCEL_REQUEST_CODE);
+		packet[2] = pg_hton32(c->be_pid);
+		packet[3] = pg_hton32(c->be_key);
+		if (send(sock, packet, sizeof(packet), 0) != sizeof(packet))
+			what = "could not send the cancel request";
+		/* the server closes the connection once it has the request */
+		else if (!poll_until(sock, POLLIN, deadline))
+			what = "timed out waiting for the server";
+	}
+	close(sock);
+	if (what)
+	{
+		snprintf(errbuf, errbufsize, "%s", what);
+		return false;
+	}
+	return true;
+}
+
 static bool
 lq_cancel(void *handle, int timeout_sec, char *errbuf, int errbufsize)
 {
@@ -526,15 +623,16 @@ lq_cancel(void *handle, int timeout_sec, char *errbuf, int errbufsize)
 
 	if (h->conn == NULL || h->state != LQ_BUSY)
 		return true;
-	/* PQcancel has no timeout of its own; the server answers at once */
-	(void) timeout_sec;
 	cancel = PQgetCancel(h->conn);
 	if (cancel == NULL)
 	{
 		strlcpy(errbuf, "could not create cancel request", errbufsize);
 		return false;
 	}
-	ok = PQcancel(cancel, errbuf, errbufsize) != 0;
+	if (PQlibVersion() / 10000 == 15)
+		ok = bounded_cancel(cancel, timeout_sec, errbuf, errbufsize);
+	else
+		ok = PQcancel(cancel, errbuf, errbufsize) != 0;
 	PQfreeCancel(cancel);
 	return ok;
 }
@@ -603,4 +701,6 @@ const FedDriver fed_driver_libpq = {
 	.savepoint_fmt = "SAVEPOINT s%d",
 	.release_fmt = "RELEASE SAVEPOINT s%d",
 	.rollback_to_fmt = "ROLLBACK TO SAVEPOINT s%d",
+	.timeout_fmt = "SET LOCAL statement_timeout = %d",
+	.timeout_in_xact = true,
 };

@@ -231,6 +231,9 @@ const FedDriver fed_driver_mysql = {
 	.savepoint_fmt = "SAVEPOINT s%d",
 	.release_fmt = "RELEASE SAVEPOINT s%d",
 	.rollback_to_fmt = "ROLLBACK TO SAVEPOINT s%d",
+	/* MariaDB; in seconds, and kept by the session */
+	.timeout_fmt = "SET SESSION max_statement_time = %d / 1000",
+	.timeout_in_xact = false,
 };
 
 
@@ -359,11 +362,16 @@ mydrv_query_start(void *handle, const char *sql, int nparams,
 	 * which may span several calls.  A statement still waiting from an
 	 * earlier query_start that never completed is simply replaced.
 	 */
-	len = strlen(sql);
-	free_string(conn->next_sql);
-	conn->next_sql = MemoryContextAlloc(conn->cxt, len + 1);
-	memcpy(conn->next_sql, sql, len + 1);
-	conn->next_sql_len = (unsigned long) len;
+	{
+		size_t		taglen = strlen(fed_statement_tag);
+
+		len = taglen + strlen(sql);
+		free_string(conn->next_sql);
+		conn->next_sql = MemoryContextAlloc(conn->cxt, len + 1);
+		memcpy(conn->next_sql, fed_statement_tag, taglen);
+		memcpy(conn->next_sql + taglen, sql, len - taglen + 1);
+		conn->next_sql_len = (unsigned long) len;
+	}
 
 	conn->goal = GOAL_SWITCH;
 	switch (conn->phase)

@@ -18,6 +18,7 @@
 #include "postgres.h"
 
 #include "federate.h"
+#include "health/health.h"
 
 static bool
 standard_class(const char *sqlstate)
@@ -75,4 +76,114 @@ fed_report_remote_error(int elevel, FedRemoteError *err,
 			 err->hint ? errhint("%s", err->hint) : 0,
 			 err->context ? errcontext("remote context: %s", err->context) : 0,
 			 sql ? errcontext("remote SQL command: %s", sql) : 0));
+}
+
+/*
+ * Why a statement failed, from its error and whether it failed while
+ * connecting.  Availability failures (health/servers.c) are told apart
+ * from errors the server reported about the statement itself.
+ */
+FedFailKind
+fed_classify_error(const FedRemoteError *err, bool connecting)
+{
+	const char *s = err->sqlstate;
+
+	if (err->timed_out)
+		return FED_FAIL_TIMEOUT;
+	if (connecting)
+	{
+		if (err->message && strstr(err->message, "refused"))
+			return FED_FAIL_REFUSED;
+		return FED_FAIL_CONNECT;
+	}
+	if (err->connection_lost)
+		return FED_FAIL_LOST;
+	/* the server's own statement timeout */
+	if (strcmp(s, "57014") == 0 || err->native_code == 1969 ||
+		err->native_code == 3024)
+		return FED_FAIL_TIMEOUT;
+	/* shutting down, out of connections, connection exceptions */
+	if (strcmp(s, "57P03") == 0 || strcmp(s, "53300") == 0 ||
+		err->native_code == 1040)
+		return FED_FAIL_CONNECT;
+	if (strncmp(s, "08", 2) == 0 || strcmp(s, "57P01") == 0 ||
+		strcmp(s, "57P02") == 0 || err->native_code == 1053 ||
+		err->native_code == 1927 || err->native_code == 2006 ||
+		err->native_code == 2013)
+		return FED_FAIL_LOST;
+	return FED_FAIL_REMOTE;
+}
+
+/* The short reason shown in coverage NOTICEs and views. */
+const char *
+fed_fail_reason(FedFailKind kind)
+{
+	switch (kind)
+	{
+		case FED_FAIL_TIMEOUT:
+			return "timeout";
+		case FED_FAIL_REFUSED:
+			return "connection refused";
+		case FED_FAIL_CONNECT:
+			return "connection failed";
+		case FED_FAIL_LOST:
+			return "connection lost";
+		case FED_FAIL_CIRCUIT:
+			return "circuit open";
+		case FED_FAIL_REMOTE:
+			return "remote error";
+		default:
+			return "unknown";
+	}
+}
+
+/*
+ * Report the failure of a statement for server: kind says in which words.
+ * detail, when given, replaces the driver's text as the detail (it never
+ * holds connection options).  shard names the foreign table.
+ */
+void
+fed_report_failure(int elevel, int kind, FedRemoteError *err,
+				   const char *servername, const char *detail,
+				   const char *shard, const char *sql)
+{
+	const char *text = detail ? detail : (err && err->message ? err->message : "");
+
+	switch (kind)
+	{
+		case FED_FAIL_TIMEOUT:
+			ereport(elevel,
+					(errcode(ERRCODE_CONNECTION_FAILURE),
+					 errmsg("timed out waiting for server \"%s\"", servername),
+					 errdetail_internal("%s", text),
+					 shard ? errcontext("shard %s", shard) : 0));
+			break;
+		case FED_FAIL_REFUSED:
+		case FED_FAIL_CONNECT:
+			ereport(elevel,
+					(errcode(ERRCODE_SQLCLIENT_UNABLE_TO_ESTABLISH_SQLCONNECTION),
+					 errmsg("could not connect to server \"%s\"", servername),
+					 errdetail_internal("%s", text),
+					 shard ? errcontext("shard %s", shard) : 0));
+			break;
+		case FED_FAIL_LOST:
+			ereport(elevel,
+					(errcode(ERRCODE_CONNECTION_FAILURE),
+					 errmsg("lost connection to server \"%s\"", servername),
+					 errdetail_internal("%s", text),
+					 shard ? errcontext("shard %s", shard) : 0));
+			break;
+		case FED_FAIL_CIRCUIT:
+			ereport(elevel,
+					(errcode(ERRCODE_CONNECTION_FAILURE),
+					 errmsg("circuit breaker for server \"%s\" is open", servername),
+					 errdetail_internal("%s.", text),
+					 errhint("Queries skip the server until federate.circuit_cooldown has passed; SELECT federate.reset_circuit('%s') lets them try it now.",
+							 servername),
+					 shard ? errcontext("shard %s", shard) : 0));
+			break;
+		default:
+			fed_report_remote_error(elevel, err, servername, sql);
+			break;
+	}
 }

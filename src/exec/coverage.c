@@ -1,0 +1,201 @@
+/*-------------------------------------------------------------------------
+ *
+ * coverage.c
+ *		Telling the client how much of the data a federated query's answer
+ *		covers: the coverage NOTICE and federate.last_coverage().
+ *
+ * A Federate Scan that lost shards (partial mode) or had a replica answer
+ * for one reports it once per execution as a NOTICE:
+ *
+ *	shard coverage 3/4, aggregates are approximate: missing shard sales_2
+ *	on server "my1" (connection refused)
+ *
+ * and every scan adds its numbers to the session's "last coverage": the
+ * coverage of all Federate Scans of the last statement that had any, which
+ * federate.last_coverage() returns so that applications need not parse
+ * messages.
+ *
+ * src/exec/coverage.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/xact.h"
+#include "catalog/pg_type.h"
+#include "fmgr.h"
+#include "funcapi.h"
+#include "storage/proc.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+#include "utils/memutils.h"
+
+#include "exec/coverage.h"
+
+PG_FUNCTION_INFO_V1(federate_last_coverage);
+
+/* The session's last coverage. */
+static MemoryContext last_cxt = NULL;
+static FedCoverage *last = NULL;
+static TimestampTz last_stmt = 0;
+static LocalTransactionId last_lxid = InvalidLocalTransactionId;
+
+static void
+append_notes(StringInfo buf, List *notes, bool replaced)
+{
+	ListCell   *lc;
+
+	foreach(lc, notes)
+	{
+		FedShardNote *n = lfirst(lc);
+
+		if (foreach_current_index(lc) > 0)
+			appendStringInfoString(buf, ", ");
+		if (replaced)
+			appendStringInfo(buf, "shard %s on server \"%s\" answered by replica \"%s\" (%s)",
+							 n->shard, n->server, n->replica, n->reason);
+		else
+			appendStringInfo(buf, "%s on server \"%s\" (%s)",
+							 n->shard, n->server, n->reason);
+	}
+}
+
+/* The NOTICE of a scan that lost shards or used a replica. */
+void
+fed_coverage_notice(FedCoverage *cov)
+{
+	StringInfoData msg;
+	StringInfoData detail;
+	ListCell   *lc;
+
+	if (cov->missing == NIL && cov->replaced == NIL)
+		return;
+
+	initStringInfo(&msg);
+	if (cov->missing)
+	{
+		appendStringInfo(&msg, "missing %s ",
+						 list_length(cov->missing) > 1 ? "shards" : "shard");
+		append_notes(&msg, cov->missing, false);
+	}
+	if (cov->replaced)
+	{
+		if (cov->missing)
+			appendStringInfoString(&msg, "; ");
+		append_notes(&msg, cov->replaced, true);
+	}
+
+	initStringInfo(&detail);
+	foreach(lc, list_concat_copy(cov->missing, cov->replaced))
+	{
+		FedShardNote *n = lfirst(lc);
+
+		if (detail.len > 0)
+			appendStringInfoChar(&detail, '\n');
+		appendStringInfo(&detail, "Server \"%s\" (shard %s): %s", n->server,
+						 n->shard, n->detail);
+	}
+
+	ereport(NOTICE,
+			(errmsg("shard coverage %d/%d%s: %s", cov->answered, cov->total,
+					cov->approximate ? ", aggregates are approximate" : "",
+					msg.data),
+			 errdetail_internal("%s", detail.data)));
+}
+
+static FedShardNote *
+copy_note(FedShardNote *n)
+{
+	FedShardNote *c = palloc(sizeof(FedShardNote));
+
+	c->shard = pstrdup(n->shard);
+	c->server = pstrdup(n->server);
+	c->reason = pstrdup(n->reason);
+	c->detail = pstrdup(n->detail);
+	c->replica = n->replica ? pstrdup(n->replica) : NULL;
+	return c;
+}
+
+/*
+ * Add a scan's coverage to the session's last coverage: the statement's,
+ * starting afresh when this is a new statement.
+ */
+void
+fed_coverage_remember(FedCoverage *cov)
+{
+	TimestampTz stmt = GetCurrentStatementStartTimestamp();
+	MemoryContext old;
+	ListCell   *lc;
+
+	if (last_cxt == NULL)
+		last_cxt = AllocSetContextCreate(TopMemoryContext,
+										 "federate last coverage",
+										 ALLOCSET_SMALL_SIZES);
+	if (last == NULL || stmt != last_stmt || MyProc->lxid != last_lxid)
+	{
+		MemoryContextReset(last_cxt);
+		last = MemoryContextAllocZero(last_cxt, sizeof(FedCoverage));
+		last_stmt = stmt;
+		last_lxid = MyProc->lxid;
+	}
+
+	old = MemoryContextSwitchTo(last_cxt);
+	last->total += cov->total;
+	last->answered += cov->answered;
+	last->approximate |= cov->approximate;
+	foreach(lc, cov->missing)
+		last->missing = lappend(last->missing, copy_note(lfirst(lc)));
+	foreach(lc, cov->replaced)
+		last->replaced = lappend(last->replaced, copy_note(lfirst(lc)));
+	MemoryContextSwitchTo(old);
+}
+
+/* A text[] of one field of the notes. */
+static Datum
+notes_array(List *notes, int field)
+{
+	Datum	   *elems = palloc(sizeof(Datum) * Max(list_length(notes), 1));
+	ListCell   *lc;
+	int			n = 0;
+
+	foreach(lc, notes)
+	{
+		FedShardNote *note = lfirst(lc);
+		char	   *v = field == 0 ? note->shard : field == 1 ? note->server :
+			field == 2 ? note->reason : note->replica;
+
+		elems[n++] = CStringGetTextDatum(v ? v : "");
+	}
+	return PointerGetDatum(construct_array(elems, n, TEXTOID, -1, false,
+										   TYPALIGN_INT));
+}
+
+/*
+ * federate.last_coverage(): the coverage of the session's last statement
+ * that read federated tables; NULLs before the first.
+ */
+Datum
+federate_last_coverage(PG_FUNCTION_ARGS)
+{
+	TupleDesc	desc;
+	Datum		values[8];
+	bool		nulls[8] = {0};
+
+	if (get_call_result_type(fcinfo, NULL, &desc) != TYPEFUNC_COMPOSITE)
+		elog(ERROR, "return type must be a row type");
+	desc = BlessTupleDesc(desc);
+	if (last == NULL)
+	{
+		memset(nulls, true, sizeof(nulls));
+		PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(desc, values, nulls)));
+	}
+	values[0] = Int32GetDatum(last->total);
+	values[1] = Int32GetDatum(last->answered);
+	values[2] = notes_array(last->missing, 0);
+	values[3] = notes_array(last->missing, 1);
+	values[4] = notes_array(last->missing, 2);
+	values[5] = notes_array(last->replaced, 0);
+	values[6] = notes_array(last->replaced, 3);
+	values[7] = BoolGetDatum(last->missing == NIL);
+	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(desc, values, nulls)));
+}

@@ -1,0 +1,37 @@
+/*-------------------------------------------------------------------------
+ *
+ * coverage.h
+ *		How much of a federated query's data its answer covers.
+ *
+ * src/exec/coverage.h
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef FEDERATE_COVERAGE_H
+#define FEDERATE_COVERAGE_H
+
+#include "nodes/pg_list.h"
+
+/* A shard that did not answer, or that a replica answered for. */
+typedef struct FedShardNote
+{
+	char	   *shard;			/* the foreign table (partition) */
+	char	   *server;			/* the server meant to answer */
+	char	   *reason;			/* timeout, connection refused, ... */
+	char	   *detail;			/* the error's text */
+	char	   *replica;		/* the replica that answered, or NULL */
+} FedShardNote;
+
+typedef struct FedCoverage
+{
+	int			total;			/* shards the query needed */
+	int			answered;		/* shards whose rows it has */
+	List	   *missing;		/* FedShardNote, no replica */
+	List	   *replaced;		/* FedShardNote, with replica */
+	bool		approximate;	/* aggregates over a partial answer */
+} FedCoverage;
+
+extern void fed_coverage_notice(FedCoverage *cov);
+extern void fed_coverage_remember(FedCoverage *cov);
+
+#endif							/* FEDERATE_COVERAGE_H */

@@ -1,0 +1,90 @@
+/*-------------------------------------------------------------------------
+ *
+ * health.h
+ *		What federate knows about the health of remote servers, shared by
+ *		all backends: failure kinds, circuit breakers, per-server counters
+ *		and the log of recent dispatches.
+ *
+ * src/health/health.h
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef FEDERATE_HEALTH_H
+#define FEDERATE_HEALTH_H
+
+#include "datatype/timestamp.h"
+#include "foreign/foreign.h"
+
+#include "remote/driver.h"
+
+/* Why a shard did not answer. */
+typedef enum FedFailKind
+{
+	FED_FAIL_NONE,
+	FED_FAIL_TIMEOUT,			/* statement or overall timeout */
+	FED_FAIL_REFUSED,			/* connection refused */
+	FED_FAIL_CONNECT,			/* other connection failure */
+	FED_FAIL_LOST,				/* connection lost during the statement */
+	FED_FAIL_CIRCUIT,			/* skipped: circuit breaker open */
+	FED_FAIL_REMOTE				/* the server reported an error */
+} FedFailKind;
+
+typedef enum FedCircuitState
+{
+	FED_CIRCUIT_CLOSED,
+	FED_CIRCUIT_OPEN,
+	FED_CIRCUIT_HALF_OPEN
+} FedCircuitState;
+
+/* Which counter of a server to bump. */
+typedef enum FedCounter
+{
+	FED_COUNT_RETRY,
+	FED_COUNT_FALLBACK
+} FedCounter;
+
+/* One line of the dispatch log. */
+typedef struct FedDispatch
+{
+	TimestampTz at;
+	Oid			userid;			/* who ran it: the query text is theirs */
+	int			pid;
+	int64		query_id;
+	char		query[256];
+	char		relation[NAMEDATALEN];
+	bool		targeted;
+	int			contacted;
+	int			total;
+	int			answered;
+	int			replicas;
+	char		status[12];		/* complete, partial, failed, cancelled */
+	double		duration_ms;
+} FedDispatch;
+
+/* in health/shmem.c */
+extern int	fed_dispatch_log_size;
+extern void fed_health_init(void);
+
+/* in health/servers.c */
+extern int	fed_circuit_threshold;
+extern int	fed_circuit_cooldown_ms;
+extern bool fed_circuit_allows(Oid serverid, const char *name, char **why);
+extern void fed_health_statement(Oid serverid, const char *name);
+extern void fed_health_success(Oid serverid, const char *name);
+extern void fed_health_failure(Oid serverid, const char *name,
+							   FedFailKind kind, const char *message);
+extern void fed_health_finish(Oid serverid, const char *name, uint64 rows,
+							  uint64 bytes, double ms);
+extern void fed_health_count(Oid serverid, const char *name,
+							 FedCounter counter);
+extern bool fed_availability_failure(FedFailKind kind);
+
+/* in health/dispatch.c */
+extern void fed_dispatch_record(FedDispatch *d);
+
+/* in remote/errors.c */
+extern FedFailKind fed_classify_error(const FedRemoteError *err,
+									  bool connecting);
+extern const char *fed_fail_reason(FedFailKind kind);
+
+#endif							/* FEDERATE_HEALTH_H */

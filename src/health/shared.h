@@ -1,0 +1,58 @@
+/*-------------------------------------------------------------------------
+ *
+ * shared.h
+ *		The layout of federate's shared memory area (private to health/).
+ *
+ * src/health/shared.h
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef FEDERATE_HEALTH_SHARED_H
+#define FEDERATE_HEALTH_SHARED_H
+
+#include "storage/lwlock.h"
+
+#include "health/health.h"
+
+/* Servers tracked at once (per cluster, all databases). */
+#define FED_TRACKED_SERVERS		256
+
+typedef struct FedServerSlot
+{
+	Oid			dbid;			/* InvalidOid: free */
+	Oid			serverid;
+	char		servername[NAMEDATALEN];
+
+	uint64		statements;
+	uint64		rows;
+	uint64		bytes;
+	uint64		errors;
+	uint64		timeouts;
+	uint64		retries;
+	uint64		fallbacks;
+	uint64		finished;		/* statements timed into total_ms */
+	double		total_ms;
+	double		max_ms;
+
+	FedCircuitState state;
+	int			consecutive;	/* availability failures in a row */
+	TimestampTz opened_at;
+	TimestampTz probe_at;		/* when the half-open probe went */
+	char		last_error[256];
+	TimestampTz last_error_at;
+} FedServerSlot;
+
+typedef struct FedHealthShared
+{
+	LWLock	   *lock;			/* NULL when the area is backend-local */
+	FedServerSlot servers[FED_TRACKED_SERVERS];
+	int			dispatch_size;
+	uint64		dispatch_next;	/* entries ever written */
+	FedDispatch dispatches[FLEXIBLE_ARRAY_MEMBER];
+} FedHealthShared;
+
+extern FedHealthShared *fed_health_area(void);
+extern void fed_health_lock(FedHealthShared *h, bool exclusive);
+extern void fed_health_unlock(FedHealthShared *h);
+
+#endif							/* FEDERATE_HEALTH_SHARED_H */

@@ -1,0 +1,125 @@
+/*-------------------------------------------------------------------------
+ *
+ * shmem.c
+ *		The shared memory area behind the circuit breakers, the per-server
+ *		statistics and the dispatch log.
+ *
+ * When federate is in shared_preload_libraries, the area is allocated in
+ * shared memory at server start and every backend sees the same circuit
+ * breakers and counters, under one LWLock (updates are a few per remote
+ * statement, never per row).  Loaded later, there is no way to add shared
+ * memory on PostgreSQL 15, so the same area is allocated in the backend's
+ * own memory: everything still works, but per session.  The README says
+ * which.
+ *
+ * src/health/shmem.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "miscadmin.h"
+#include "storage/ipc.h"
+#include "storage/shmem.h"
+#include "utils/memutils.h"
+
+#include "health/shared.h"
+
+int			fed_dispatch_log_size = 1000;
+
+static FedHealthShared *area = NULL;
+static bool preloaded = false;
+
+#if PG_VERSION_NUM >= 150000
+static shmem_request_hook_type prev_shmem_request = NULL;
+#endif
+static shmem_startup_hook_type prev_shmem_startup = NULL;
+
+static Size
+area_size(void)
+{
+	return add_size(offsetof(FedHealthShared, dispatches),
+					mul_size(sizeof(FedDispatch), fed_dispatch_log_size));
+}
+
+static void
+area_reset(FedHealthShared *h)
+{
+	memset(h, 0, area_size());
+	h->dispatch_size = fed_dispatch_log_size;
+}
+
+#if PG_VERSION_NUM >= 150000
+static void
+fed_shmem_request(void)
+{
+	if (prev_shmem_request)
+		prev_shmem_request();
+	RequestAddinShmemSpace(area_size());
+	RequestNamedLWLockTranche("federate", 1);
+}
+#endif
+
+static void
+fed_shmem_startup(void)
+{
+	bool		found;
+
+	if (prev_shmem_startup)
+		prev_shmem_startup();
+
+	LWLockAcquire(AddinShmemInitLock, LW_EXCLUSIVE);
+	area = ShmemInitStruct("federate health", area_size(), &found);
+	if (!found)
+	{
+		area_reset(area);
+		area->lock = &(GetNamedLWLockTranche("federate"))->lock;
+	}
+	LWLockRelease(AddinShmemInitLock);
+}
+
+/* Called from _PG_init. */
+void
+fed_health_init(void)
+{
+	if (!process_shared_preload_libraries_in_progress)
+		return;
+	preloaded = true;
+#if PG_VERSION_NUM >= 150000
+	prev_shmem_request = shmem_request_hook;
+	shmem_request_hook = fed_shmem_request;
+#else
+	RequestAddinShmemSpace(area_size());
+	RequestNamedLWLockTranche("federate", 1);
+#endif
+	prev_shmem_startup = shmem_startup_hook;
+	shmem_startup_hook = fed_shmem_startup;
+}
+
+/* The area: shared when preloaded, else this backend's own. */
+FedHealthShared *
+fed_health_area(void)
+{
+	if (area == NULL)
+	{
+		if (preloaded)
+			elog(ERROR, "federate: shared memory area is missing");
+		area = MemoryContextAlloc(TopMemoryContext, area_size());
+		area_reset(area);
+	}
+	return area;
+}
+
+void
+fed_health_lock(FedHealthShared *h, bool exclusive)
+{
+	if (h->lock)
+		LWLockAcquire(h->lock, exclusive ? LW_EXCLUSIVE : LW_SHARED);
+}
+
+void
+fed_health_unlock(FedHealthShared *h)
+{
+	if (h->lock)
+		LWLockRelease(h->lock);
+}
