@@ -421,6 +421,14 @@ task_failed(FedTask *t, FedFailKind kind, FedRemoteError *err,
 
 	/* strict: the query fails, naming the server and the cause */
 	ff->raised = true;
+	if (t->stats.replica_note)
+	{
+		old = MemoryContextSwitchTo(ff->cxt);
+		t->stats.fail_detail = psprintf("%s\nNo replica could answer instead: %s.",
+										t->stats.fail_detail,
+										t->stats.replica_note);
+		MemoryContextSwitchTo(old);
+	}
 	if (kind == FED_FAIL_TIMEOUT && err && err->timed_out && t->stats.connecting)
 		kind = FED_FAIL_CONNECT;
 	fed_report_failure(ERROR, kind, err, t->server->servername,

@@ -118,9 +118,8 @@ fed_circuit_allows(Oid serverid, const char *name, char **why)
 			allow = false;
 	}
 	if (!allow && why)
-		*why = psprintf("The circuit opened at %s after %d consecutive failures; the last was: %s",
-						timestamptz_to_str(s->opened_at), s->consecutive,
-						s->last_error);
+		*why = psprintf("The circuit opened after %d consecutive failures; the last was %s",
+						s->consecutive, s->last_error);
 	fed_health_unlock(h);
 	return allow;
 }
@@ -276,6 +275,15 @@ snapshot(FedServerSlot **out)
 		if (h->servers[i].dbid == MyDatabaseId)
 			copy[n++] = h->servers[i];
 	fed_health_unlock(h);
+
+	/* servers dropped since are not shown */
+	for (i = 0; i < n;)
+	{
+		if (GetForeignServerExtended(copy[i].serverid, FSV_MISSING_OK) == NULL)
+			copy[i] = copy[--n];
+		else
+			i++;
+	}
 	*out = copy;
 	return n;
 }

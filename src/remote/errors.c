@@ -177,7 +177,7 @@ fed_report_failure(int elevel, int kind, FedRemoteError *err,
 			ereport(elevel,
 					(errcode(ERRCODE_CONNECTION_FAILURE),
 					 errmsg("circuit breaker for server \"%s\" is open", servername),
-					 errdetail_internal("%s.", text),
+					 errdetail_internal("%s", text),
 					 errhint("Queries skip the server until federate.circuit_cooldown has passed; SELECT federate.reset_circuit('%s') lets them try it now.",
 							 servername),
 					 shard ? errcontext("shard %s", shard) : 0));
