@@ -361,5 +361,39 @@ psql_on "$COORD_PORT" postgres <<-'EOF'
 	SELECT * FROM federate.connections();
 EOF
 
+# A shard fails: shard2 stops.
+fed_log "stopping shard2 to show a shard failure"
+fed_as_user pg_ctl -D "$DEMO/shard2" -m fast -w -t 60 stop >/dev/null
+psql_on "$COORD_PORT" postgres <<-'EOF'
+	\set ECHO queries
+	\echo
+	\echo '--- 7. shard2 is down.  Strict (the default): the query fails, naming the shard'
+	\set ON_ERROR_STOP off
+	SELECT region, count(*) FROM orders GROUP BY region ORDER BY region;
+	\set ON_ERROR_STOP on
+	\echo
+	\echo '--- Partial: the other shards answer, and a NOTICE says what is missing'
+	SET federate.on_shard_failure = partial;
+	SELECT region, count(*) FROM orders GROUP BY region ORDER BY region;
+	SELECT * FROM federate.last_coverage();
+	\echo '--- A query that does not need shard2 is complete'
+	SELECT count(*) FROM orders WHERE tenant_id = 22;
+	\echo '--- After 5 failures in a row the circuit opens: shard2 is skipped at once'
+	SELECT server_name, state, consecutive_failures FROM federate.circuit_breakers ORDER BY 1;
+	SELECT server_name, statements, errors, retries, circuit_state FROM federate.server_stats ORDER BY 1;
+	SELECT relation, strategy, shards_contacted, shards_answered, coverage, status
+	FROM federate.dispatch_log ORDER BY dispatched_at DESC LIMIT 4;
+EOF
+fed_log "starting shard2 again"
+fed_as_user pg_ctl -D "$DEMO/shard2" -l "$DEMO/shard2.log" -w -t 60 start >/dev/null
+psql_on "$COORD_PORT" postgres <<-'EOF'
+	\set ECHO queries
+	\echo
+	\echo '--- 8. shard2 is back; its circuit closes at the next probe (or now, by hand)'
+	SELECT federate.reset_circuit('shard2');
+	SELECT region, count(*) FROM orders GROUP BY region ORDER BY region;
+	SELECT * FROM federate.last_coverage();
+EOF
+
 SUCCESS=1
 print_status
