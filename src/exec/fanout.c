@@ -454,6 +454,9 @@ task_error(FedTask *t, FedRemoteError *err, const char *detail)
 		fed_conn_raise(t->conn, err);
 	}
 	t->stats.connecting = connecting;
+	if (detail == NULL && kind == FED_FAIL_TIMEOUT && !err->timed_out)
+		detail = psprintf("The server stopped the statement at the statement timeout of %d ms: %s",
+						  fed_conn_timeout(t->conn), err->message);
 	if (detail == NULL && connecting && err->timed_out)
 		detail = psprintf("The connection attempt timed out after %d seconds.",
 						  fed_int_option(t->server->options, "connect_timeout",

@@ -92,7 +92,11 @@ fed_classify_error(const FedRemoteError *err, bool connecting)
 		return FED_FAIL_TIMEOUT;
 	if (connecting)
 	{
-		if (err->message && strstr(err->message, "refused"))
+		/* libpq's words, or MySQL's "Can't connect ... (111)": ECONNREFUSED */
+		if (err->message && (strstr(err->message, "refused") ||
+							 ((err->native_code == 2002 ||
+							   err->native_code == 2003) &&
+							  strstr(err->message, "(111)"))))
 			return FED_FAIL_REFUSED;
 		return FED_FAIL_CONNECT;
 	}
