@@ -734,10 +734,11 @@ wait_tasks(FedFanout *ff, int only)
 		ResetLatch(MyLatch);
 		CHECK_FOR_INTERRUPTS();
 	}
-	if (n > 0)
-		return;
 
-	/* timed out: see who asked for it */
+	/*
+	 * Deadlines, even when other tasks had events: a shard that streams
+	 * rows must not keep a frozen one waiting past its bound.
+	 */
 	now = GetCurrentTimestamp();
 	if (ff->deadline != 0 && now >= ff->deadline)
 	{
@@ -763,8 +764,14 @@ wait_tasks(FedFanout *ff, int only)
 			fed_conn_abandon(t->conn, FED_FAIL_TIMEOUT, &err);
 			task_failed(t, FED_FAIL_TIMEOUT, &err, detail);
 		}
-		else if (fed_conn_wait_ms(t->conn, t->events) >= 0)
-			t->ready = true;
+		else
+		{
+			/* it asked for a timeout: the wait ended on it, or it is due */
+			long		ms = fed_conn_wait_ms(t->conn, t->events);
+
+			if (ms == 0 || (ms > 0 && n == 0))
+				t->ready = true;
+		}
 	}
 }
 
