@@ -12,6 +12,8 @@ SELECT federate.reset_stats();
 \c fed_pg1
 CREATE TABLE ledger_1 (k int, id int, v numeric, t text);
 CREATE VIEW slow AS SELECT 1 AS x, pg_sleep(5)::text AS z;
+-- rows 1 to 1499, then an error
+CREATE VIEW boom AS SELECT g, 1 / (g - 1500) AS x FROM generate_series(1, 2000) g;
 CREATE VIEW me AS
   SELECT application_name, query FROM pg_stat_activity WHERE pid = pg_backend_pid();
 \c fed_pg2
@@ -33,6 +35,8 @@ CREATE FOREIGN TABLE ledger_4 PARTITION OF ledger FOR VALUES IN (4)
   SERVER dead OPTIONS (table_name 'ledger_4', schema_name 'public');
 CREATE FOREIGN TABLE slow1 (x int, z text)
   SERVER pg1 OPTIONS (table_name 'slow', schema_name 'public');
+CREATE FOREIGN TABLE boom1 (g int, x int)
+  SERVER pg1 OPTIONS (table_name 'boom', schema_name 'public', fetch_size '100');
 CREATE FOREIGN TABLE me1 (application_name text, query text)
   SERVER pg1 OPTIONS (table_name 'me', schema_name 'public');
 
@@ -99,14 +103,15 @@ SELECT count(*) FROM ledger;
 SET federate.on_shard_failure = partial;
 SELECT count(*) FROM ledger;
 RESET federate.on_shard_failure;
--- closed by hand, it opens again after two more failures
+-- closed by hand, it opens again after two more failures, now with a
+-- short cool-down (the one of the session whose failure opens it)
+SET federate.circuit_cooldown = '20ms';
 SELECT federate.reset_circuit('dead');
 SELECT state, consecutive_failures FROM federate.circuit_breakers WHERE server_name = 'dead';
 SELECT count(*) FROM ledger;
 SELECT count(*) FROM ledger;
 SELECT state FROM federate.circuit_breakers WHERE server_name = 'dead';
 -- after the cool-down one probe goes; it fails, and the circuit opens again
-SET federate.circuit_cooldown = '20ms';
 SELECT pg_sleep(0.05);
 SELECT count(*) FROM ledger;
 SELECT state FROM federate.circuit_breakers WHERE server_name = 'dead';
@@ -153,8 +158,20 @@ ALTER SERVER pg1 OPTIONS (ADD statement_timeout '150');
 SELECT * FROM slow1;
 ALTER SERVER pg1 OPTIONS (SET statement_timeout 'soon');
 ALTER SERVER pg1 OPTIONS (DROP statement_timeout);
+-- federate's own bound on the whole scan (here the shard sets no timeout)
+SET federate.total_timeout = '300ms';
+SELECT * FROM slow1;
+RESET federate.total_timeout;
 -- the session goes on
 SELECT count(*) FROM ledger WHERE k = 1;
+
+-- a shard that fails after some of its rows were used: strict mode raises
+-- its error; partial mode cannot leave it out either
+SELECT count(x) FROM (SELECT x FROM boom1 OFFSET 0) s;
+SET federate.on_shard_failure = partial;
+SELECT count(x) FROM (SELECT x FROM boom1 OFFSET 0) s;
+SELECT count(x) FROM (SELECT x FROM boom1 WHERE g < 1500 OFFSET 0) s;
+RESET federate.on_shard_failure;
 
 -- require_shard_key: no query on every shard for want of a key condition
 SET federate.require_shard_key = on;

@@ -379,8 +379,12 @@ task_failed(FedTask *t, FedFailKind kind, FedRemoteError *err,
 								   err && err->message ? err->message : "");
 	MemoryContextSwitchTo(old);
 
-	/* rows of this shard were used already: nothing can undo that */
-	if (t->stats.rows > 0)
+	/*
+	 * Rows of this shard were used already: nothing can undo that.  Strict
+	 * mode raises the error as it is; partial mode cannot leave the shard
+	 * out and says so.
+	 */
+	if (t->stats.rows > 0 && ff->partial)
 	{
 		ff->raised = true;
 		t->state = TASK_FAILED;
@@ -395,7 +399,7 @@ task_failed(FedTask *t, FedFailKind kind, FedRemoteError *err,
 
 	/* retry connection failures, in a remote transaction of our own */
 	if ((kind == FED_FAIL_REFUSED || kind == FED_FAIL_CONNECT ||
-		 kind == FED_FAIL_LOST) &&
+		 kind == FED_FAIL_LOST) && t->stats.rows == 0 &&
 		t->fresh && t->attempts <= fed_max_retries && !ff->closing)
 	{
 		long		delay = backoff_ms(t->attempts);

@@ -8,7 +8,8 @@
  * availability failures in a row (refused, failed or lost connections,
  * timeouts, a server shutting down or out of connections) the circuit is
  * open and every backend skips the server at once, without trying to
- * connect.  Once federate.circuit_cooldown has passed, the next statement
+ * connect.  Once federate.circuit_cooldown (the setting of the session
+ * whose failure opened it) has passed, the next statement
  * for it is let through as a probe (half-open) while the others are still
  * skipped; its success closes the circuit and its failure opens it for
  * another cool-down.  A probe that never reports (cancelled) is replaced
@@ -99,8 +100,7 @@ fed_circuit_allows(Oid serverid, const char *name, char **why)
 	s = slot_for(h, serverid, name, false);
 	if (s && s->state == FED_CIRCUIT_OPEN)
 	{
-		if (now >= TimestampTzPlusMilliseconds(s->opened_at,
-											   fed_circuit_cooldown_ms))
+		if (now >= TimestampTzPlusMilliseconds(s->opened_at, s->cooldown_ms))
 		{
 			s->state = FED_CIRCUIT_HALF_OPEN;
 			s->probe_at = now;
@@ -111,8 +111,7 @@ fed_circuit_allows(Oid serverid, const char *name, char **why)
 	else if (s && s->state == FED_CIRCUIT_HALF_OPEN)
 	{
 		/* one probe at a time; a probe that never reported is replaced */
-		if (now >= TimestampTzPlusMilliseconds(s->probe_at,
-											   fed_circuit_cooldown_ms))
+		if (now >= TimestampTzPlusMilliseconds(s->probe_at, s->cooldown_ms))
 			s->probe_at = now;
 		else
 			allow = false;
@@ -201,6 +200,7 @@ fed_health_failure(Oid serverid, const char *name, FedFailKind kind,
 			{
 				s->state = FED_CIRCUIT_OPEN;
 				s->opened_at = now;
+				s->cooldown_ms = fed_circuit_cooldown_ms;
 			}
 		}
 	}
@@ -375,7 +375,7 @@ federate_circuit_breakers(PG_FUNCTION_ARGS)
 			values[3] = TimestampTzGetDatum(s->opened_at);
 			values[4] = TimestampTzGetDatum(s->state == FED_CIRCUIT_OPEN ?
 											TimestampTzPlusMilliseconds(s->opened_at,
-																		fed_circuit_cooldown_ms) :
+																		s->cooldown_ms) :
 											s->probe_at);
 		}
 		else

@@ -37,6 +37,7 @@ typedef struct FedServerSlot
 	FedCircuitState state;
 	int			consecutive;	/* availability failures in a row */
 	TimestampTz opened_at;
+	int			cooldown_ms;	/* of the session whose failure opened it */
 	TimestampTz probe_at;		/* when the half-open probe went */
 	char		last_error[256];
 	TimestampTz last_error_at;
