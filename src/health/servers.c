@@ -104,15 +104,24 @@ fed_circuit_allows(Oid serverid, const char *name, char **why)
 		{
 			s->state = FED_CIRCUIT_HALF_OPEN;
 			s->probe_at = now;
+			s->probe_pid = MyProcPid;
 		}
 		else
 			allow = false;
 	}
 	else if (s && s->state == FED_CIRCUIT_HALF_OPEN)
 	{
-		/* one probe at a time; a probe that never reported is replaced */
-		if (now >= TimestampTzPlusMilliseconds(s->probe_at, s->cooldown_ms))
+		/*
+		 * One probing backend at a time (all the shards of its query on the
+		 * server go); a probe that never reported is replaced.
+		 */
+		if (s->probe_pid == MyProcPid)
+			allow = true;
+		else if (now >= TimestampTzPlusMilliseconds(s->probe_at, s->cooldown_ms))
+		{
 			s->probe_at = now;
+			s->probe_pid = MyProcPid;
+		}
 		else
 			allow = false;
 	}

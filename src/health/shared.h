@@ -39,6 +39,7 @@ typedef struct FedServerSlot
 	TimestampTz opened_at;
 	int			cooldown_ms;	/* of the session whose failure opened it */
 	TimestampTz probe_at;		/* when the half-open probe went */
+	int			probe_pid;		/* the backend probing */
 	char		last_error[256];
 	TimestampTz last_error_at;
 } FedServerSlot;
