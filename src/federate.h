@@ -110,6 +110,8 @@ extern bool fed_conn_wrote(FedConn *conn);
 extern bool fed_conn_in_xact(FedConn *conn);
 extern bool fed_conn_connecting(FedConn *conn);
 extern int	fed_conn_timeout(FedConn *conn);
+extern char *fed_conn_timeout_detail(FedConn *conn, FedRemoteError *err,
+									 bool connecting);
 extern void fed_conn_abandon(FedConn *conn, int kind, FedRemoteError *err);
 extern int	fed_timeout_grace(int ms);
 extern const FedDriver *fed_conn_driver(FedConn *conn);

@@ -446,8 +446,9 @@ task_failed(FedTask *t, FedFailKind kind, FedRemoteError *err,
  * cannot be left out: the error is raised as is.
  */
 static void
-task_error(FedTask *t, FedRemoteError *err, const char *detail)
+task_error(FedTask *t, FedRemoteError *err)
 {
+	char	   *detail = NULL;
 	bool		connecting = fed_conn_connecting(t->conn);
 	FedFailKind kind = fed_classify_error(err, connecting);
 
@@ -458,13 +459,8 @@ task_error(FedTask *t, FedRemoteError *err, const char *detail)
 		fed_conn_raise(t->conn, err);
 	}
 	t->stats.connecting = connecting;
-	if (detail == NULL && kind == FED_FAIL_TIMEOUT && !err->timed_out)
-		detail = psprintf("The server stopped the statement at the statement timeout of %d ms: %s",
-						  fed_conn_timeout(t->conn), err->message);
-	if (detail == NULL && connecting && err->timed_out)
-		detail = psprintf("The connection attempt timed out after %d seconds.",
-						  fed_int_option(t->server->options, "connect_timeout",
-										 fed_connect_timeout));
+	if (kind == FED_FAIL_TIMEOUT)
+		detail = fed_conn_timeout_detail(t->conn, err, connecting);
 	fed_conn_abandon(t->conn, kind, err);
 	task_failed(t, kind, err, detail);
 }
@@ -475,7 +471,7 @@ starting_step(FedTask *t, int r, FedRemoteError *err)
 {
 	if (r == FED_IO_ERROR)
 	{
-		task_error(t, err, NULL);
+		task_error(t, err);
 		return;
 	}
 	if (r == FED_IO_DONE)
@@ -613,7 +609,7 @@ step(FedTask *t)
 	}
 	if (r == FED_IO_ERROR)
 	{
-		task_error(t, &err, NULL);
+		task_error(t, &err);
 		return NULL;
 	}
 	t->events = r;
@@ -759,11 +755,11 @@ wait_tasks(FedFanout *ff, int only)
 		if (t->deadline != 0 && now >= t->deadline)
 		{
 			FedRemoteError err = {0};
-			char	   *detail = psprintf("No answer within the statement timeout of %d ms.",
-										  fed_conn_timeout(t->conn));
+			char	   *detail;
 
-			err.message = detail;
 			err.timed_out = true;
+			detail = fed_conn_timeout_detail(t->conn, &err, false);
+			err.message = detail;
 			t->stats.connecting = false;
 			fed_conn_abandon(t->conn, FED_FAIL_TIMEOUT, &err);
 			task_failed(t, FED_FAIL_TIMEOUT, &err, detail);

@@ -411,10 +411,25 @@ fail(FedConn *c, FedRemoteError *err, const char *sql)
 	}
 	if (err->timed_out)
 		fed_report_failure(ERROR, FED_FAIL_TIMEOUT, err, c->servername,
-						   psprintf("No answer within the statement timeout of %d ms.",
-									c->stmt_timeout),
-						   NULL, sql);
+						   fed_conn_timeout_detail(c, err, false), NULL, sql);
 	fed_report_remote_error(ERROR, err, c->servername, sql);
+}
+
+/*
+ * Our account of a timeout of c's statement (err): which bound passed.
+ * connecting: the connection attempt's own bound.
+ */
+char *
+fed_conn_timeout_detail(FedConn *c, FedRemoteError *err, bool connecting)
+{
+	if (err->timed_out && connecting)
+		return psprintf("The connection attempt timed out after %d seconds.",
+						c->connect_timeout);
+	if (err->timed_out)
+		return psprintf("No answer within the statement timeout of %d ms.",
+						c->stmt_timeout);
+	return psprintf("The server stopped the statement at the statement timeout of %d ms: %s",
+					c->stmt_timeout, err->message);
 }
 
 /* Make the connection free for a new statement: park or drop the reader. */
@@ -843,16 +858,12 @@ fed_conn_raise(FedConn *c, FedRemoteError *err)
 	note_failure(c, fed_classify_error(err, true), err);
 	copy_error(&copy, err);
 	close_handle(c);
-	if (copy.timed_out)
-		ereport(ERROR,
-				(errcode(ERRCODE_SQLCLIENT_UNABLE_TO_ESTABLISH_SQLCONNECTION),
-				 errmsg("could not connect to server \"%s\"", c->servername),
-				 errdetail("The connection attempt timed out after %d seconds.",
-						   c->connect_timeout)));
 	ereport(ERROR,
 			(errcode(ERRCODE_SQLCLIENT_UNABLE_TO_ESTABLISH_SQLCONNECTION),
 			 errmsg("could not connect to server \"%s\"", c->servername),
-			 errdetail_internal("%s", copy.message)));
+			 errdetail_internal("%s", copy.timed_out ?
+								fed_conn_timeout_detail(c, &copy, true) :
+								copy.message)));
 }
 
 /* Drive the state machine to its end, waiting as needed; raise on error. */

@@ -41,15 +41,6 @@ fed_report_remote_error(int elevel, FedRemoteError *err,
 	int			code = ERRCODE_FDW_ERROR;
 	const char *s = err->sqlstate;
 
-	if (err->timed_out)
-	{
-		ereport(elevel,
-				(errcode(ERRCODE_CONNECTION_FAILURE),
-				 errmsg("timed out waiting for server \"%s\"", servername),
-				 sql ? errcontext("remote SQL command: %s", sql) : 0));
-		return;
-	}
-
 	if (err->connection_lost)
 	{
 		ereport(elevel,
