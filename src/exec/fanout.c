@@ -577,8 +577,24 @@ step(FedTask *t)
 
 	if (t->state == TASK_PARKED)
 	{
-		if (tuplestore_gettupleslot(t->parked, true, false, t->parked_slot))
-			return t->parked_slot;
+		TupleTableSlot *ps = t->parked_slot;
+
+		if (tuplestore_gettupleslot(t->parked, true, false, ps))
+		{
+			/*
+			 * Callers get a virtual slot, as from a live stream: the scan
+			 * node's expressions were compiled for one and never deform.
+			 * The values point into the stored tuple, which stays valid
+			 * until this task's next row, as a live row does.
+			 */
+			slot_getallattrs(ps);
+			ExecClearTuple(t->slot);
+			memcpy(t->slot->tts_values, ps->tts_values,
+				   sizeof(Datum) * ps->tts_tupleDescriptor->natts);
+			memcpy(t->slot->tts_isnull, ps->tts_isnull,
+				   sizeof(bool) * ps->tts_tupleDescriptor->natts);
+			return ExecStoreVirtualTuple(t->slot);
+		}
 		t->state = TASK_DONE;
 		return NULL;
 	}

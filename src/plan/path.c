@@ -410,7 +410,9 @@ fed_add_scan_paths(PlannerInfo *root, RelOptInfo *rel, FedPathInfo *base)
 		!parse->hasAggs && !parse->hasWindowFuncs &&
 		parse->distinctClause == NIL && !parse->hasTargetSRFs &&
 		!root->hasHavingQual && parse->setOperations == NULL;
-	if (simple && base->local_conds == NIL && root->limit_tuples > 0)
+	/* WITH TIES may return more than count rows: no LIMIT to ship */
+	if (simple && base->local_conds == NIL && root->limit_tuples > 0 &&
+		parse->limitOption == LIMIT_OPTION_COUNT)
 		limit = root->limit_tuples;
 	if (simple && root->query_pathkeys != NIL &&
 		root->query_pathkeys == root->sort_pathkeys)
