@@ -42,6 +42,8 @@
 #include "lib/binaryheap.h"
 #include "miscadmin.h"
 #include "nodes/extensible.h"
+#include "nodes/makefuncs.h"
+#include "utils/ruleutils.h"
 #include "parser/parsetree.h"
 #include "utils/memutils.h"
 #include "utils/lsyscache.h"
@@ -77,11 +79,14 @@ typedef struct FedScanState
 	FedTableInfo *infos;
 	FedConverter **converters;
 	List	  **param_states;
+	ExprState  *gating;			/* pseudoconstant conditions, or NULL */
 	bool	   *valid;			/* not pruned at startup */
 	int			nvalid;
 
 	PartitionPruneState *prune;
 	bool		exec_prune;		/* prune again at each start */
+	Bitmapset  *startup_keep;	/* tasks left by pruning at startup */
+	int		   *startup_map;	/* i-th of them: its task number */
 	FedFanout  *fanout;
 	bool		started;
 
@@ -375,8 +380,24 @@ fed_begin_scan(CustomScanState *node, EState *estate, int eflags)
 		 */
 		node->ss.ps.ps_ExprContext = econtext;
 		keep_tasks(st, keep);
-		/* subplan numbers change once some were pruned: keep those */
-		st->exec_prune = st->prune->do_exec_prune && st->nvalid == st->ntasks;
+		st->exec_prune = st->prune->do_exec_prune;
+	}
+
+	/*
+	 * Once startup pruning removed some tasks, run-time pruning numbers the
+	 * ones left from 0, as Append would have them: map those numbers back.
+	 */
+	st->startup_map = palloc0(sizeof(int) * Max(st->ntasks, 1));
+	{
+		int			n = 0;
+
+		for (i = 0; i < st->ntasks; i++)
+		{
+			if (!st->valid[i])
+				continue;
+			st->startup_keep = bms_add_member(st->startup_keep, i);
+			st->startup_map[n++] = i;
+		}
 	}
 
 	if (st->nkeys > 0)
@@ -415,6 +436,8 @@ fed_begin_scan(CustomScanState *node, EState *estate, int eflags)
 		st->param_states[i] = ExecInitExprList(list_nth(cs->custom_exprs, i),
 											   &node->ss.ps);
 	}
+	st->gating = ExecInitQual(list_nth(cs->custom_exprs, st->ntasks),
+							  &node->ss.ps);
 }
 
 static void
@@ -443,11 +466,23 @@ start_fanout(FedScanState *st)
 	MemoryContext old = MemoryContextSwitchTo(estate->es_query_cxt);
 	int			i;
 
-	if (st->exec_prune)
+	if (st->gating && !ExecQual(st->gating, econtext))
+		keep_tasks(st, NULL);	/* a false condition: no shard to ask */
+	else if (st->exec_prune)
 	{
-		keep_tasks(st, ExecFindMatchingSubPlans(st->prune, false));
+		Bitmapset  *found = ExecFindMatchingSubPlans(st->prune, false);
+		Bitmapset  *keep = NULL;
+
+		i = -1;
+		while ((i = bms_next_member(found, i)) >= 0)
+			keep = bms_add_member(keep, st->startup_map[i]);
+		keep_tasks(st, keep);
+		bms_free(found);
+		bms_free(keep);
 		check_shard_key(st);
 	}
+	else
+		keep_tasks(st, st->startup_keep);
 	if (st->fanout == NULL)
 		st->fanout = fed_fanout_create(st->ntasks,
 									   st->css.ss.ss_ScanTupleSlot->tts_tupleDescriptor,
@@ -604,6 +639,22 @@ fed_explain_scan(CustomScanState *node, List *ancestors, ExplainState *es)
 					 st->nshards == 1 ? "shard" : "shards");
 	ExplainPropertyText("Strategy", buf.data, es);
 	ExplainPropertyText("Pushed Down", st->pushed, es);
+	{
+		CustomScan *cs = (CustomScan *) node->ss.ps.plan;
+		List	   *gating = list_nth(cs->custom_exprs, st->ntasks);
+
+		if (gating != NIL)
+		{
+			List	   *context = set_deparse_context_plan(es->deparse_cxt,
+														   &cs->scan.plan,
+														   ancestors);
+
+			ExplainPropertyText("One-Time Filter",
+								deparse_expression((Node *) make_ands_explicit(gating),
+												   context, es->verbose, false),
+								es);
+		}
+	}
 	if (st->nkeys > 0)
 		ExplainPropertyText("Merge", "ordered", es);
 	if (!es->verbose && !es->analyze)

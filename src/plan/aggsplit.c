@@ -614,6 +614,14 @@ fed_add_agg_paths(PlannerInfo *root, RelOptInfo *input_rel,
 			cxt.full = false;
 	}
 
+	/*
+	 * A false pseudoconstant condition stops the node before any shard is
+	 * contacted; without GROUP BY the query must still return its one row
+	 * (count 0), which only an Aggregate above the node makes.
+	 */
+	if (scan->gating != NIL && parse->groupClause == NIL)
+		cxt.full = false;
+
 	foreach(lc, group_exprs)
 	{
 		Expr	   *e = lfirst(lc);

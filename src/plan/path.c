@@ -185,7 +185,15 @@ fed_scan_info(PlannerInfo *root, RelOptInfo *rel, Index rti,
 		ListCell   *lt;
 
 		if (ri->pseudoconstant)
+		{
+			/*
+			 * A scan path gets PostgreSQL's gating Result for these; an
+			 * aggregate pushed into the node replaces that scan, so the
+			 * node checks them itself then (plan.c).
+			 */
+			fi->gating = lappend(fi->gating, ri->clause);
 			continue;
+		}
 		foreach(lt, fi->tasks)
 		{
 			FedTaskPlan *task = lfirst(lt);

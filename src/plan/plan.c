@@ -9,8 +9,9 @@
  * tableoid), the same for every task.  Its target list and quals refer to
  * those columns, so setrefs.c maps them (INDEX_VAR) like any other scan
  * with a custom scan tuple.  Parameters of each task's statement go to
- * custom_exprs (a list per task), so they are fixed up and evaluated like
- * any expression of the plan.
+ * custom_exprs (a list per task, then the gating conditions of an
+ * aggregate shape), so they are fixed up and evaluated like any expression
+ * of the plan.
  *
  * src/plan/plan.c
  *
@@ -154,7 +155,9 @@ fed_plan_custom_path(PlannerInfo *root, RelOptInfo *rel, CustomPath *best_path,
 	cs->scan.scanrelid = fi->rti;
 	cs->flags = best_path->flags;
 	cs->custom_plans = NIL;
-	cs->custom_exprs = params;
+	/* the last list of custom_exprs: see FedPathInfo.gating */
+	cs->custom_exprs = lappend(params,
+							   fi->shape == FED_SHAPE_SCAN ? NIL : fi->gating);
 	cs->custom_private = list_make5(sqls, relids, offsets, retrieved, flags);
 	cs->custom_private = lappend(cs->custom_private, sort_attnos);
 	cs->custom_private = lappend(cs->custom_private, sort_ops);

@@ -60,6 +60,9 @@ typedef struct FedPathInfo
 	List	   *tasks;			/* FedTaskPlan *, in partition order */
 	int			nshards;		/* leaf partitions before pruning */
 	List	   *local_conds;	/* RestrictInfos evaluated here */
+	List	   *gating;			/* pseudoconstant conditions (no column of
+								 * the table): aggregate shapes check them
+								 * once before contacting any shard */
 	PartitionPruneInfo *pruneinfo;	/* run-time pruning, or NULL */
 	List	   *prune_relids;	/* Relids of each task (for pruning) */
 

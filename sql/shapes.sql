@@ -1,0 +1,127 @@
+--
+-- Query shapes that crashed the coordinator or gave wrong answers, each
+-- compared with the same query on loc.many, a local table holding the same
+-- rows.  "many" has 30 hash partitions: 12 in fed_pg1, 9 in fed_pg2 and 9
+-- on MariaDB, more than one server's worth of parallel connections.
+--
+\c fed_pg1
+DO $$ BEGIN
+  FOR i IN 0..11 LOOP
+    EXECUTE format('CREATE TABLE many_%s (id int PRIMARY KEY, k int NOT NULL, region varchar(20), amount numeric(12,2))', i);
+  END LOOP;
+END $$;
+\c fed_pg2
+DO $$ BEGIN
+  FOR i IN 12..20 LOOP
+    EXECUTE format('CREATE TABLE many_%s (id int PRIMARY KEY, k int NOT NULL, region varchar(20), amount numeric(12,2))', i);
+  END LOOP;
+END $$;
+\c contrib_regression
+CREATE TABLE many (id int, k int NOT NULL, region varchar(20), amount numeric(12,2))
+  PARTITION BY HASH (k);
+DO $$ BEGIN
+  FOR i IN 0..29 LOOP
+    EXECUTE format('CREATE FOREIGN TABLE many_p%s PARTITION OF many FOR VALUES WITH (MODULUS 30, REMAINDER %s) SERVER %s OPTIONS (%s)',
+                   i, i,
+                   CASE WHEN i < 12 THEN 'pg1' WHEN i < 21 THEN 'pg2' ELSE 'my1' END,
+                   CASE WHEN i < 21 THEN format('schema_name %L, table_name %L', 'public', 'many_' || i)
+                        ELSE format('table_name %L', 'many_m' || (i - 21)) END);
+  END LOOP;
+END $$;
+CREATE TABLE loc.many (LIKE many);
+INSERT INTO loc.many
+SELECT g, g % 97,
+  (ARRAY['east', 'East', 'east ', 'west', NULL, 'it''s', 'naïve'])[g % 7 + 1],
+  CASE WHEN g % 11 = 0 THEN NULL ELSE (g * 37 % 10000) / 100.0 - 20 END
+FROM generate_series(1, 6000) g;
+INSERT INTO many SELECT * FROM loc.many;
+-- a small table of the coordinator to correlate with
+CREATE TABLE loc.picks (k int);
+INSERT INTO loc.picks VALUES (1), (14), (50), (96), (200), (NULL);
+
+-- same_rows(a, b): the same rows, in any order?
+CREATE FUNCTION same_rows(a text, b text) RETURNS boolean LANGUAGE plpgsql AS $$
+DECLARE x text; y text;
+BEGIN
+  EXECUTE format('SELECT string_agg(s::text, ''|'' ORDER BY s::text) FROM (%s) s', a) INTO x;
+  EXECUTE format('SELECT string_agg(s::text, ''|'' ORDER BY s::text) FROM (%s) s', b) INTO y;
+  RETURN x IS NOT DISTINCT FROM y;
+END $$;
+-- same_exec(a, b): the same for two EXECUTEs of prepared statements
+CREATE FUNCTION same_exec(a text, b text) RETURNS boolean LANGUAGE plpgsql AS $$
+DECLARE r boolean;
+BEGIN
+  EXECUTE 'CREATE TEMP TABLE exec_a AS EXECUTE ' || a;
+  EXECUTE 'CREATE TEMP TABLE exec_b AS EXECUTE ' || b;
+  r := same_rows('SELECT * FROM exec_a', 'SELECT * FROM exec_b');
+  DROP TABLE exec_a, exec_b;
+  RETURN r;
+END $$;
+
+-- 1. more than 8 partitions of a table on one server: every partition's
+-- partial aggregate and rows arrive (they were read from the wrong slot)
+SELECT count(*), sum(id), sum(amount), count(DISTINCT region) FROM many;
+SELECT count(*), sum(id), sum(amount), count(DISTINCT region) FROM loc.many;
+SELECT same_rows('SELECT region, count(*), sum(amount), avg(amount), min(id), max(id) FROM many GROUP BY region',
+                 'SELECT region, count(*), sum(amount), avg(amount), min(id), max(id) FROM loc.many GROUP BY region');
+SELECT same_rows('SELECT k, count(*), sum(amount) FROM many GROUP BY k',
+                 'SELECT k, count(*), sum(amount) FROM loc.many GROUP BY k');
+SELECT count(*), count(DISTINCT tableoid), bool_and(tableoid::regclass::text LIKE 'many_p%') FROM many;
+-- sorted merge over them
+SELECT same_rows('SELECT id, region FROM many ORDER BY id LIMIT 50',
+                 'SELECT id, region FROM loc.many ORDER BY id LIMIT 50');
+
+-- 2. run-time pruning with columns selected out of table order (crashed):
+-- generic plans, LATERAL, correlated subqueries, on both engines
+SET plan_cache_mode = force_generic_plan;
+PREPARE p1(int) AS SELECT region, amount, k FROM many WHERE k = $1 ORDER BY region, amount;
+PREPARE l1(int) AS SELECT region, amount, k FROM loc.many WHERE k = $1 ORDER BY region, amount;
+EXPLAIN (COSTS OFF) EXECUTE p1(14);
+SELECT same_exec('p1(14)', 'l1(14)') AS pg,
+       same_exec('p1(50)', 'l1(50)') AS mysql,
+       same_exec('p1(1000)', 'l1(1000)') AS none;
+PREPARE p2(int) AS SELECT count(*), sum(amount), max(region) FROM many WHERE k = $1;
+PREPARE l2(int) AS SELECT count(*), sum(amount), max(region) FROM loc.many WHERE k = $1;
+SELECT same_exec('p2(14)', 'l2(14)') AS pg,
+       same_exec('p2(50)', 'l2(50)') AS mysql;
+RESET plan_cache_mode;
+-- the sixth EXECUTE of a default plan_cache_mode switches to a generic plan
+PREPARE p3(int) AS SELECT region, k FROM many WHERE k = $1;
+PREPARE l3(int) AS SELECT region, k FROM loc.many WHERE k = $1;
+SELECT n, same_exec(format('p3(%s)', n), format('l3(%s)', n))
+FROM generate_series(1, 8) n;
+SELECT same_rows('SELECT p.k, x.region, x.c FROM loc.picks p LEFT JOIN LATERAL (SELECT region, count(*) AS c, k FROM many m WHERE m.k = p.k GROUP BY region, k) x ON true',
+                 'SELECT p.k, x.region, x.c FROM loc.picks p LEFT JOIN LATERAL (SELECT region, count(*) AS c, k FROM loc.many m WHERE m.k = p.k GROUP BY region, k) x ON true');
+SELECT same_rows('SELECT p.k, x.* FROM loc.picks p LEFT JOIN LATERAL (SELECT amount, region FROM many m WHERE m.k = p.k ORDER BY id LIMIT 3) x ON true',
+                 'SELECT p.k, x.* FROM loc.picks p LEFT JOIN LATERAL (SELECT amount, region FROM loc.many m WHERE m.k = p.k ORDER BY id LIMIT 3) x ON true');
+SELECT same_rows('SELECT p.k, (SELECT sum(amount) FROM many m WHERE m.k = p.k), (SELECT max(region) FROM many m WHERE m.k = p.k) FROM loc.picks p',
+                 'SELECT p.k, (SELECT sum(amount) FROM loc.many m WHERE m.k = p.k), (SELECT max(region) FROM loc.many m WHERE m.k = p.k) FROM loc.picks p');
+-- rescans stopped early (EXISTS) and run to the end (NOT EXISTS)
+SELECT same_rows('SELECT p.k FROM loc.picks p WHERE EXISTS (SELECT 1 FROM many m WHERE m.k = p.k AND m.region = ''east'')',
+                 'SELECT p.k FROM loc.picks p WHERE EXISTS (SELECT 1 FROM loc.many m WHERE m.k = p.k AND m.region = ''east'')');
+SELECT same_rows('SELECT p.k FROM loc.picks p WHERE NOT EXISTS (SELECT 1 FROM many m WHERE m.amount > p.k)',
+                 'SELECT p.k FROM loc.picks p WHERE NOT EXISTS (SELECT 1 FROM loc.many m WHERE m.amount > p.k)');
+SELECT same_rows('SELECT g, (SELECT id FROM many m WHERE m.region = ''west'' AND m.id > g ORDER BY id LIMIT 1) FROM generate_series(1, 60) g',
+                 'SELECT g, (SELECT id FROM loc.many m WHERE m.region = ''west'' AND m.id > g ORDER BY id LIMIT 1) FROM generate_series(1, 60) g');
+
+-- 3. FETCH FIRST ... WITH TIES: no per-shard LIMIT
+SELECT count(*) FROM (SELECT * FROM many ORDER BY k FETCH FIRST 1 ROWS WITH TIES) s;
+SELECT count(*) FROM (SELECT * FROM loc.many ORDER BY k FETCH FIRST 1 ROWS WITH TIES) s;
+SELECT same_rows('SELECT id, k FROM many ORDER BY k DESC, region FETCH FIRST 3 ROWS WITH TIES',
+                 'SELECT id, k FROM loc.many ORDER BY k DESC, region FETCH FIRST 3 ROWS WITH TIES');
+
+-- 4. conditions without a column of the table (pseudoconstants) hold
+-- when aggregates are pushed down
+SELECT count(*), sum(amount) FROM many WHERE now() < '2000-01-01';
+SELECT region, count(*) FROM many WHERE current_setting('TimeZone') = 'Mars/Olympus' GROUP BY region;
+SELECT k, count(*) FROM many WHERE now() < '2000-01-01' GROUP BY k;
+SELECT count(*) FROM many WHERE k = 14 AND now() < '2000-01-01';
+SELECT count(*) FROM many WHERE now() > '2000-01-01';
+EXPLAIN (COSTS OFF) SELECT count(*), sum(amount) FROM many WHERE now() < '2000-01-01';
+
+-- 5. two conditions on one column that PostgreSQL folds into a constant
+-- comparison: no row is 'east' and 'east ' at once
+SELECT count(*) FROM many_p0 WHERE region = 'east' AND region = 'east ';
+SELECT count(*), min(id) FROM many_p21 WHERE region = 'east' AND region = 'east ';
+SELECT id FROM many_p0 WHERE region = 'east' AND region = 'east ';
+SELECT region, count(*) FROM many WHERE region = 'east' AND region = 'east ' GROUP BY region;
