@@ -42,10 +42,12 @@ PGFILEDESC = "federate - federated queries over PostgreSQL and MySQL servers"
 PG_CONFIG ?= /usr/lib/postgresql/15/bin/pg_config
 MYSQL_CONFIG ?= $(shell command -v mariadb_config || command -v mysql_config)
 
-PG_CPPFLAGS = -I$(srcdir)/src -I$(shell $(PG_CONFIG) --includedir) \
-	$(shell $(MYSQL_CONFIG) --include 2>/dev/null)
-SHLIB_LINK_INTERNAL = -L$(shell $(PG_CONFIG) --libdir) -lpq
-SHLIB_LINK = $(shell $(MYSQL_CONFIG) --libs 2>/dev/null)
+# Both configs may be missing on a fresh machine (make test installs them
+# first): ask them only when they are there.
+PG_CPPFLAGS = -I$(srcdir)/src -I$(shell $(PG_CONFIG) --includedir 2>/dev/null) \
+	$(if $(MYSQL_CONFIG),$(shell $(MYSQL_CONFIG) --include 2>/dev/null))
+SHLIB_LINK_INTERNAL = -L$(shell $(PG_CONFIG) --libdir 2>/dev/null) -lpq
+SHLIB_LINK = $(if $(MYSQL_CONFIG),$(shell $(MYSQL_CONFIG) --libs 2>/dev/null))
 
 REGRESS = setup options scan_pg scan_mysql types write_pg write_mysql import errors shard failure shapes
 REGRESS_OPTS = --temp-instance=./tmp_check --temp-config=$(srcdir)/test/regress.conf \

@@ -125,3 +125,15 @@ SELECT count(*) FROM many_p0 WHERE region = 'east' AND region = 'east ';
 SELECT count(*), min(id) FROM many_p21 WHERE region = 'east' AND region = 'east ';
 SELECT id FROM many_p0 WHERE region = 'east' AND region = 'east ';
 SELECT region, count(*) FROM many WHERE region = 'east' AND region = 'east ' GROUP BY region;
+
+-- 6. a non-superuser's mapping must authenticate by its password: a dummy
+-- password under trust authentication is refused, as postgres_fdw does
+CREATE ROLE fed_nosuper LOGIN;
+GRANT USAGE ON FOREIGN SERVER pg1 TO fed_nosuper;
+CREATE USER MAPPING FOR fed_nosuper SERVER pg1 OPTIONS (password 'dummy');
+GRANT SELECT ON many_p0 TO fed_nosuper;
+SET ROLE fed_nosuper;
+SELECT count(*) FROM many_p0;
+RESET ROLE;
+DROP OWNED BY fed_nosuper;
+DROP ROLE fed_nosuper;

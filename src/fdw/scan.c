@@ -261,17 +261,32 @@ park_scan(void *owner)
 {
 	FedScanState *st = (FedScanState *) owner;
 	TupleDesc	desc = RelationGetDescr(st->node->ss.ss_currentRelation);
-	Datum	   *values = palloc(sizeof(Datum) * desc->natts);
-	bool	   *nulls = palloc(sizeof(bool) * desc->natts);
+	MemoryContext query_cxt = st->node->ss.ps.state->es_query_cxt;
+	MemoryContext row_cxt;
 	MemoryContext old;
+	Datum	   *values;
+	bool	   *nulls;
 	Tuplestorestate *ts;
 
-	old = MemoryContextSwitchTo(st->node->ss.ps.state->es_query_cxt);
+	old = MemoryContextSwitchTo(query_cxt);
 	ts = tuplestore_begin_heap(false, false, work_mem);
-	MemoryContextSwitchTo(old);
-
-	while (next_remote_row(st, values, nulls))
+	values = palloc(sizeof(Datum) * desc->natts);
+	nulls = palloc(sizeof(bool) * desc->natts);
+	/* each row is converted in memory reset before the next one */
+	row_cxt = AllocSetContextCreate(query_cxt, "federate park",
+									ALLOCSET_SMALL_SIZES);
+	MemoryContextSwitchTo(row_cxt);
+	for (;;)
+	{
+		MemoryContextReset(row_cxt);
+		if (!next_remote_row(st, values, nulls))
+			break;
 		tuplestore_putvalues(ts, desc, values, nulls);
+	}
+	MemoryContextSwitchTo(old);
+	MemoryContextDelete(row_cxt);
+	pfree(values);
+	pfree(nulls);
 	st->parked = ts;
 }
 

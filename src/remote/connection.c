@@ -179,15 +179,21 @@ fed_conn_server_name(FedConn *conn)
 	return conn->servername;
 }
 
-/* Copy an error's strings into the current memory context. */
+/*
+ * Copy an error's strings into the current memory context (dst may be
+ * src): a driver may keep them in the connection's memory, which goes with
+ * the connection.
+ */
 static void
 copy_error(FedRemoteError *dst, const FedRemoteError *src)
 {
-	*dst = *src;
-	dst->message = src->message ? pstrdup(src->message) : pstrdup("unknown error");
-	dst->detail = src->detail ? pstrdup(src->detail) : NULL;
-	dst->hint = src->hint ? pstrdup(src->hint) : NULL;
-	dst->context = src->context ? pstrdup(src->context) : NULL;
+	FedRemoteError tmp = *src;
+
+	tmp.message = src->message ? pstrdup(src->message) : pstrdup("unknown error");
+	tmp.detail = src->detail ? pstrdup(src->detail) : NULL;
+	tmp.hint = src->hint ? pstrdup(src->hint) : NULL;
+	tmp.context = src->context ? pstrdup(src->context) : NULL;
+	*dst = tmp;
 }
 
 /* Close the connection; the owner, if any, keeps its claim. */
@@ -402,6 +408,7 @@ fail(FedConn *c, FedRemoteError *err, const char *sql)
 	note_failure(c, kind, err);
 	c->phase = FED_PHASE_IDLE;
 	c->draining = false;
+	copy_error(err, err);		/* it outlives the connection's memory */
 	if (err->connection_lost || err->timed_out)
 	{
 		if (c->xact_depth > 0)
@@ -582,6 +589,34 @@ start_internal(FedConn *c, FedPhase phase, const char *sql, FedRemoteError *err)
 	return c->driver->query_start(c->handle, sql, 0, NULL, 0, err);
 }
 
+/* The statement timeout's printf format for c's server. */
+static const char *
+timeout_format(FedConn *c)
+{
+	if (c->driver->timeout_format)
+		return c->driver->timeout_format(c->handle);
+	return c->driver->timeout_fmt;
+}
+
+/*
+ * Connected: a non-superuser's connection must have been authenticated by
+ * its password (see FedDriver.used_password).
+ */
+static void
+check_password_used(FedConn *c)
+{
+	if (c->driver->used_password == NULL || superuser_arg(c->userid) ||
+		c->driver->used_password(c->handle))
+		return;
+	close_handle(c);
+	ereport(ERROR,
+			(errcode(ERRCODE_S_R_E_PROHIBITED_SQL_STATEMENT_ATTEMPTED),
+			 errmsg("password is required"),
+			 errdetail("Non-superuser cannot connect to server \"%s\" if it does not request a password.",
+					   c->servername),
+			 errhint("The server's authentication method must be changed to one that asks for the password.")));
+}
+
 /* The next step once connected and set up: transaction, then statement. */
 static int
 next_xact_step(FedConn *c, FedRemoteError *err)
@@ -596,7 +631,7 @@ next_xact_step(FedConn *c, FedRemoteError *err)
 		if (!c->driver->timeout_in_xact && c->stmt_timeout != c->remote_timeout)
 		{
 			c->pending_timeout = c->stmt_timeout;
-			snprintf(c->stmt_buf, sizeof(c->stmt_buf), c->driver->timeout_fmt,
+			snprintf(c->stmt_buf, sizeof(c->stmt_buf), timeout_format(c),
 					 c->stmt_timeout);
 			return start_internal(c, FED_PHASE_SET, c->stmt_buf, err);
 		}
@@ -607,7 +642,7 @@ next_xact_step(FedConn *c, FedRemoteError *err)
 									 c->driver->begin_sql);
 
 			snprintf(c->stmt_buf + n, sizeof(c->stmt_buf) - n,
-					 c->driver->timeout_fmt, c->stmt_timeout);
+					 timeout_format(c), c->stmt_timeout);
 			begin = c->stmt_buf;
 		}
 
@@ -679,6 +714,7 @@ advance(FedConn *c, int r, FedRemoteError *err)
 		switch (c->phase)
 		{
 			case FED_PHASE_CONNECT:
+				check_password_used(c);
 				c->setup_step = -1;
 				c->phase = FED_PHASE_SETUP;
 				c->draining = true;
@@ -949,6 +985,8 @@ void
 fed_conn_abandon(FedConn *c, int kind, FedRemoteError *err)
 {
 	note_failure(c, (FedFailKind) kind, err);
+	if (err)
+		copy_error(err, err);	/* the caller reads it after the close */
 	c->owner = NULL;
 	c->park = NULL;
 	c->q_sql = NULL;

@@ -160,6 +160,21 @@ typedef struct FedDriver
 	/* Is a statement running or a result still unread on this handle? */
 	bool		(*busy) (void *handle);
 
+	/*
+	 * Optional: did the server ask for the password when this connection
+	 * was made?  A non-superuser may only use connections that did (as
+	 * postgres_fdw requires), or a mapping's dummy password would connect
+	 * as the coordinator's own identity under trust authentication.  NULL
+	 * for engines that check every password they are given.
+	 */
+	bool		(*used_password) (void *handle);
+
+	/*
+	 * Optional: timeout_fmt for this connection's server, for engines
+	 * whose flavors name the setting differently; NULL to use timeout_fmt.
+	 */
+	const char *(*timeout_format) (void *handle);
+
 	bool		supports_params;
 
 	/* Engine SQL used by remote/connection.c, one statement each. */

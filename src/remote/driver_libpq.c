@@ -657,6 +657,14 @@ lq_close(void *handle)
 }
 
 static bool
+lq_used_password(void *handle)
+{
+	LqHandle   *h = (LqHandle *) handle;
+
+	return h->conn != NULL && PQconnectionUsedPassword(h->conn);
+}
+
+static bool
 lq_busy(void *handle)
 {
 	LqHandle   *h = (LqHandle *) handle;
@@ -693,6 +701,7 @@ const FedDriver fed_driver_libpq = {
 	.cancel = lq_cancel,
 	.close = lq_close,
 	.busy = lq_busy,
+	.used_password = lq_used_password,
 	.supports_params = true,
 	.session_setup = lq_session_setup,
 	.begin_sql = "START TRANSACTION ISOLATION LEVEL REPEATABLE READ",

@@ -171,6 +171,7 @@ static int	mydrv_query_start(void *handle, const char *sql,
 static int	mydrv_query_poll(void *handle, FedRemoteError *err);
 static int	mydrv_next_row(void *handle, FedRow *row, FedRemoteError *err);
 static int	mydrv_discard(void *handle, FedRemoteError *err);
+static const char *mydrv_timeout_format(void *handle);
 static uint64 mydrv_affected_rows(void *handle);
 static bool mydrv_cancel(void *handle, int timeout_sec,
 						 char *errbuf, int errbufsize);
@@ -223,6 +224,7 @@ const FedDriver fed_driver_mysql = {
 	.cancel = mydrv_cancel,
 	.close = mydrv_close,
 	.busy = mydrv_busy,
+	.timeout_format = mydrv_timeout_format,
 	.supports_params = false,
 	.session_setup = mysql_session_setup,
 	.begin_sql = "START TRANSACTION WITH CONSISTENT SNAPSHOT",
@@ -231,7 +233,7 @@ const FedDriver fed_driver_mysql = {
 	.savepoint_fmt = "SAVEPOINT s%d",
 	.release_fmt = "RELEASE SAVEPOINT s%d",
 	.rollback_to_fmt = "ROLLBACK TO SAVEPOINT s%d",
-	/* MariaDB; in seconds, and kept by the session */
+	/* MariaDB's, in seconds, kept by the session; see mydrv_timeout_format */
 	.timeout_fmt = "SET SESSION max_statement_time = %d / 1000",
 	.timeout_in_xact = false,
 };
@@ -494,6 +496,21 @@ mydrv_affected_rows(void *handle)
 	MyConn	   *conn = (MyConn *) handle;
 
 	return conn->affected;
+}
+
+/*
+ * The statement timeout of the server's flavor: MariaDB's
+ * max_statement_time (seconds, any statement), or MySQL's
+ * max_execution_time (milliseconds, read-only SELECTs only).
+ */
+static const char *
+mydrv_timeout_format(void *handle)
+{
+	MyConn	   *conn = (MyConn *) handle;
+
+	if (conn != NULL && conn->mysql != NULL && !mariadb_connection(conn->mysql))
+		return "SET SESSION max_execution_time = %d";
+	return fed_driver_mysql.timeout_fmt;
 }
 
 static bool
