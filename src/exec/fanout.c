@@ -269,7 +269,8 @@ park_task(void *owner)
 
 	old = MemoryContextSwitchTo(ff->cxt);
 	t->parked = tuplestore_begin_heap(false, false, work_mem);
-	t->parked_slot = MakeSingleTupleTableSlot(ff->desc, &TTSOpsMinimalTuple);
+	if (t->parked_slot == NULL)
+		t->parked_slot = MakeSingleTupleTableSlot(ff->desc, &TTSOpsMinimalTuple);
 	scratch = AllocSetContextCreate(ff->cxt, "federate park",
 									ALLOCSET_SMALL_SIZES);
 	slot = MakeSingleTupleTableSlot(ff->desc, &TTSOpsVirtual);

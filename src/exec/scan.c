@@ -89,6 +89,8 @@ typedef struct FedScanState
 	int		   *startup_map;	/* i-th of them: its task number */
 	FedFanout  *fanout;
 	bool		started;
+	MemoryContext exec_cxt;		/* one execution's parameters and report,
+								 * reset when the next one starts */
 
 	/* reporting (no catalog access there: it may run during abort) */
 	char	   *relname;
@@ -253,8 +255,12 @@ report(FedScanState *st, bool aborting)
 	FedCoverage cov = {0};
 	FedDispatch d = {0};
 	int			i;
+	MemoryContext old = NULL;
 
 	st->reported = true;
+	/* not while aborting: the query's memory is going, children first */
+	if (!aborting)
+		old = MemoryContextSwitchTo(st->exec_cxt);
 	for (i = 0; i < st->ntasks; i++)
 	{
 		FedTaskStats stats;
@@ -307,6 +313,8 @@ report(FedScanState *st, bool aborting)
 		st->noticed = true;
 		fed_coverage_notice(&cov);
 	}
+	if (old)
+		MemoryContextSwitchTo(old);
 }
 
 /* The query's memory goes: report an execution that did not end. */
@@ -425,6 +433,9 @@ fed_begin_scan(CustomScanState *node, EState *estate, int eflags)
 	st->on_cleanup.func = report_on_cleanup;
 	st->on_cleanup.arg = st;
 	MemoryContextRegisterResetCallback(estate->es_query_cxt, &st->on_cleanup);
+	st->exec_cxt = AllocSetContextCreate(estate->es_query_cxt,
+										 "federate execution",
+										 ALLOCSET_DEFAULT_SIZES);
 
 	st->converters = palloc0(sizeof(FedConverter *) * Max(st->ntasks, 1));
 	st->param_states = palloc0(sizeof(List *) * Max(st->ntasks, 1));
@@ -463,8 +474,24 @@ start_fanout(FedScanState *st)
 {
 	EState	   *estate = st->css.ss.ps.state;
 	ExprContext *econtext = st->css.ss.ps.ps_ExprContext;
-	MemoryContext old = MemoryContextSwitchTo(estate->es_query_cxt);
+	MemoryContext old;
 	int			i;
+
+	/*
+	 * A rescan (a correlated subquery, the inner side of a nested loop)
+	 * starts here once per outer row: what the last execution bound and
+	 * reported goes now, so memory does not grow with the outer rows.
+	 */
+	if (st->fanout == NULL)
+	{
+		old = MemoryContextSwitchTo(estate->es_query_cxt);
+		st->fanout = fed_fanout_create(st->ntasks,
+									   st->css.ss.ss_ScanTupleSlot->tts_tupleDescriptor,
+									   convert_row, st);
+		MemoryContextSwitchTo(old);
+	}
+	MemoryContextReset(st->exec_cxt);
+	old = MemoryContextSwitchTo(st->exec_cxt);
 
 	if (st->gating && !ExecQual(st->gating, econtext))
 		keep_tasks(st, NULL);	/* a false condition: no shard to ask */
@@ -483,10 +510,6 @@ start_fanout(FedScanState *st)
 	}
 	else
 		keep_tasks(st, st->startup_keep);
-	if (st->fanout == NULL)
-		st->fanout = fed_fanout_create(st->ntasks,
-									   st->css.ss.ss_ScanTupleSlot->tts_tupleDescriptor,
-									   convert_row, st);
 	for (i = 0; i < st->ntasks; i++)
 	{
 		const char *sql;
@@ -540,8 +563,16 @@ next_merged(FedScanState *st)
 	{
 		int			i;
 
-		st->heads = palloc0(sizeof(TupleTableSlot *) * Max(st->ntasks, 1));
-		st->heap = binaryheap_allocate(Max(st->ntasks, 1), heap_compare, st);
+		if (st->heap == NULL)
+		{
+			MemoryContext old = MemoryContextSwitchTo(st->css.ss.ps.state->es_query_cxt);
+
+			st->heads = palloc0(sizeof(TupleTableSlot *) * Max(st->ntasks, 1));
+			st->heap = binaryheap_allocate(Max(st->ntasks, 1), heap_compare, st);
+			MemoryContextSwitchTo(old);
+		}
+		binaryheap_reset(st->heap);
+		memset(st->heads, 0, sizeof(TupleTableSlot *) * Max(st->ntasks, 1));
 		for (i = 0; i < st->ntasks; i++)
 		{
 			if (!st->valid[i])

@@ -1150,11 +1150,16 @@ fed_conn_release(FedConn *c, void *owner)
 	}
 
 	/*
-	 * A stream left unread (a LIMIT, an early end) is cheaper to stop on
-	 * the server than to read to its end, which is the only other way on
-	 * MySQL.  A driver with nothing running ignores this.
+	 * A stream left unread (a LIMIT, an early end, a rescan) is cheaper to
+	 * stop on the server than to read to its end, which is the only other
+	 * way on MySQL.  On PostgreSQL the cursor's batch in flight finishes
+	 * instead: a cancel would abort the remote transaction that later
+	 * statements of this query need (and one that came after the batch
+	 * ended could hit the next statement).  A driver with nothing running
+	 * ignores this.
 	 */
 	if (c->handle && c->driver->busy(c->handle) &&
+		!(c->driver->cancel_aborts_xact && c->xact_depth > 0) &&
 		!c->driver->cancel(c->handle, FED_CLEANUP_TIMEOUT_MS / 1000,
 						   errbuf, sizeof(errbuf)))
 		ereport(DEBUG1,

@@ -177,6 +177,15 @@ typedef struct FedDriver
 
 	bool		supports_params;
 
+	/*
+	 * A cancelled statement aborts the remote transaction it ran in
+	 * (PostgreSQL), so a reader that stops early inside one must let the
+	 * statement's current batch finish rather than cancel it.  On MySQL a
+	 * killed query fails alone, and stopping a stream any other way means
+	 * reading it to its end.
+	 */
+	bool		cancel_aborts_xact;
+
 	/* Engine SQL used by remote/connection.c, one statement each. */
 	const char *const *session_setup;	/* NULL-terminated statements run
 										 * once after connecting */

@@ -702,6 +702,7 @@ const FedDriver fed_driver_libpq = {
 	.close = lq_close,
 	.busy = lq_busy,
 	.used_password = lq_used_password,
+	.cancel_aborts_xact = true,
 	.supports_params = true,
 	.session_setup = lq_session_setup,
 	.begin_sql = "START TRANSACTION ISOLATION LEVEL REPEATABLE READ",

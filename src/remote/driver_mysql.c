@@ -132,6 +132,9 @@ typedef struct MyConn
 	char	   *next_sql;		/* GOAL_SWITCH: the statement waiting */
 	unsigned long next_sql_len;
 
+	MYSQL	   *killer;			/* side connection for KILL QUERY, kept once
+								 * made (rescans stop streams often) */
+
 	/* connection parameters, kept for the cancel side connection */
 	char	   *host;			/* TCP host name or address, or NULL */
 	char	   *unix_socket;	/* socket path (from host="/..."), or NULL */
@@ -524,37 +527,18 @@ mydrv_busy(void *handle)
 		DISCARDING(conn) || conn->phase == MY_RESULT;
 }
 
-/*
- * Ask the server to stop the statement running on this handle, with
- * "KILL QUERY <thread id>" on a second, blocking connection.  Every step of
- * that connection is bounded by timeout_sec.  The main handle is left
- * untouched: the caller drains or closes it.
- */
-static bool
-mydrv_cancel(void *handle, int timeout_sec, char *errbuf, int errbufsize)
+/* Open the side connection KILL QUERY goes through; NULL on failure. */
+static MYSQL *
+open_killer(MyConn *conn, unsigned int timeout, char *errbuf, int errbufsize)
 {
-	MyConn	   *conn = (MyConn *) handle;
-	MYSQL	   *side;
-	unsigned int timeout;
-	unsigned long thread_id;
-	char		sql[64];
-	bool		ok = true;
+	MYSQL	   *side = mysql_init(NULL);
 
-	if (errbufsize > 0)
-		errbuf[0] = '\0';
-	if (conn == NULL || conn->mysql == NULL || !mydrv_busy(conn))
-		return true;
-
-	thread_id = mysql_thread_id(conn->mysql);
-	timeout = (unsigned int) Max(timeout_sec, 1);
-
-	side = mysql_init(NULL);
 	if (side == NULL)
 	{
 		if (errbufsize > 0)
 			snprintf(errbuf, errbufsize,
 					 "could not initialize MySQL client handle for cancel");
-		return false;
+		return NULL;
 	}
 
 	/* the timeouts last: apply_options sets the main connect_timeout */
@@ -567,9 +551,8 @@ mydrv_cancel(void *handle, int timeout_sec, char *errbuf, int errbufsize)
 			snprintf(errbuf, errbufsize,
 					 "could not set MySQL options for cancel connection");
 		mysql_close(side);
-		return false;
+		return NULL;
 	}
-
 	if (mysql_real_connect(side, conn->host, conn->user, conn->password,
 						   NULL, conn->port, conn->unix_socket, 0) == NULL)
 	{
@@ -577,30 +560,59 @@ mydrv_cancel(void *handle, int timeout_sec, char *errbuf, int errbufsize)
 			snprintf(errbuf, errbufsize,
 					 "could not connect to send cancel request: %s",
 					 mysql_error(side));
-		ok = false;
+		mysql_close(side);
+		return NULL;
 	}
-	else
-	{
-		snprintf(sql, sizeof(sql), "KILL QUERY %lu", thread_id);
-		if (mysql_real_query(side, sql, (unsigned long) strlen(sql)) != 0)
-		{
-			/*
-			 * ER_NO_SUCH_THREAD: the session is gone, so nothing runs any
-			 * more; that is what was asked for.
-			 */
-			if (mysql_errno(side) != 1094)
-			{
-				if (errbufsize > 0)
-					snprintf(errbuf, errbufsize,
-							 "could not send cancel request: %s",
-							 mysql_error(side));
-				ok = false;
-			}
-		}
-	}
+	return side;
+}
 
-	mysql_close(side);
-	return ok;
+/*
+ * Ask the server to stop the statement running on this handle, with
+ * "KILL QUERY <thread id>" on a second, blocking connection, kept for the
+ * next cancel (made again once if it broke).  Every step of it is bounded
+ * by timeout_sec.  The main handle is left untouched: the caller drains or
+ * closes it.
+ */
+static bool
+mydrv_cancel(void *handle, int timeout_sec, char *errbuf, int errbufsize)
+{
+	MyConn	   *conn = (MyConn *) handle;
+	unsigned int timeout;
+	char		sql[64];
+	int			attempt;
+
+	if (errbufsize > 0)
+		errbuf[0] = '\0';
+	if (conn == NULL || conn->mysql == NULL || !mydrv_busy(conn))
+		return true;
+
+	timeout = (unsigned int) Max(timeout_sec, 1);
+	snprintf(sql, sizeof(sql), "KILL QUERY %lu", mysql_thread_id(conn->mysql));
+	for (attempt = 0; attempt < 2; attempt++)
+	{
+		bool		fresh = conn->killer == NULL;
+
+		if (fresh && (conn->killer = open_killer(conn, timeout, errbuf,
+												 errbufsize)) == NULL)
+			return false;
+		if (mysql_real_query(conn->killer, sql, (unsigned long) strlen(sql)) == 0)
+			return true;
+
+		/*
+		 * ER_NO_SUCH_THREAD: the session is gone, so nothing runs any more;
+		 * that is what was asked for.
+		 */
+		if (mysql_errno(conn->killer) == 1094)
+			return true;
+		if (errbufsize > 0)
+			snprintf(errbuf, errbufsize, "could not send cancel request: %s",
+					 mysql_error(conn->killer));
+		mysql_close(conn->killer);
+		conn->killer = NULL;
+		if (fresh)
+			break;
+	}
+	return false;
 }
 
 /*
@@ -641,6 +653,9 @@ mydrv_close(void *handle)
 		mysql_close(conn->mysql);
 		conn->mysql = NULL;
 	}
+	if (conn->killer != NULL)
+		mysql_close(conn->killer);
+	conn->killer = NULL;
 
 	free_string(conn->sql);
 	free_string(conn->next_sql);
