@@ -11,8 +11,12 @@
  * read.  A streamed statement (fetch_size > 0) becomes a cursor: DECLARE
  * federate_cN CURSOR FOR <statement>, then FETCH fetch_size FROM it as
  * often as needed, so a large result never sits whole in memory on either
- * side.  Cursors are not closed explicitly: the remote transaction, which
- * always surrounds reads, closes them when it ends.
+ * side.  The statement that opens the next cursor closes the previous one
+ * in the same round trip ("CLOSE federate_cM; DECLARE ..."), so a query
+ * rescanned once per outer row keeps one cursor open on the shard, not
+ * thousands; a cursor still open when another kind of statement comes
+ * (COMMIT, ROLLBACK TO a savepoint) is left for the remote transaction's
+ * end to close.
  *
  * A handle moves between these states:
  *
@@ -67,6 +71,9 @@ typedef struct LqHandle
 	int			fetch_size;		/* > 0 while streaming */
 	bool		cursor_done;	/* last FETCH returned a short batch */
 	unsigned int cursor_number;
+	unsigned int live_cursor;	/* the last cursor declared, 0 if none (or
+								 * forgotten: see the header) */
+	unsigned int close_pending; /* to close with the next FETCH, or 0 */
 	uint64		affected;
 	char	  **values;
 	int		   *lengths;
@@ -215,10 +222,15 @@ flush_output(LqHandle *h, FedRemoteError *err)
 static int
 send_fetch(LqHandle *h, FedRemoteError *err)
 {
-	char		sql[FED_TAG_LEN + 64];
+	char		sql[FED_TAG_LEN + 96];
+	char		close[48] = "";
 
-	snprintf(sql, sizeof(sql), "%sFETCH %d FROM federate_c%u",
-			 fed_statement_tag, h->fetch_size, h->cursor_number);
+	if (h->close_pending)
+		snprintf(close, sizeof(close), "CLOSE federate_c%u; ",
+				 h->close_pending);
+	h->close_pending = 0;
+	snprintf(sql, sizeof(sql), "%s%sFETCH %d FROM federate_c%u",
+			 fed_statement_tag, close, h->fetch_size, h->cursor_number);
 	if (!PQsendQuery(h->conn, sql))
 	{
 		fill_conn_error(h, err);
@@ -366,7 +378,16 @@ send_statement(LqHandle *h, const char *first, const char *sql, int nparams,
 		appendStringInfo(&buf, "%s; ", first);
 	if (fetch_size > 0)
 	{
+		unsigned int previous = h->live_cursor;
+
 		h->cursor_number++;
+		h->live_cursor = h->cursor_number;
+		h->close_pending = 0;
+		/* the extended protocol takes one statement: close with the FETCH */
+		if (previous && nparams > 0)
+			h->close_pending = previous;
+		else if (previous)
+			appendStringInfo(&buf, "CLOSE federate_c%u; ", previous);
 		appendStringInfo(&buf, "DECLARE federate_c%u NO SCROLL CURSOR FOR %s",
 						 h->cursor_number, sql);
 		if (nparams > 0)
@@ -385,6 +406,9 @@ send_statement(LqHandle *h, const char *first, const char *sql, int nparams,
 	}
 	else
 	{
+		/* it may end the transaction or roll back past the cursor */
+		h->live_cursor = 0;
+		h->close_pending = 0;
 		appendStringInfoString(&buf, sql);
 		h->phase = LQ_PLAIN;
 		if (nparams > 0)
