@@ -306,7 +306,9 @@ report(FedScanState *st, bool aborting)
 			aborting ? (fed_fanout_raised(st->fanout) ? "failed" : "cancelled") :
 			cov.missing ? "partial" : "complete", sizeof(d.status));
 	d.duration_ms = (double) (GetCurrentTimestamp() - st->started_at) / 1000.0;
-	fed_dispatch_record(&d);
+	/* an execution pruned to no shard (a rescan, say) dispatched nothing */
+	if (cov.total > 0)
+		fed_dispatch_record(&d);
 
 	if (!aborting && !st->noticed && (cov.missing || cov.replaced))
 	{
