@@ -64,6 +64,13 @@ result_next(ScanState *ss)
 
 	if (TupIsNull(slot))
 		return ExecClearTuple(ss->ss_ScanTupleSlot);
+
+	/*
+	 * The node's expressions were compiled for a virtual scan slot, whose
+	 * values they read without deforming: hand them one.
+	 */
+	if (slot->tts_ops != &TTSOpsVirtual)
+		return ExecCopySlot(ss->ss_ScanTupleSlot, slot);
 	return slot;
 }
 
