@@ -4,7 +4,7 @@
 set -euo pipefail
 pkgs=(postgresql-15 postgresql-server-dev-15 libpq-dev libmariadb-dev
       libmariadb-dev-compat mariadb-server mariadb-client libipc-run-perl
-      make gcc)
+      libdbd-pg-perl sqlsmith make gcc)
 missing=()
 for p in "${pkgs[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
