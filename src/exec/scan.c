@@ -375,20 +375,19 @@ fed_begin_scan(CustomScanState *node, EState *estate, int eflags)
 		Bitmapset  *keep = NULL;
 		int			offset = (int) cs->scan.scanrelid -
 			list_nth_int(flags, FedFlagRti);
-		ExprContext *econtext = node->ss.ps.ps_ExprContext;
 
 		st->prune = ExecInitPartitionPruning(&node->ss.ps, st->ntasks,
 											 offset_pruneinfo(pinfo, offset),
 											 &keep);
 
 		/*
-		 * ExecInitPartitionPruning gave the node a new ExprContext of its
-		 * own (which pruning keeps using), but the node's projection and
-		 * qual were built with the first one, and ExecScan puts the scan
-		 * tuple into ps_ExprContext: put the first one back, or the
-		 * projection reads a scan tuple that was never set.
+		 * ExecInitPartitionPruning gave the node a new ExprContext, which
+		 * pruning evaluates its steps in and ExecScan now puts the scan
+		 * tuple into; but the projection was built before, with the first
+		 * one, and would read a scan tuple that was never set there.
 		 */
-		node->ss.ps.ps_ExprContext = econtext;
+		if (node->ss.ps.ps_ProjInfo)
+			node->ss.ps.ps_ProjInfo->pi_exprContext = node->ss.ps.ps_ExprContext;
 		keep_tasks(st, keep);
 		st->exec_prune = st->prune->do_exec_prune;
 	}
