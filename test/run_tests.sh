@@ -20,6 +20,10 @@
 #   FED_ALLOW_WARNINGS=1             do not fail the run on compiler warnings
 #   FED_SKIP_BUILD=1                 test the federate already installed
 #   FED_REGRESS_TIMEOUT / FED_TAP_TIMEOUT  seconds (default 1200 / 2400)
+#   FED_PG_CONFIG=/opt/pg15-cassert/bin/pg_config   build, install and test
+#                                    against that PostgreSQL 15 (e.g. one built
+#                                    with --enable-cassert) instead of the
+#                                    default /usr/lib/postgresql/15
 #
 # The tests receive FED_MYSQL_HOST, FED_MYSQL_PORT, FED_MYSQL_USER,
 # FED_MYSQL_PASSWORD, FED_MYSQL_SOCKET, FED_MYSQL_BIN (client binaries) and
@@ -29,6 +33,16 @@
 # The last line printed is "total: N passed, N failed" (pg_regress tests plus
 # TAP files).  The exit status is non-zero if anything failed or nothing ran.
 set -uo pipefail
+
+# Another PostgreSQL: make (PG_CONFIG ?=) and test/lib.sh (PATH, bindir)
+# follow PG_CONFIG; pg_regress, prove's perl modules and the servers the
+# tests start then come from that installation.
+if [ -n "${FED_PG_CONFIG:-}" ]; then
+	PG_CONFIG=$(readlink -f "$FED_PG_CONFIG") && [ -x "$PG_CONFIG" ] \
+		&& FED_PG_BINDIR=$("$PG_CONFIG" --bindir) || {
+		echo "run_tests: FED_PG_CONFIG=$FED_PG_CONFIG is not a working pg_config" >&2; exit 1; }
+	export PG_CONFIG FED_PG_BINDIR
+fi
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.." || exit 1
 REPO=$(pwd)
@@ -106,6 +120,16 @@ if [ "${FED_SKIP_BUILD:-0}" = 1 ]; then
 	fed_log "FED_SKIP_BUILD=1: testing the federate that is already installed"
 else
 	fed_log "building federate"
+	if [ -n "${FED_PG_CONFIG:-}" ]; then
+		# From a clean copy: the tree's objects were compiled against the
+		# default server's headers (no USE_ASSERT_CHECKING), and another
+		# build may be running in it.
+		BUILD_DIR=$(mktemp -d /tmp/federate-build-dir.XXXXXX)
+		tar -C "$REPO" --exclude=./.git --exclude=tmp_check --exclude=./results --exclude=./log \
+			--exclude='*.o' --exclude='*.so' --exclude='*.bc' -cf - . | tar -C "$BUILD_DIR" -xf - \
+			&& cd "$BUILD_DIR" || { fed_log "could not copy the tree to $BUILD_DIR"; INFRA_ERROR=1; exit 1; }
+		fed_log "against $PG_CONFIG, in $BUILD_DIR"
+	fi
 	BUILD_LOG=$(mktemp /tmp/federate-build.XXXXXX)
 	make -s </dev/null 2>&1 | tee "$BUILD_LOG"
 	build_rc=${PIPESTATUS[0]}
@@ -123,6 +147,7 @@ else
 		INFRA_ERROR=1
 		exit 1
 	fi
+	if [ -n "${FED_PG_CONFIG:-}" ]; then cd "$REPO" && rm -rf "$BUILD_DIR"; fi
 fi
 
 # -------------------------------------------------------- scratch copy ---
