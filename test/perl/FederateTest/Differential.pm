@@ -1227,10 +1227,11 @@ sub dir
 }
 
 # A total order over the rows of $scope: some random keys, then every
-# table's unique column.
+# table's unique column; over a join also every output column ($ncols of
+# them), for an outer join may give two rows NULL for every unique column.
 sub total_order
 {
-	my ($g, $scope, $nkeys) = @_;
+	my ($g, $scope, $nkeys, $ncols) = @_;
 	$nkeys //= r(3);
 	my @k;
 	for (1 .. $nkeys)
@@ -1241,6 +1242,7 @@ sub total_order
 		push @k, $e . dir();
 	}
 	push @k, "$_->{alias}.$TABLE{ $_->{tbl} }{uniq}" . dir() for @$scope;
+	push @k, positions($ncols, 1) if @$scope > 1 && $ncols;
 	return join(', ', @k);
 }
 
@@ -1660,7 +1662,8 @@ sub q_cte
 		my %q = (ncols => 6);
 		if ($g->{need_order} || chance(0.4))
 		{
-			$sql .= ' ORDER BY a.k' . dir() . ', b.k' . dir();
+			# a.k, b.k alone is not total: the NULL keys of both sides
+			$sql .= ' ORDER BY a.k' . dir() . ', b.k' . dir() . ', ' . positions(6, 1);
 			$sql .= $g->limit_clause if chance(0.6);
 			@q{qw(ordered has_order)} = (1, 1);
 		}
@@ -1708,7 +1711,7 @@ sub rows_or_grouped
 	my %q = (ncols => scalar(@items));
 	if ($g->{need_order} || chance(0.3))
 	{
-		$sql .= ' ORDER BY ' . $g->total_order($scope, r(2));
+		$sql .= ' ORDER BY ' . $g->total_order($scope, r(2), scalar(@items));
 		$sql .= $g->limit_clause if chance(0.6);
 		@q{qw(ordered has_order)} = (1, 1);
 	}
