@@ -60,9 +60,13 @@ $fz->summary;
 if ($ENV{FUZZ_PAUSE})
 {
 	my $c = $fed->coord;
-	diag(sprintf("FUZZ_PAUSE: the federation stays up for %d s; as %s: psql -h %s -p %d postgres",
-		$ENV{FUZZ_PAUSE}, scalar(getpwuid($<)), $c->host, $c->port));
-	sleep($ENV{FUZZ_PAUSE});
+	diag(sprintf("FUZZ_PAUSE: the federation stays up for %d s (kill -TERM %d ends it sooner); "
+		  . "as %s: psql -h %s -p %d postgres",
+		$ENV{FUZZ_PAUSE}, $$, scalar(getpwuid($<)), $c->host, $c->port));
+	eval {
+		local $SIG{TERM} = local $SIG{INT} = sub { die "interrupted\n" };
+		sleep($ENV{FUZZ_PAUSE});
+	};
 }
 
 $fed->stop;
