@@ -895,8 +895,14 @@ sub param_value
 {
 	my ($g, $p) = @_;
 	return 'NULL' if chance(0.06);
-	return lit($p->{cls}, $g->raw_value($p->{tbl}, $p->{col})) . "::$p->{type}" if $p->{cls} ne 'limit';
-	return 1 + r(30);
+	return 1 + r(30) if $p->{cls} eq 'limit';
+	if ($p->{cls} eq 'keyarray')
+	{
+		return "'{}'::int[]" if chance(0.1);
+		return 'ARRAY[' . join(', ', map { chance(0.05) ? 'NULL' : $g->raw_value($p->{tbl}, 'k') } 1 .. 1 + r(5))
+		  . ']::int[]';
+	}
+	return lit($p->{cls}, $g->raw_value($p->{tbl}, $p->{col})) . "::$p->{type}";
 }
 
 # ---- predicates ------------------------------------------------------------
@@ -1154,7 +1160,18 @@ sub where
 			sub { "$e IN (" . $P->() . ', ' . $P->() . ')' },
 			sub { "$e BETWEEN " . $P->() . ' AND ' . $P->() },
 			sub { "($e = " . $P->() . " OR $e = " . $P->() . ')' },
-			sub { "$e = ANY (ARRAY[" . $P->() . ', ' . $P->() . '])' })->();
+			sub { "$e = ANY (ARRAY[" . $P->() . ', ' . $P->() . '])' },
+			sub {
+				push @{ $g->{params} }, { cls => 'keyarray', tbl => $s0->{tbl}, col => 'k', type => 'int[]' };
+				"$e = ANY (\$" . scalar(@{ $g->{params} }) . ')';
+			})->();
+	}
+	elsif ($TABLE{ $s0->{tbl} }{key} && chance(0.2))
+	{
+		# one or a few shards, so that each engine also answers alone
+		my $C = sub { $g->const($s0->{tbl}, 'k') };
+		push @c, pick(sub { "$s0->{alias}.k = " . $C->() },
+			sub { "$s0->{alias}.k IN (" . $C->() . ', ' . $C->() . ')' })->();
 	}
 	push @c, $g->pred($scope) if chance($o{p} // 0.8);
 	push @c, $g->pseudo($s0->{alias}, $s0->{tbl}) if $g->{force_pseudo} || chance(0.04);
@@ -1754,6 +1771,14 @@ sub q_join_ft2
 		'x.k = y.k AND x.txt = y.t2');
 	my @other = ('x.k = y.k AND y.amt > x.num', 'x.k = y.k AND y.ts2 < x.ts', 'x.k = y.k AND y.flag2');
 	my $on = $jt eq 'FULL JOIN' ? pick(@eq) : pick(@eq, @other);
+	if (chance(0.1))
+	{
+		# a list of keys joined to the sharded table (nested loop: one
+		# targeted read per key, or a hash join over every shard)
+		my $vals = join(', ', map { '(' . $g->const('ft', 'k', noparam => 1) . ", $_)" } 1 .. 1 + r(6));
+		return $g->rows_or_grouped([ { alias => 'x', tbl => 'ft' } ],
+			"(VALUES $vals) v(vk, vn) " . pick('JOIN', 'LEFT JOIN') . ' ft x ON x.k = v.vk');
+	}
 	my $from = "ft x $jt ft2 y ON $on";
 	$from = "ft x $jt ft2 y USING (k)" if chance(0.1) && $jt ne 'FULL JOIN';
 	my $scope = [ { alias => 'x', tbl => 'ft' }, { alias => 'y', tbl => 'ft2' } ];
@@ -1791,6 +1816,10 @@ sub q_semi_anti
 		sub { "x.txt IN (SELECT d.name FROM $d d)" },
 		sub { 'x.k IN (SELECT z.k FROM ft z WHERE z.grp = 3' . (chance(0.5) ? ' AND ' . $g->pred([ { alias => 'z', tbl => 'ft' } ], 1) : '') . ')' },
 		sub { 'EXISTS (SELECT 1 FROM ft2 y WHERE y.ref_id = x.id AND y.k = x.k)' },
+		sub { 'x.k IN (VALUES ' . join(', ', map { '(' . $g->const('ft', 'k', noparam => 1) . ')' } 1 .. 1 + r(4)) . ')' },
+		sub { 'x.k = ANY (ARRAY(SELECT y.k FROM ft2 y WHERE ' . $g->pred($scy, 1) . '))' },
+		sub { "x.txt IN (VALUES ('a'), ('a '), ('A'), (''))" },
+		sub { 'x.k NOT IN (VALUES (' . $g->const('ft', 'k', noparam => 1) . '), (NULL))' },
 	)->();
 	return $g->rows_or_grouped($scx, 'ft x', extra => [$sub], p => 0.4);
 }
@@ -2458,20 +2487,30 @@ sub _engines
 		{
 			exec_sql($f, $s->{sql}) if $s->{sql} =~ /^(SET|PREPARE)\b/;
 		}
-		my $r = exec_sql($f, "EXPLAIN (VERBOSE, COSTS OFF) $target");
-		if ($r->{rows})
-		{
-			my $plan = join("\n", map { $_->[0] } @{ $r->{rows} });
-			$e{$1} = 1 while $plan =~ /Shard: \S+ \((\w+)\)/g;
-			while ($plan =~ /\bft2?_p(\d\d)\b/g)
-			{
-				$e{ $FederateTest::Differential::DRIVER{ FederateTest::Differential::server_of_remainder($1) } } = 1;
-			}
-			$e{postgres} = 1 if $plan =~ /\bdim_pg\b/;
-			$e{mysql}    = 1 if $plan =~ /\bdim_my\b/;
-		}
+		my $pe = _plan_engines($f, $target);
+		%e = (%e, map { $_ => 1 } split /\+/, $pe) if $pe ne 'none';
 		_reset_session($f);
 	}
+	return join('+', sort keys %e) || 'none';
+}
+
+# The engines that EXPLAIN (which never contacts a shard) shows in the plan
+# of $sql on connection $dbh: "mysql", "postgres", "mysql+postgres" or
+# "none" (only local tables, or every shard pruned).
+sub _plan_engines
+{
+	my ($dbh, $sql) = @_;
+	my $r = exec_sql($dbh, "EXPLAIN (VERBOSE, COSTS OFF) $sql");
+	return 'unknown' unless $r->{rows};
+	my $plan = join("\n", map { $_->[0] } @{ $r->{rows} });
+	my %e;
+	$e{$1} = 1 while $plan =~ /Shard: \S+ \((\w+)\)/g;
+	while ($plan =~ /\bft2?_p(\d\d)\b/g)
+	{
+		$e{ $FederateTest::Differential::DRIVER{ FederateTest::Differential::server_of_remainder($1) } } = 1;
+	}
+	$e{postgres} = 1 if $plan =~ /\bdim_pg\b/;
+	$e{mysql}    = 1 if $plan =~ /\bdim_my\b/;
 	return join('+', sort keys %e) || 'none';
 }
 
@@ -2589,6 +2628,12 @@ sub run_spec
 			}
 		}
 	}
+	# which engines the query reached, from its plan (single statements)
+	my @rs = grep { $_->{rows} } @steps;
+	if ($outcome eq 'ok' && @rs == 1 && $rs[0]{sql} =~ /^\s*(SELECT|WITH|\()/ && $spec->{n} > 0)
+	{
+		$self->{engine_queries}{ _plan_engines($self->{f}, $rs[0]{sql}) }++;
+	}
 	my @crash = $self->_crash_lines;
 	if ($outcome eq 'crash')
 	{
@@ -2699,6 +2744,8 @@ sub summary
 		  . '%d crashes; %d queries failed alike on both sides',
 		$self->{seed}, $s->{queries}, $s->{statements}, $self->{elapsed} // 0, $s->{diff}, $s->{fed_error},
 		$s->{local_error}, $s->{sqlstate}, $s->{crash}, $s->{both_error});
+	my $eq = join(', ', map { "$_=$self->{engine_queries}{$_}" } sort keys %{ $self->{engine_queries} || {} });
+	$line .= "\n  single-statement queries that passed, by engines in their plans: $eq" if $eq;
 	my $eng = join(', ', map { "$_=$self->{by_engine}{$_}" } sort keys %{ $self->{by_engine} || {} });
 	$line .= "\n  failures by engines in the plan: " . ($eng || 'none');
 	my $shp = join(', ', map { "$_=$self->{by_shape}{$_}" } sort keys %{ $self->{by_shape} || {} });
