@@ -143,3 +143,35 @@ SELECT count(*) FROM many_p0;
 RESET ROLE;
 DROP OWNED BY fed_nosuper;
 DROP ROLE fed_nosuper;
+-- changed options (an invalidation) while more partitions than a server's
+-- connections are read: a connection being made for one task is not
+-- closed under it when another task parks it
+ALTER SERVER pg1 OPTIONS (ADD fetch_size '500');
+SELECT count(*), sum(id) FROM many;
+ALTER SERVER pg1 OPTIONS (DROP fetch_size);
+
+-- 7. a statement failing on some shards inside a savepoint, while the
+-- other shards' statements are still running: after ROLLBACK TO SAVEPOINT
+-- the transaction goes on and commits, and an outer cursor keeps reading
+BEGIN;
+SELECT count(*) FROM many;
+DECLARE c1 CURSOR FOR SELECT id, region FROM many ORDER BY id;
+FETCH 2 FROM c1;
+SAVEPOINT a;
+SELECT id FROM many WHERE 1 / (k - k) = 1;
+ROLLBACK TO SAVEPOINT a;
+SELECT count(*), sum(amount) FROM many;
+SAVEPOINT b;
+SELECT id FROM many WHERE region LIKE 'a\';
+ROLLBACK TO SAVEPOINT b;
+FETCH 2 FROM c1;
+SELECT same_rows('SELECT region, count(*), sum(amount) FROM many GROUP BY region',
+                 'SELECT region, count(*), sum(amount) FROM loc.many GROUP BY region');
+RELEASE SAVEPOINT a;
+COMMIT;
+BEGIN ISOLATION LEVEL REPEATABLE READ;
+SAVEPOINT a;
+SELECT id FROM many WHERE 1 / (k - k) = 1;
+ROLLBACK TO SAVEPOINT a;
+SELECT count(*) FROM many;
+COMMIT;

@@ -396,9 +396,24 @@ cancel_running(FedConn *c)
 }
 
 /*
- * A statement failed: forget a connection that is gone (remembering, if a
- * remote transaction was open, that the local one cannot commit), then
- * raise the error.
+ * c's remote transaction ends with its connection, before the local one.
+ * One that changed nothing only held a snapshot: under READ COMMITTED a
+ * later statement may read in a new one, as a local statement would, so
+ * the connection is simply made again.  One that wrote, or a local
+ * transaction that keeps one snapshot (REPEATABLE READ, SERIALIZABLE),
+ * cannot go on: the local transaction must not commit ("broken").
+ */
+static void
+lose_xact(FedConn *c)
+{
+	if (c->xact_depth > 0 && (c->wrote || IsolationUsesXactSnapshot()))
+		c->broken = true;
+	c->xact_depth = 0;
+}
+
+/*
+ * A statement failed: forget a connection that is gone (see lose_xact),
+ * then raise the error.
  */
 static void
 fail(FedConn *c, FedRemoteError *err, const char *sql)
@@ -411,8 +426,7 @@ fail(FedConn *c, FedRemoteError *err, const char *sql)
 	copy_error(err, err);		/* it outlives the connection's memory */
 	if (err->connection_lost || err->timed_out)
 	{
-		if (c->xact_depth > 0)
-			c->broken = true;
+		lose_xact(c);
 		cancel_running(c);
 		close_handle(c);
 	}
@@ -507,8 +521,13 @@ prepare_entry(FedConn *c, ForeignServer *server, UserMapping *user)
 				 errmsg("connection to server \"%s\" was lost", c->servername),
 				 errdetail("The remote transaction on this server ended with the connection; the local transaction must be rolled back.")));
 
-	/* Changed options take effect between transactions. */
-	if (c->handle && c->invalidated && c->xact_depth == 0)
+	/*
+	 * Changed options take effect between transactions, on a connection
+	 * nobody uses: not on one still being made for a reader (that one
+	 * reads the new options already).
+	 */
+	if (c->handle && c->invalidated && c->xact_depth == 0 &&
+		c->owner == NULL && c->phase == FED_PHASE_IDLE)
 		close_handle(c);
 
 	if (c->handle == NULL)
@@ -550,6 +569,7 @@ begin_connect(FedConn *c, FedRemoteError *err)
 	int			r;
 
 	fed_conn_params(c->server, c->user, &keys, &values);
+	c->invalidated = false;		/* made with the options of now */
 
 	if (!AcquireExternalFD())
 		ereport(ERROR,
@@ -1169,6 +1189,30 @@ fed_conn_release(FedConn *c, void *owner)
 }
 
 /*
+ * Run a ROLLBACK (TO SAVEPOINT) or RELEASE during abort cleanup.  A cancel
+ * sent during this cleanup may reach the server only after the statement
+ * it was meant for had ended, and stop this one instead: it is then sent
+ * once more.  Never throws.
+ */
+static bool
+rollback_internal(FedConn *c, const char *sql, TimestampTz deadline)
+{
+	FedRemoteError err = {0};
+
+	if (exec_internal(c, sql, 0, NULL, &err, deadline, false, NULL))
+		return true;
+	if (c->cancel_sent && c->handle && !err.connection_lost &&
+		(strcmp(err.sqlstate, "57014") == 0 ||	/* query_canceled */
+		 strcmp(err.sqlstate, "70100") == 0))	/* MySQL's interrupted */
+	{
+		c->cancel_sent = false;
+		memset(&err, 0, sizeof(err));
+		return exec_internal(c, sql, 0, NULL, &err, deadline, false, NULL);
+	}
+	return false;
+}
+
+/*
  * Cleanup after a local (sub)transaction abort.  Never throws; bounded in
  * time; closes the connection when its state cannot be made known.
  */
@@ -1185,67 +1229,107 @@ abort_cleanup(FedConn *c, bool toplevel)
 	c->q_sql = NULL;
 	if (c->handle == NULL)
 		return;
-	if (c->phase == FED_PHASE_CONNECT || c->phase == FED_PHASE_SETUP ||
-		c->phase == FED_PHASE_SET || c->phase == FED_PHASE_BEGIN)
+	if (c->phase == FED_PHASE_CONNECT || c->phase == FED_PHASE_SETUP)
 	{
-		/* interrupted while connecting or opening: state unknown */
-		if (!toplevel && c->xact_depth > 0)
-			c->broken = true;
+		/* interrupted while connecting: no remote transaction yet */
 		close_handle(c);
 		return;
 	}
-	c->phase = FED_PHASE_IDLE;
 
 	deadline = TimestampTzPlusMilliseconds(GetCurrentTimestamp(),
 										   FED_CLEANUP_TIMEOUT_MS);
-	if (c->driver->busy(c->handle))
+	if (c->phase == FED_PHASE_SET || c->phase == FED_PHASE_BEGIN)
 	{
-		if (!c->cancel_sent &&
-			!c->driver->cancel(c->handle, FED_CLEANUP_TIMEOUT_MS / 1000,
-							   errbuf, sizeof(errbuf)))
-		{
-			ereport(WARNING,
-					(errcode(ERRCODE_CONNECTION_FAILURE),
-					 errmsg("could not cancel the statement running on server \"%s\"",
-							c->servername),
-					 errdetail_internal("%s", errbuf)));
-			close_handle(c);
-			return;
-		}
+		/*
+		 * A SET, BEGIN or SAVEPOINT in flight ends soon: wait for it, so
+		 * that the remote transaction's levels are known again.
+		 */
+		FedPhase	phase = c->phase;
+
 		r = c->driver->discard(c->handle, &err);
 		r = drive(c, FED_STEP_DISCARD, r, NULL, &err, deadline, false);
+		c->phase = FED_PHASE_IDLE;
 		if (r == FED_IO_ERROR)
 		{
+			lose_xact(c);
 			close_handle(c);
 			return;
 		}
+		if (phase == FED_PHASE_BEGIN)
+			c->xact_depth = c->pending_depth;
+		else
+			c->remote_timeout = c->pending_timeout;
 	}
-	c->cancel_sent = false;
+	else
+	{
+		c->phase = FED_PHASE_IDLE;
+		if (c->driver->busy(c->handle))
+		{
+			if (!c->cancel_sent &&
+				!c->driver->cancel(c->handle, FED_CLEANUP_TIMEOUT_MS / 1000,
+								   errbuf, sizeof(errbuf)))
+			{
+				ereport(WARNING,
+						(errcode(ERRCODE_CONNECTION_FAILURE),
+						 errmsg("could not cancel the statement running on server \"%s\"",
+								c->servername),
+						 errdetail_internal("%s", errbuf)));
+				lose_xact(c);
+				close_handle(c);
+				return;
+			}
+			c->cancel_sent = true;
+
+			/*
+			 * The cancelled statement ends with an error, as it should:
+			 * only a lost connection or no end in time makes the state
+			 * unknown.
+			 */
+			r = c->driver->discard(c->handle, &err);
+			r = drive(c, FED_STEP_DISCARD, r, NULL, &err, deadline, false);
+			if (r == FED_IO_ERROR &&
+				(err.connection_lost || err.timed_out || c->handle == NULL))
+			{
+				lose_xact(c);
+				close_handle(c);
+				return;
+			}
+		}
+	}
 
 	if (c->xact_depth == 0)
+	{
+		c->cancel_sent = false;
 		return;
+	}
 	if (toplevel)
 	{
-		if (!exec_internal(c, c->driver->rollback_sql, 0, NULL, &err,
-						   deadline, false, NULL))
+		if (!rollback_internal(c, c->driver->rollback_sql, deadline))
 			close_handle(c);
 	}
 	else
 	{
 		int			level = GetCurrentTransactionNestLevel();
-		char	   *sql;
 
-		sql = psprintf(c->driver->rollback_to_fmt, level);
-		if (exec_internal(c, sql, 0, NULL, &err, deadline, false, NULL))
+		/* no savepoint of this level here: nothing ran on c in it */
+		if (c->xact_depth < level)
 		{
-			sql = psprintf(c->driver->release_fmt, level);
-			if (exec_internal(c, sql, 0, NULL, &err, deadline, false, NULL))
-				return;
+			c->cancel_sent = false;
+			return;
+		}
+		if (rollback_internal(c, psprintf(c->driver->rollback_to_fmt, level),
+							  deadline) &&
+			rollback_internal(c, psprintf(c->driver->release_fmt, level),
+							  deadline))
+		{
+			c->xact_depth = level - 1;
+			return;
 		}
 		/* the remote transaction is in an unknown state */
-		c->broken = true;
+		lose_xact(c);
 		close_handle(c);
 	}
+	c->cancel_sent = false;
 }
 
 /*
@@ -1410,16 +1494,20 @@ fed_subxact_callback(SubXactEvent event, SubTransactionId mySubid,
 			c->owner = NULL;
 			c->park = NULL;
 		}
-		if (event == SUBXACT_EVENT_ABORT_SUB && c->handle &&
-			(c->phase == FED_PHASE_CONNECT || c->phase == FED_PHASE_SETUP ||
-			 c->phase == FED_PHASE_SET || c->phase == FED_PHASE_BEGIN))
+		if (c->handle == NULL)
+			continue;
+		if (event == SUBXACT_EVENT_ABORT_SUB)
 		{
-			abort_cleanup(c, false);
+			/* a reader of an outer level (an open cursor) keeps its stream */
+			if (c->owner && c->xact_depth < curlevel)
+				continue;
+			/* it sets xact_depth to what remains */
+			if (c->phase != FED_PHASE_IDLE || c->xact_depth >= curlevel)
+				abort_cleanup(c, false);
 			continue;
 		}
-		if (c->xact_depth < curlevel || c->handle == NULL)
+		if (c->xact_depth < curlevel)
 			continue;
-		if (event == SUBXACT_EVENT_PRE_COMMIT_SUB)
 		{
 			char	   *sql = psprintf(c->driver->release_fmt, curlevel);
 
@@ -1427,8 +1515,6 @@ fed_subxact_callback(SubXactEvent event, SubTransactionId mySubid,
 			c->park = NULL;
 			fed_conn_exec(c, sql, 0, NULL);
 		}
-		else
-			abort_cleanup(c, false);
 		c->xact_depth = curlevel - 1;
 	}
 }
