@@ -44,7 +44,10 @@ my $seed = $ENV{FUZZ_SEED} // 1;
 my $n    = $ENV{FUZZ_N} // 1000;
 my @only = $ENV{FUZZ_ONLY} ? split(/[,\s]+/, $ENV{FUZZ_ONLY}) : ();
 
-my $fed = FederateTest::Differential->build(name => 'diff');
+# No circuit breakers: a bug that loses connections must not make later,
+# unrelated queries fail fast (030_failures tests the breakers).
+my $fed = FederateTest::Differential->build(name => 'diff',
+	coord_conf => "federate.circuit_failure_threshold = 0\n");
 $fed->check_load;
 
 my $fz = $fed->fuzzer(

@@ -2215,7 +2215,8 @@ seed, the query number, every statement of the query (federated text), the
 local and the federated answer, and the engines in the failing
 statement's plan; the same text goes to
 tmp_check/log/<test>_failures.txt.  The run stops after 20 failures unless
-keep_going.
+keep_going, and after 100 failing queries in a row in any case (the
+federation itself is broken then).
 
 =cut
 
@@ -2709,10 +2710,17 @@ sub run
 	my ($self) = @_;
 	my @nums = $self->{only} ? @{ $self->{only} } : (1 .. $self->{n});
 	my $t0 = time;
+	my $in_a_row = 0;
 	for my $n (@nums)
 	{
 		my $spec = $self->{gen}->query($n);
-		$self->run_spec($spec);
+		my $outcome = $self->run_spec($spec);
+		$in_a_row = ($outcome eq 'fail' || $outcome eq 'crash') ? $in_a_row + 1 : 0;
+		if ($in_a_row >= 100)
+		{
+			diag('100 queries in a row failed: the federation itself looks broken; stopping');
+			last;
+		}
 		if ($n % 100 == 0)
 		{
 			note(sprintf('%d queries in %.1f s, %d failures', $n, time - $t0, scalar @{ $self->{failures} }));
