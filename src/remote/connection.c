@@ -922,12 +922,14 @@ fed_conn_raise(FedConn *c, FedRemoteError *err)
 								copy.message)));
 }
 
-/* Drive the state machine to its end, waiting as needed; raise on error. */
+/*
+ * Drive the state machine to its end, waiting as needed; raise on error.
+ * r is the result of the step just taken, whose error (if r says so) is in
+ * *err.
+ */
 static void
-run_sync(FedConn *c, int r)
+run_sync(FedConn *c, int r, FedRemoteError *err)
 {
-	FedRemoteError err = {0};
-
 	while (r != FED_IO_DONE && r != FED_IO_ERROR)
 	{
 		TimestampTz deadline = c->phase == FED_PHASE_CONNECT ?
@@ -935,14 +937,14 @@ run_sync(FedConn *c, int r)
 
 		if (!wait_for(c, r, deadline, true))
 		{
-			set_timed_out(&err, true);
+			set_timed_out(err, true);
 			r = FED_IO_ERROR;
 			break;
 		}
-		r = fed_conn_poll(c, &err);
+		r = fed_conn_poll(c, err);
 	}
 	if (r == FED_IO_ERROR)
-		fed_conn_raise(c, &err);
+		fed_conn_raise(c, err);
 }
 
 /*
@@ -956,7 +958,7 @@ fed_conn_finish(FedConn *c)
 
 	if (c->phase == FED_PHASE_IDLE || c->phase == FED_PHASE_OPEN)
 		return;
-	run_sync(c, fed_conn_poll(c, &err));
+	run_sync(c, fed_conn_poll(c, &err), &err);
 }
 
 /* Remember that the current remote transaction changed data here. */
@@ -1035,7 +1037,7 @@ fed_conn_get(ForeignServer *server, UserMapping *user, bool start_xact)
 		fed_report_failure(ERROR, FED_FAIL_CIRCUIT, NULL, server->servername,
 						   why, NULL, NULL);
 	make_idle(c);
-	run_sync(c, fed_conn_start(c, NULL, 0, NULL, 0, &err));
+	run_sync(c, fed_conn_start(c, NULL, 0, NULL, 0, &err), &err);
 	return c;
 }
 
@@ -1108,7 +1110,7 @@ fed_conn_open(FedConn *c, const char *sql, int nparams,
 		ereport(ERROR,
 				(errcode(ERRCODE_CONNECTION_FAILURE),
 				 errmsg("connection to server \"%s\" was lost", c->servername)));
-	run_sync(c, fed_conn_start(c, sql, nparams, params, fetch_size, &err));
+	run_sync(c, fed_conn_start(c, sql, nparams, params, fetch_size, &err), &err);
 	c->owner = owner;
 	c->park = park;
 	c->owner_level = GetCurrentTransactionNestLevel();
