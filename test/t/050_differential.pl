@@ -13,9 +13,11 @@
 # queries from a seed (filters, every aggregate, GROUP BY, grouping sets,
 # DISTINCT [ON], ORDER BY/LIMIT/OFFSET/WITH TIES, windows, set operations,
 # CTEs, joins of every kind with every dimension table and between ft and
-# ft2, LATERAL, correlated subqueries, pseudoconstant conditions, prepared
-# statements with generic and custom plans, scrollable and holdable cursors,
-# other time zones and planner settings) and runs each one on the federated
+# ft2, LATERAL, correlated subqueries, VALUES lists, pseudoconstant
+# conditions, prepared statements with generic and custom plans, scrollable
+# and holdable cursors, transactions with savepoints around statements that
+# fail on the shards, other time zones and planner settings, with
+# circuit breakers off) and runs each one on the federated
 # tables and, with the table names swapped, on the local ones: the answers
 # must be equal, the errors the same, and the coordinator must not crash.
 # See FederateTest/Differential.pm for the rules.
