@@ -671,7 +671,9 @@ fed_splice_params(const char *sql, List *offsets, const FedDialect *dialect,
 					 errmsg("cannot send value \"%s\" of type %s to a %s server",
 							fed_value_text(types[n], values[n]),
 							format_type_be(types[n]),
-							fed_driver_name(dialect->kind))));
+							fed_driver_name(dialect->kind)),
+					 errdetail("The server cannot hold this value, so the shipped condition that compares with this parameter cannot be evaluated there."),
+					 errhint("Use a custom plan (plan_cache_mode = force_custom_plan) or a literal: a condition with such a value is then evaluated on the coordinator.")));
 		else
 			dialect->append_value(&buf, types[n], values[n]);
 	}
