@@ -43,10 +43,10 @@
 #include "miscadmin.h"
 #include "nodes/extensible.h"
 #include "nodes/makefuncs.h"
-#include "utils/ruleutils.h"
 #include "parser/parsetree.h"
 #include "utils/memutils.h"
 #include "utils/lsyscache.h"
+#include "utils/ruleutils.h"
 #include "utils/rel.h"
 #include "utils/sortsupport.h"
 #include "utils/backend_status.h"
@@ -397,15 +397,12 @@ fed_begin_scan(CustomScanState *node, EState *estate, int eflags)
 	 * ones left from 0, as Append would have them: map those numbers back.
 	 */
 	st->startup_map = palloc0(sizeof(int) * Max(st->ntasks, 1));
+	for (i = 0; i < st->ntasks; i++)
 	{
-		int			n = 0;
-
-		for (i = 0; i < st->ntasks; i++)
+		if (st->valid[i])
 		{
-			if (!st->valid[i])
-				continue;
+			st->startup_map[bms_num_members(st->startup_keep)] = i;
 			st->startup_keep = bms_add_member(st->startup_keep, i);
-			st->startup_map[n++] = i;
 		}
 	}
 

@@ -1299,37 +1299,31 @@ abort_cleanup(FedConn *c, bool toplevel)
 		}
 	}
 
-	if (c->xact_depth == 0)
-	{
-		c->cancel_sent = false;
-		return;
-	}
 	if (toplevel)
 	{
-		if (!rollback_internal(c, c->driver->rollback_sql, deadline))
+		if (c->xact_depth > 0 &&
+			!rollback_internal(c, c->driver->rollback_sql, deadline))
 			close_handle(c);
 	}
 	else
 	{
 		int			level = GetCurrentTransactionNestLevel();
 
-		/* no savepoint of this level here: nothing ran on c in it */
-		if (c->xact_depth < level)
+		/* below this level's savepoint nothing ran on c in it */
+		if (c->xact_depth >= level)
 		{
-			c->cancel_sent = false;
-			return;
+			if (rollback_internal(c, psprintf(c->driver->rollback_to_fmt, level),
+								  deadline) &&
+				rollback_internal(c, psprintf(c->driver->release_fmt, level),
+								  deadline))
+				c->xact_depth = level - 1;
+			else
+			{
+				/* the remote transaction is in an unknown state */
+				lose_xact(c);
+				close_handle(c);
+			}
 		}
-		if (rollback_internal(c, psprintf(c->driver->rollback_to_fmt, level),
-							  deadline) &&
-			rollback_internal(c, psprintf(c->driver->release_fmt, level),
-							  deadline))
-		{
-			c->xact_depth = level - 1;
-			return;
-		}
-		/* the remote transaction is in an unknown state */
-		lose_xact(c);
-		close_handle(c);
 	}
 	c->cancel_sent = false;
 }
@@ -1510,13 +1504,9 @@ fed_subxact_callback(SubXactEvent event, SubTransactionId mySubid,
 		}
 		if (c->xact_depth < curlevel)
 			continue;
-		{
-			char	   *sql = psprintf(c->driver->release_fmt, curlevel);
-
-			c->owner = NULL;
-			c->park = NULL;
-			fed_conn_exec(c, sql, 0, NULL);
-		}
+		c->owner = NULL;
+		c->park = NULL;
+		fed_conn_exec(c, psprintf(c->driver->release_fmt, curlevel), 0, NULL);
 		c->xact_depth = curlevel - 1;
 	}
 }
