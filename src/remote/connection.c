@@ -119,6 +119,9 @@ struct FedConn
 	int			remote_timeout; /* ms, the session's (drivers that keep it) */
 	int			pending_timeout;
 	bool		cancel_sent;	/* during abort: cancel already requested */
+	bool		cancel_doubtful;	/* a cancel request got no answer: it
+									 * may still arrive and stop a later
+									 * statement, so c is not reused */
 	void	   *owner;			/* reader holding the connection */
 	FedParkCallback park;
 	int			owner_level;	/* transaction nesting level of the claim */
@@ -211,6 +214,7 @@ close_handle(FedConn *c)
 	c->cxt = NULL;
 	c->phase = FED_PHASE_IDLE;
 	c->draining = false;
+	c->cancel_doubtful = false;
 }
 
 /*
@@ -389,9 +393,12 @@ cancel_running(FedConn *c)
 		return;
 	if (!c->driver->cancel(c->handle, FED_CANCEL_TIMEOUT_SEC, errbuf,
 						   sizeof(errbuf)))
+	{
 		ereport(DEBUG1,
 				(errmsg_internal("federate: could not cancel on server \"%s\": %s",
 								 c->servername, errbuf)));
+		c->cancel_doubtful = true;
+	}
 	c->cancel_sent = true;
 }
 
@@ -1184,9 +1191,15 @@ fed_conn_release(FedConn *c, void *owner)
 		!(c->driver->cancel_aborts_xact && c->xact_depth > 0) &&
 		!c->driver->cancel(c->handle, FED_CLEANUP_TIMEOUT_MS / 1000,
 						   errbuf, sizeof(errbuf)))
+	{
+		/* a late cancel could stop the next statement: do not reuse c */
 		ereport(DEBUG1,
 				(errmsg_internal("federate: could not cancel on server \"%s\": %s",
 								 c->servername, errbuf)));
+		lose_xact(c);
+		close_handle(c);
+		return;
+	}
 	make_idle(c);
 }
 
@@ -1235,6 +1248,15 @@ abort_cleanup(FedConn *c, bool toplevel)
 	{
 		/* interrupted while connecting: no remote transaction yet */
 		close_handle(c);
+		return;
+	}
+
+	if (c->cancel_doubtful)
+	{
+		/* a cancel that got no answer may still stop a later statement */
+		lose_xact(c);
+		close_handle(c);
+		c->cancel_sent = false;
 		return;
 	}
 
