@@ -153,3 +153,10 @@ LANGUAGE C STRICT PARALLEL RESTRICTED;
 
 COMMENT ON FUNCTION federate.last_coverage() IS
   'the shard coverage of the session''s last statement that read federated tables';
+
+-- The session zone's fixed UTC offset in seconds, sent to MySQL servers
+-- that compute time zone-dependent expressions (called by plans).
+CREATE FUNCTION federate.session_utc_offset()
+RETURNS integer
+AS 'MODULE_PATHNAME', 'federate_session_utc_offset'
+LANGUAGE C STABLE PARALLEL SAFE;

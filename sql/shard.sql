@@ -138,9 +138,10 @@ EXPLAIN (VERBOSE, COSTS OFF)
 SELECT id, created FROM sales WHERE tenant = 7 ORDER BY created DESC, id DESC LIMIT 20;
 EXPLAIN (VERBOSE, COSTS OFF)
 SELECT date_trunc('month', created), count(*) FROM sales GROUP BY 1;
--- kept local, and shown so: min/max of text on MySQL, FILTER
+-- kept local, and shown so: min/max of text on MySQL
 EXPLAIN (VERBOSE, COSTS OFF)
 SELECT min(region) FROM sales;
+-- FILTER ships (MySQL: a CASE inside the aggregate)
 EXPLAIN (VERBOSE, COSTS OFF)
 SELECT count(*) FILTER (WHERE qty > 0) FROM sales;
 -- a condition MySQL cannot evaluate still ships to the PostgreSQL shards

@@ -35,6 +35,8 @@
 #include "catalog/pg_proc.h"
 #include "catalog/pg_type.h"
 #include "miscadmin.h"
+#include "parser/parse_func.h"
+#include "catalog/pg_collation.h"
 #include "nodes/makefuncs.h"
 #include "nodes/nodeFuncs.h"
 #include "utils/float.h"
@@ -102,6 +104,23 @@ fed_value_text(Oid typid, Datum value)
 	return s;
 }
 
+/*
+ * federate.session_utc_offset(): the session zone's UTC offset in
+ * seconds, for engines that are sent the zone as an offset.  A plan calls
+ * it at execution, so it is the zone of that moment.
+ */
+Expr *
+fed_session_offset_expr(void)
+{
+	Oid			funcid;
+
+	funcid = LookupFuncName(list_make2(makeString("federate"),
+									   makeString("session_utc_offset")),
+							0, NULL, false);
+	return (Expr *) makeFuncExpr(funcid, INT4OID, NIL, InvalidOid,
+								 InvalidOid, COERCE_EXPLICIT_CALL);
+}
+
 void
 fed_deparse_column(StringInfo buf, const FedDialect *dialect,
 				   Oid relid, AttrNumber attnum)
@@ -121,8 +140,8 @@ fed_deparse_relation(StringInfo buf, const FedDialect *dialect,
 	dialect->append_identifier(buf, info->table_name);
 }
 
-static void
-deparse_param(FedDeparseCxt *cxt, Expr *expr, Oid type)
+void
+fed_deparse_param(FedDeparseCxt *cxt, Expr *expr, Oid type)
 {
 	int			n = 1;
 	ListCell   *lc;
@@ -276,6 +295,8 @@ deparse_funcexpr(FedDeparseCxt *cxt, FuncExpr *f)
 	ListCell   *lc;
 	bool		first = true;
 
+	if (cxt->dialect->print_function && cxt->dialect->print_function(cxt, f))
+		return;
 	if (f->funcformat == COERCE_IMPLICIT_CAST ||
 		f->funcformat == COERCE_EXPLICIT_CAST)
 	{
@@ -299,13 +320,116 @@ deparse_funcexpr(FedDeparseCxt *cxt, FuncExpr *f)
 	appendStringInfoChar(buf, ')');
 }
 
+static void
+deparse_list(FedDeparseCxt *cxt, List *args)
+{
+	ListCell   *lc;
+
+	foreach(lc, args)
+	{
+		if (lc != list_head(args))
+			appendStringInfoString(cxt->buf, ", ");
+		fed_deparse_expr(cxt, lfirst(lc));
+	}
+}
+
+/* CASE [x] WHEN ... : a simple CASE is written as a searched one */
+static void
+deparse_case(FedDeparseCxt *cxt, CaseExpr *ce)
+{
+	StringInfo	buf = cxt->buf;
+	Expr	   *saved = cxt->case_arg;
+	ListCell   *lc;
+
+	appendStringInfoString(buf, "(CASE");
+	foreach(lc, ce->args)
+	{
+		CaseWhen   *w = lfirst(lc);
+
+		appendStringInfoString(buf, " WHEN ");
+		cxt->case_arg = ce->arg;
+		fed_deparse_expr(cxt, w->expr);
+		cxt->case_arg = saved;
+		appendStringInfoString(buf, " THEN ");
+		fed_deparse_expr(cxt, w->result);
+	}
+	if (ce->defresult)
+	{
+		appendStringInfoString(buf, " ELSE ");
+		fed_deparse_expr(cxt, ce->defresult);
+	}
+	appendStringInfoString(buf, " END)");
+}
+
+static void
+deparse_boolean_test(FedDeparseCxt *cxt, BooleanTest *bt)
+{
+	static const char *const tests[] = {
+		[IS_TRUE] = " IS TRUE)",
+		[IS_NOT_TRUE] = " IS NOT TRUE)",
+		[IS_FALSE] = " IS FALSE)",
+		[IS_NOT_FALSE] = " IS NOT FALSE)",
+		[IS_UNKNOWN] = " IS UNKNOWN)",
+		[IS_NOT_UNKNOWN] = " IS NOT UNKNOWN)",
+	};
+
+	appendStringInfoChar(cxt->buf, '(');
+	fed_deparse_expr(cxt, bt->arg);
+	appendStringInfoString(cxt->buf, tests[bt->booltesttype]);
+}
+
 void
 fed_deparse_expr(FedDeparseCxt *cxt, Expr *expr)
 {
 	StringInfo	buf = cxt->buf;
 
+	/* computed on the coordinator (see fed_is_coordinator_value) */
+	if (fed_is_coordinator_value((Node *) expr))
+	{
+		fed_deparse_param(cxt, expr, exprType((Node *) expr));
+		return;
+	}
+
 	switch (nodeTag(expr))
 	{
+		case T_CaseExpr:
+			deparse_case(cxt, (CaseExpr *) expr);
+			break;
+		case T_CaseTestExpr:
+			appendStringInfoChar(buf, '(');
+			fed_deparse_expr(cxt, cxt->case_arg);
+			appendStringInfoChar(buf, ')');
+			break;
+		case T_CoalesceExpr:
+			appendStringInfoString(buf, "COALESCE(");
+			deparse_list(cxt, ((CoalesceExpr *) expr)->args);
+			appendStringInfoChar(buf, ')');
+			break;
+		case T_NullIfExpr:
+			appendStringInfoString(buf, "NULLIF(");
+			deparse_list(cxt, ((NullIfExpr *) expr)->args);
+			appendStringInfoChar(buf, ')');
+			break;
+		case T_MinMaxExpr:
+			appendStringInfoString(buf, ((MinMaxExpr *) expr)->op == IS_GREATEST ?
+								   "GREATEST(" : "LEAST(");
+			deparse_list(cxt, ((MinMaxExpr *) expr)->args);
+			appendStringInfoChar(buf, ')');
+			break;
+		case T_BooleanTest:
+			deparse_boolean_test(cxt, (BooleanTest *) expr);
+			break;
+		case T_CoerceViaIO:
+			{
+				CoerceViaIO *cio = (CoerceViaIO *) expr;
+
+				appendStringInfoChar(buf, '(');
+				fed_deparse_expr(cxt, cio->arg);
+				appendStringInfo(buf, ")::%s",
+								 format_type_extended(cio->resulttype, -1,
+													  FORMAT_TYPE_TYPEMOD_GIVEN));
+				break;
+			}
 		case T_Var:
 			fed_deparse_column(buf, cxt->dialect, cxt->relid,
 							   ((Var *) expr)->varattno);
@@ -314,7 +438,7 @@ fed_deparse_expr(FedDeparseCxt *cxt, Expr *expr)
 			deparse_const(cxt, (Const *) expr);
 			break;
 		case T_Param:
-			deparse_param(cxt, expr, ((Param *) expr)->paramtype);
+			fed_deparse_param(cxt, expr, ((Param *) expr)->paramtype);
 			break;
 		case T_OpExpr:
 			deparse_opexpr(cxt, (OpExpr *) expr);
@@ -411,6 +535,7 @@ init_cxt(FedDeparseCxt *cxt, PlannerInfo *root, RelOptInfo *rel,
 		 FedTableInfo *info, const FedDialect *dialect, StringInfo buf,
 		 List **params, List **param_offsets)
 {
+	cxt->case_arg = NULL;
 	cxt->root = root;
 	cxt->rel = rel;
 	cxt->varno = rel ? rel->relid : 0;
@@ -471,8 +596,9 @@ fed_deparse_select(StringInfo buf, PlannerInfo *root, RelOptInfo *rel,
 }
 
 /*
- * A partial aggregate of a fan-out task: count, sum, min, max, bool_and or
- * bool_or of one argument (or count(*)).  MySQL has no bool_and/bool_or:
+ * A partial aggregate of a fan-out task: count, sum, min, max, bool_and,
+ * bool_or or bit_and/or/xor of one argument (or count(*)), with its
+ * FILTER.  MySQL has no bool_and/bool_or:
  * MIN/MAX of the 0/1 values mean the same; and it sums FLOAT as DOUBLE
  * already, so the cast to double precision asked for avg(real) is dropped.
  */
@@ -488,8 +614,15 @@ deparse_aggregate(FedDeparseCxt *cxt, Aggref *agg)
 	else if (agg->aggfnoid == F_BOOL_OR)
 		name = mysql ? "max" : "bool_or";
 	appendStringInfo(buf, "%s(", name);
+	/* MySQL has no FILTER: the rows filtered out become NULLs */
+	if (mysql && agg->aggfilter)
+	{
+		appendStringInfoString(buf, "CASE WHEN ");
+		fed_deparse_expr(cxt, agg->aggfilter);
+		appendStringInfoString(buf, " THEN ");
+	}
 	if (agg->aggstar || agg->args == NIL)
-		appendStringInfoChar(buf, '*');
+		appendStringInfoString(buf, mysql && agg->aggfilter ? "1" : "*");
 	else
 	{
 		Expr	   *arg = ((TargetEntry *) linitial(agg->args))->expr;
@@ -499,7 +632,15 @@ deparse_aggregate(FedDeparseCxt *cxt, Aggref *agg)
 			arg = linitial(((FuncExpr *) arg)->args);
 		fed_deparse_expr(cxt, arg);
 	}
+	if (mysql && agg->aggfilter)
+		appendStringInfoString(buf, " END");
 	appendStringInfoChar(buf, ')');
+	if (!mysql && agg->aggfilter)
+	{
+		appendStringInfoString(buf, " FILTER (WHERE ");
+		fed_deparse_expr(cxt, agg->aggfilter);
+		appendStringInfoChar(buf, ')');
+	}
 }
 
 /* Is the expression a column declared NOT NULL (so needs no NULL order)? */

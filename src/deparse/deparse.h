@@ -18,6 +18,8 @@
 
 #include "federate.h"
 
+struct FedDeparseCxt;
+
 /* How a dialect writes an operator, if at all. */
 typedef enum FedOpStyle
 {
@@ -50,8 +52,29 @@ typedef struct FedDialect
 	FedOpStyle	(*operator_style) (Oid opno, Oid lefttype, Oid righttype,
 								   Oid inputcollid, const char **name);
 
-	/* May this function be called on the engine (PostgreSQL only)? */
-	bool		(*function_ok) (Oid funcid);
+	/*
+	 * May the engine compute this function call (its arguments are checked
+	 * by the walker)?  print_function, when set, writes the engine's
+	 * translation of a call function_ok accepted and returns true; false
+	 * means the generic "name(args)" or cast syntax.
+	 */
+	bool		(*function_ok) (FuncExpr *f);
+	bool		(*print_function) (struct FedDeparseCxt *cxt, FuncExpr *f);
+
+	/*
+	 * May the engine compute this CASE, COALESCE, NULLIF, GREATEST/LEAST,
+	 * IS [NOT] TRUE/FALSE/UNKNOWN or text-form cast node (its arguments are
+	 * checked by the walker) with PostgreSQL's result?
+	 */
+	bool		(*node_ok) (Node *node);
+
+	/*
+	 * The engine evaluates built-ins that depend on the TimeZone setting
+	 * (date_trunc, extract and casts of timestamptz, timestamptz
+	 * arithmetic) under the coordinator session's zone: remote/ sends it
+	 * with each remote transaction.
+	 */
+	bool		session_timezone;
 
 	/*
 	 * May the engine group rows by values of this type?  Grouping must
@@ -87,6 +110,7 @@ typedef struct FedDialect
  */
 typedef struct FedDeparseCxt
 {
+	Expr	   *case_arg;		/* CASE x WHEN ...: x, for its WHENs */
 	PlannerInfo *root;
 	RelOptInfo *rel;			/* the foreign relation, or NULL */
 	Index		varno;
@@ -118,11 +142,15 @@ extern const FedDialect fed_dialect_mysql;
 extern const FedDialect *fed_dialect(FedDriverKind kind);
 
 /* in deparse/shipcheck.c */
+extern bool fed_is_coordinator_value(Node *node);
+extern bool fed_timezone_function(Oid funcid);
 extern bool fed_is_shippable(PlannerInfo *root, RelOptInfo *rel, Index varno,
 							 const FedDialect *dialect, Expr *expr);
 
 /* in deparse/deparse.c */
 extern void fed_deparse_expr(FedDeparseCxt *cxt, Expr *expr);
+extern void fed_deparse_param(FedDeparseCxt *cxt, Expr *expr, Oid type);
+extern Expr *fed_session_offset_expr(void);
 extern void fed_deparse_relation(StringInfo buf, const FedDialect *dialect,
 								 FedTableInfo *info);
 extern void fed_deparse_column(StringInfo buf, const FedDialect *dialect,

@@ -19,9 +19,22 @@
  *	  under a "C" collation, where byte order is PostgreSQL's order;
  *	- IS [NOT] NULL, AND, OR, NOT, IN lists of constants, and
  *	  IS DISTINCT FROM as NOT (a <=> b);
- *	- no arithmetic (integer division, overflow and rounding differ), no
- *	  functions, no boolean comparisons (tinyint(1) may hold 2), no
- *	  char(n) (PostgreSQL pads, MySQL strips), no bytea, json or uuid.
+ *	- + - * where the result is bigint (both raise an error on overflow);
+ *	  no other arithmetic (integer division, int4 overflow and numeric
+ *	  scale and rounding differ);
+ *	- searched and simple CASE and COALESCE with integer, boolean or text
+ *	  results, NULLIF of integers (numeric results would come back with
+ *	  MySQL's scale);
+ *	- date_trunc, extract/date_part (fields whose values are integers) and
+ *	  casts to date of date and timestamp values, translated to MySQL's
+ *	  functions; of timestamptz values (stored in UTC) only while the
+ *	  session's TimeZone has a fixed UTC offset, which is then sent with
+ *	  the statement and added to the values (not CONVERT_TZ, which leaves
+ *	  values outside 1970-2038 unconverted and needs time zone tables for
+ *	  names); under a zone with daylight saving time they stay on the
+ *	  coordinator;
+ *	- no other functions, no boolean comparisons (tinyint(1) may hold 2),
+ *	  no char(n) (PostgreSQL pads, MySQL strips), no bytea, json or uuid.
  *
  * Literals: strings are single-quoted with quotes doubled (the session has
  * NO_BACKSLASH_ESCAPES, so a backslash is just a backslash); identifiers
@@ -37,6 +50,9 @@
 
 #include "access/transam.h"
 #include "catalog/pg_type.h"
+#include "nodes/nodeFuncs.h"
+#include "pgtime.h"
+#include "utils/fmgroids.h"
 #include "utils/builtins.h"
 #include "utils/date.h"
 #include "utils/datetime.h"
@@ -58,6 +74,8 @@ typedef enum MyCategory
 	MY_TIME,
 	MY_BOOL
 } MyCategory;
+
+static bool integer_type(Oid typid);
 
 static MyCategory
 category(Oid typid)
@@ -237,6 +255,17 @@ my_operator_style(Oid opno, Oid lefttype, Oid righttype, Oid inputcollid,
 	if (lc != rc || lc == MY_NONE || lc == MY_BOOL)
 		return FED_OP_NONE;
 
+	if (strcmp(op, "+") == 0 || strcmp(op, "-") == 0 || strcmp(op, "*") == 0)
+	{
+		/* bigint arithmetic: MySQL's BIGINT, an error on overflow too */
+		if (integer_type(lefttype) && integer_type(righttype) &&
+			(lefttype == INT8OID || righttype == INT8OID))
+		{
+			*name = op;
+			return FED_OP_INFIX;
+		}
+		return FED_OP_NONE;
+	}
 	if (strcmp(op, "=") == 0 || strcmp(op, "<>") == 0)
 		ordering = false;
 	else if (strcmp(op, "<") == 0 || strcmp(op, "<=") == 0 ||
@@ -254,9 +283,256 @@ my_operator_style(Oid opno, Oid lefttype, Oid righttype, Oid inputcollid,
 }
 
 static bool
-my_function_ok(Oid funcid)
+integer_type(Oid typid)
 {
+	return typid == INT2OID || typid == INT4OID || typid == INT8OID;
+}
+
+/* The session's zone has a fixed UTC offset (see session_utc_offset). */
+static bool
+fixed_offset_zone(void)
+{
+	long		gmtoff;
+
+	return pg_get_timezone_offset(session_timezone, &gmtoff) &&
+		gmtoff >= -18 * 3600 && gmtoff <= 18 * 3600;
+}
+
+typedef enum MyTimeFunc
+{
+	MYT_NONE,
+	MYT_TRUNC,					/* date_trunc(field, x) */
+	MYT_PART,					/* extract(field FROM x), date_part */
+	MYT_DATE					/* x::date */
+} MyTimeFunc;
+
+/* The fields translated, and what each needs from MySQL. */
+static const char *const trunc_fields[] = {
+	"year", "quarter", "month", "week", "day", "hour", "minute", "second", NULL
+};
+static const char *const part_fields[] = {
+	"year", "quarter", "month", "week", "day", "dow", "isodow", "doy",
+	"isoyear", "hour", "minute", NULL
+};
+
+static bool
+field_in(const char *field, const char *const *list, bool date_only)
+{
+	for (; *list; list++)
+	{
+		if (date_only && (strcmp(*list, "hour") == 0 || strcmp(*list, "minute") == 0))
+			continue;
+		if (strcmp(field, *list) == 0)
+			return true;
+	}
 	return false;
+}
+
+/*
+ * Which translated time function f is; *field gets its field (lower
+ * case), *arg the date or timestamp argument.
+ */
+static MyTimeFunc
+time_function(FuncExpr *f, char *field, int fieldsize, Expr **arg)
+{
+	MyTimeFunc	kind;
+	Const	   *c;
+	char	   *s;
+	int			i;
+
+	switch (f->funcid)
+	{
+		case F_DATE_TRUNC_TEXT_TIMESTAMP:
+		case F_DATE_TRUNC_TEXT_TIMESTAMPTZ:
+			kind = MYT_TRUNC;
+			break;
+		case F_DATE_PART_TEXT_TIMESTAMP:
+		case F_DATE_PART_TEXT_TIMESTAMPTZ:
+		case F_DATE_PART_TEXT_DATE:
+		case F_EXTRACT_TEXT_DATE:
+		case F_EXTRACT_TEXT_TIMESTAMP:
+		case F_EXTRACT_TEXT_TIMESTAMPTZ:
+			kind = MYT_PART;
+			break;
+		case F_DATE_TIMESTAMP:
+		case F_DATE_TIMESTAMPTZ:
+			field[0] = '\0';
+			*arg = linitial(f->args);
+			return MYT_DATE;
+		default:
+			return MYT_NONE;
+	}
+	if (list_length(f->args) != 2)
+		return MYT_NONE;
+	c = linitial(f->args);
+	if (!IsA(c, Const) || c->constisnull || c->consttype != TEXTOID)
+		return MYT_NONE;
+	s = TextDatumGetCString(c->constvalue);
+	if (strlen(s) >= fieldsize)
+		return MYT_NONE;
+	for (i = 0; s[i]; i++)
+		field[i] = pg_ascii_tolower((unsigned char) s[i]);
+	field[i] = '\0';
+	*arg = lsecond(f->args);
+	return kind;
+}
+
+static bool
+my_function_ok(FuncExpr *f)
+{
+	char		field[16];
+	Expr	   *arg;
+	Oid			argtype;
+
+	switch (time_function(f, field, sizeof(field), &arg))
+	{
+		case MYT_NONE:
+			return false;
+		case MYT_TRUNC:
+			if (!field_in(field, trunc_fields, false))
+				return false;
+			break;
+		case MYT_PART:
+			if (!field_in(field, part_fields, exprType((Node *) arg) == DATEOID))
+				return false;
+			break;
+		case MYT_DATE:
+			break;
+	}
+	argtype = exprType((Node *) arg);
+	if (argtype == TIMESTAMPTZOID)
+		return fixed_offset_zone();
+	return argtype == TIMESTAMPOID || argtype == DATEOID;
+}
+
+/* x in the session's zone: a timestamptz is stored in UTC */
+static void
+append_local(FedDeparseCxt *cxt, Expr *arg)
+{
+	if (exprType((Node *) arg) != TIMESTAMPTZOID)
+	{
+		fed_deparse_expr(cxt, arg);
+		return;
+	}
+	appendStringInfoChar(cxt->buf, '(');
+	fed_deparse_expr(cxt, arg);
+	appendStringInfoString(cxt->buf, " + INTERVAL ");
+	fed_deparse_param(cxt, fed_session_offset_expr(), INT4OID);
+	appendStringInfoString(cxt->buf, " SECOND)");
+}
+
+static void
+append_call(FedDeparseCxt *cxt, const char *before, Expr *arg, const char *after)
+{
+	appendStringInfoString(cxt->buf, before);
+	append_local(cxt, arg);
+	appendStringInfoString(cxt->buf, after);
+}
+
+static bool
+my_print_function(FedDeparseCxt *cxt, FuncExpr *f)
+{
+	StringInfo	buf = cxt->buf;
+	char		field[16];
+	Expr	   *arg;
+	MyTimeFunc	kind = time_function(f, field, sizeof(field), &arg);
+	bool		tz = (exprType((Node *) arg) == TIMESTAMPTZOID);
+
+	switch (kind)
+	{
+		case MYT_NONE:
+			return false;
+		case MYT_DATE:
+			append_call(cxt, "DATE(", arg, ")");
+			return true;
+		case MYT_PART:
+			if (strcmp(field, "year") == 0)
+				append_call(cxt, "YEAR(", arg, ")");
+			else if (strcmp(field, "quarter") == 0)
+				append_call(cxt, "QUARTER(", arg, ")");
+			else if (strcmp(field, "month") == 0)
+				append_call(cxt, "MONTH(", arg, ")");
+			else if (strcmp(field, "week") == 0)
+				append_call(cxt, "WEEK(", arg, ", 3)");
+			else if (strcmp(field, "day") == 0)
+				append_call(cxt, "DAYOFMONTH(", arg, ")");
+			else if (strcmp(field, "dow") == 0)
+				append_call(cxt, "(DAYOFWEEK(", arg, ") - 1)");
+			else if (strcmp(field, "isodow") == 0)
+				append_call(cxt, "(WEEKDAY(", arg, ") + 1)");
+			else if (strcmp(field, "doy") == 0)
+				append_call(cxt, "DAYOFYEAR(", arg, ")");
+			else if (strcmp(field, "isoyear") == 0)
+				append_call(cxt, "(YEARWEEK(", arg, ", 3) DIV 100)");
+			else if (strcmp(field, "hour") == 0)
+				append_call(cxt, "HOUR(", arg, ")");
+			else
+				append_call(cxt, "MINUTE(", arg, ")");
+			return true;
+		case MYT_TRUNC:
+			/* the local wall-clock time truncated, back to UTC if needed */
+			if (tz)
+				appendStringInfoChar(buf, '(');
+			appendStringInfoString(buf, "CAST(");
+			if (strcmp(field, "year") == 0)
+				append_call(cxt, "MAKEDATE(YEAR(", arg, "), 1)");
+			else if (strcmp(field, "quarter") == 0)
+			{
+				append_call(cxt, "(MAKEDATE(YEAR(", arg, "), 1)");
+				append_call(cxt, " + INTERVAL (QUARTER(", arg, ") - 1) QUARTER)");
+			}
+			else if (strcmp(field, "month") == 0)
+			{
+				append_call(cxt, "(MAKEDATE(YEAR(", arg, "), 1)");
+				append_call(cxt, " + INTERVAL (MONTH(", arg, ") - 1) MONTH)");
+			}
+			else if (strcmp(field, "week") == 0)
+			{
+				append_call(cxt, "(DATE(", arg, ")");
+				append_call(cxt, " - INTERVAL WEEKDAY(", arg, ") DAY)");
+			}
+			else if (strcmp(field, "day") == 0)
+				append_call(cxt, "DATE(", arg, ")");
+			else if (strcmp(field, "hour") == 0)
+				append_call(cxt, "DATE_FORMAT(", arg, ", '%Y-%m-%d %H:00:00')");
+			else if (strcmp(field, "minute") == 0)
+				append_call(cxt, "DATE_FORMAT(", arg, ", '%Y-%m-%d %H:%i:00')");
+			else
+				append_call(cxt, "DATE_FORMAT(", arg, ", '%Y-%m-%d %H:%i:%s')");
+			appendStringInfoString(buf, " AS DATETIME)");
+			if (tz)
+			{
+				appendStringInfoString(buf, " - INTERVAL ");
+				fed_deparse_param(cxt, fed_session_offset_expr(), INT4OID);
+				appendStringInfoString(buf, " SECOND)");
+			}
+			return true;
+	}
+	return false;
+}
+
+/*
+ * CASE, COALESCE and NULLIF whose result MySQL writes as PostgreSQL does:
+ * integers, booleans (0/1, read as booleans) and text; NULLIF compares
+ * with "=", so only integers.
+ */
+static bool
+my_node_ok(Node *node)
+{
+	Oid			type = exprType(node);
+
+	switch (nodeTag(node))
+	{
+		case T_CaseExpr:
+		case T_CoalesceExpr:
+			return integer_type(type) || type == BOOLOID ||
+				type == TEXTOID || type == VARCHAROID;
+		case T_NullIfExpr:
+			return integer_type(type) &&
+				integer_type(exprType(lsecond(((NullIfExpr *) node)->args)));
+		default:
+			return false;
+	}
 }
 
 /*
@@ -339,6 +615,9 @@ const FedDialect fed_dialect_mysql = {
 	.append_value = my_append_value,
 	.operator_style = my_operator_style,
 	.function_ok = my_function_ok,
+	.print_function = my_print_function,
+	.node_ok = my_node_ok,
+	.session_timezone = false,
 	.group_ok = my_group_ok,
 	.sort_ok = my_sort_ok,
 	.agg_ok = my_agg_ok,

@@ -23,6 +23,7 @@
 #include "utils/lsyscache.h"
 #include "utils/syscache.h"
 #include "access/htup_details.h"
+#include "nodes/nodeFuncs.h"
 
 #include "deparse/deparse.h"
 
@@ -96,11 +97,53 @@ pg_operator_style(Oid opno, Oid lefttype, Oid righttype, Oid inputcollid,
 	return *name ? FED_OP_INFIX : FED_OP_NONE;
 }
 
+/*
+ * Built-in immutable functions, and those that depend only on the
+ * TimeZone setting: the remote transaction runs under the coordinator
+ * session's zone (remote/connection.c).
+ */
 static bool
-pg_function_ok(Oid funcid)
+pg_function_ok(FuncExpr *f)
 {
-	return funcid < FirstGenbkiObjectId &&
-		func_volatile(funcid) == PROVOLATILE_IMMUTABLE;
+	return f->funcid < FirstGenbkiObjectId &&
+		(func_volatile(f->funcid) == PROVOLATILE_IMMUTABLE ||
+		 fed_timezone_function(f->funcid));
+}
+
+/*
+ * Types whose text form does not depend on any setting (DateStyle,
+ * extra_float_digits, bytea_output, ...): a cast to or from text through
+ * it gives the same text on every server.
+ */
+static bool
+plain_text_type(Oid typid)
+{
+	switch (typid)
+	{
+		case INT2OID:
+		case INT4OID:
+		case INT8OID:
+		case NUMERICOID:
+		case BOOLOID:
+		case TEXTOID:
+		case VARCHAROID:
+		case BPCHAROID:
+		case NAMEOID:
+		case OIDOID:
+		case UUIDOID:
+			return true;
+		default:
+			return false;
+	}
+}
+
+static bool
+pg_node_ok(Node *node)
+{
+	if (IsA(node, CoerceViaIO))
+		return plain_text_type(((CoerceViaIO *) node)->resulttype) &&
+			plain_text_type(exprType((Node *) ((CoerceViaIO *) node)->arg));
+	return true;
 }
 
 static bool
@@ -139,6 +182,9 @@ const FedDialect fed_dialect_pg = {
 	.append_value = pg_append_value,
 	.operator_style = pg_operator_style,
 	.function_ok = pg_function_ok,
+	.print_function = NULL,
+	.node_ok = pg_node_ok,
+	.session_timezone = true,
 	.group_ok = pg_group_ok,
 	.sort_ok = pg_sort_ok,
 	.agg_ok = pg_agg_ok,

@@ -12,8 +12,14 @@
  *
  * Invariants:
  *	- only Vars of the foreign relation itself (user columns) are shipped;
- *	- only built-in, immutable operators and functions (never a volatile
- *	  or stable one: the remote clock or settings could differ);
+ *	- only built-in, immutable operators and functions, and the built-ins
+ *	  whose only dependence is the TimeZone setting to engines that are
+ *	  given the coordinator's zone (never another stable or a volatile
+ *	  one: the remote clock or settings could differ);
+ *	- a part without any column that is not volatile (now(), current_date,
+ *	  now() - interval '90 days', a parameter) is computed here, once per
+ *	  execution, and sent as a parameter: the shard compares with the
+ *	  coordinator's value, as PostgreSQL fixes now() at statement start;
  *	- only the database's default collation or none (the remote is assumed
  *	  to sort text like the coordinator, as postgres_fdw assumes), except
  *	  where the dialect rewrites the comparison to a byte comparison.
@@ -29,6 +35,8 @@
 #include "catalog/pg_proc.h"
 #include "catalog/pg_type.h"
 #include "nodes/makefuncs.h"
+#include "optimizer/optimizer.h"
+#include "utils/fmgroids.h"
 #include "nodes/nodeFuncs.h"
 #include "utils/array.h"
 #include "utils/lsyscache.h"
@@ -39,7 +47,121 @@ typedef struct ShipCxt
 {
 	Index		varno;
 	const FedDialect *dialect;
+	bool		in_case;		/* checking the WHENs of CASE x WHEN ... */
 } ShipCxt;
+
+/*
+ * Built-ins that are stable only because they depend on the TimeZone
+ * setting: an engine that runs under the coordinator's zone computes them
+ * exactly.  (age(timestamptz) is not here: it reads the current date.)
+ */
+bool
+fed_timezone_function(Oid funcid)
+{
+	switch (funcid)
+	{
+		case F_DATE_TRUNC_TEXT_TIMESTAMPTZ:
+		case F_DATE_TRUNC_TEXT_TIMESTAMPTZ_TEXT:
+		case F_DATE_PART_TEXT_TIMESTAMPTZ:
+		case F_EXTRACT_TEXT_TIMESTAMPTZ:
+		case F_DATE_TIMESTAMPTZ:
+		case F_TIMESTAMP_TIMESTAMPTZ:
+		case F_TIMESTAMPTZ_TIMESTAMP:
+		case F_TIMESTAMPTZ_DATE:
+		case F_TIMESTAMPTZ_DATE_TIME:
+		case F_TIMESTAMPTZ_PL_INTERVAL:
+		case F_TIMESTAMPTZ_MI_INTERVAL:
+		case F_INTERVAL_PL_TIMESTAMPTZ:
+		case F_AGE_TIMESTAMPTZ_TIMESTAMPTZ:
+		case F_DATE_LT_TIMESTAMPTZ:
+		case F_DATE_LE_TIMESTAMPTZ:
+		case F_DATE_EQ_TIMESTAMPTZ:
+		case F_DATE_GT_TIMESTAMPTZ:
+		case F_DATE_GE_TIMESTAMPTZ:
+		case F_DATE_NE_TIMESTAMPTZ:
+		case F_TIMESTAMPTZ_LT_DATE:
+		case F_TIMESTAMPTZ_LE_DATE:
+		case F_TIMESTAMPTZ_EQ_DATE:
+		case F_TIMESTAMPTZ_GT_DATE:
+		case F_TIMESTAMPTZ_GE_DATE:
+		case F_TIMESTAMPTZ_NE_DATE:
+		case F_TIMESTAMP_LT_TIMESTAMPTZ:
+		case F_TIMESTAMP_LE_TIMESTAMPTZ:
+		case F_TIMESTAMP_EQ_TIMESTAMPTZ:
+		case F_TIMESTAMP_GT_TIMESTAMPTZ:
+		case F_TIMESTAMP_GE_TIMESTAMPTZ:
+		case F_TIMESTAMP_NE_TIMESTAMPTZ:
+		case F_TIMESTAMPTZ_LT_TIMESTAMP:
+		case F_TIMESTAMPTZ_LE_TIMESTAMP:
+		case F_TIMESTAMPTZ_EQ_TIMESTAMP:
+		case F_TIMESTAMPTZ_GT_TIMESTAMP:
+		case F_TIMESTAMPTZ_GE_TIMESTAMP:
+		case F_TIMESTAMPTZ_NE_TIMESTAMP:
+			return true;
+		default:
+			return false;
+	}
+}
+
+static bool
+coordinator_value_walker(Node *node, void *context)
+{
+	if (node == NULL)
+		return false;
+	switch (nodeTag(node))
+	{
+		case T_Var:
+		case T_PlaceHolderVar:
+		case T_Aggref:
+		case T_WindowFunc:
+		case T_GroupingFunc:
+		case T_SubPlan:
+		case T_AlternativeSubPlan:
+		case T_SubLink:
+		case T_CaseTestExpr:
+		case T_CoerceToDomainValue:
+		case T_SetToDefault:
+		case T_CurrentOfExpr:
+		case T_NextValueExpr:
+		case T_RestrictInfo:
+			return true;
+		case T_Param:
+			return ((Param *) node)->paramkind != PARAM_EXTERN &&
+				((Param *) node)->paramkind != PARAM_EXEC;
+		case T_FuncExpr:
+			if (((FuncExpr *) node)->funcretset)
+				return true;
+			break;
+		case T_OpExpr:
+			if (((OpExpr *) node)->opretset)
+				return true;
+			break;
+		default:
+			break;
+	}
+	return expression_tree_walker(node, coordinator_value_walker, context);
+}
+
+/*
+ * Is node an expression without columns that the coordinator computes
+ * once per execution and sends as a parameter (now(), current_date,
+ * now() - interval '1 day', $1 + 1)?  Constants and plain parameters are
+ * not: they are written as they are.  The walker and the printer both ask
+ * this, so they agree.
+ */
+bool
+fed_is_coordinator_value(Node *node)
+{
+	if (node == NULL || IsA(node, Const) || IsA(node, Param) ||
+		IsA(node, List) || IsA(node, TargetEntry) || IsA(node, CaseWhen))
+		return false;
+	if (IsA(node, RelabelType) &&
+		(IsA(((RelabelType *) node)->arg, Const) ||
+		 IsA(((RelabelType *) node)->arg, Param)))
+		return false;
+	return !coordinator_value_walker(node, NULL) &&
+		!contain_volatile_functions(node);
+}
 
 static bool ship_ok(Node *node, ShipCxt *cxt);
 
@@ -69,7 +191,11 @@ operator_ok(Oid opno, List *args, Oid inputcollid, ShipCxt *cxt)
 	Oid			ltype;
 	Oid			rtype;
 
-	if (opno >= FirstGenbkiObjectId || op_volatile(opno) != PROVOLATILE_IMMUTABLE)
+	if (opno >= FirstGenbkiObjectId)
+		return false;
+	if (op_volatile(opno) != PROVOLATILE_IMMUTABLE &&
+		!(cxt->dialect->session_timezone &&
+		  fed_timezone_function(get_opcode(opno))))
 		return false;
 	if (list_length(args) == 2)
 	{
@@ -95,6 +221,10 @@ ship_ok(Node *node, ShipCxt *cxt)
 
 	if (node == NULL)
 		return true;
+
+	/* computed here, sent as a parameter */
+	if (fed_is_coordinator_value(node))
+		return d->type_ok(exprType(node));
 
 	switch (nodeTag(node))
 	{
@@ -193,12 +323,77 @@ ship_ok(Node *node, ShipCxt *cxt)
 			{
 				FuncExpr   *f = (FuncExpr *) node;
 
-				return f->funcformat != COERCE_SQL_SYNTAX &&
-					!f->funcretset && !f->funcvariadic &&
-					d->function_ok(f->funcid) &&
+				return !f->funcretset && !f->funcvariadic &&
+					f->funcid < FirstGenbkiObjectId &&
+					d->function_ok(f) &&
 					d->type_ok(f->funcresulttype) &&
 					collation_ok(f->inputcollid) &&
 					args_ok(f->args, cxt);
+			}
+		case T_CaseExpr:
+			{
+				CaseExpr   *ce = (CaseExpr *) node;
+				bool		saved = cxt->in_case;
+				bool		ok;
+				ListCell   *lc;
+
+				if (!d->type_ok(ce->casetype) || !collation_ok(ce->casecollid) ||
+					!d->node_ok(node) || !ship_ok((Node *) ce->arg, cxt) ||
+					!ship_ok((Node *) ce->defresult, cxt))
+					return false;
+				/* CASE x WHEN v: the WHENs compare a CaseTestExpr (x) */
+				cxt->in_case = (ce->arg != NULL);
+				ok = true;
+				foreach(lc, ce->args)
+				{
+					CaseWhen   *w = lfirst(lc);
+
+					if (!ship_ok((Node *) w->expr, cxt))
+						ok = false;
+				}
+				cxt->in_case = saved;
+				foreach(lc, ce->args)
+				{
+					if (!ship_ok((Node *) ((CaseWhen *) lfirst(lc))->result, cxt))
+						ok = false;
+				}
+				return ok;
+			}
+		case T_CaseTestExpr:
+			return cxt->in_case && d->type_ok(((CaseTestExpr *) node)->typeId);
+		case T_CoalesceExpr:
+			{
+				CoalesceExpr *ce = (CoalesceExpr *) node;
+
+				return d->type_ok(ce->coalescetype) &&
+					collation_ok(ce->coalescecollid) && d->node_ok(node) &&
+					args_ok(ce->args, cxt);
+			}
+		case T_NullIfExpr:
+			{
+				NullIfExpr *ne = (NullIfExpr *) node;
+
+				return d->type_ok(ne->opresulttype) && d->node_ok(node) &&
+					operator_ok(ne->opno, ne->args, ne->inputcollid, cxt);
+			}
+		case T_MinMaxExpr:
+			{
+				MinMaxExpr *mm = (MinMaxExpr *) node;
+
+				return d->type_ok(mm->minmaxtype) &&
+					collation_ok(mm->inputcollid) && d->node_ok(node) &&
+					args_ok(mm->args, cxt);
+			}
+		case T_BooleanTest:
+			return d->node_ok(node) &&
+				ship_ok((Node *) ((BooleanTest *) node)->arg, cxt);
+		case T_CoerceViaIO:
+			{
+				CoerceViaIO *cio = (CoerceViaIO *) node;
+
+				return d->type_ok(cio->resulttype) &&
+					collation_ok(cio->resultcollid) && d->node_ok(node) &&
+					ship_ok((Node *) cio->arg, cxt);
 			}
 		case T_List:
 			return args_ok((List *) node, cxt);
@@ -219,5 +414,6 @@ fed_is_shippable(PlannerInfo *root, RelOptInfo *rel, Index varno,
 
 	cxt.varno = varno;
 	cxt.dialect = dialect;
+	cxt.in_case = false;
 	return ship_ok((Node *) expr, &cxt);
 }

@@ -654,6 +654,33 @@ fed_rescan(CustomScanState *node)
 	stop((FedScanState *) node);
 }
 
+/*
+ * What the coordinator computes and sends with task i's statement: its
+ * parameters ($n), as expressions ("$1 = (now() - '30 days'::interval)").
+ */
+static void
+explain_params(CustomScanState *node, List *ancestors, ExplainState *es, int i)
+{
+	CustomScan *cs = (CustomScan *) node->ss.ps.plan;
+	List	   *exprs = list_nth(cs->custom_exprs, i);
+	List	   *context;
+	StringInfoData buf;
+	ListCell   *lc;
+	int			n = 0;
+
+	if (exprs == NIL)
+		return;
+	context = set_deparse_context_plan(es->deparse_cxt, &cs->scan.plan, ancestors);
+	initStringInfo(&buf);
+	foreach(lc, exprs)
+	{
+		appendStringInfo(&buf, "%s$%d = %s", n > 0 ? ", " : "", n + 1,
+						 deparse_expression(lfirst(lc), context, es->verbose, false));
+		n++;
+	}
+	ExplainPropertyText("Remote Parameters", buf.data, es);
+}
+
 static void
 fed_explain_scan(CustomScanState *node, List *ancestors, ExplainState *es)
 {
@@ -710,6 +737,7 @@ fed_explain_scan(CustomScanState *node, List *ancestors, ExplainState *es)
 								fed_explain_sql(strVal(list_nth(st->sqls, i)),
 												list_nth(st->offsets, i)),
 								es);
+			explain_params(node, ancestors, es, i);
 		}
 		if (es->analyze && st->fanout)
 		{

@@ -14,6 +14,7 @@
  *	 sum(other)			sum					sum of sums
  *	 min, max			min, max			min of mins, max of maxes
  *	 bool_and, bool_or	the same			bool_and, bool_or of them
+ *	 bit_and/or/xor		the same			the same of them
  *	 avg(x)				sum(x), count(x)	sum of sums / sum of counts,
  *											NULL when the count is 0
  *	 agg(DISTINCT x)	x as another GROUP BY column: the coordinator
@@ -31,10 +32,13 @@
  * HAVING is checked in the fan-out node.
  *
  * A grouping expression a shard cannot compute is replaced there by the
- * columns it uses; the coordinator computes it and groups again.  Anything
- * else that cannot be split (FILTER, ordered aggregates, other aggregate
- * functions, arguments a shard cannot compute) leaves PostgreSQL's own
- * plan: an Aggregate over the fan-out read of the rows.
+ * columns it uses; the coordinator computes it and groups again.
+ * agg(x) FILTER (WHERE c) splits like agg(x), each partial aggregate
+ * keeping the FILTER (on MySQL: agg(CASE WHEN c THEN x END)).  Anything
+ * else that cannot be split (ordered aggregates, DISTINCT with FILTER,
+ * other aggregate functions, arguments or filters a shard cannot compute)
+ * leaves PostgreSQL's own plan: an Aggregate over the fan-out read of the
+ * rows.
  *
  * src/plan/aggsplit.c
  *
@@ -72,6 +76,7 @@ typedef struct AggCxt
 	List	   *orig;			/* aggregates replaced so far */
 	List	   *repl;			/* and their replacements */
 	List	   *extra_cols;		/* DISTINCT arguments */
+	Expr	   *filter;			/* FILTER of the aggregate being split */
 	int			aggno;			/* next number for a combining aggregate */
 } AggCxt;
 
@@ -139,8 +144,19 @@ group_ok(AggCxt *cxt, Expr *expr, bool exact)
 }
 
 /* A partial aggregate every shard computes; NULL if one cannot. */
+static Expr *partial_filtered(AggCxt *cxt, Oid aggfnoid, Expr *arg,
+							  Oid inputcollid, Expr *filter);
+
+/* A partial aggregate with the FILTER of the aggregate being split. */
 static Expr *
 partial(AggCxt *cxt, Oid aggfnoid, Expr *arg, Oid inputcollid)
+{
+	return partial_filtered(cxt, aggfnoid, arg, inputcollid, cxt->filter);
+}
+
+static Expr *
+partial_filtered(AggCxt *cxt, Oid aggfnoid, Expr *arg, Oid inputcollid,
+				 Expr *filter)
 {
 	Oid			argtype = arg ? exprType((Node *) arg) : InvalidOid;
 	ListCell   *lc;
@@ -154,6 +170,7 @@ partial(AggCxt *cxt, Oid aggfnoid, Expr *arg, Oid inputcollid)
 			return NULL;
 	}
 	a = make_aggref(aggfnoid, arg, inputcollid);
+	a->aggfilter = (Expr *) copyObject(filter);
 	add_item(cxt, (Expr *) a);
 	return (Expr *) a;
 }
@@ -304,8 +321,14 @@ split_agg(AggCxt *cxt, Aggref *a)
 	Expr	   *sum;
 	Expr	   *count;
 
-	if (a->aggfilter || a->aggkind != AGGKIND_NORMAL || a->agglevelsup != 0 ||
+	if (a->aggkind != AGGKIND_NORMAL || a->agglevelsup != 0 ||
 		a->aggvariadic || a->aggdirectargs != NIL || list_length(a->args) > 1)
+		return NULL;
+	/* FILTER (WHERE c): each partial aggregate gets it (MySQL: a CASE) */
+	cxt->filter = a->aggfilter;
+	if (a->aggfilter &&
+		(a->aggdistinct != NIL ||
+		 !fed_shippable_everywhere(cxt->root, cxt->fi, a->aggfilter)))
 		return NULL;
 	if (a->aggorder != NIL && a->aggdistinct == NIL)
 		return NULL;
@@ -370,6 +393,19 @@ split_agg(AggCxt *cxt, Aggref *a)
 			if (cxt->full)
 				return p;
 			return combine(cxt, sum_for(a->aggtype), p, InvalidOid);
+		case F_BIT_AND_INT2:
+		case F_BIT_AND_INT4:
+		case F_BIT_AND_INT8:
+		case F_BIT_OR_INT2:
+		case F_BIT_OR_INT4:
+		case F_BIT_OR_INT8:
+		case F_BIT_XOR_INT2:
+		case F_BIT_XOR_INT4:
+		case F_BIT_XOR_INT8:
+			/* the same aggregate over the shards' results */
+			if ((p = partial(cxt, f, arg, a->inputcollid)) == NULL)
+				return NULL;
+			return cxt->full ? p : combine(cxt, f, p, InvalidOid);
 		case F_BOOL_AND:
 		case F_EVERY:
 		case F_BOOL_OR:
@@ -719,6 +755,115 @@ fed_add_agg_paths(PlannerInfo *root, RelOptInfo *input_rel,
 																		final_target, strategy,
 																		AGGSPLIT_SIMPLE, parse->groupClause,
 																		having, &costs, ngroups),
+											   target));
+	}
+}
+
+/*
+ * SELECT DISTINCT over a federated table: each shard groups by the
+ * selected expressions, the coordinator de-duplicates what they return
+ * (hashed).  When the selection contains the partition key no value can
+ * come from two shards, and the shards' groups are the answer.
+ */
+void
+fed_add_distinct_paths(PlannerInfo *root, RelOptInfo *input_rel,
+					   RelOptInfo *distinct_rel)
+{
+	Query	   *parse = root->parse;
+	FedPathInfo *scan = find_scan(input_rel);
+	PathTarget *target;
+	PathTarget *partial_target;
+	List	   *exprs = NIL;
+	AggCxt		cxt;
+	ListCell   *lc;
+	double		ngroups = 100;
+	bool		full;
+
+	if (scan == NULL || scan->local_conds != NIL || parse->hasDistinctOn ||
+		parse->distinctClause == NIL || parse->hasAggs ||
+		parse->groupClause != NIL || parse->groupingSets != NIL ||
+		root->hasHavingQual || parse->hasWindowFuncs ||
+		parse->hasTargetSRFs || input_rel->pathlist == NIL ||
+		!grouping_is_hashable(parse->distinctClause))
+		return;
+	target = ((Path *) linitial(input_rel->pathlist))->pathtarget;
+
+	memset(&cxt, 0, sizeof(cxt));
+	cxt.root = root;
+	cxt.fi = palloc0(sizeof(FedPathInfo));
+	memcpy(cxt.fi, scan, sizeof(FedPathInfo));
+	cxt.fi->items = NIL;
+	cxt.fi->group_items = NIL;
+	cxt.fi->sort_keys = NIL;
+	cxt.fi->limit = -1;
+
+	partial_target = create_empty_pathtarget();
+	foreach(lc, parse->distinctClause)
+	{
+		SortGroupClause *sgc = lfirst(lc);
+		Expr	   *e = NULL;
+		int			i;
+
+		for (i = 0; i < list_length(target->exprs); i++)
+		{
+			if (get_pathtarget_sortgroupref(target, i) == sgc->tleSortGroupRef)
+			{
+				e = list_nth(target->exprs, i);
+				break;
+			}
+		}
+		if (e == NULL || !group_ok(&cxt, e, false))
+			return;
+		add_group_item(&cxt, e);
+		exprs = lappend(exprs, e);
+		add_column_to_pathtarget(partial_target, e, sgc->tleSortGroupRef);
+	}
+	/* every output column must be one of them */
+	foreach(lc, target->exprs)
+	{
+		if (!list_member(exprs, lfirst(lc)))
+			return;
+	}
+	set_pathtarget_cost_width(root, partial_target);
+
+	full = list_length(scan->tasks) == 1 || groups_by_partition_key(scan, exprs);
+	foreach(lc, exprs)
+	{
+		if (!group_ok(&cxt, lfirst(lc), true))
+			full = false;
+	}
+	if (distinct_rel->pathlist != NIL)
+		ngroups = ((Path *) linitial(distinct_rel->pathlist))->rows;
+
+	distinct_rel->pathlist = NIL;
+	distinct_rel->partial_pathlist = NIL;
+	if (full)
+	{
+		cxt.fi->shape = FED_SHAPE_FULL_AGG;
+		add_path(distinct_rel,
+				 (Path *) fed_make_result_path(distinct_rel,
+											   (Path *) fed_make_path(root, distinct_rel,
+																	  partial_target, cxt.fi,
+																	  ngroups, NIL),
+											   target));
+	}
+	else
+	{
+		AggClauseCosts costs;
+		CustomPath *cp;
+
+		cxt.fi->shape = FED_SHAPE_PARTIAL_AGG;
+		cp = fed_make_path(root, fetch_upper_rel(root, UPPERREL_PARTIAL_DISTINCT, NULL),
+						   partial_target, cxt.fi,
+						   ngroups * list_length(scan->tasks), NIL);
+		memset(&costs, 0, sizeof(costs));
+		add_path(distinct_rel,
+				 (Path *) fed_make_result_path(distinct_rel,
+											   (Path *) create_agg_path(root, distinct_rel,
+																		(Path *) cp, target,
+																		AGG_HASHED, AGGSPLIT_SIMPLE,
+																		parse->distinctClause,
+																		NIL, &costs, ngroups),
 											   target));
 	}
 }

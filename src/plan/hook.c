@@ -72,10 +72,14 @@ fed_create_upper_paths(PlannerInfo *root, UpperRelationKind stage,
 	if (prev_create_upper_paths)
 		prev_create_upper_paths(root, stage, input_rel, output_rel, extra);
 
-	if (!fed_enable_fanout || stage != UPPERREL_GROUP_AGG ||
+	/* (set operations come without an input relation) */
+	if (!fed_enable_fanout || input_rel == NULL ||
 		input_rel->reloptkind != RELOPT_BASEREL || input_rel->pathlist == NIL)
 		return;
-	fed_add_agg_paths(root, input_rel, output_rel, extra);
+	if (stage == UPPERREL_GROUP_AGG)
+		fed_add_agg_paths(root, input_rel, output_rel, extra);
+	else if (stage == UPPERREL_DISTINCT)
+		fed_add_distinct_paths(root, input_rel, output_rel);
 }
 
 void

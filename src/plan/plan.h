@@ -122,6 +122,8 @@ extern CustomPath *fed_make_path(PlannerInfo *root, RelOptInfo *rel,
 /* in plan/aggsplit.c */
 extern void fed_add_agg_paths(PlannerInfo *root, RelOptInfo *input_rel,
 							  RelOptInfo *grouped_rel, void *extra);
+extern void fed_add_distinct_paths(PlannerInfo *root, RelOptInfo *input_rel,
+								   RelOptInfo *distinct_rel);
 
 /* in plan/plan.c */
 extern const CustomPathMethods fed_path_methods;

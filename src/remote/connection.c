@@ -49,6 +49,7 @@
 #include "funcapi.h"
 #include "miscadmin.h"
 #include "pgstat.h"
+#include "pgtime.h"
 #include "storage/fd.h"
 #include "storage/latch.h"
 #include "utils/builtins.h"
@@ -136,7 +137,10 @@ struct FedConn
 	int			commit_r;		/* COMMIT in flight: its last step */
 	TimestampTz connect_deadline;
 	const char *cur_sql;		/* internal statement in flight */
-	char		stmt_buf[192];	/* its text, for savepoints and BEGIN */
+	char		stmt_buf[768];	/* its text, for savepoints and BEGIN */
+	char		remote_tz[TZ_STRLEN_MAX + 1];	/* the remote transaction's
+												 * TimeZone ("" unknown) */
+	bool		pending_tz;		/* the SET in flight is the TimeZone's */
 	ForeignServer *server;		/* valid during the current statement */
 	UserMapping *user;
 	const char *q_sql;			/* the caller's statement, or NULL */
@@ -672,6 +676,26 @@ next_xact_step(FedConn *c, FedRemoteError *err)
 					 timeout_format(c), c->stmt_timeout);
 			begin = c->stmt_buf;
 		}
+		/* the session's TimeZone too (the session setup's is UTC) */
+		if (c->driver->timezone_fmt)
+		{
+			const char *tz = pg_get_timezone_name(session_timezone);
+
+			strlcpy(c->remote_tz, "UTC", sizeof(c->remote_tz));
+			if (strcmp(tz, "UTC") != 0)
+			{
+				int			n;
+
+				if (begin != c->stmt_buf)
+					strlcpy(c->stmt_buf, begin, sizeof(c->stmt_buf));
+				n = strlen(c->stmt_buf);
+				n += snprintf(c->stmt_buf + n, sizeof(c->stmt_buf) - n, "; ");
+				snprintf(c->stmt_buf + n, sizeof(c->stmt_buf) - n,
+						 c->driver->timezone_fmt, quote_literal_cstr(tz));
+				strlcpy(c->remote_tz, tz, sizeof(c->remote_tz));
+				begin = c->stmt_buf;
+			}
+		}
 
 		/* a read without parameters: BEGIN and it in one round trip */
 		if (c->q_sql && c->q_nparams == 0 && curlevel == 1 &&
@@ -700,6 +724,15 @@ next_xact_step(FedConn *c, FedRemoteError *err)
 	{
 		c->phase = FED_PHASE_IDLE;
 		return FED_IO_DONE;
+	}
+	/* the local session changed its TimeZone inside the transaction */
+	if (c->driver->timezone_fmt &&
+		strcmp(c->remote_tz, pg_get_timezone_name(session_timezone)) != 0)
+	{
+		c->pending_tz = true;
+		snprintf(c->stmt_buf, sizeof(c->stmt_buf), c->driver->timezone_fmt,
+				 quote_literal_cstr(pg_get_timezone_name(session_timezone)));
+		return start_internal(c, FED_PHASE_SET, c->stmt_buf, err);
 	}
 	c->phase = FED_PHASE_QUERY;
 	c->draining = false;
@@ -770,6 +803,12 @@ advance(FedConn *c, int r, FedRemoteError *err)
 					c->xact_depth = 0;
 					c->broken = false;
 					c->invalidated = false;
+				}
+				else if (c->phase == FED_PHASE_SET && c->pending_tz)
+				{
+					c->pending_tz = false;
+					strlcpy(c->remote_tz, pg_get_timezone_name(session_timezone),
+							sizeof(c->remote_tz));
 				}
 				else if (c->phase == FED_PHASE_SET)
 					c->remote_timeout = c->pending_timeout;
@@ -1281,8 +1320,11 @@ abort_cleanup(FedConn *c, bool toplevel)
 		}
 		if (phase == FED_PHASE_BEGIN)
 			c->xact_depth = c->pending_depth;
+		else if (c->pending_tz)
+			c->remote_tz[0] = '\0';
 		else
 			c->remote_timeout = c->pending_timeout;
+		c->pending_tz = false;
 	}
 	else
 	{
@@ -1334,6 +1376,8 @@ abort_cleanup(FedConn *c, bool toplevel)
 		/* below this level's savepoint nothing ran on c in it */
 		if (c->xact_depth >= level)
 		{
+			/* a SET LOCAL TimeZone sent in it is undone too */
+			c->remote_tz[0] = '\0';
 			if (rollback_internal(c, psprintf(c->driver->rollback_to_fmt, level),
 								  deadline) &&
 				rollback_internal(c, psprintf(c->driver->release_fmt, level),

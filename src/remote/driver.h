@@ -204,6 +204,17 @@ typedef struct FedDriver
 	 */
 	const char *timeout_fmt;
 	bool		timeout_in_xact;
+
+	/*
+	 * The coordinator session's TimeZone, for engines that evaluate
+	 * shipped functions of timestamptz (date_trunc, extract, casts to
+	 * date): a printf format taking the quoted zone name, valid until the
+	 * end of the remote transaction.  Sent after begin_sql in the same
+	 * round trip when the zone is not the session setup's UTC, and again
+	 * when the local session changes its zone inside a transaction.  NULL:
+	 * the engine is never given such functions with the session's zone.
+	 */
+	const char *timezone_fmt;
 } FedDriver;
 
 /* in remote/driver_libpq.c */

@@ -737,4 +737,5 @@ const FedDriver fed_driver_libpq = {
 	.rollback_to_fmt = "ROLLBACK TO SAVEPOINT s%d",
 	.timeout_fmt = "SET LOCAL statement_timeout = %d",
 	.timeout_in_xact = true,
+	.timezone_fmt = "SET LOCAL timezone = %s",
 };

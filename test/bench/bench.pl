@@ -106,7 +106,9 @@ sub server_by_name {
 sub conn_driver { return $_[0] eq 'mysql' ? 'mysql+fed' : 'pg+fed'; }
 
 # The federate EXPLAIN contract: a line "Shard: NAME (DRIVER)", then (maybe
-# after other lines) "Remote SQL: SQL".  Anything else is ignored.
+# after other lines) "Remote SQL: SQL", then maybe "Remote Parameters:
+# $1 = expr, ..." (what the coordinator computes and sends with it).
+# Anything else is ignored.
 sub parse_explain {
 	my (@lines) = @_;
 	my (@tasks, $pending);
@@ -121,8 +123,59 @@ sub parse_explain {
 			push @tasks, $pending;
 			undef $pending;
 		}
+		elsif ($l =~ /^\s*Remote Parameters:\s*(.*?)\s*$/ && @tasks && !$pending) {
+			$tasks[-1]{params} = $1;
+		}
 	}
 	return @tasks;
+}
+
+# "$1 = expr, $2 = expr" (what EXPLAIN shows) as a list of expressions.
+sub split_params {
+	my ($s) = @_;
+	my @out;
+	while ($s =~ /\G\s*\$\d+ = /gc) {
+		my $start = pos($s);
+		my ($depth, $quote) = (0, 0);
+		my $i = $start;
+		for (; $i < length $s; $i++) {
+			my $ch = substr($s, $i, 1);
+			if ($quote) { $quote = 0 if $ch eq "'"; next; }
+			if ($ch eq "'") { $quote = 1; next; }
+			$depth++ if $ch eq '(';
+			$depth-- if $ch eq ')';
+			last if $depth == 0 && substr($s, $i, 2) eq ', ' && substr($s, $i) =~ /^, \$\d+ = /;
+		}
+		push @out, substr($s, $start, $i - $start);
+		pos($s) = $i < length $s ? $i + 2 : $i;
+	}
+	return @out;
+}
+
+# The statement with each $n replaced by the value the coordinator computes
+# for it (timestamptz in UTC without offset for MySQL, as federate sends).
+sub bind_params {
+	my ($conf, $t) = @_;
+	return $t->{sql} unless $t->{params};
+	my @vals;
+	for my $e (split_params($t->{params})) {
+		my $sql = $t->{driver} eq 'mysql'
+		  ? "SELECT CASE WHEN pg_typeof(v)::text = 'timestamp with time zone' "
+		  . "THEN to_char(v::timestamptz AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS.US') ELSE v::text END "
+		  . "FROM (SELECT $e AS v) s"
+		  : "SELECT ($e)::text";
+		my @cmd = ($conf->{psql}, '-X', '-q', '-At', '-v', 'ON_ERROR_STOP=1', '-d', $conf->{coord});
+		push @cmd, '-c', $_ for @{ $conf->{session}{federate} // [] };
+		push @cmd, '-c', $sql;
+		open my $ph, '-|', @cmd or die "cannot run psql: $!\n";
+		my $v = join '', <$ph>;
+		close $ph or die "could not compute the parameter $e (psql status $?)\n";
+		chomp $v;
+		$v =~ s/'/''/g;
+		push @vals, "'$v'";
+	}
+	(my $sql = $t->{sql}) =~ s/\$(\d+)(?!\d)/$vals[$1 - 1]/g;
+	return $sql;
 }
 
 sub spec {
@@ -165,6 +218,7 @@ sub spec {
 			warn "bench: warning: EXPLAIN of $id says shard $t->{server} is $t->{driver}, "
 			  . "the benchmark created it as $s->{driver}\n"
 			  if $t->{driver} ne $s->{driver};
+			$t->{sql} = bind_params($conf, $t);
 		}
 		if (!@tasks) {
 			$source = 'fallback';
@@ -333,7 +387,7 @@ sub report {
 			my ($kind, $x, $only) = @$t;
 			next if defined $only && $only ne $scen;
 			my ($desc, $val, $ok);
-			if ($kind eq 'floor' || $kind eq 'direct') {
+			if ($kind eq 'floor' || $kind eq 'direct' || $kind eq 'local') {
 				my $f = $med{$id}{federate};
 				my $b = $med{$id}{$kind};
 				$val = (defined $f && defined $b && $b > 0) ? $f / $b : undef;

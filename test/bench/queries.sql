@@ -5,6 +5,7 @@
 --   @query ID              name of the query
 --   @target floor X        federate must be within X times the floor
 --   @target direct X       federate must be within X times the direct shard query
+--   @target local X        federate must take at most X times the local table's time
 --   @target pgfdw X [SCEN] federate must be X times faster than the best
 --                          postgres_fdw run (only in scenario SCEN if given)
 --   @fallback.postgres SQL per-shard statement used for the floor while
@@ -64,3 +65,28 @@ SELECT count(DISTINCT product_id) FROM orders;
 -- @fallback.postgres SELECT min(created_at), max(created_at), min(revenue), max(revenue) FROM public.orders
 -- @fallback.mysql SELECT min("created_at"), max("created_at"), min("revenue"), max("revenue") FROM "orders"
 SELECT min(created_at), max(created_at), min(revenue), max(revenue) FROM orders;
+
+-- @query Q12
+-- @target floor 1.20
+-- @target local 1.0
+SELECT tenant_id, date_trunc('day', created_at), sum(revenue) FROM orders WHERE created_at >= now() - interval '30 days' GROUP BY 1, 2;
+
+-- @query Q13
+-- @target floor 1.20
+-- @target local 1.0
+SELECT region, count(*) FILTER (WHERE qty > 5), sum(revenue) FROM orders GROUP BY 1;
+
+-- @query Q14
+-- @target floor 1.20
+-- @target local 1.0
+SELECT DISTINCT region, status FROM orders;
+
+-- @query Q15
+-- @target floor 1.20
+-- @target local 1.0
+SELECT extract(year FROM created_at), avg(qty) FROM orders GROUP BY 1;
+
+-- @query Q16
+-- @target floor 1.20
+-- @target local 1.0
+SELECT region, count(*), sum(revenue) FROM orders WHERE created_at > now() - interval '90 days' GROUP BY 1;

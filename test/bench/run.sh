@@ -343,7 +343,7 @@ if [ ! -f "$DIR/done.local" ]; then
 		);
 		-- Every value is a hash of the row's sequence number (reproducible);
 		-- order ids follow created_at, and the table is stored in that order,
-		-- as an order table that grew over two years would be.
+		-- as an order table that grew over the years would be.
 		SET work_mem = '512MB';
 		INSERT INTO bench_local.orders
 		SELECT row_number() OVER (ORDER BY created_at, seq), tenant_id, region, product_id,
@@ -361,8 +361,11 @@ if [ ! -f "$DIR/done.local" ]; then
 		                WHEN h.h5 % 100 < 96 THEN 'cancelled'
 		                ELSE 'returned' END AS status,
 		           timestamptz '2023-01-01 00:00:00+00'
-		             + (h.h6 % 63158400000000) * interval '1 microsecond' AS created_at
+		             + (h.h6 % span.us) * interval '1 microsecond' AS created_at
 		    FROM bench_tenants t,
+		         -- from 2023 to the day the data is made: "the last 90 days" has rows
+		         (SELECT (extract(epoch FROM date_trunc('day', now(), 'UTC')
+		                  - timestamptz '2023-01-01 00:00:00+00') * 1000000)::bigint AS us) span,
 		         generate_series(t.first_seq + 1, t.first_seq + t.nrows) s,
 		         LATERAL (SELECT hashint8extended(s, 1) & 9223372036854775807 AS h1,
 		                         hashint8extended(s, 2) & 9223372036854775807 AS h2,

@@ -1,0 +1,108 @@
+--
+-- Pushdown breadth: time functions under the session's TimeZone, values
+-- the coordinator computes (now(), current_date), CASE/COALESCE/NULLIF,
+-- bigint arithmetic, text-form casts, FILTER, bit_and/bit_or/bit_xor and
+-- SELECT DISTINCT, on the table "sales" of shard.sql (PostgreSQL shards
+-- pg1, pg2 and the MariaDB shard my1).  Every query is compared, as text,
+-- with the same query on loc.sales, under zones with and without DST.
+--
+
+-- the same rows, compared as text (numeric scale included)
+CREATE FUNCTION same_text(a text, b text) RETURNS boolean LANGUAGE plpgsql AS $$
+DECLARE x text; y text;
+BEGIN
+  EXECUTE format('SELECT string_agg(s::text, ''|'' ORDER BY s::text) FROM (%s) s', a) INTO x;
+  EXECUTE format('SELECT string_agg(s::text, ''|'' ORDER BY s::text) FROM (%s) s', b) INTO y;
+  RETURN x IS NOT DISTINCT FROM y;
+END $$;
+
+CREATE TABLE pd_shapes (n int, q text);
+INSERT INTO pd_shapes VALUES
+ (1, 'SELECT date_trunc(''day'', ts), count(*), sum(amount) FROM %1$s GROUP BY 1'),
+ (2, 'SELECT date_trunc(''month'', ts), tenant, sum(qty) FROM %1$s GROUP BY 1, 2'),
+ (3, 'SELECT date_trunc(''hour'', ts), date_trunc(''minute'', ts), count(*) FROM %1$s GROUP BY 1, 2'),
+ (4, 'SELECT date_trunc(''week'', created), date_trunc(''quarter'', d), date_trunc(''year'', ts), count(*) FROM %1$s GROUP BY 1, 2, 3'),
+ (5, 'SELECT extract(year FROM ts), extract(month FROM ts), avg(qty) FROM %1$s GROUP BY 1, 2'),
+ (6, 'SELECT extract(dow FROM ts), extract(isodow FROM created), extract(doy FROM d), count(*) FROM %1$s GROUP BY 1, 2, 3'),
+ (7, 'SELECT extract(week FROM ts), extract(isoyear FROM ts), date_part(''hour'', ts), extract(quarter FROM d), count(*) FROM %1$s GROUP BY 1, 2, 3, 4'),
+ (8, 'SELECT ts::date, created::date, count(*) FROM %1$s GROUP BY 1, 2'),
+ (9, 'SELECT count(*), sum(amount) FROM %1$s WHERE ts > now() - interval ''1000 days'''),
+ (10, 'SELECT region, count(*) FROM %1$s WHERE ts < current_date - 730 GROUP BY 1'),
+ (11, 'SELECT count(*) FROM %1$s WHERE ts::date = ''2024-03-31'' OR date_trunc(''day'', ts) = ''2024-10-27'''),
+ (12, 'SELECT region, count(*) FILTER (WHERE qty > 5), sum(amount) FILTER (WHERE flag), avg(qty) FILTER (WHERE amount > 0) FROM %1$s GROUP BY 1'),
+ (13, 'SELECT count(*) FILTER (WHERE region = ''east''), min(amount) FILTER (WHERE qty < 0), max(d) FILTER (WHERE ts IS NULL) FROM %1$s'),
+ (14, 'SELECT DISTINCT region, tenant FROM %1$s'),
+ (15, 'SELECT DISTINCT region FROM %1$s'),
+ (16, 'SELECT DISTINCT qty FROM %1$s WHERE tenant < 10'),
+ (17, 'SELECT CASE WHEN qty > 10 THEN 1 WHEN qty < 0 THEN -1 ELSE 0 END, count(*) FROM %1$s GROUP BY 1'),
+ (18, 'SELECT CASE region WHEN ''east'' THEN ''E'' ELSE region END, count(*) FROM %1$s GROUP BY 1'),
+ (19, 'SELECT coalesce(qty, -1), nullif(qty, 0), count(*) FROM %1$s GROUP BY 1, 2'),
+ (20, 'SELECT tenant, bit_and(qty), bit_or(qty), bit_xor(id) FROM %1$s GROUP BY tenant'),
+ (21, 'SELECT md5(id::text), qty::text FROM %1$s WHERE tenant = 3'),
+ (22, 'SELECT id::bigint * 3 - tenant, count(*) FROM %1$s WHERE qty::bigint * 2 + 1 > 21 GROUP BY 1'),
+ (23, 'SELECT count(DISTINCT date_trunc(''month'', created)), count(DISTINCT extract(dow FROM ts)) FROM %1$s'),
+ (24, 'SELECT tenant, date_trunc(''day'', ts), sum(amount) FROM %1$s WHERE ts >= now() - interval ''1000 days'' GROUP BY 1, 2');
+
+-- rows on both sides of the DST changes of Europe/Berlin in 2024
+SELECT count(*) FILTER (WHERE ts::date IN ('2024-03-31', '2024-10-27')) > 0 AS dst_days_present
+FROM loc.sales;
+
+SET TimeZone = 'UTC';
+SELECT n, same_text(format(q, 'sales'), format(q, 'loc.sales')) FROM pd_shapes ORDER BY n;
+SET TimeZone = 'Europe/Berlin';
+SELECT n, same_text(format(q, 'sales'), format(q, 'loc.sales')) FROM pd_shapes ORDER BY n;
+SET TimeZone = 'Etc/GMT-3';
+SELECT n, same_text(format(q, 'sales'), format(q, 'loc.sales')) FROM pd_shapes ORDER BY n;
+SET TimeZone = 'America/New_York';
+SELECT n, same_text(format(q, 'sales'), format(q, 'loc.sales')) FROM pd_shapes ORDER BY n;
+
+-- what each engine is sent: under a fixed offset MySQL gets the time
+-- functions too, with the offset as a parameter
+SET TimeZone = 'Etc/GMT-3';
+EXPLAIN (VERBOSE, COSTS OFF)
+SELECT date_trunc('day', ts), count(*), sum(amount) FROM sales GROUP BY 1;
+EXPLAIN (VERBOSE, COSTS OFF)
+SELECT extract(year FROM ts), extract(dow FROM created), avg(qty) FROM sales GROUP BY 1, 2;
+EXPLAIN (VERBOSE, COSTS OFF)
+SELECT count(*) FROM sales WHERE ts > now() - interval '90 days';
+-- under a zone with DST, MySQL gets the columns and the coordinator groups
+SET TimeZone = 'Europe/Berlin';
+EXPLAIN (VERBOSE, COSTS OFF)
+SELECT date_trunc('day', ts), count(*) FROM sales WHERE tenant = 5 GROUP BY 1;
+EXPLAIN (VERBOSE, COSTS OFF)
+SELECT date_trunc('day', ts), count(*) FROM sales WHERE tenant = 2 GROUP BY 1;
+-- FILTER, DISTINCT, CASE, bit aggregates
+EXPLAIN (VERBOSE, COSTS OFF)
+SELECT region, count(*) FILTER (WHERE qty > 5), sum(amount) FROM sales GROUP BY 1;
+EXPLAIN (VERBOSE, COSTS OFF)
+SELECT DISTINCT region, flag FROM sales;
+EXPLAIN (VERBOSE, COSTS OFF)
+SELECT DISTINCT tenant, region FROM sales;
+EXPLAIN (VERBOSE, COSTS OFF)
+SELECT CASE WHEN qty > 10 THEN 'many' ELSE 'few' END, coalesce(qty, 0), count(*)
+FROM sales GROUP BY 1, 2;
+EXPLAIN (VERBOSE, COSTS OFF)
+SELECT bit_or(qty), md5(tenant::text) FROM sales WHERE tenant = 5 GROUP BY 2;
+
+-- the remote transaction runs under the session's zone, changed or not
+-- inside a transaction
+BEGIN;
+SET LOCAL TimeZone = 'Asia/Kathmandu';
+SELECT same_text('SELECT extract(hour FROM ts), count(*) FROM sales WHERE tenant <> 2 GROUP BY 1',
+                 'SELECT extract(hour FROM ts), count(*) FROM loc.sales WHERE tenant <> 2 GROUP BY 1');
+SET LOCAL TimeZone = 'America/Sao_Paulo';
+SELECT same_text('SELECT extract(hour FROM ts), count(*) FROM sales WHERE tenant <> 2 GROUP BY 1',
+                 'SELECT extract(hour FROM ts), count(*) FROM loc.sales WHERE tenant <> 2 GROUP BY 1');
+COMMIT;
+
+-- a generic plan made under a fixed offset, run under a zone with DST:
+-- MySQL cannot be sent the zone, and says so
+SET TimeZone = 'UTC';
+SET plan_cache_mode = force_generic_plan;
+PREPARE pd(int) AS SELECT extract(hour FROM ts), count(*) FROM sales WHERE qty > $1 GROUP BY 1;
+EXECUTE pd(0) \g /dev/null
+SET TimeZone = 'Europe/Berlin';
+EXECUTE pd(0);
+DEALLOCATE pd;
+RESET plan_cache_mode;
+RESET TimeZone;
