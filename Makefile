@@ -26,6 +26,7 @@ OBJS = \
 	src/exec/scan.o \
 	src/exec/fanout.o \
 	src/exec/result.o \
+	src/exec/aggfinal.o \
 	src/exec/coverage.o \
 	src/health/shmem.o \
 	src/health/servers.o \

@@ -160,3 +160,12 @@ CREATE FUNCTION federate.session_utc_offset()
 RETURNS integer
 AS 'MODULE_PATHNAME', 'federate_session_utc_offset'
 LANGUAGE C STABLE PARALLEL SAFE;
+
+-- variance/stddev from the shards' count, sum and sum of squares, finished
+-- by PostgreSQL's own final function (called by plans; kind 0 var_samp,
+-- 1 var_pop, 2 stddev_samp, 3 stddev_pop).
+CREATE FUNCTION federate.numeric_var_final(kind integer, n bigint, sumx numeric,
+                                           sumx2 numeric)
+RETURNS numeric
+AS 'MODULE_PATHNAME', 'federate_numeric_var_final'
+LANGUAGE C IMMUTABLE PARALLEL SAFE;

@@ -43,6 +43,41 @@ INSERT INTO pd_shapes VALUES
  (23, 'SELECT count(DISTINCT date_trunc(''month'', created)), count(DISTINCT extract(dow FROM ts)) FROM %1$s'),
  (24, 'SELECT tenant, date_trunc(''day'', ts), sum(amount) FROM %1$s WHERE ts >= now() - interval ''1000 days'' GROUP BY 1, 2');
 
+-- variance and stddev of integers and numeric, on a table of PostgreSQL
+-- shards only (MySQL shards leave them to the coordinator): the digits
+-- and scale of PostgreSQL's own final functions
+CREATE TABLE pg_sales (LIKE sales) PARTITION BY HASH (tenant);
+CREATE FOREIGN TABLE pg_sales_0 PARTITION OF pg_sales
+  FOR VALUES WITH (MODULUS 4, REMAINDER 0)
+  SERVER pg1 OPTIONS (schema_name 'public', table_name 'sales_0');
+CREATE FOREIGN TABLE pg_sales_1 PARTITION OF pg_sales
+  FOR VALUES WITH (MODULUS 4, REMAINDER 1)
+  SERVER pg2 OPTIONS (schema_name 'public', table_name 'sales_1');
+CREATE VIEW loc_pg_sales AS
+  SELECT * FROM loc.sales WHERE satisfies_hash_partition('sales'::regclass, 4, 0, tenant)
+  UNION ALL
+  SELECT * FROM loc.sales WHERE satisfies_hash_partition('sales'::regclass, 4, 1, tenant);
+CREATE TABLE var_shapes (n int, q text);
+INSERT INTO var_shapes VALUES
+ (1, 'SELECT stddev(qty), variance(qty), stddev_pop(qty), var_pop(qty), var_samp(amount), stddev_samp(amount) FROM %1$s'),
+ (2, 'SELECT region, stddev(amount), var_pop(amount), variance(id::bigint), stddev_pop(qty::smallint) FROM %1$s GROUP BY region'),
+ (3, 'SELECT tenant, stddev(qty), variance(amount) FROM %1$s GROUP BY tenant'),
+ (4, 'SELECT stddev(qty) FILTER (WHERE flag), variance(amount) FILTER (WHERE qty > 3) FROM %1$s'),
+ (5, 'SELECT stddev(qty), var_samp(amount) FROM %1$s WHERE tenant = 5'),
+ (6, 'SELECT stddev(qty), var_pop(amount), variance(id) FROM %1$s WHERE id < 0'),
+ (7, 'SELECT variance(amount * 1000000.123456), stddev(amount / 7) FROM %1$s');
+SELECT n, same_text(format(q, 'pg_sales'), format(q, 'loc_pg_sales')) FROM var_shapes ORDER BY n;
+SELECT n, same_text(format(q, 'sales'), format(q, 'loc.sales')) FROM var_shapes ORDER BY n;
+EXPLAIN (VERBOSE, COSTS OFF)
+SELECT region, stddev(amount), var_pop(qty) FROM pg_sales GROUP BY region;
+-- what stays local, and why
+EXPLAIN (VERBOSE, COSTS OFF)
+SELECT region, stddev(amount) FROM sales GROUP BY region;
+EXPLAIN (VERBOSE, COSTS OFF)
+SELECT lower(region), count(*) FROM sales GROUP BY 1;
+EXPLAIN (VERBOSE, COSTS OFF)
+SELECT count(*) FROM sales WHERE note LIKE 'note 1%';
+
 -- rows on both sides of the DST changes of Europe/Berlin in 2024
 SELECT count(*) FILTER (WHERE ts::date IN ('2024-03-31', '2024-10-27')) > 0 AS dst_days_present
 FROM loc.sales;

@@ -696,6 +696,23 @@ fed_explain_scan(CustomScanState *node, List *ancestors, ExplainState *es)
 	ExplainPropertyText("Strategy", buf.data, es);
 	ExplainPropertyText("Pushed Down", st->pushed, es);
 	{
+		List	   *notes = list_nth(((CustomScan *) node->ss.ps.plan)->custom_private,
+									 FedPlanLocal);
+		List	   *texts = NIL;
+		ListCell   *lc;
+
+		/* one line per reason in text, a list in the structured formats */
+		foreach(lc, notes)
+		{
+			if (es->format == EXPLAIN_FORMAT_TEXT)
+				ExplainPropertyText("Kept Local", strVal(lfirst(lc)), es);
+			else
+				texts = lappend(texts, strVal(lfirst(lc)));
+		}
+		if (texts != NIL)
+			ExplainPropertyList("Kept Local", texts, es);
+	}
+	{
 		CustomScan *cs = (CustomScan *) node->ss.ps.plan;
 		List	   *gating = list_nth(cs->custom_exprs, st->ntasks);
 

@@ -604,6 +604,7 @@ fedPlanDirectModify(PlannerInfo *root, ModifyTable *plan,
 	}
 
 	initStringInfo(&sql);
+	memset(&cxt, 0, sizeof(cxt));
 	cxt.root = root;
 	cxt.rel = rel;
 	cxt.varno = resultRelation;

@@ -15,6 +15,9 @@
  *	 min, max			min, max			min of mins, max of maxes
  *	 bool_and, bool_or	the same			bool_and, bool_or of them
  *	 bit_and/or/xor		the same			the same of them
+ *	 variance, stddev	count(x), sum(x),	sums of them, finished by
+ *	 (samp, pop; of		sum(x * x)			PostgreSQL's own final function
+ *	 integers, numeric)						(exec/aggfinal.c)
  *	 avg(x)				sum(x), count(x)	sum of sums / sum of counts,
  *											NULL when the count is 0
  *	 agg(DISTINCT x)	x as another GROUP BY column: the coordinator
@@ -55,10 +58,12 @@
 #include "optimizer/pathnode.h"
 #include "optimizer/tlist.h"
 #include "parser/parse_coerce.h"
+#include "parser/parse_func.h"
 #include "parser/parse_node.h"
 #include "parser/parse_oper.h"
 #include "optimizer/cost.h"
 #include "utils/builtins.h"
+#include "utils/regproc.h"
 #include "utils/fmgroids.h"
 #include "utils/lsyscache.h"
 #include "utils/numeric.h"
@@ -77,6 +82,7 @@ typedef struct AggCxt
 	List	   *repl;			/* and their replacements */
 	List	   *extra_cols;		/* DISTINCT arguments */
 	Expr	   *filter;			/* FILTER of the aggregate being split */
+	char	   *why;			/* why the first aggregate failed to split */
 	int			aggno;			/* next number for a combining aggregate */
 } AggCxt;
 
@@ -167,7 +173,14 @@ partial_filtered(AggCxt *cxt, Oid aggfnoid, Expr *arg, Oid inputcollid,
 		FedTaskPlan *task = lfirst(lc);
 
 		if (!task->dialect->agg_ok(aggfnoid, argtype, inputcollid))
+		{
+			if (cxt->why == NULL)
+				cxt->why = psprintf("%s cannot be computed on %s shards",
+									format_procedure(aggfnoid),
+									task->dialect->kind == FED_DRIVER_MYSQL ?
+									"MySQL" : "PostgreSQL");
 			return NULL;
+		}
 	}
 	a = make_aggref(aggfnoid, arg, inputcollid);
 	a->aggfilter = (Expr *) copyObject(filter);
@@ -230,6 +243,101 @@ nullif_zero(AggCxt *cxt, Expr *count)
 	n->args = eq->args;
 	n->location = -1;
 	return (Expr *) n;
+}
+
+static Oid	sum_for(Oid type);
+static Expr *split_failed(AggCxt *cxt, Aggref *a, const char *why);
+
+/* var_samp, var_pop, stddev_samp, stddev_pop (numeric_var_final's kind) */
+static int
+variance_kind(Oid f)
+{
+	switch (f)
+	{
+		case F_VARIANCE_INT2:
+		case F_VARIANCE_INT4:
+		case F_VARIANCE_INT8:
+		case F_VARIANCE_NUMERIC:
+		case F_VAR_SAMP_INT2:
+		case F_VAR_SAMP_INT4:
+		case F_VAR_SAMP_INT8:
+		case F_VAR_SAMP_NUMERIC:
+			return 0;
+		case F_VAR_POP_INT2:
+		case F_VAR_POP_INT4:
+		case F_VAR_POP_INT8:
+		case F_VAR_POP_NUMERIC:
+			return 1;
+		case F_STDDEV_INT2:
+		case F_STDDEV_INT4:
+		case F_STDDEV_INT8:
+		case F_STDDEV_NUMERIC:
+		case F_STDDEV_SAMP_INT2:
+		case F_STDDEV_SAMP_INT4:
+		case F_STDDEV_SAMP_INT8:
+		case F_STDDEV_SAMP_NUMERIC:
+			return 2;
+		case F_STDDEV_POP_INT2:
+		case F_STDDEV_POP_INT4:
+		case F_STDDEV_POP_INT8:
+		case F_STDDEV_POP_NUMERIC:
+			return 3;
+		default:
+			return -1;
+	}
+}
+
+/*
+ * variance/stddev of integers or numeric: count(x), sum(x) and
+ * sum(x * x) on each shard (squares of integers as bigint, which cannot
+ * overflow for int2/int4, of bigint and numeric as numeric), finished by
+ * federate.numeric_var_final (exec/aggfinal.c) with PostgreSQL's own final
+ * function.  NULL when a shard cannot compute a part.
+ */
+static Expr *
+split_variance(AggCxt *cxt, Aggref *a, int kind, Expr *arg)
+{
+#if PG_VERSION_NUM >= 150000 && PG_VERSION_NUM < 160000
+	Oid			argtype = exprType((Node *) arg);
+	Oid			sqtype = (argtype == INT2OID || argtype == INT4OID) ? INT8OID : NUMERICOID;
+	Expr	   *sq;
+	Expr	   *c;
+	Expr	   *s;
+	Expr	   *q;
+	Oid			argtypes[4] = {INT4OID, INT8OID, NUMERICOID, NUMERICOID};
+	Oid			funcid;
+
+	sq = (Expr *) make_op(cxt->pstate, list_make1(makeString("*")),
+						  (Node *) cast_to(cxt, arg, sqtype),
+						  (Node *) cast_to(cxt, arg, sqtype), NULL, -1);
+	if (!fed_shippable_everywhere(cxt->root, cxt->fi, sq))
+		return split_failed(cxt, a, "needs the square of its argument, which a shard cannot compute");
+	c = partial(cxt, F_COUNT_ANY, arg, InvalidOid);
+	s = partial(cxt, argtype == INT2OID ? F_SUM_INT2 :
+				argtype == INT4OID ? F_SUM_INT4 :
+				argtype == INT8OID ? F_SUM_INT8 : F_SUM_NUMERIC, arg, InvalidOid);
+	q = partial(cxt, sqtype == INT8OID ? F_SUM_INT8 : F_SUM_NUMERIC, sq, InvalidOid);
+	if (c == NULL || s == NULL || q == NULL)
+		return NULL;
+	if (!cxt->full)
+	{
+		c = cast_to(cxt, combine(cxt, F_SUM_INT8, c, InvalidOid), INT8OID);
+		s = combine(cxt, sum_for(((Aggref *) s)->aggtype), s, InvalidOid);
+		q = combine(cxt, F_SUM_NUMERIC, q, InvalidOid);
+	}
+	funcid = LookupFuncName(list_make2(makeString("federate"),
+									   makeString("numeric_var_final")),
+							4, argtypes, false);
+	return (Expr *) makeFuncExpr(funcid, NUMERICOID,
+								 list_make4(makeConst(INT4OID, -1, InvalidOid, 4,
+													  Int32GetDatum(kind), false, true),
+											cast_to(cxt, c, INT8OID),
+											cast_to(cxt, s, NUMERICOID),
+											cast_to(cxt, q, NUMERICOID)),
+								 InvalidOid, InvalidOid, COERCE_EXPLICIT_CALL);
+#else
+	return NULL;
+#endif
 }
 
 static Expr *
@@ -305,6 +413,15 @@ is_minmax(Oid f)
 	}
 }
 
+/* Remember why aggregate a stays on the coordinator; returns NULL. */
+static Expr *
+split_failed(AggCxt *cxt, Aggref *a, const char *why)
+{
+	if (cxt->why == NULL)
+		cxt->why = psprintf("%s %s", format_procedure(a->aggfnoid), why);
+	return NULL;
+}
+
 /*
  * The replacement of one aggregate of the query, or NULL when it cannot be
  * split.  In full mode the result uses the partial aggregates directly.
@@ -322,16 +439,16 @@ split_agg(AggCxt *cxt, Aggref *a)
 	Expr	   *count;
 
 	if (a->aggkind != AGGKIND_NORMAL || a->agglevelsup != 0 ||
-		a->aggvariadic || a->aggdirectargs != NIL || list_length(a->args) > 1)
-		return NULL;
+		a->aggvariadic || a->aggdirectargs != NIL || list_length(a->args) > 1 ||
+		(a->aggorder != NIL && a->aggdistinct == NIL))
+		return split_failed(cxt, a, "cannot be split");
 	/* FILTER (WHERE c): each partial aggregate gets it (MySQL: a CASE) */
 	cxt->filter = a->aggfilter;
+	if (a->aggfilter && a->aggdistinct != NIL)
+		return split_failed(cxt, a, "with DISTINCT and FILTER cannot be split");
 	if (a->aggfilter &&
-		(a->aggdistinct != NIL ||
-		 !fed_shippable_everywhere(cxt->root, cxt->fi, a->aggfilter)))
-		return NULL;
-	if (a->aggorder != NIL && a->aggdistinct == NIL)
-		return NULL;
+		!fed_shippable_everywhere(cxt->root, cxt->fi, a->aggfilter))
+		return split_failed(cxt, a, "has a FILTER a shard cannot evaluate");
 	if (a->args != NIL)
 	{
 		arg = ((TargetEntry *) linitial(a->args))->expr;
@@ -343,8 +460,10 @@ split_agg(AggCxt *cxt, Aggref *a)
 		Aggref	   *copy;
 
 		/* the coordinator de-duplicates: x becomes a grouping column */
-		if (cxt->full || arg == NULL || !group_ok(cxt, arg, false))
+		if (cxt->full || arg == NULL)
 			return NULL;
+		if (!group_ok(cxt, arg, false))
+			return split_failed(cxt, a, "has a DISTINCT argument a shard cannot group by");
 		add_group_item(cxt, arg);
 		cxt->extra_cols = lappend(cxt->extra_cols, arg);
 		copy = copyObject(a);
@@ -353,7 +472,7 @@ split_agg(AggCxt *cxt, Aggref *a)
 	}
 
 	if (arg && !fed_shippable_everywhere(cxt->root, cxt->fi, arg))
-		return NULL;
+		return split_failed(cxt, a, "has an argument a shard cannot compute");
 
 	switch (f)
 	{
@@ -475,8 +594,10 @@ split_agg(AggCxt *cxt, Aggref *a)
 				return divide(cxt, sum, cast_to(cxt, count, FLOAT8OID));
 			}
 		default:
+			if (variance_kind(f) >= 0)
+				return split_variance(cxt, a, variance_kind(f), arg);
 			if (!is_minmax(f))
-				return NULL;
+				return split_failed(cxt, a, "cannot be split");
 			if ((p = partial(cxt, f, arg, a->inputcollid)) == NULL)
 				return NULL;
 			return cxt->full ? p : combine(cxt, f, p, a->inputcollid);
@@ -606,8 +727,15 @@ fed_add_agg_paths(PlannerInfo *root, RelOptInfo *input_rel,
 	double		ngroups = 100;
 	int			ntasks;
 
-	if (scan == NULL || scan->local_conds != NIL || parse->groupingSets != NIL)
+	if (scan == NULL)
 		return;
+	if (scan->local_conds != NIL || parse->groupingSets != NIL)
+	{
+		fed_note_local(scan, scan->local_conds ?
+					   "aggregates: a condition is checked on the coordinator" :
+					   "aggregates: GROUPING SETS");
+		return;
+	}
 	ntasks = list_length(scan->tasks);
 
 	memset(&cxt, 0, sizeof(cxt));
@@ -615,6 +743,7 @@ fed_add_agg_paths(PlannerInfo *root, RelOptInfo *input_rel,
 	cxt.pstate = make_parsestate(NULL);
 	cxt.fi = palloc0(sizeof(FedPathInfo));
 	memcpy(cxt.fi, scan, sizeof(FedPathInfo));
+	cxt.fi->local_notes = list_copy(scan->local_notes);
 	cxt.fi->items = NIL;
 	cxt.fi->group_items = NIL;
 	cxt.fi->sort_keys = NIL;
@@ -671,13 +800,20 @@ fed_add_agg_paths(PlannerInfo *root, RelOptInfo *input_rel,
 			ListCell   *lv;
 
 			if (vars == NIL)
+			{
+				fed_note_local(scan, "aggregates: a grouping expression without columns");
 				return;
+			}
 			foreach(lv, vars)
 			{
 				if (!group_ok(&cxt, lfirst(lv), false))
+				{
+					fed_note_local(scan, "aggregates: a grouping column a shard cannot group by");
 					return;
+				}
 				add_group_item(&cxt, lfirst(lv));
 			}
+			fed_note_local(cxt.fi, "a grouping expression a shard cannot compute (grouped again here)");
 		}
 	}
 
@@ -685,7 +821,11 @@ fed_add_agg_paths(PlannerInfo *root, RelOptInfo *input_rel,
 	final_target->exprs = (List *) replace_aggs((Node *) target->exprs, &cxt);
 	having = (List *) replace_aggs(extra->havingQual, &cxt);
 	if (cxt.failed)
+	{
+		fed_note_local(scan, psprintf("aggregates: %s", cxt.why ? cxt.why :
+									  "an aggregate cannot be split"));
 		return;
+	}
 
 	if (grouped_rel->pathlist != NIL)
 		ngroups = ((Path *) linitial(grouped_rel->pathlist))->rows;
@@ -723,7 +863,10 @@ fed_add_agg_paths(PlannerInfo *root, RelOptInfo *input_rel,
 				 root->group_pathkeys != NIL)
 			strategy = AGG_SORTED;
 		else
+		{
+			fed_note_local(scan, "aggregates: the grouping can be neither hashed nor sorted");
 			return;
+		}
 
 		foreach(lc, parse->groupClause)
 		{
@@ -779,6 +922,10 @@ fed_add_distinct_paths(PlannerInfo *root, RelOptInfo *input_rel,
 	double		ngroups = 100;
 	bool		full;
 
+	if (scan != NULL && parse->distinctClause != NIL &&
+		(scan->local_conds != NIL || parse->hasDistinctOn))
+		fed_note_local(scan, parse->hasDistinctOn ? "DISTINCT ON" :
+					   "DISTINCT: a condition is checked on the coordinator");
 	if (scan == NULL || scan->local_conds != NIL || parse->hasDistinctOn ||
 		parse->distinctClause == NIL || parse->hasAggs ||
 		parse->groupClause != NIL || parse->groupingSets != NIL ||
@@ -792,6 +939,7 @@ fed_add_distinct_paths(PlannerInfo *root, RelOptInfo *input_rel,
 	cxt.root = root;
 	cxt.fi = palloc0(sizeof(FedPathInfo));
 	memcpy(cxt.fi, scan, sizeof(FedPathInfo));
+	cxt.fi->local_notes = list_copy(scan->local_notes);
 	cxt.fi->items = NIL;
 	cxt.fi->group_items = NIL;
 	cxt.fi->sort_keys = NIL;
@@ -813,7 +961,10 @@ fed_add_distinct_paths(PlannerInfo *root, RelOptInfo *input_rel,
 			}
 		}
 		if (e == NULL || !group_ok(&cxt, e, false))
+		{
+			fed_note_local(scan, "DISTINCT: an expression a shard cannot group by");
 			return;
+		}
 		add_group_item(&cxt, e);
 		exprs = lappend(exprs, e);
 		add_column_to_pathtarget(partial_target, e, sgc->tleSortGroupRef);

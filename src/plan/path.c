@@ -139,6 +139,31 @@ fed_shippable_everywhere(PlannerInfo *root, FedPathInfo *fi, Expr *expr)
 }
 
 /*
+ * Add "what (engines that cannot evaluate it)" to fi's notes for EXPLAIN,
+ * once per distinct text.
+ */
+void
+fed_note_local(FedPathInfo *fi, const char *note)
+{
+	ListCell   *lc;
+
+	foreach(lc, fi->local_notes)
+	{
+		if (strcmp(lfirst(lc), note) == 0)
+			return;
+	}
+	fi->local_notes = lappend(fi->local_notes, pstrdup(note));
+}
+
+static void
+note_engines(FedPathInfo *fi, const char *what, const bool *failed)
+{
+	fed_note_local(fi, psprintf("%s the %s cannot evaluate (Filter)", what,
+								failed[0] && failed[1] ? "PostgreSQL and MySQL shards" :
+								failed[1] ? "MySQL shards" : "PostgreSQL shards"));
+}
+
+/*
  * The basic fan-out read of a federated table, or NULL when the relation
  * is not one (or reads something a fan-out cannot deliver).
  */
@@ -182,6 +207,7 @@ fed_scan_info(PlannerInfo *root, RelOptInfo *rel, Index rti,
 	{
 		RestrictInfo *ri = lfirst(lc);
 		bool		everywhere = true;
+		bool		engine_failed[2];
 		ListCell   *lt;
 
 		if (ri->pseudoconstant)
@@ -194,6 +220,7 @@ fed_scan_info(PlannerInfo *root, RelOptInfo *rel, Index rti,
 			fi->gating = lappend(fi->gating, ri->clause);
 			continue;
 		}
+		engine_failed[0] = engine_failed[1] = false;
 		foreach(lt, fi->tasks)
 		{
 			FedTaskPlan *task = lfirst(lt);
@@ -203,10 +230,16 @@ fed_scan_info(PlannerInfo *root, RelOptInfo *rel, Index rti,
 								 task->dialect, clause))
 				task->remote_conds = lappend(task->remote_conds, clause);
 			else
+			{
 				everywhere = false;
+				engine_failed[task->dialect->kind == FED_DRIVER_MYSQL] = true;
+			}
 		}
 		if (!everywhere)
+		{
 			fi->local_conds = lappend(fi->local_conds, ri);
+			note_engines(fi, "a condition", engine_failed);
+		}
 	}
 
 	/* the columns needed above, and by the conditions kept here */

@@ -165,6 +165,13 @@ fed_plan_custom_path(PlannerInfo *root, RelOptInfo *rel, CustomPath *best_path,
 	cs->custom_private = lappend(cs->custom_private, sort_nf);
 	cs->custom_private = lappend(cs->custom_private, fi->pruneinfo);
 	cs->custom_private = lappend(cs->custom_private, makeString(pushed.data));
+	{
+		List	   *notes = NIL;
+
+		foreach(lc, fi->local_notes)
+			notes = lappend(notes, makeString(pstrdup(lfirst(lc))));
+		cs->custom_private = lappend(cs->custom_private, notes);
+	}
 	cs->custom_scan_tlist = scan_tlist;
 	cs->methods = &fed_scan_methods;
 	return &cs->scan.plan;

@@ -72,6 +72,8 @@ typedef struct FedPathInfo
 	List	   *sort_keys;		/* FedSortKey *, or NIL */
 	double		limit;			/* per-shard LIMIT, or -1 */
 	List	   *having;			/* FULL_AGG: condition evaluated here */
+	List	   *local_notes;	/* char *: what stays on the coordinator
+								 * and why, for EXPLAIN ("Kept Local") */
 } FedPathInfo;
 
 /* CustomScan.custom_private slots */
@@ -87,7 +89,8 @@ typedef enum FedPlanPrivateIndex
 	FedPlanSortColls,			/* OidList */
 	FedPlanSortNullsFirst,		/* IntList */
 	FedPlanPrune,				/* PartitionPruneInfo, or NULL */
-	FedPlanPushed				/* String: what was pushed down, for EXPLAIN */
+	FedPlanPushed,				/* String: what was pushed down, for EXPLAIN */
+	FedPlanLocal				/* List of String: what stayed local, why */
 } FedPlanPrivateIndex;
 
 typedef enum FedPlanFlag
@@ -114,6 +117,7 @@ extern Expr *fed_to_leaf(PlannerInfo *root, FedPathInfo *fi, FedTaskPlan *task,
 extern bool fed_shippable_everywhere(PlannerInfo *root, FedPathInfo *fi,
 									 Expr *expr);
 extern int	fed_item_position(FedPathInfo *fi, Expr *expr);
+extern void fed_note_local(FedPathInfo *fi, const char *note);
 extern FedPathInfo *fed_path_info(Path *path);
 extern CustomPath *fed_make_path(PlannerInfo *root, RelOptInfo *rel,
 								 PathTarget *target, FedPathInfo *fi,

@@ -158,21 +158,24 @@ sub bind_params {
 	my ($conf, $t) = @_;
 	return $t->{sql} unless $t->{params};
 	my @vals;
-	for my $e (split_params($t->{params})) {
-		my $sql = $t->{driver} eq 'mysql'
-		  ? "SELECT CASE WHEN pg_typeof(v)::text = 'timestamp with time zone' "
-		  . "THEN to_char(v::timestamptz AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS.US') ELSE v::text END "
-		  . "FROM (SELECT $e AS v) s"
-		  : "SELECT ($e)::text";
+	my $coord = sub {
+		my ($sql) = @_;
 		my @cmd = ($conf->{psql}, '-X', '-q', '-At', '-v', 'ON_ERROR_STOP=1', '-d', $conf->{coord});
 		push @cmd, '-c', $_ for @{ $conf->{session}{federate} // [] };
 		push @cmd, '-c', $sql;
 		open my $ph, '-|', @cmd or die "cannot run psql: $!\n";
 		my $v = join '', <$ph>;
-		close $ph or die "could not compute the parameter $e (psql status $?)\n";
+		close $ph or die "could not run on the coordinator: $sql (psql status $?)\n";
 		chomp $v;
+		return $v;
+	};
+	for my $e (split_params($t->{params})) {
+		my $type = $coord->("SELECT pg_typeof($e)");
+		my $v = ($t->{driver} eq 'mysql' && $type eq 'timestamp with time zone')
+		  ? $coord->("SELECT to_char(($e) AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS.US')")
+		  : $coord->("SELECT ($e)::text");
 		$v =~ s/'/''/g;
-		push @vals, "'$v'";
+		push @vals, $type =~ /^(smallint|integer|bigint|numeric)$/ ? $v : "'$v'";
 	}
 	(my $sql = $t->{sql}) =~ s/\$(\d+)(?!\d)/$vals[$1 - 1]/g;
 	return $sql;
