@@ -138,7 +138,8 @@ EXPLAIN (VERBOSE, COSTS OFF)
 SELECT id, created FROM sales WHERE tenant = 7 ORDER BY created DESC, id DESC LIMIT 20;
 EXPLAIN (VERBOSE, COSTS OFF)
 SELECT date_trunc('month', created), count(*) FROM sales GROUP BY 1;
--- kept local, and shown so: min/max of text on MySQL
+-- min/max of text: the PostgreSQL shards compute theirs, the MySQL shard's rows
+-- are aggregated on the coordinator (an Append under the combining Aggregate)
 EXPLAIN (VERBOSE, COSTS OFF)
 SELECT min(region) FROM sales;
 -- FILTER ships (MySQL: a CASE inside the aggregate)

@@ -101,6 +101,18 @@ typedef struct FedScanState
 	int			has_agg;		/* -1 unknown, else whether the plan has */
 	MemoryContextCallback on_cleanup;
 
+	/*
+	 * An aggregate split by engine (plan/aggsplit.c) reads one table in two
+	 * nodes under an Append: they start together, check
+	 * federate.require_shard_key together and report one coverage.
+	 */
+	struct FedScanState *sibling;
+	bool		split;
+	bool		cov_waiting;	/* this execution's report waits for the
+								 * sibling's, in pending */
+	FedCoverage pending;
+	bool		pending_raised; /* and its fan-out raised the error */
+
 	/* ordered merge */
 	SortSupport sortkeys;
 	AttrNumber *sort_attnos;
@@ -112,6 +124,7 @@ typedef struct FedScanState
 static Node *fed_create_scan_state(CustomScan *cscan);
 static void fed_begin_scan(CustomScanState *node, EState *estate, int eflags);
 static TupleTableSlot *fed_exec_scan(CustomScanState *node);
+static void start_fanout(FedScanState *st);
 static void fed_end_scan(CustomScanState *node);
 static void fed_rescan(CustomScanState *node);
 static void fed_explain_scan(CustomScanState *node, List *ancestors,
@@ -175,10 +188,9 @@ keep_tasks(FedScanState *st, Bitmapset *keep)
 
 /* federate.require_shard_key: refuse to contact every shard. */
 static void
-check_shard_key(FedScanState *st)
+check_shard_count(FedScanState *st, int nvalid)
 {
-	if (!fed_require_shard_key || st->nshards <= 1 ||
-		st->nvalid < st->nshards)
+	if (!fed_require_shard_key || st->nshards <= 1 || nvalid < st->nshards)
 		return;
 	ereport(ERROR,
 			(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
@@ -186,6 +198,14 @@ check_shard_key(FedScanState *st)
 					st->relname, st->nshards),
 			 errdetail("No condition on the partition key narrows the query down to fewer shards."),
 			 errhint("Add a condition on the partition key, or set federate.require_shard_key to off.")));
+}
+
+/* federate.require_shard_key; a split read counts with its sibling */
+static void
+check_shard_key(FedScanState *st)
+{
+	if (!st->split)
+		check_shard_count(st, st->nvalid);
 }
 
 /* Does the plan aggregate (a partial answer then gives wrong totals)? */
@@ -254,6 +274,7 @@ report(FedScanState *st, bool aborting)
 {
 	FedCoverage cov = {0};
 	FedDispatch d = {0};
+	bool		raised;
 	int			i;
 	MemoryContext old = NULL;
 
@@ -261,6 +282,16 @@ report(FedScanState *st, bool aborting)
 	/* not while aborting: the query's memory is going, children first */
 	if (!aborting)
 		old = MemoryContextSwitchTo(st->exec_cxt);
+	raised = aborting && fed_fanout_raised(st->fanout);
+	if (st->sibling && st->sibling->cov_waiting)
+	{
+		/* the other half of a split read reported first: one report */
+		cov = st->sibling->pending;
+		raised |= st->sibling->pending_raised;
+		st->sibling->cov_waiting = false;
+		if (st->sibling->started_at < st->started_at)
+			st->started_at = st->sibling->started_at;
+	}
 	for (i = 0; i < st->ntasks; i++)
 	{
 		FedTaskStats stats;
@@ -284,7 +315,17 @@ report(FedScanState *st, bool aborting)
 			}
 		}
 	}
-	if (aborting && fed_fanout_raised(st->fanout))
+	if (st->split && st->sibling && st->sibling->started && !st->sibling->reported)
+	{
+		/* the sibling reports for both */
+		st->pending = cov;
+		st->pending_raised = raised;
+		st->cov_waiting = true;
+		if (old)
+			MemoryContextSwitchTo(old);
+		return;
+	}
+	if (raised)
 		cov.answered = cov.total - Max(list_length(cov.missing), 1);
 	cov.approximate = cov.missing != NIL && !aborting && query_aggregates(st);
 
@@ -303,7 +344,7 @@ report(FedScanState *st, bool aborting)
 	d.answered = cov.answered;
 	d.replicas = list_length(cov.replaced);
 	strlcpy(d.status,
-			aborting ? (fed_fanout_raised(st->fanout) ? "failed" : "cancelled") :
+			aborting ? (raised ? "failed" : "cancelled") :
 			cov.missing ? "partial" : "complete", sizeof(d.status));
 	d.duration_ms = (double) (GetCurrentTimestamp() - st->started_at) / 1000.0;
 	/* an execution pruned to no shard (a rescan, say) dispatched nothing */
@@ -319,14 +360,52 @@ report(FedScanState *st, bool aborting)
 		MemoryContextSwitchTo(old);
 }
 
+/*
+ * The split reads (FedFlagSplit) that began and wait for their sibling,
+ * in TopMemoryContext; an entry goes with its query's memory.
+ */
+static List *split_waiting = NIL;
+
+/* Pair st with the other read of its table under the same Append. */
+static void
+find_sibling(FedScanState *st)
+{
+	ListCell   *lc;
+	MemoryContext old;
+
+	foreach(lc, split_waiting)
+	{
+		FedScanState *other = lfirst(lc);
+
+		if (other->css.ss.ps.state == st->css.ss.ps.state &&
+			((Scan *) other->css.ss.ps.plan)->scanrelid ==
+			((Scan *) st->css.ss.ps.plan)->scanrelid)
+		{
+			other->sibling = st;
+			st->sibling = other;
+			split_waiting = foreach_delete_current(split_waiting, lc);
+			return;
+		}
+	}
+	old = MemoryContextSwitchTo(TopMemoryContext);
+	split_waiting = lappend(split_waiting, st);
+	MemoryContextSwitchTo(old);
+}
+
 /* The query's memory goes: report an execution that did not end. */
 static void
 report_on_cleanup(void *arg)
 {
 	FedScanState *st = (FedScanState *) arg;
 
+	/* (a split read's report waits for its sibling's, which comes next) */
 	if (st->started && !st->reported && st->fanout)
 		report(st, true);
+	split_waiting = list_delete_ptr(split_waiting, st);
+	if (st->sibling && !st->cov_waiting)
+		st->sibling->sibling = NULL;
+	if (!st->cov_waiting)
+		st->sibling = NULL;
 }
 
 static void
@@ -447,6 +526,10 @@ fed_begin_scan(CustomScanState *node, EState *estate, int eflags)
 	}
 	st->gating = ExecInitQual(list_nth(cs->custom_exprs, st->ntasks),
 							  &node->ss.ps);
+
+	st->split = list_nth_int(flags, FedFlagSplit);
+	if (st->split)
+		find_sibling(st);
 }
 
 static void
@@ -467,8 +550,40 @@ convert_row(void *arg, int task, FedRow *row, TupleTableSlot *slot)
 }
 
 /* Bind every task's parameters and send every statement. */
+static void prepare_fanout(FedScanState *st);
+
+/*
+ * Send every statement of st.  The two reads of a split aggregate start
+ * together: the shards of the second compute while the coordinator reads
+ * the first's rows, and federate.require_shard_key counts both.
+ */
 static void
 start_fanout(FedScanState *st)
+{
+	FedScanState *sib = st->sibling;
+
+	prepare_fanout(st);
+	if (sib && !sib->started)
+	{
+		prepare_fanout(sib);
+		check_shard_count(st, st->nvalid + sib->nvalid);
+	}
+	st->started_at = GetCurrentTimestamp();
+	st->reported = false;
+	st->started = true;
+	fed_fanout_start(st->fanout);
+	if (sib && !sib->started)
+	{
+		sib->started_at = st->started_at;
+		sib->reported = false;
+		sib->started = true;
+		fed_fanout_start(sib->fanout);
+	}
+}
+
+/* Prune, bind the parameters of st's statements and queue them. */
+static void
+prepare_fanout(FedScanState *st)
 {
 	EState	   *estate = st->css.ss.ps.state;
 	ExprContext *econtext = st->css.ss.ps.ps_ExprContext;
@@ -523,10 +638,7 @@ start_fanout(FedScanState *st)
 		fed_fanout_add(st->fanout, i, &st->infos[i], sql, nparams, params);
 	}
 	MemoryContextSwitchTo(old);
-	st->started_at = GetCurrentTimestamp();
-	st->reported = false;
-	st->started = true;
-	fed_fanout_start(st->fanout);
+	st->cov_waiting = false;
 }
 
 static int

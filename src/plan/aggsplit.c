@@ -56,7 +56,9 @@
 #include "nodes/nodeFuncs.h"
 #include "optimizer/optimizer.h"
 #include "optimizer/pathnode.h"
+#include "optimizer/restrictinfo.h"
 #include "optimizer/tlist.h"
+#include "partitioning/partprune.h"
 #include "parser/parse_coerce.h"
 #include "parser/parse_func.h"
 #include "parser/parse_node.h"
@@ -147,6 +149,35 @@ group_ok(AggCxt *cxt, Expr *expr, bool exact)
 			return false;
 	}
 	return true;
+}
+
+/*
+ * In a table mixing engines, may every PostgreSQL shard group by expr
+ * (when some MySQL shard cannot)?
+ */
+static bool
+pg_tasks_group_ok(AggCxt *cxt, Expr *expr)
+{
+	ListCell   *lc;
+	bool		mysql = false;
+
+	foreach(lc, cxt->fi->tasks)
+	{
+		FedTaskPlan *task = lfirst(lc);
+		bool		bytes;
+
+		if (task->dialect->kind != FED_DRIVER_POSTGRES)
+		{
+			mysql = true;
+			continue;
+		}
+		if (!fed_is_shippable(cxt->root, task->rel, task->rel->relid, task->dialect,
+							  fed_to_leaf(cxt->root, cxt->fi, task, expr)) ||
+			!task->dialect->group_ok(exprType((Node *) expr),
+									 exprCollation((Node *) expr), false, &bytes))
+			return false;
+	}
+	return mysql;
 }
 
 /* A partial aggregate every shard computes; NULL if one cannot. */
@@ -711,13 +742,126 @@ find_scan(RelOptInfo *input_rel)
 	return NULL;
 }
 
-void
-fed_add_agg_paths(PlannerInfo *root, RelOptInfo *input_rel,
-				  RelOptInfo *grouped_rel, void *extra_arg)
+/* Add a note for EXPLAIN to fi, if there is one to add to. */
+static void
+note(FedPathInfo *fi, const char *text)
 {
-	GroupPathExtraData *extra = (GroupPathExtraData *) extra_arg;
+	if (fi)
+		fed_note_local(fi, text);
+}
+
+/*
+ * The tasks of scan on one engine, as a read of their own: the conditions
+ * each of them can evaluate ship, the others are checked here, and
+ * run-time pruning knows only these tasks.
+ */
+static FedPathInfo *
+task_subset(PlannerInfo *root, FedPathInfo *scan, FedDriverKind kind)
+{
+	FedPathInfo *fi = palloc(sizeof(FedPathInfo));
+	List	   *leaves = NIL;
+	ListCell   *lc;
+
+	memcpy(fi, scan, sizeof(FedPathInfo));
+	fi->tasks = NIL;
+	fi->local_conds = NIL;
+	fi->local_notes = NIL;
+	fi->items = list_copy(scan->items);
+	foreach(lc, scan->tasks)
+	{
+		FedTaskPlan *task = lfirst(lc);
+
+		if (task->dialect->kind == kind)
+			fi->tasks = lappend(fi->tasks, task);
+	}
+	foreach(lc, scan->baserel->baserestrictinfo)
+	{
+		RestrictInfo *ri = lfirst(lc);
+
+		if (!ri->pseudoconstant &&
+			!fed_shippable_everywhere(root, fi, ri->clause))
+			fi->local_conds = lappend(fi->local_conds, ri);
+	}
+	fi->pruneinfo = NULL;
+	if (scan->pruneinfo != NULL && list_length(fi->tasks) > 1)
+	{
+		foreach(lc, fi->tasks)
+		{
+			Path	   *p = makeNode(Path);
+
+			p->parent = ((FedTaskPlan *) lfirst(lc))->rel;
+			leaves = lappend(leaves, p);
+		}
+		fi->pruneinfo = make_partition_pruneinfo(root, scan->baserel, leaves,
+												 extract_actual_clauses(scan->baserel->baserestrictinfo,
+																		false));
+	}
+	fi->split = true;
+	return fi;
+}
+
+/*
+ * The partial aggregates of rows' tasks computed here, over their rows,
+ * appended to those cp's shards computed: the same columns (partial_target)
+ * for the combining Aggregate above.  The row read comes first; it starts
+ * cp's fan-out with its own (exec/scan.c), so the shards of cp compute
+ * while the coordinator reads the rows.
+ */
+static Path *
+append_rows(PlannerInfo *root, RelOptInfo *partial_rel, PathTarget *partial_target,
+			CustomPath *cp, FedPathInfo *rows, AggStrategy strategy,
+			double ngroups)
+{
+	RelOptInfo *baserel = rows->baserel;
+	PathTarget *local_target = copy_pathtarget(partial_target);
+	CustomPath *scanpath;
+	AggClauseCosts costs;
+	Path	   *local;
+	AppendPath *append;
+	ListCell   *lc;
+	int			aggno = 0;
+
+	/* the local Aggregate numbers its own copies of the partial aggregates */
+	local_target->exprs = NIL;
+	foreach(lc, partial_target->exprs)
+	{
+		Node	   *e = lfirst(lc);
+
+		if (IsA(e, Aggref))
+		{
+			Aggref	   *a = copyObject((Aggref *) e);
+
+			a->aggno = a->aggtransno = aggno++;
+			e = (Node *) a;
+		}
+		local_target->exprs = lappend(local_target->exprs, e);
+	}
+	fed_path_info(&cp->path)->split = true;
+	scanpath = fed_make_path(root, baserel, baserel->reltarget, rows,
+							 baserel->rows, NIL);
+	memset(&costs, 0, sizeof(costs));
+	local = (Path *) create_agg_path(root, partial_rel, (Path *) scanpath,
+									 local_target,
+									 strategy == AGG_PLAIN ? AGG_PLAIN : AGG_HASHED,
+									 AGGSPLIT_SIMPLE, root->parse->groupClause,
+									 NIL, &costs, ngroups);
+	append = create_append_path(root, partial_rel, list_make2(local, cp), NIL,
+								NIL, NULL, 0, false, -1);
+	append->path.pathtarget = partial_target;
+	return (Path *) append;
+}
+
+/*
+ * The aggregate paths over scan's tasks; with rows, those over the rows of
+ * rows' tasks too (see fed_add_agg_paths).  Why it fails goes to notes,
+ * when given.  True when paths were added.
+ */
+static bool
+build_agg_paths(PlannerInfo *root, RelOptInfo *grouped_rel,
+				GroupPathExtraData *extra, FedPathInfo *scan, FedPathInfo *rows,
+				FedPathInfo *notes)
+{
 	Query	   *parse = root->parse;
-	FedPathInfo *scan = find_scan(input_rel);
 	PathTarget *target = grouped_rel->reltarget;
 	List	   *group_exprs = NIL;
 	PathTarget *final_target;
@@ -727,15 +871,16 @@ fed_add_agg_paths(PlannerInfo *root, RelOptInfo *input_rel,
 	double		ngroups = 100;
 	int			ntasks;
 
-	if (scan == NULL)
-		return;
 	if (scan->local_conds != NIL || parse->groupingSets != NIL)
 	{
-		fed_note_local(scan, scan->local_conds ?
-					   "aggregates: a condition is checked on the coordinator" :
-					   "aggregates: GROUPING SETS");
-		return;
+		note(notes, scan->local_conds ?
+			 "aggregates: a condition is checked on the coordinator" :
+			 "aggregates: GROUPING SETS");
+		return false;
 	}
+	/* the rows of other shards are aggregated here: partial aggregates */
+	if (rows && (scan->gating != NIL || rows->gating != NIL))
+		return false;
 	ntasks = list_length(scan->tasks);
 
 	memset(&cxt, 0, sizeof(cxt));
@@ -765,7 +910,7 @@ fed_add_agg_paths(PlannerInfo *root, RelOptInfo *input_rel,
 			}
 		}
 		if (e == NULL)
-			return;
+			return false;
 		group_exprs = lappend(group_exprs, e);
 	}
 
@@ -784,7 +929,7 @@ fed_add_agg_paths(PlannerInfo *root, RelOptInfo *input_rel,
 	 * contacted; without GROUP BY the query must still return its one row
 	 * (count 0), which only an Aggregate above the node makes.
 	 */
-	if (scan->gating != NIL && parse->groupClause == NIL)
+	if ((scan->gating != NIL && parse->groupClause == NIL) || rows)
 		cxt.full = false;
 
 	foreach(lc, group_exprs)
@@ -793,6 +938,12 @@ fed_add_agg_paths(PlannerInfo *root, RelOptInfo *input_rel,
 
 		if (group_ok(&cxt, e, false))
 			add_group_item(&cxt, e);
+		else if (rows == NULL && notes == scan && pg_tasks_group_ok(&cxt, e))
+		{
+			/* better: the PostgreSQL shards group by e, the rest here */
+			note(notes, "aggregates: a grouping expression the MySQL shards cannot compute");
+			return false;
+		}
 		else
 		{
 			/* group by the columns here, compute e on the coordinator */
@@ -801,19 +952,19 @@ fed_add_agg_paths(PlannerInfo *root, RelOptInfo *input_rel,
 
 			if (vars == NIL)
 			{
-				fed_note_local(scan, "aggregates: a grouping expression without columns");
-				return;
+				note(notes, "aggregates: a grouping expression without columns");
+				return false;
 			}
 			foreach(lv, vars)
 			{
 				if (!group_ok(&cxt, lfirst(lv), false))
 				{
-					fed_note_local(scan, "aggregates: a grouping column a shard cannot group by");
-					return;
+					note(notes, "aggregates: a grouping column a shard cannot group by");
+					return false;
 				}
 				add_group_item(&cxt, lfirst(lv));
 			}
-			fed_note_local(cxt.fi, "a grouping expression a shard cannot compute (grouped again here)");
+			note(cxt.fi, "a grouping expression a shard cannot compute (grouped again here)");
 		}
 	}
 
@@ -822,9 +973,9 @@ fed_add_agg_paths(PlannerInfo *root, RelOptInfo *input_rel,
 	having = (List *) replace_aggs(extra->havingQual, &cxt);
 	if (cxt.failed)
 	{
-		fed_note_local(scan, psprintf("aggregates: %s", cxt.why ? cxt.why :
+		note(notes, psprintf("aggregates: %s", cxt.why ? cxt.why :
 									  "an aggregate cannot be split"));
-		return;
+		return false;
 	}
 
 	if (grouped_rel->pathlist != NIL)
@@ -864,9 +1015,11 @@ fed_add_agg_paths(PlannerInfo *root, RelOptInfo *input_rel,
 			strategy = AGG_SORTED;
 		else
 		{
-			fed_note_local(scan, "aggregates: the grouping can be neither hashed nor sorted");
-			return;
+			note(notes, "aggregates: the grouping can be neither hashed nor sorted");
+			return false;
 		}
+		if (rows && (strategy == AGG_SORTED || cxt.extra_cols != NIL))
+			return false;
 
 		foreach(lc, parse->groupClause)
 		{
@@ -887,6 +1040,9 @@ fed_add_agg_paths(PlannerInfo *root, RelOptInfo *input_rel,
 						   ngroups * ntasks, NIL);
 		memset(&costs, 0, sizeof(costs));
 		sub = (Path *) cp;
+		if (rows)
+			sub = append_rows(root, partial_rel, partial_target, cp, rows,
+							  strategy, ngroups);
 		if (strategy == AGG_SORTED)
 			sub = (Path *) create_sort_path(root, partial_rel, sub,
 											root->group_pathkeys, -1.0);
@@ -900,6 +1056,39 @@ fed_add_agg_paths(PlannerInfo *root, RelOptInfo *input_rel,
 																		having, &costs, ngroups),
 											   target));
 	}
+	return true;
+}
+
+
+/*
+ * Aggregates over a federated table.  When the shards cannot all compute
+ * them (a condition, grouping expression or aggregate one engine cannot
+ * evaluate), the PostgreSQL shards still compute theirs and the
+ * coordinator aggregates the rows of the MySQL shards: an Append of both
+ * under the combining Aggregate.
+ */
+void
+fed_add_agg_paths(PlannerInfo *root, RelOptInfo *input_rel,
+				  RelOptInfo *grouped_rel, void *extra_arg)
+{
+	GroupPathExtraData *extra = (GroupPathExtraData *) extra_arg;
+	FedPathInfo *scan = find_scan(input_rel);
+	FedPathInfo *pg;
+	FedPathInfo *my;
+
+	if (scan == NULL)
+		return;
+	if (build_agg_paths(root, grouped_rel, extra, scan, NULL, scan))
+		return;
+
+	pg = task_subset(root, scan, FED_DRIVER_POSTGRES);
+	my = task_subset(root, scan, FED_DRIVER_MYSQL);
+	if (pg->tasks == NIL || my->tasks == NIL || root->parse->groupingSets != NIL)
+		return;
+	/* the rows' node tells why its shards' aggregates are computed here */
+	my->local_notes = list_copy(scan->local_notes);
+	fed_note_local(my, "aggregates of these shards computed here; the PostgreSQL shards compute theirs");
+	(void) build_agg_paths(root, grouped_rel, extra, pg, my, NULL);
 }
 
 /*

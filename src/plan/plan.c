@@ -145,7 +145,8 @@ fed_plan_custom_path(PlannerInfo *root, RelOptInfo *rel, CustomPath *best_path,
 	if (fi->limit >= 0)
 		appendStringInfo(&pushed, ", limit %.0f", fi->limit);
 
-	flags = list_make4_int(fi->shape, fi->nshards, tableoid_attno, fi->rti);
+	flags = list_make5_int(fi->shape, fi->nshards, tableoid_attno, fi->rti,
+						   fi->split);
 
 	cs->scan.plan.targetlist = tlist;
 	if (fi->shape == FED_SHAPE_SCAN)

@@ -74,6 +74,8 @@ typedef struct FedPathInfo
 	List	   *having;			/* FULL_AGG: condition evaluated here */
 	List	   *local_notes;	/* char *: what stays on the coordinator
 								 * and why, for EXPLAIN ("Kept Local") */
+	bool		split;			/* one of the two reads of a table split by
+								 * engine under an Append (aggsplit.c) */
 } FedPathInfo;
 
 /* CustomScan.custom_private slots */
@@ -99,6 +101,7 @@ typedef enum FedPlanFlag
 	FedFlagShards,				/* leaf partitions before pruning */
 	FedFlagTableoid,			/* scan attno filled with the leaf's OID, or 0 */
 	FedFlagRti,					/* range table index the plan was made for */
+	FedFlagSplit,				/* FedPathInfo.split */
 	FedFlagCount
 } FedPlanFlag;
 
