@@ -859,7 +859,7 @@ append_rows(PlannerInfo *root, RelOptInfo *partial_rel, PathTarget *partial_targ
 static bool
 build_agg_paths(PlannerInfo *root, RelOptInfo *grouped_rel,
 				GroupPathExtraData *extra, FedPathInfo *scan, FedPathInfo *rows,
-				FedPathInfo *notes)
+				FedPathInfo *notes, bool prefer_split)
 {
 	Query	   *parse = root->parse;
 	PathTarget *target = grouped_rel->reltarget;
@@ -938,7 +938,7 @@ build_agg_paths(PlannerInfo *root, RelOptInfo *grouped_rel,
 
 		if (group_ok(&cxt, e, false))
 			add_group_item(&cxt, e);
-		else if (rows == NULL && notes == scan && pg_tasks_group_ok(&cxt, e))
+		else if (prefer_split && pg_tasks_group_ok(&cxt, e))
 		{
 			/* better: the PostgreSQL shards group by e, the rest here */
 			note(notes, "aggregates: a grouping expression the MySQL shards cannot compute");
@@ -1078,17 +1078,21 @@ fed_add_agg_paths(PlannerInfo *root, RelOptInfo *input_rel,
 
 	if (scan == NULL)
 		return;
-	if (build_agg_paths(root, grouped_rel, extra, scan, NULL, scan))
+	if (build_agg_paths(root, grouped_rel, extra, scan, NULL, scan, true))
 		return;
 
 	pg = task_subset(root, scan, FED_DRIVER_POSTGRES);
 	my = task_subset(root, scan, FED_DRIVER_MYSQL);
-	if (pg->tasks == NIL || my->tasks == NIL || root->parse->groupingSets != NIL)
-		return;
-	/* the rows' node tells why its shards' aggregates are computed here */
-	my->local_notes = list_copy(scan->local_notes);
-	fed_note_local(my, "aggregates of these shards computed here; the PostgreSQL shards compute theirs");
-	(void) build_agg_paths(root, grouped_rel, extra, pg, my, NULL);
+	if (pg->tasks != NIL && my->tasks != NIL && root->parse->groupingSets == NIL)
+	{
+		/* the rows' node tells why its shards' aggregates are computed here */
+		my->local_notes = list_copy(scan->local_notes);
+		fed_note_local(my, "aggregates of these shards computed here; the PostgreSQL shards compute theirs");
+		if (build_agg_paths(root, grouped_rel, extra, pg, my, NULL, false))
+			return;
+	}
+	/* no split: every shard groups by the columns of such an expression */
+	(void) build_agg_paths(root, grouped_rel, extra, scan, NULL, NULL, false);
 }
 
 /*
