@@ -141,3 +141,17 @@ EXECUTE pd(0);
 DEALLOCATE pd;
 RESET plan_cache_mode;
 RESET TimeZone;
+
+-- DISTINCT ON the partition key, on PostgreSQL shards: each shard runs the
+-- whole DISTINCT ON with the ORDER BY, the coordinator merges the streams
+SELECT same_order('SELECT DISTINCT ON (tenant) tenant, id, amount FROM pg_sales ORDER BY tenant, amount DESC NULLS LAST, id',
+                  'SELECT DISTINCT ON (tenant) tenant, id, amount FROM loc_pg_sales ORDER BY tenant, amount DESC NULLS LAST, id');
+SELECT same_order('SELECT DISTINCT ON (tenant, region) tenant, region, d FROM pg_sales WHERE qty > 0 ORDER BY tenant, region, d DESC, id',
+                  'SELECT DISTINCT ON (tenant, region) tenant, region, d FROM loc_pg_sales WHERE qty > 0 ORDER BY tenant, region, d DESC, id');
+EXPLAIN (VERBOSE, COSTS OFF)
+SELECT DISTINCT ON (tenant) tenant, id, amount FROM pg_sales ORDER BY tenant, amount DESC NULLS LAST, id;
+-- not on the partition key, or with a MySQL shard: on the coordinator
+EXPLAIN (COSTS OFF)
+SELECT DISTINCT ON (region) region, id FROM pg_sales ORDER BY region, id;
+EXPLAIN (COSTS OFF)
+SELECT DISTINCT ON (tenant) tenant, id FROM sales ORDER BY tenant, id;

@@ -699,6 +699,15 @@ fed_deparse_remote_select(StringInfo buf, PlannerInfo *root, RelOptInfo *rel,
 	init_cxt(&cxt, root, rel, info, dialect, buf, params, param_offsets);
 	fed_set_transmission_modes(&nest);
 	appendStringInfoString(buf, "SELECT ");
+	/* (PostgreSQL only: plan/aggsplit.c asks for it on PostgreSQL shards) */
+	foreach(lc, sel->distinct_on)
+	{
+		appendStringInfoString(buf, lc == list_head(sel->distinct_on) ?
+							   "DISTINCT ON (" : ", ");
+		fed_deparse_expr(&cxt, list_nth(sel->items, lfirst_int(lc) - 1));
+		if (lnext(sel->distinct_on, lc) == NULL)
+			appendStringInfoString(buf, ") ");
+	}
 	foreach(lc, sel->items)
 	{
 		Expr	   *e = lfirst(lc);

@@ -129,6 +129,7 @@ typedef struct FedRemoteSelect
 {
 	List	   *items;			/* Expr per column; NULL = not fetched */
 	List	   *group_items;	/* positions in items (from 1) */
+	List	   *distinct_on;	/* positions in items: DISTINCT ON (...) */
 	List	   *conds;			/* Exprs */
 	List	   *sort_exprs;		/* Exprs */
 	List	   *sort_desc;		/* IntList */

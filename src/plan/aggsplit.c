@@ -1096,6 +1096,87 @@ fed_add_agg_paths(PlannerInfo *root, RelOptInfo *input_rel,
 }
 
 /*
+ * SELECT DISTINCT ON (...) ... ORDER BY ... whose DISTINCT ON contains the
+ * partition key, on PostgreSQL shards: no group spans shards, so each
+ * shard runs the whole DISTINCT ON with the query's ORDER BY, and the
+ * coordinator merges the sorted streams.  (MySQL has no DISTINCT ON.)
+ */
+static void
+add_distinct_on_path(PlannerInfo *root, RelOptInfo *input_rel,
+					 RelOptInfo *distinct_rel, FedPathInfo *scan)
+{
+	Query	   *parse = root->parse;
+	PathTarget *target = ((Path *) linitial(input_rel->pathlist))->pathtarget;
+	FedPathInfo *fi;
+	List	   *exprs = NIL;
+	ListCell   *lc;
+
+	if (scan->local_conds != NIL || root->sort_pathkeys == NIL ||
+		parse->hasAggs || parse->groupClause != NIL ||
+		parse->groupingSets != NIL || root->hasHavingQual ||
+		parse->hasWindowFuncs || parse->hasTargetSRFs)
+	{
+		fed_note_local(scan, "DISTINCT ON");
+		return;
+	}
+	foreach(lc, scan->tasks)
+	{
+		if (((FedTaskPlan *) lfirst(lc))->dialect->kind != FED_DRIVER_POSTGRES)
+		{
+			fed_note_local(scan, "DISTINCT ON: MySQL shards have no DISTINCT ON");
+			return;
+		}
+	}
+
+	fi = palloc(sizeof(FedPathInfo));
+	memcpy(fi, scan, sizeof(FedPathInfo));
+	fi->items = list_copy(scan->items);
+	fi->local_notes = list_copy(scan->local_notes);
+	fi->distinct_on = NIL;
+	foreach(lc, parse->distinctClause)
+	{
+		SortGroupClause *sgc = lfirst(lc);
+		Expr	   *e = NULL;
+		int			i;
+
+		for (i = 0; i < list_length(target->exprs); i++)
+		{
+			if (get_pathtarget_sortgroupref(target, i) == sgc->tleSortGroupRef)
+			{
+				e = list_nth(target->exprs, i);
+				break;
+			}
+		}
+		if (e == NULL || !IsA(strip_relabel(e), Var) ||
+			((Var *) strip_relabel(e))->varno != scan->rti ||
+			((Var *) strip_relabel(e))->varattno <= 0)
+		{
+			fed_note_local(scan, "DISTINCT ON an expression that is not a column");
+			return;
+		}
+		exprs = lappend(exprs, e);
+		fi->distinct_on = lappend_int(fi->distinct_on,
+									  fed_item_position(fi, (Expr *) copyObject(strip_relabel(e))));
+	}
+	if (!groups_by_partition_key(scan, exprs))
+	{
+		fed_note_local(scan, "DISTINCT ON without the partition key");
+		return;
+	}
+	fi->sort_keys = fed_sort_keys(root, fi, root->sort_pathkeys);
+	if (fi->sort_keys == NIL)
+	{
+		fed_note_local(scan, "DISTINCT ON: an ORDER BY key the shards cannot sort by");
+		return;
+	}
+	fi->limit = -1;
+	distinct_rel->pathlist = NIL;
+	distinct_rel->partial_pathlist = NIL;
+	add_path(distinct_rel, (Path *) fed_make_path(root, distinct_rel, target, fi,
+												  input_rel->rows, root->sort_pathkeys));
+}
+
+/*
  * SELECT DISTINCT over a federated table: each shard groups by the
  * selected expressions, the coordinator de-duplicates what they return
  * (hashed).  When the selection contains the partition key no value can
@@ -1115,10 +1196,13 @@ fed_add_distinct_paths(PlannerInfo *root, RelOptInfo *input_rel,
 	double		ngroups = 100;
 	bool		full;
 
-	if (scan != NULL && parse->distinctClause != NIL &&
-		(scan->local_conds != NIL || parse->hasDistinctOn))
-		fed_note_local(scan, parse->hasDistinctOn ? "DISTINCT ON" :
-					   "DISTINCT: a condition is checked on the coordinator");
+	if (scan != NULL && parse->hasDistinctOn && input_rel->pathlist != NIL)
+	{
+		add_distinct_on_path(root, input_rel, distinct_rel, scan);
+		return;
+	}
+	if (scan != NULL && parse->distinctClause != NIL && scan->local_conds != NIL)
+		fed_note_local(scan, "DISTINCT: a condition is checked on the coordinator");
 	if (scan == NULL || scan->local_conds != NIL || parse->hasDistinctOn ||
 		parse->distinctClause == NIL || parse->hasAggs ||
 		parse->groupClause != NIL || parse->groupingSets != NIL ||

@@ -326,8 +326,8 @@ fed_item_position(FedPathInfo *fi, Expr *expr)
  * key must be a column of the table sorted by its type's default order
  * (the coordinator merges with the same operator).
  */
-static List *
-sort_keys(PlannerInfo *root, FedPathInfo *fi, List *pathkeys)
+List *
+fed_sort_keys(PlannerInfo *root, FedPathInfo *fi, List *pathkeys)
 {
 	List	   *keys = NIL;
 	ListCell   *lc;
@@ -460,7 +460,7 @@ fed_add_scan_paths(PlannerInfo *root, RelOptInfo *rel, FedPathInfo *base)
 	{
 		/* sort keys may add select-list items: work on a copy */
 		sorted = copy_info(base);
-		sorted->sort_keys = sort_keys(root, sorted, root->query_pathkeys);
+		sorted->sort_keys = fed_sort_keys(root, sorted, root->query_pathkeys);
 		if (sorted->sort_keys == NIL)
 			sorted = NULL;
 	}

@@ -110,6 +110,7 @@ fed_plan_custom_path(PlannerInfo *root, RelOptInfo *rel, CustomPath *best_path,
 				sel.items = lappend(sel.items, fed_to_leaf(root, fi, task, e));
 		}
 		sel.group_items = fi->group_items;
+		sel.distinct_on = fi->distinct_on;
 		sel.conds = task->remote_conds;
 		foreach(li, fi->sort_keys)
 		{
@@ -140,6 +141,8 @@ fed_plan_custom_path(PlannerInfo *root, RelOptInfo *rel, CustomPath *best_path,
 		appendStringInfoString(&pushed, "partial aggregates");
 	else
 		appendStringInfoString(&pushed, "aggregates");
+	if (fi->distinct_on)
+		appendStringInfoString(&pushed, ", distinct on");
 	if (fi->sort_keys)
 		appendStringInfoString(&pushed, ", sorted");
 	if (fi->limit >= 0)

@@ -70,6 +70,7 @@ typedef struct FedPathInfo
 	List	   *items;			/* remote select list, in the table's terms */
 	List	   *group_items;	/* positions (from 1) grouped by */
 	List	   *sort_keys;		/* FedSortKey *, or NIL */
+	List	   *distinct_on;	/* SELECT DISTINCT ON (these items, from 1) */
 	double		limit;			/* per-shard LIMIT, or -1 */
 	List	   *having;			/* FULL_AGG: condition evaluated here */
 	List	   *local_notes;	/* char *: what stays on the coordinator
@@ -121,6 +122,7 @@ extern bool fed_shippable_everywhere(PlannerInfo *root, FedPathInfo *fi,
 									 Expr *expr);
 extern int	fed_item_position(FedPathInfo *fi, Expr *expr);
 extern void fed_note_local(FedPathInfo *fi, const char *note);
+extern List *fed_sort_keys(PlannerInfo *root, FedPathInfo *fi, List *pathkeys);
 extern FedPathInfo *fed_path_info(Path *path);
 extern CustomPath *fed_make_path(PlannerInfo *root, RelOptInfo *rel,
 								 PathTarget *target, FedPathInfo *fi,

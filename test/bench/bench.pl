@@ -86,6 +86,11 @@ sub read_queries {
 		}
 	}
 	close $fh;
+	# BENCH_QUERIES="Q12 Q16": only these
+	if ($ENV{BENCH_QUERIES}) {
+		my %want = map { $_ => 1 } split ' ', $ENV{BENCH_QUERIES};
+		@q = grep { $want{ $_->{id} } } @q;
+	}
 	my $t = $conf->{tenant} // '';
 	for my $q (@q) {
 		for my $k (keys %$q) {
