@@ -148,6 +148,12 @@ SELECT same_order('SELECT DISTINCT ON (tenant) tenant, id, amount FROM pg_sales 
                   'SELECT DISTINCT ON (tenant) tenant, id, amount FROM loc_pg_sales ORDER BY tenant, amount DESC NULLS LAST, id');
 SELECT same_order('SELECT DISTINCT ON (tenant, region) tenant, region, d FROM pg_sales WHERE qty > 0 ORDER BY tenant, region, d DESC, id',
                   'SELECT DISTINCT ON (tenant, region) tenant, region, d FROM loc_pg_sales WHERE qty > 0 ORDER BY tenant, region, d DESC, id');
+-- a DISTINCT ON column with one value (WHERE tenant = 5) is not among the
+-- query's sort keys, but the shard's ORDER BY still starts with it
+SELECT same_order('SELECT DISTINCT ON (tenant) tenant, id FROM pg_sales WHERE tenant = 5 ORDER BY tenant, id DESC',
+                  'SELECT DISTINCT ON (tenant) tenant, id FROM loc_pg_sales WHERE tenant = 5 ORDER BY tenant, id DESC');
+EXPLAIN (VERBOSE, COSTS OFF)
+SELECT DISTINCT ON (tenant) tenant, id FROM pg_sales WHERE tenant = 5 ORDER BY tenant, id DESC;
 EXPLAIN (VERBOSE, COSTS OFF)
 SELECT DISTINCT ON (tenant) tenant, id, amount FROM pg_sales ORDER BY tenant, amount DESC NULLS LAST, id;
 -- not on the partition key, or with a MySQL shard: on the coordinator

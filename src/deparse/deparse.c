@@ -747,6 +747,30 @@ fed_deparse_remote_select(StringInfo buf, PlannerInfo *root, RelOptInfo *rel,
 		first = false;
 	}
 
+	/*
+	 * DISTINCT ON (a) needs ORDER BY a, ... on the shard; the query's sort
+	 * keys lack a DISTINCT ON column only when it has a single value there
+	 * (WHERE a = 5), so putting it first changes no order.
+	 */
+	first = true;
+	foreach(lc, sel->distinct_on)
+	{
+		Expr	   *e = list_nth(sel->items, lfirst_int(lc) - 1);
+		int			k;
+		bool		leading = false;
+
+		for (k = 0; k < list_length(sel->sort_exprs) &&
+			 k < list_length(sel->distinct_on); k++)
+		{
+			if (equal(list_nth(sel->sort_exprs, k), e))
+				leading = true;
+		}
+		if (leading)
+			continue;
+		appendStringInfoString(buf, first ? " ORDER BY " : ", ");
+		fed_deparse_expr(&cxt, e);
+		first = false;
+	}
 	for (i = 0; i < list_length(sel->sort_exprs); i++)
 	{
 		Expr	   *e = list_nth(sel->sort_exprs, i);
@@ -754,7 +778,7 @@ fed_deparse_remote_select(StringInfo buf, PlannerInfo *root, RelOptInfo *rel,
 		bool		nulls_first = list_nth_int(sel->sort_nulls_first, i);
 		bool		bytes = false;
 
-		appendStringInfoString(buf, i == 0 ? " ORDER BY " : ", ");
+		appendStringInfoString(buf, first && i == 0 ? " ORDER BY " : ", ");
 		(void) dialect->sort_ok(exprType((Node *) e), exprCollation((Node *) e),
 								&bytes);
 		if (mysql)
