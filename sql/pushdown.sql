@@ -7,15 +7,6 @@
 -- with the same query on loc.sales, under zones with and without DST.
 --
 
--- the same rows, compared as text (numeric scale included)
-CREATE FUNCTION same_text(a text, b text) RETURNS boolean LANGUAGE plpgsql AS $$
-DECLARE x text; y text;
-BEGIN
-  EXECUTE format('SELECT string_agg(s::text, ''|'' ORDER BY s::text) FROM (%s) s', a) INTO x;
-  EXECUTE format('SELECT string_agg(s::text, ''|'' ORDER BY s::text) FROM (%s) s', b) INTO y;
-  RETURN x IS NOT DISTINCT FROM y;
-END $$;
-
 CREATE TABLE pd_shapes (n int, q text);
 INSERT INTO pd_shapes VALUES
  (1, 'SELECT date_trunc(''day'', ts), count(*), sum(amount) FROM %1$s GROUP BY 1'),
@@ -66,8 +57,8 @@ INSERT INTO var_shapes VALUES
  (5, 'SELECT stddev(qty), var_samp(amount) FROM %1$s WHERE tenant = 5'),
  (6, 'SELECT stddev(qty), var_pop(amount), variance(id) FROM %1$s WHERE id < 0'),
  (7, 'SELECT variance(amount * 1000000.123456), stddev(amount / 7) FROM %1$s');
-SELECT n, same_text(format(q, 'pg_sales'), format(q, 'loc_pg_sales')) FROM var_shapes ORDER BY n;
-SELECT n, same_text(format(q, 'sales'), format(q, 'loc.sales')) FROM var_shapes ORDER BY n;
+SELECT n, same_rows(format(q, 'pg_sales'), format(q, 'loc_pg_sales')) FROM var_shapes ORDER BY n;
+SELECT n, same_rows(format(q, 'sales'), format(q, 'loc.sales')) FROM var_shapes ORDER BY n;
 EXPLAIN (VERBOSE, COSTS OFF)
 SELECT region, stddev(amount), var_pop(qty) FROM pg_sales GROUP BY region;
 -- what stays local, and why
@@ -83,13 +74,13 @@ SELECT count(*) FILTER (WHERE ts::date IN ('2024-03-31', '2024-10-27')) > 0 AS d
 FROM loc.sales;
 
 SET TimeZone = 'UTC';
-SELECT n, same_text(format(q, 'sales'), format(q, 'loc.sales')) FROM pd_shapes ORDER BY n;
+SELECT n, same_rows(format(q, 'sales'), format(q, 'loc.sales')) FROM pd_shapes ORDER BY n;
 SET TimeZone = 'Europe/Berlin';
-SELECT n, same_text(format(q, 'sales'), format(q, 'loc.sales')) FROM pd_shapes ORDER BY n;
+SELECT n, same_rows(format(q, 'sales'), format(q, 'loc.sales')) FROM pd_shapes ORDER BY n;
 SET TimeZone = 'Etc/GMT-3';
-SELECT n, same_text(format(q, 'sales'), format(q, 'loc.sales')) FROM pd_shapes ORDER BY n;
+SELECT n, same_rows(format(q, 'sales'), format(q, 'loc.sales')) FROM pd_shapes ORDER BY n;
 SET TimeZone = 'America/New_York';
-SELECT n, same_text(format(q, 'sales'), format(q, 'loc.sales')) FROM pd_shapes ORDER BY n;
+SELECT n, same_rows(format(q, 'sales'), format(q, 'loc.sales')) FROM pd_shapes ORDER BY n;
 
 -- what each engine is sent: under a fixed offset MySQL gets the time
 -- functions too, with the offset as a parameter
@@ -123,10 +114,10 @@ SELECT bit_or(qty), md5(tenant::text) FROM sales WHERE tenant = 5 GROUP BY 2;
 -- inside a transaction
 BEGIN;
 SET LOCAL TimeZone = 'Asia/Kathmandu';
-SELECT same_text('SELECT extract(hour FROM ts), count(*) FROM sales WHERE tenant <> 2 GROUP BY 1',
+SELECT same_rows('SELECT extract(hour FROM ts), count(*) FROM sales WHERE tenant <> 2 GROUP BY 1',
                  'SELECT extract(hour FROM ts), count(*) FROM loc.sales WHERE tenant <> 2 GROUP BY 1');
 SET LOCAL TimeZone = 'America/Sao_Paulo';
-SELECT same_text('SELECT extract(hour FROM ts), count(*) FROM sales WHERE tenant <> 2 GROUP BY 1',
+SELECT same_rows('SELECT extract(hour FROM ts), count(*) FROM sales WHERE tenant <> 2 GROUP BY 1',
                  'SELECT extract(hour FROM ts), count(*) FROM loc.sales WHERE tenant <> 2 GROUP BY 1');
 COMMIT;
 

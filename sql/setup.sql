@@ -78,6 +78,16 @@ BEGIN
   RETURN n = 0;
 END $$;
 
+-- same_rows(a, b): the same rows, in any order, compared as text (numeric
+-- scale included)?
+CREATE FUNCTION same_rows(a text, b text) RETURNS boolean LANGUAGE plpgsql AS $$
+DECLARE x text; y text;
+BEGIN
+  EXECUTE format('SELECT string_agg(s::text, ''|'' ORDER BY s::text) FROM (%s) s', a) INTO x;
+  EXECUTE format('SELECT string_agg(s::text, ''|'' ORDER BY s::text) FROM (%s) s', b) INTO y;
+  RETURN x IS NOT DISTINCT FROM y;
+END $$;
+
 -- Predicates that break federation when an engine reads them differently.
 CREATE TABLE preds (n serial, p text);
 INSERT INTO preds (p) VALUES

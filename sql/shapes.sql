@@ -39,14 +39,7 @@ INSERT INTO many SELECT * FROM loc.many;
 CREATE TABLE loc.picks (k int);
 INSERT INTO loc.picks VALUES (1), (14), (50), (96), (200), (NULL);
 
--- same_rows(a, b): the same rows, in any order?
-CREATE FUNCTION same_rows(a text, b text) RETURNS boolean LANGUAGE plpgsql AS $$
-DECLARE x text; y text;
-BEGIN
-  EXECUTE format('SELECT string_agg(s::text, ''|'' ORDER BY s::text) FROM (%s) s', a) INTO x;
-  EXECUTE format('SELECT string_agg(s::text, ''|'' ORDER BY s::text) FROM (%s) s', b) INTO y;
-  RETURN x IS NOT DISTINCT FROM y;
-END $$;
+-- (same_rows(a, b) is in setup.sql)
 -- same_exec(a, b): the same for two EXECUTEs of prepared statements
 CREATE FUNCTION same_exec(a text, b text) RETURNS boolean LANGUAGE plpgsql AS $$
 DECLARE r boolean;

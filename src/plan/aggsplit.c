@@ -688,6 +688,20 @@ strip_relabel(Expr *e)
 	return e;
 }
 
+/* The expression of target that a GROUP BY or DISTINCT clause names. */
+static Expr *
+target_expr(PathTarget *target, SortGroupClause *sgc)
+{
+	int			i;
+
+	for (i = 0; i < list_length(target->exprs); i++)
+	{
+		if (get_pathtarget_sortgroupref(target, i) == sgc->tleSortGroupRef)
+			return list_nth(target->exprs, i);
+	}
+	return NULL;
+}
+
 /* Does the grouping contain every column of the partition key? */
 static bool
 groups_by_partition_key(FedPathInfo *fi, List *group_exprs)
@@ -898,17 +912,7 @@ build_agg_paths(PlannerInfo *root, RelOptInfo *grouped_rel,
 	foreach(lc, parse->groupClause)
 	{
 		SortGroupClause *sgc = lfirst(lc);
-		Expr	   *e = NULL;
-		int			i;
-
-		for (i = 0; i < list_length(target->exprs); i++)
-		{
-			if (get_pathtarget_sortgroupref(target, i) == sgc->tleSortGroupRef)
-			{
-				e = list_nth(target->exprs, i);
-				break;
-			}
-		}
+		Expr	   *e = target_expr(target, sgc);
 		if (e == NULL)
 			return false;
 		group_exprs = lappend(group_exprs, e);
@@ -1136,17 +1140,7 @@ add_distinct_on_path(PlannerInfo *root, RelOptInfo *input_rel,
 	foreach(lc, parse->distinctClause)
 	{
 		SortGroupClause *sgc = lfirst(lc);
-		Expr	   *e = NULL;
-		int			i;
-
-		for (i = 0; i < list_length(target->exprs); i++)
-		{
-			if (get_pathtarget_sortgroupref(target, i) == sgc->tleSortGroupRef)
-			{
-				e = list_nth(target->exprs, i);
-				break;
-			}
-		}
+		Expr	   *e = target_expr(target, sgc);
 		if (e == NULL || !IsA(strip_relabel(e), Var) ||
 			((Var *) strip_relabel(e))->varno != scan->rti ||
 			((Var *) strip_relabel(e))->varattno <= 0)
@@ -1226,17 +1220,7 @@ fed_add_distinct_paths(PlannerInfo *root, RelOptInfo *input_rel,
 	foreach(lc, parse->distinctClause)
 	{
 		SortGroupClause *sgc = lfirst(lc);
-		Expr	   *e = NULL;
-		int			i;
-
-		for (i = 0; i < list_length(target->exprs); i++)
-		{
-			if (get_pathtarget_sortgroupref(target, i) == sgc->tleSortGroupRef)
-			{
-				e = list_nth(target->exprs, i);
-				break;
-			}
-		}
+		Expr	   *e = target_expr(target, sgc);
 		if (e == NULL || !group_ok(&cxt, e, false))
 		{
 			fed_note_local(scan, "DISTINCT: an expression a shard cannot group by");
