@@ -75,11 +75,14 @@ sub session
 	my $marker = '__done_' . int(rand(1e9)) . '__';
 	$out = '';
 	$err = '';
-	$in .= "$sql\n\\echo $marker\n";
-	$psql->pump until $out =~ /\Q$marker\E/;
-	(my $o = $out) =~ s/\Q$marker\E\n?//;
+	$in .= "$sql\n\\echo $marker\n\\warn $marker\n";
+	# wait for the marker line on both streams, newline included (psql
+	# writes a \warn line's text and newline separately)
+	$psql->pump until $out =~ /\Q$marker\E\n/ && $err =~ /\Q$marker\E\n/;
+	(my $o = $out) =~ s/\Q$marker\E\n//;
+	(my $e = $err) =~ s/\Q$marker\E\n//;
 	chomp $o;
-	return ($o, $err);
+	return ($o, $e);
 }
 
 my ($o, $e);
@@ -120,13 +123,13 @@ is($o, '100', 'the session still reads shard2 after the cancel');
 # a cancel request (as from Ctrl-C) from another session
 my $pid;
 ($pid, $e) = session('SELECT pg_backend_pid();');
-$in .= "SELECT * FROM slow1;\n\\echo __after_cancel__\n";
+$in .= "SELECT * FROM slow1;\n\\echo __after_cancel__\n\\warn __after_cancel__\n";
 $psql->pump_nb while length $in;
 ok( $shards[0]->poll_query_until('postgres',
 		"SELECT count(*) = 1 FROM pg_stat_activity WHERE wait_event = 'PgSleep'"),
 	'the slow query runs on shard1');
 $coord->safe_psql('postgres', "SELECT pg_cancel_backend($pid)");
-$psql->pump until $out =~ /__after_cancel__/;
+$psql->pump until $out =~ /__after_cancel__\n/ && $err =~ /__after_cancel__\n/;
 like($err, qr/canceling statement due to user request/, 'a user cancel stops the remote read');
 ok( $shards[0]->poll_query_until('postgres',
 		"SELECT count(*) = 0 FROM pg_stat_activity WHERE wait_event = 'PgSleep'"),

@@ -169,11 +169,14 @@ sub session
 	my $marker = '__done_' . int(rand(1e9)) . '__';
 	$sout = '';
 	$serr = '';
-	$in .= "$sql\n\\echo $marker\n";
-	$psql->pump until $sout =~ /\Q$marker\E/;
-	(my $o = $sout) =~ s/\Q$marker\E\n?//;
+	$in .= "$sql\n\\echo $marker\n\\warn $marker\n";
+	# wait for the marker line on both streams, newline included (psql
+	# writes a \warn line's text and newline separately)
+	$psql->pump until $sout =~ /\Q$marker\E\n/ && $serr =~ /\Q$marker\E\n/;
+	(my $o = $sout) =~ s/\Q$marker\E\n//;
+	(my $e = $serr) =~ s/\Q$marker\E\n//;
 	chomp $o;
-	return ($o, $serr);
+	return ($o, $e);
 }
 
 my ($o, $e);

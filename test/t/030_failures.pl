@@ -161,10 +161,12 @@ sub wait_s
 {
 	my ($s) = @_;
 	my $mk = $s->{marker};
-	$s->{h}->pump until $s->{out} =~ /\Q$mk\E/ && $s->{err} =~ /\Q$mk\E/;
+	# psql writes a \warn line's text and its newline separately (stderr
+	# is unbuffered): wait for both, or the newline lands in the next answer.
+	$s->{h}->pump until $s->{out} =~ /\Q$mk\E\n/ && $s->{err} =~ /\Q$mk\E\n/;
 	$s->{elapsed} = time - $s->{t0};
-	(my $o = $s->{out}) =~ s/\Q$mk\E\n?//;
-	(my $e = $s->{err}) =~ s/\Q$mk\E\n?//;
+	(my $o = $s->{out}) =~ s/\Q$mk\E\n//;
+	(my $e = $s->{err}) =~ s/\Q$mk\E\n//;
 	chomp $o;
 	return ($o, $e);
 }
