@@ -22,6 +22,7 @@ OBJS = \
 	src/plan/hook.o \
 	src/plan/path.o \
 	src/plan/aggsplit.o \
+	src/plan/window.o \
 	src/plan/plan.o \
 	src/exec/scan.o \
 	src/exec/fanout.o \

@@ -152,3 +152,69 @@ EXPLAIN (COSTS OFF)
 SELECT DISTINCT ON (region) region, id FROM pg_sales ORDER BY region, id;
 EXPLAIN (COSTS OFF)
 SELECT DISTINCT ON (tenant) tenant, id FROM sales ORDER BY tenant, id;
+
+-- window functions whose PARTITION BY holds the partition key run whole on
+-- each shard (MariaDB: ranking, lag/lead, first/last_value, count, sum,
+-- min, max; ROWS frames and RANGE without offsets)
+CREATE TABLE win_shapes (n int, q text);
+INSERT INTO win_shapes VALUES
+ (1, 'SELECT id, tenant, row_number() OVER (PARTITION BY tenant ORDER BY id), rank() OVER w, dense_rank() OVER w, count(*) OVER (PARTITION BY tenant) FROM %1$s WINDOW w AS (PARTITION BY tenant ORDER BY qty)'),
+ (2, 'SELECT id, sum(amount) OVER (PARTITION BY tenant ORDER BY id ROWS BETWEEN 2 PRECEDING AND CURRENT ROW), min(qty) OVER (PARTITION BY tenant, qty), max(d) OVER (PARTITION BY flag, tenant ORDER BY id DESC) FROM %1$s'),
+ (3, 'SELECT id, lag(amount) OVER w, lead(qty, 2) OVER w, first_value(created) OVER w, last_value(id) OVER w FROM %1$s WINDOW w AS (PARTITION BY tenant ORDER BY id ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING)'),
+ (4, 'SELECT * FROM (SELECT id, tenant, row_number() OVER (PARTITION BY tenant ORDER BY amount DESC NULLS LAST, id) AS rn FROM %1$s WHERE qty > 0) s WHERE rn <= 2'),
+ (5, 'SELECT id, count(qty) OVER (PARTITION BY tenant ORDER BY qty NULLS FIRST), sum(qty) OVER (PARTITION BY tenant ORDER BY created DESC RANGE BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) FROM %1$s WHERE tenant IN (3, 5, 8)'),
+ (6, 'SELECT id, ntile(4) OVER (PARTITION BY tenant ORDER BY id), avg(amount) OVER (PARTITION BY tenant), percent_rank() OVER (PARTITION BY tenant ORDER BY qty), sum(ratio) OVER (PARTITION BY tenant ORDER BY id GROUPS BETWEEN 1 PRECEDING AND CURRENT ROW EXCLUDE CURRENT ROW) FROM %1$s'),
+ (7, 'SELECT id, row_number() OVER (ORDER BY id), sum(qty) OVER () FROM %1$s WHERE tenant = 5'),
+ (8, 'SELECT id, rank() OVER (PARTITION BY region ORDER BY id), qty * count(*) OVER (PARTITION BY tenant) FROM %1$s');
+SELECT n, same_rows(format(q, 'sales'), format(q, 'loc.sales')) FROM win_shapes ORDER BY n;
+SELECT n, same_rows(format(q, 'pg_sales'), format(q, 'loc_pg_sales')) FROM win_shapes ORDER BY n;
+EXPLAIN (VERBOSE, COSTS OFF)
+SELECT id, tenant, row_number() OVER (PARTITION BY tenant ORDER BY id), rank() OVER w,
+       lag(amount) OVER w, sum(qty) OVER (PARTITION BY tenant ORDER BY id ROWS 2 PRECEDING)
+FROM sales WINDOW w AS (PARTITION BY tenant ORDER BY qty DESC);
+EXPLAIN (VERBOSE, COSTS OFF)
+SELECT id, sum(ratio) OVER (PARTITION BY tenant ORDER BY id GROUPS BETWEEN 1 PRECEDING AND CURRENT ROW EXCLUDE CURRENT ROW)
+FROM pg_sales;
+-- PostgreSQL's run condition (rn <= 2) becomes the node's filter
+EXPLAIN (VERBOSE, COSTS OFF)
+SELECT * FROM (SELECT id, tenant, row_number() OVER (PARTITION BY tenant ORDER BY amount DESC NULLS LAST, id) AS rn
+               FROM sales WHERE qty > 0) s WHERE rn <= 2;
+-- what stays local, and why
+EXPLAIN (COSTS OFF)
+SELECT id, ntile(4) OVER (PARTITION BY tenant ORDER BY id) FROM sales;
+EXPLAIN (COSTS OFF)
+SELECT id, rank() OVER (PARTITION BY region ORDER BY id) FROM pg_sales;
+EXPLAIN (COSTS OFF)
+SELECT id, row_number() OVER (PARTITION BY tenant ORDER BY id) FROM sales WHERE note LIKE 'note 1%';
+
+-- a partition partitioned again (by id): a value of the top key spans two
+-- leaves, so groups, DISTINCT values and windows of it do not stay on one
+-- shard; grouping by both keys does
+\c fed_pg1
+CREATE TABLE nest_lo AS SELECT * FROM sales_0 WHERE id < 500;
+CREATE TABLE nest_hi AS SELECT * FROM sales_0 WHERE id >= 500;
+\c contrib_regression
+CREATE TABLE nested (LIKE sales) PARTITION BY HASH (tenant);
+CREATE TABLE nested_0 PARTITION OF nested FOR VALUES WITH (MODULUS 4, REMAINDER 0)
+  PARTITION BY RANGE (id);
+CREATE FOREIGN TABLE nested_0_lo PARTITION OF nested_0 FOR VALUES FROM (MINVALUE) TO (500)
+  SERVER pg1 OPTIONS (schema_name 'public', table_name 'nest_lo');
+CREATE FOREIGN TABLE nested_0_hi PARTITION OF nested_0 FOR VALUES FROM (500) TO (MAXVALUE)
+  SERVER pg1 OPTIONS (schema_name 'public', table_name 'nest_hi');
+CREATE FOREIGN TABLE nested_1 PARTITION OF nested FOR VALUES WITH (MODULUS 4, REMAINDER 1)
+  SERVER pg2 OPTIONS (schema_name 'public', table_name 'sales_1');
+CREATE FOREIGN TABLE nested_2 PARTITION OF nested FOR VALUES WITH (MODULUS 4, REMAINDER 2)
+  SERVER my1 OPTIONS (table_name 'sales_2');
+CREATE FOREIGN TABLE nested_3 PARTITION OF nested FOR VALUES WITH (MODULUS 4, REMAINDER 3)
+  SERVER pg1 OPTIONS (schema_name 'public', table_name 'sales_3');
+SELECT same_rows('SELECT tenant, count(*), sum(amount) FROM nested GROUP BY tenant',
+                 'SELECT tenant, count(*), sum(amount) FROM loc.sales GROUP BY tenant') AS group_by,
+       same_rows('SELECT DISTINCT tenant FROM nested', 'SELECT DISTINCT tenant FROM loc.sales') AS distinct_,
+       same_rows('SELECT id, row_number() OVER (PARTITION BY tenant ORDER BY id) FROM nested',
+                 'SELECT id, row_number() OVER (PARTITION BY tenant ORDER BY id) FROM loc.sales') AS window_;
+EXPLAIN (COSTS OFF)
+SELECT tenant, count(*) FROM nested GROUP BY tenant;
+EXPLAIN (COSTS OFF)
+SELECT tenant, id, count(*) FROM nested GROUP BY tenant, id;
+EXPLAIN (COSTS OFF)
+SELECT id, row_number() OVER (PARTITION BY tenant ORDER BY id) FROM nested;

@@ -378,6 +378,8 @@ deparse_boolean_test(FedDeparseCxt *cxt, BooleanTest *bt)
 	appendStringInfoString(cxt->buf, tests[bt->booltesttype]);
 }
 
+static void deparse_window_func(FedDeparseCxt *cxt, WindowFunc *wf);
+
 void
 fed_deparse_expr(FedDeparseCxt *cxt, Expr *expr)
 {
@@ -394,6 +396,9 @@ fed_deparse_expr(FedDeparseCxt *cxt, Expr *expr)
 	{
 		case T_CaseExpr:
 			deparse_case(cxt, (CaseExpr *) expr);
+			break;
+		case T_WindowFunc:
+			deparse_window_func(cxt, (WindowFunc *) expr);
 			break;
 		case T_CaseTestExpr:
 			appendStringInfoChar(buf, '(');
@@ -536,6 +541,7 @@ init_cxt(FedDeparseCxt *cxt, PlannerInfo *root, RelOptInfo *rel,
 		 List **params, List **param_offsets)
 {
 	cxt->case_arg = NULL;
+	cxt->windows = NIL;
 	cxt->root = root;
 	cxt->rel = rel;
 	cxt->varno = rel ? rel->relid : 0;
@@ -675,6 +681,151 @@ deparse_maybe_bytes(FedDeparseCxt *cxt, Expr *e, bool bytes)
 }
 
 /*
+ * One key of an ORDER BY (of the statement or of a window).  MySQL has no
+ * NULLS FIRST/LAST: a NULL test goes first when the value may be NULL.
+ */
+static void
+deparse_sort_key(FedDeparseCxt *cxt, Expr *e, bool desc, bool nulls_first)
+{
+	StringInfo	buf = cxt->buf;
+	bool		bytes = false;
+
+	(void) cxt->dialect->sort_ok(exprType((Node *) e), exprCollation((Node *) e),
+								 &bytes);
+	if (cxt->dialect->kind == FED_DRIVER_MYSQL)
+	{
+		if (!not_null_column(cxt, e))
+		{
+			fed_deparse_expr(cxt, e);
+			appendStringInfoString(buf, nulls_first ? " IS NULL DESC, " :
+								   " IS NULL, ");
+		}
+		deparse_maybe_bytes(cxt, e, bytes);
+		if (desc)
+			appendStringInfoString(buf, " DESC");
+	}
+	else
+	{
+		fed_deparse_expr(cxt, e);
+		if (desc)
+			appendStringInfoString(buf, " DESC");
+		if (nulls_first != desc)
+			appendStringInfoString(buf, nulls_first ? " NULLS FIRST" :
+								   " NULLS LAST");
+	}
+}
+
+static void
+deparse_frame_bound(FedDeparseCxt *cxt, int options, bool start, Node *offset)
+{
+	StringInfo	buf = cxt->buf;
+
+	if (options & (start ? FRAMEOPTION_START_UNBOUNDED_PRECEDING :
+				   FRAMEOPTION_END_UNBOUNDED_PRECEDING))
+		appendStringInfoString(buf, "UNBOUNDED PRECEDING");
+	else if (options & (start ? FRAMEOPTION_START_UNBOUNDED_FOLLOWING :
+						FRAMEOPTION_END_UNBOUNDED_FOLLOWING))
+		appendStringInfoString(buf, "UNBOUNDED FOLLOWING");
+	else if (options & (start ? FRAMEOPTION_START_CURRENT_ROW :
+						FRAMEOPTION_END_CURRENT_ROW))
+		appendStringInfoString(buf, "CURRENT ROW");
+	else
+	{
+		/* (MySQL takes only a literal there: no parentheses) */
+		bool		parens = (cxt->dialect->kind != FED_DRIVER_MYSQL);
+
+		if (parens)
+			appendStringInfoChar(buf, '(');
+		fed_deparse_expr(cxt, (Expr *) offset);
+		if (parens)
+			appendStringInfoChar(buf, ')');
+		appendStringInfoString(buf,
+							   (options & (start ? FRAMEOPTION_START_OFFSET_PRECEDING :
+										   FRAMEOPTION_END_OFFSET_PRECEDING)) ?
+							   " PRECEDING" : " FOLLOWING");
+	}
+}
+
+/*
+ * fn(args) [FILTER (WHERE ...)] OVER (PARTITION BY ... ORDER BY ...
+ * frame), the window from cxt->windows.  A frame is written only when the
+ * query gave one (PostgreSQL's default frame is the standard's).
+ */
+static void
+deparse_window_func(FedDeparseCxt *cxt, WindowFunc *wf)
+{
+	StringInfo	buf = cxt->buf;
+	FedRemoteWindow *w = NULL;
+	ListCell   *lc;
+	int			opts;
+
+	foreach(lc, cxt->windows)
+	{
+		if (((FedRemoteWindow *) lfirst(lc))->winref == wf->winref)
+			w = lfirst(lc);
+	}
+	if (w == NULL)
+		elog(ERROR, "federate: no window for window function %u", wf->winref);
+
+	appendStringInfo(buf, "%s(", get_func_name(wf->winfnoid));
+	if (wf->winstar)
+		appendStringInfoChar(buf, '*');
+	else
+		deparse_list(cxt, wf->args);
+	appendStringInfoChar(buf, ')');
+	if (wf->aggfilter)
+	{
+		appendStringInfoString(buf, " FILTER (WHERE ");
+		fed_deparse_expr(cxt, wf->aggfilter);
+		appendStringInfoChar(buf, ')');
+	}
+	appendStringInfoString(buf, " OVER (");
+	foreach(lc, w->partition)
+	{
+		Expr	   *e = lfirst(lc);
+		bool		bytes = false;
+
+		appendStringInfoString(buf, lc == list_head(w->partition) ?
+							   "PARTITION BY " : ", ");
+		(void) cxt->dialect->group_ok(exprType((Node *) e),
+									  exprCollation((Node *) e), true, &bytes);
+		deparse_maybe_bytes(cxt, e, bytes);
+	}
+	foreach(lc, w->order)
+	{
+		int			i = foreach_current_index(lc);
+
+		appendStringInfoString(buf, i > 0 ? ", " :
+							   w->partition ? " ORDER BY " : "ORDER BY ");
+		deparse_sort_key(cxt, lfirst(lc), list_nth_int(w->order_desc, i),
+						 list_nth_int(w->order_nulls_first, i));
+	}
+	opts = w->frame_options;
+	if ((opts & FRAMEOPTION_NONDEFAULT) && fed_window_uses_frame(wf))
+	{
+		if (w->partition || w->order)
+			appendStringInfoChar(buf, ' ');
+		appendStringInfoString(buf, (opts & FRAMEOPTION_ROWS) ? "ROWS " :
+							   (opts & FRAMEOPTION_GROUPS) ? "GROUPS " : "RANGE ");
+		if (opts & FRAMEOPTION_BETWEEN)
+			appendStringInfoString(buf, "BETWEEN ");
+		deparse_frame_bound(cxt, opts, true, w->start_offset);
+		if (opts & FRAMEOPTION_BETWEEN)
+		{
+			appendStringInfoString(buf, " AND ");
+			deparse_frame_bound(cxt, opts, false, w->end_offset);
+		}
+		if (opts & FRAMEOPTION_EXCLUDE_CURRENT_ROW)
+			appendStringInfoString(buf, " EXCLUDE CURRENT ROW");
+		else if (opts & FRAMEOPTION_EXCLUDE_GROUP)
+			appendStringInfoString(buf, " EXCLUDE GROUP");
+		else if (opts & FRAMEOPTION_EXCLUDE_TIES)
+			appendStringInfoString(buf, " EXCLUDE TIES");
+	}
+	appendStringInfoChar(buf, ')');
+}
+
+/*
  * The statement of one fan-out task (see FedRemoteSelect).  GROUP BY names
  * select-list positions, which both engines accept; MySQL groups and sorts
  * text by its bytes (see dialect_mysql.c), and has no NULLS FIRST/LAST, so
@@ -692,11 +843,11 @@ fed_deparse_remote_select(StringInfo buf, PlannerInfo *root, RelOptInfo *rel,
 	int			remote_pos = 0;
 	int		   *remote = palloc0(sizeof(int) * (list_length(sel->items) + 1));
 	bool		first = true;
-	bool		mysql = (dialect->kind == FED_DRIVER_MYSQL);
 	int			nest;
 	int			i;
 
 	init_cxt(&cxt, root, rel, info, dialect, buf, params, param_offsets);
+	cxt.windows = sel->windows;
 	fed_set_transmission_modes(&nest);
 	appendStringInfoString(buf, "SELECT ");
 	/* (PostgreSQL only: plan/aggsplit.c asks for it on PostgreSQL shards) */
@@ -774,34 +925,10 @@ fed_deparse_remote_select(StringInfo buf, PlannerInfo *root, RelOptInfo *rel,
 	for (i = 0; i < list_length(sel->sort_exprs); i++)
 	{
 		Expr	   *e = list_nth(sel->sort_exprs, i);
-		bool		desc = list_nth_int(sel->sort_desc, i);
-		bool		nulls_first = list_nth_int(sel->sort_nulls_first, i);
-		bool		bytes = false;
 
 		appendStringInfoString(buf, first && i == 0 ? " ORDER BY " : ", ");
-		(void) dialect->sort_ok(exprType((Node *) e), exprCollation((Node *) e),
-								&bytes);
-		if (mysql)
-		{
-			if (!not_null_column(&cxt, e))
-			{
-				fed_deparse_expr(&cxt, e);
-				appendStringInfoString(buf, nulls_first ? " IS NULL DESC, " :
-									   " IS NULL, ");
-			}
-			deparse_maybe_bytes(&cxt, e, bytes);
-			if (desc)
-				appendStringInfoString(buf, " DESC");
-		}
-		else
-		{
-			fed_deparse_expr(&cxt, e);
-			if (desc)
-				appendStringInfoString(buf, " DESC");
-			if (nulls_first != desc)
-				appendStringInfoString(buf, nulls_first ? " NULLS FIRST" :
-									   " NULLS LAST");
-		}
+		deparse_sort_key(&cxt, e, list_nth_int(sel->sort_desc, i),
+						 list_nth_int(sel->sort_nulls_first, i));
 	}
 	if (sel->limit >= 0)
 		appendStringInfo(buf, " LIMIT %.0f", sel->limit);

@@ -19,6 +19,7 @@
 #include "federate.h"
 
 struct FedDeparseCxt;
+struct FedRemoteWindow;
 
 /* How a dialect writes an operator, if at all. */
 typedef enum FedOpStyle
@@ -94,6 +95,13 @@ typedef struct FedDialect
 	 */
 	bool		(*agg_ok) (Oid aggfnoid, Oid argtype, Oid inputcollid);
 
+	/*
+	 * May the engine compute this window function over this window (its
+	 * arguments are checked by the walker, the window's expressions by
+	 * plan/window.c) exactly as PostgreSQL?
+	 */
+	bool		(*window_ok) (WindowFunc *wf, const struct FedRemoteWindow *w);
+
 	/* Parameters: true when the engine takes $n placeholders. */
 	bool		has_placeholders;
 
@@ -108,9 +116,26 @@ typedef struct FedDialect
  * parameters, and for engines without placeholders the byte offsets in the
  * text where each parameter's literal goes at execution time.
  */
+/*
+ * The window of shipped window functions (WindowFunc.winref): OVER
+ * (PARTITION BY ... ORDER BY ... frame), in the terms of the relation.
+ */
+typedef struct FedRemoteWindow
+{
+	Index		winref;
+	List	   *partition;		/* Exprs */
+	List	   *order;			/* Exprs */
+	List	   *order_desc;		/* IntList */
+	List	   *order_nulls_first;	/* IntList */
+	int			frame_options;	/* FRAMEOPTION_* */
+	Node	   *start_offset;
+	Node	   *end_offset;
+} FedRemoteWindow;
+
 typedef struct FedDeparseCxt
 {
 	Expr	   *case_arg;		/* CASE x WHEN ...: x, for its WHENs */
+	List	   *windows;		/* FedRemoteWindow *, for WindowFuncs */
 	PlannerInfo *root;
 	RelOptInfo *rel;			/* the foreign relation, or NULL */
 	Index		varno;
@@ -135,6 +160,7 @@ typedef struct FedRemoteSelect
 	List	   *sort_desc;		/* IntList */
 	List	   *sort_nulls_first;	/* IntList */
 	double		limit;			/* < 0: none */
+	List	   *windows;		/* FedRemoteWindow *, of WindowFunc items */
 } FedRemoteSelect;
 
 /* in deparse/dialect_pg.c and deparse/dialect_mysql.c */
@@ -147,6 +173,10 @@ extern bool fed_is_coordinator_value(Node *node);
 extern bool fed_timezone_function(Oid funcid);
 extern bool fed_is_shippable(PlannerInfo *root, RelOptInfo *rel, Index varno,
 							 const FedDialect *dialect, Expr *expr);
+extern bool fed_window_shippable(PlannerInfo *root, RelOptInfo *rel,
+								 Index varno, const FedDialect *dialect,
+								 WindowFunc *wf, const FedRemoteWindow *w);
+extern bool fed_window_uses_frame(WindowFunc *wf);
 
 /* in deparse/deparse.c */
 extern void fed_deparse_expr(FedDeparseCxt *cxt, Expr *expr);

@@ -51,6 +51,7 @@
 #include "access/transam.h"
 #include "catalog/pg_type.h"
 #include "nodes/nodeFuncs.h"
+#include "nodes/parsenodes.h"
 #include "pgtime.h"
 #include "utils/fmgroids.h"
 #include "utils/builtins.h"
@@ -607,6 +608,56 @@ my_agg_ok(Oid aggfnoid, Oid argtype, Oid inputcollid)
 	return false;
 }
 
+/*
+ * Window functions MariaDB computes as PostgreSQL does: the ranking
+ * functions (rank and dense_rank need an ORDER BY there), lag/lead without
+ * a default and first/last_value, and the aggregates my_agg_ok accepts
+ * except over floating point (a frame's sum of doubles depends on the
+ * order of additions) and bool_and/bool_or (which MySQL lacks).  No
+ * FILTER.  Frames: ROWS, and RANGE without offsets; no GROUPS, no EXCLUDE
+ * (the ranking functions, lag and lead are written without a frame).
+ */
+static bool
+my_window_ok(WindowFunc *wf, const FedRemoteWindow *w)
+{
+	Oid			argtype = wf->args ? exprType(linitial(wf->args)) : InvalidOid;
+	int			frame = w->frame_options;
+
+	if (wf->aggfilter != NULL)
+		return false;
+	if (fed_window_uses_frame(wf))
+	{
+		if (frame & (FRAMEOPTION_GROUPS | FRAMEOPTION_EXCLUSION))
+			return false;
+		if ((frame & FRAMEOPTION_RANGE) &&
+			(frame & (FRAMEOPTION_START_OFFSET | FRAMEOPTION_END_OFFSET)))
+			return false;
+	}
+	switch (wf->winfnoid)
+	{
+		case F_ROW_NUMBER:
+			return true;
+		case F_RANK_:
+		case F_DENSE_RANK_:
+			return w->order != NIL;
+		case F_LAG_ANYELEMENT:
+		case F_LAG_ANYELEMENT_INT4:
+		case F_LEAD_ANYELEMENT:
+		case F_LEAD_ANYELEMENT_INT4:
+		case F_FIRST_VALUE:
+		case F_LAST_VALUE:
+			return category(argtype) != MY_NONE;
+		default:
+			break;
+	}
+	if (!wf->winagg || argtype == FLOAT4OID || argtype == FLOAT8OID ||
+		wf->winfnoid == F_BOOL_AND || wf->winfnoid == F_BOOL_OR ||
+		wf->winfnoid == F_EVERY)
+		return false;
+	return my_agg_ok(wf->winfnoid, wf->winstar ? InvalidOid : argtype,
+					 wf->inputcollid);
+}
+
 const FedDialect fed_dialect_mysql = {
 	.kind = FED_DRIVER_MYSQL,
 	.append_identifier = my_append_identifier,
@@ -621,6 +672,7 @@ const FedDialect fed_dialect_mysql = {
 	.group_ok = my_group_ok,
 	.sort_ok = my_sort_ok,
 	.agg_ok = my_agg_ok,
+	.window_ok = my_window_ok,
 	.has_placeholders = false,
 	.distinct_prefix = "(NOT (",
 	.distinct_infix = " <=> ",

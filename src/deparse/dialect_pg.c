@@ -174,6 +174,14 @@ pg_agg_ok(Oid aggfnoid, Oid argtype, Oid inputcollid)
 		collation_default(inputcollid);
 }
 
+/* Built-in window functions and aggregates, any frame. */
+static bool
+pg_window_ok(WindowFunc *wf, const FedRemoteWindow *w)
+{
+	return wf->winfnoid < FirstGenbkiObjectId &&
+		collation_default(wf->inputcollid);
+}
+
 const FedDialect fed_dialect_pg = {
 	.kind = FED_DRIVER_POSTGRES,
 	.append_identifier = pg_append_identifier,
@@ -188,6 +196,7 @@ const FedDialect fed_dialect_pg = {
 	.group_ok = pg_group_ok,
 	.sort_ok = pg_sort_ok,
 	.agg_ok = pg_agg_ok,
+	.window_ok = pg_window_ok,
 	.has_placeholders = true,
 	.distinct_prefix = "(",
 	.distinct_infix = " IS DISTINCT FROM ",

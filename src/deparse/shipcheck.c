@@ -48,6 +48,8 @@ typedef struct ShipCxt
 	Index		varno;
 	const FedDialect *dialect;
 	bool		in_case;		/* checking the WHENs of CASE x WHEN ... */
+	const FedRemoteWindow *window;	/* the window of a WindowFunc checked
+									 * by fed_window_shippable */
 } ShipCxt;
 
 /*
@@ -330,6 +332,21 @@ ship_ok(Node *node, ShipCxt *cxt)
 					collation_ok(f->inputcollid) &&
 					args_ok(f->args, cxt);
 			}
+		case T_WindowFunc:
+			{
+				WindowFunc *wf = (WindowFunc *) node;
+
+				/* (only with its window: fed_window_shippable) */
+				return cxt->window != NULL &&
+					cxt->window->winref == wf->winref &&
+					wf->winfnoid < FirstGenbkiObjectId &&
+					func_volatile(wf->winfnoid) != PROVOLATILE_VOLATILE &&
+					d->window_ok(wf, cxt->window) &&
+					d->type_ok(wf->wintype) &&
+					collation_ok(wf->inputcollid) &&
+					args_ok(wf->args, cxt) &&
+					ship_ok((Node *) wf->aggfilter, cxt);
+			}
 		case T_CaseExpr:
 			{
 				CaseExpr   *ce = (CaseExpr *) node;
@@ -415,5 +432,51 @@ fed_is_shippable(PlannerInfo *root, RelOptInfo *rel, Index varno,
 	cxt.varno = varno;
 	cxt.dialect = dialect;
 	cxt.in_case = false;
+	cxt.window = NULL;
 	return ship_ok((Node *) expr, &cxt);
+}
+
+/*
+ * May window function wf, over window w (whose own expressions the caller
+ * has checked), be evaluated by the engine of dialect?
+ */
+bool
+fed_window_shippable(PlannerInfo *root, RelOptInfo *rel, Index varno,
+					 const FedDialect *dialect, WindowFunc *wf,
+					 const FedRemoteWindow *w)
+{
+	ShipCxt		cxt;
+
+	cxt.varno = varno;
+	cxt.dialect = dialect;
+	cxt.in_case = false;
+	cxt.window = w;
+	return ship_ok((Node *) wf, &cxt);
+}
+
+/*
+ * Does the window frame change wf's result?  The ranking functions,
+ * ntile, lag and lead ignore it (and MySQL rejects a frame with them).
+ */
+bool
+fed_window_uses_frame(WindowFunc *wf)
+{
+	switch (wf->winfnoid)
+	{
+		case F_ROW_NUMBER:
+		case F_RANK_:
+		case F_DENSE_RANK_:
+		case F_PERCENT_RANK_:
+		case F_CUME_DIST_:
+		case F_NTILE:
+		case F_LAG_ANYELEMENT:
+		case F_LAG_ANYELEMENT_INT4:
+		case F_LAG_ANYCOMPATIBLE_INT4_ANYCOMPATIBLE:
+		case F_LEAD_ANYELEMENT:
+		case F_LEAD_ANYELEMENT_INT4:
+		case F_LEAD_ANYCOMPATIBLE_INT4_ANYCOMPATIBLE:
+			return false;
+		default:
+			return true;
+	}
 }

@@ -241,7 +241,8 @@ query_aggregates(FedScanState *st)
 		PlannedStmt *stmt = st->css.ss.ps.state->es_plannedstmt;
 		ListCell   *lc;
 
-		st->has_agg = st->shape != FED_SHAPE_SCAN ||
+		st->has_agg = st->shape == FED_SHAPE_PARTIAL_AGG ||
+			st->shape == FED_SHAPE_FULL_AGG ||
 			plan_aggregates(stmt->planTree);
 		foreach(lc, stmt->subplans)
 			if (plan_aggregates(lfirst(lc)))

@@ -702,60 +702,6 @@ target_expr(PathTarget *target, SortGroupClause *sgc)
 	return NULL;
 }
 
-/* Does the grouping contain every column of the partition key? */
-static bool
-groups_by_partition_key(FedPathInfo *fi, List *group_exprs)
-{
-	RelOptInfo *rel = fi->baserel;
-	int			k;
-
-	if (rel->part_scheme == NULL || rel->partexprs == NULL)
-		return false;
-	for (k = 0; k < rel->part_scheme->partnatts; k++)
-	{
-		bool		found = false;
-		ListCell   *lp;
-
-		foreach(lp, rel->partexprs[k])
-		{
-			ListCell   *lg;
-
-			foreach(lg, group_exprs)
-			{
-				if (equal(strip_relabel(lfirst(lp)), strip_relabel(lfirst(lg))))
-					found = true;
-			}
-		}
-		if (!found)
-			return false;
-	}
-	return true;
-}
-
-/* The fan-out read in input_rel that aggregation could be pushed into. */
-static FedPathInfo *
-find_scan(RelOptInfo *input_rel)
-{
-	ListCell   *lc;
-
-	foreach(lc, input_rel->pathlist)
-	{
-		Path	   *p = lfirst(lc);
-
-		if (IsA(p, ProjectionPath))
-			p = ((ProjectionPath *) p)->subpath;
-		if (fed_is_fanout_path(p))
-		{
-			FedPathInfo *fi = fed_path_info(p);
-
-			if (fi->shape == FED_SHAPE_SCAN && fi->sort_keys == NIL &&
-				fi->limit < 0)
-				return fi;
-		}
-	}
-	return NULL;
-}
-
 /* Add a note for EXPLAIN to fi, if there is one to add to. */
 static void
 note(FedPathInfo *fi, const char *text)
@@ -919,7 +865,7 @@ build_agg_paths(PlannerInfo *root, RelOptInfo *grouped_rel,
 	}
 
 	/* whole aggregates on each shard when groups cannot span shards */
-	cxt.full = (ntasks == 1 || groups_by_partition_key(scan, group_exprs)) &&
+	cxt.full = (ntasks == 1 || fed_covers_partition_key(root, scan, group_exprs)) &&
 		!has_distinct_agg((Node *) target->exprs, NULL) &&
 		!has_distinct_agg(extra->havingQual, NULL);
 	foreach(lc, group_exprs)
@@ -1076,7 +1022,7 @@ fed_add_agg_paths(PlannerInfo *root, RelOptInfo *input_rel,
 				  RelOptInfo *grouped_rel, void *extra_arg)
 {
 	GroupPathExtraData *extra = (GroupPathExtraData *) extra_arg;
-	FedPathInfo *scan = find_scan(input_rel);
+	FedPathInfo *scan = fed_find_row_scan(input_rel);
 	FedPathInfo *pg;
 	FedPathInfo *my;
 
@@ -1152,7 +1098,7 @@ add_distinct_on_path(PlannerInfo *root, RelOptInfo *input_rel,
 		fi->distinct_on = lappend_int(fi->distinct_on,
 									  fed_item_position(fi, (Expr *) copyObject(strip_relabel(e))));
 	}
-	if (!groups_by_partition_key(scan, exprs))
+	if (!fed_covers_partition_key(root, scan, exprs))
 	{
 		fed_note_local(scan, "DISTINCT ON without the partition key");
 		return;
@@ -1181,7 +1127,7 @@ fed_add_distinct_paths(PlannerInfo *root, RelOptInfo *input_rel,
 					   RelOptInfo *distinct_rel)
 {
 	Query	   *parse = root->parse;
-	FedPathInfo *scan = find_scan(input_rel);
+	FedPathInfo *scan = fed_find_row_scan(input_rel);
 	PathTarget *target;
 	PathTarget *partial_target;
 	List	   *exprs = NIL;
@@ -1238,7 +1184,7 @@ fed_add_distinct_paths(PlannerInfo *root, RelOptInfo *input_rel,
 	}
 	set_pathtarget_cost_width(root, partial_target);
 
-	full = list_length(scan->tasks) == 1 || groups_by_partition_key(scan, exprs);
+	full = list_length(scan->tasks) == 1 || fed_covers_partition_key(root, scan, exprs);
 	foreach(lc, exprs)
 	{
 		if (!group_ok(&cxt, lfirst(lc), true))

@@ -11,7 +11,7 @@
  * create_upper_paths_hook is called at UPPERREL_GROUP_AGG with the whole
  * input relation; PostgreSQL never calls it for UPPERREL_PARTIAL_GROUP_AGG,
  * so the partial-aggregate path is built there (plan/aggsplit.c), as Citus
- * does.  Both hooks chain to the previous ones and leave at once for
+ * does; DISTINCT goes there too, window functions to plan/window.c.  Both hooks chain to the previous ones and leave at once for
  * relations that are not federated.
  *
  * Writes and row locks keep PostgreSQL's own plan (an Append of
@@ -80,6 +80,8 @@ fed_create_upper_paths(PlannerInfo *root, UpperRelationKind stage,
 		fed_add_agg_paths(root, input_rel, output_rel, extra);
 	else if (stage == UPPERREL_DISTINCT)
 		fed_add_distinct_paths(root, input_rel, output_rel);
+	else if (stage == UPPERREL_WINDOW)
+		fed_add_window_paths(root, input_rel, output_rel);
 }
 
 void

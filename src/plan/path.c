@@ -293,6 +293,98 @@ fed_scan_info(PlannerInfo *root, RelOptInfo *rel, Index rti,
 	return fi;
 }
 
+static Expr *
+strip_relabel(Expr *e)
+{
+	while (e && IsA(e, RelabelType))
+		e = ((RelabelType *) e)->arg;
+	return e;
+}
+
+static bool
+covers_key(PlannerInfo *root, RelOptInfo *top, RelOptInfo *rel, List *exprs)
+{
+	List	   *mine = exprs;
+	int			k;
+	int			i;
+
+	if (rel->part_scheme == NULL)
+		return true;			/* a leaf */
+	if (rel->partexprs == NULL || rel->part_rels == NULL)
+		return false;
+	if (rel != top)
+		mine = (List *) adjust_appendrel_attrs_multilevel(root, (Node *) exprs,
+														  rel->relids,
+														  top->relids);
+	for (k = 0; k < rel->part_scheme->partnatts; k++)
+	{
+		bool		found = false;
+		ListCell   *lp;
+		ListCell   *le;
+
+		foreach(lp, rel->partexprs[k])
+		{
+			foreach(le, mine)
+			{
+				if (equal(strip_relabel(lfirst(lp)), strip_relabel(lfirst(le))))
+					found = true;
+			}
+		}
+		if (!found)
+			return false;
+	}
+	i = -1;
+	while ((i = bms_next_member(rel->live_parts, i)) >= 0)
+	{
+		if (rel->part_rels[i] != NULL &&
+			!covers_key(root, top, rel->part_rels[i], exprs))
+			return false;
+	}
+	return true;
+}
+
+/*
+ * Do exprs (in the table's terms) contain the partition key of the table
+ * and of every partitioned partition below it?  Then rows with equal
+ * values of exprs are all in one leaf: groups, DISTINCT values and window
+ * partitions never span shards.
+ */
+bool
+fed_covers_partition_key(PlannerInfo *root, FedPathInfo *fi, List *exprs)
+{
+	if (fi->baserel->part_scheme == NULL)
+		return false;
+	return covers_key(root, fi->baserel, fi->baserel, exprs);
+}
+
+/*
+ * The plain fan-out read (rows, unsorted, no LIMIT) among input_rel's
+ * paths, that an upper stage (aggregates, DISTINCT, windows) could be
+ * pushed into; NULL if there is none.
+ */
+FedPathInfo *
+fed_find_row_scan(RelOptInfo *input_rel)
+{
+	ListCell   *lc;
+
+	foreach(lc, input_rel->pathlist)
+	{
+		Path	   *p = lfirst(lc);
+
+		if (IsA(p, ProjectionPath))
+			p = ((ProjectionPath *) p)->subpath;
+		if (fed_is_fanout_path(p))
+		{
+			FedPathInfo *fi = fed_path_info(p);
+
+			if (fi->shape == FED_SHAPE_SCAN && fi->sort_keys == NIL &&
+				fi->limit < 0)
+				return fi;
+		}
+	}
+	return NULL;
+}
+
 /* A copy of a path description, for a variant. */
 static FedPathInfo *
 copy_info(FedPathInfo *fi)

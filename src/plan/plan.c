@@ -123,6 +123,17 @@ fed_plan_custom_path(PlannerInfo *root, RelOptInfo *rel, CustomPath *best_path,
 											   key->nulls_first);
 		}
 		sel.limit = fi->limit;
+		foreach(li, fi->windows)
+		{
+			FedRemoteWindow *w = palloc(sizeof(FedRemoteWindow));
+
+			memcpy(w, lfirst(li), sizeof(FedRemoteWindow));
+			w->partition = (List *) fed_to_leaf(root, fi, task, (Expr *) w->partition);
+			w->order = (List *) fed_to_leaf(root, fi, task, (Expr *) w->order);
+			w->start_offset = (Node *) fed_to_leaf(root, fi, task, (Expr *) w->start_offset);
+			w->end_offset = (Node *) fed_to_leaf(root, fi, task, (Expr *) w->end_offset);
+			sel.windows = lappend(sel.windows, w);
+		}
 
 		initStringInfo(&sql);
 		fed_deparse_remote_select(&sql, root, task->rel, &task->info,
@@ -139,6 +150,8 @@ fed_plan_custom_path(PlannerInfo *root, RelOptInfo *rel, CustomPath *best_path,
 		appendStringInfoString(&pushed, "rows");
 	else if (fi->shape == FED_SHAPE_PARTIAL_AGG)
 		appendStringInfoString(&pushed, "partial aggregates");
+	else if (fi->shape == FED_SHAPE_WINDOW)
+		appendStringInfoString(&pushed, "rows, window functions");
 	else
 		appendStringInfoString(&pushed, "aggregates");
 	if (fi->distinct_on)

@@ -40,7 +40,9 @@ typedef enum FedShape
 {
 	FED_SHAPE_SCAN,				/* rows, possibly sorted and limited */
 	FED_SHAPE_PARTIAL_AGG,		/* partial aggregates, combined above */
-	FED_SHAPE_FULL_AGG			/* whole aggregates: groups never span shards */
+	FED_SHAPE_FULL_AGG,			/* whole aggregates: groups never span shards */
+	FED_SHAPE_WINDOW			/* rows with window functions: no window
+								 * partition spans shards */
 } FedShape;
 
 /* One key of a pushed-down ORDER BY, merged on the coordinator. */
@@ -72,7 +74,9 @@ typedef struct FedPathInfo
 	List	   *sort_keys;		/* FedSortKey *, or NIL */
 	List	   *distinct_on;	/* SELECT DISTINCT ON (these items, from 1) */
 	double		limit;			/* per-shard LIMIT, or -1 */
-	List	   *having;			/* FULL_AGG: condition evaluated here */
+	List	   *having;			/* FULL_AGG, WINDOW: condition evaluated here */
+	List	   *windows;		/* WINDOW: FedRemoteWindow * of the window
+								 * functions among the items */
 	List	   *local_notes;	/* char *: what stays on the coordinator
 								 * and why, for EXPLAIN ("Kept Local") */
 	bool		split;			/* one of the two reads of a table split by
@@ -121,9 +125,12 @@ extern Expr *fed_to_leaf(PlannerInfo *root, FedPathInfo *fi, FedTaskPlan *task,
 extern bool fed_shippable_everywhere(PlannerInfo *root, FedPathInfo *fi,
 									 Expr *expr);
 extern int	fed_item_position(FedPathInfo *fi, Expr *expr);
+extern bool fed_covers_partition_key(PlannerInfo *root, FedPathInfo *fi,
+									 List *exprs);
 extern void fed_note_local(FedPathInfo *fi, const char *note);
 extern List *fed_sort_keys(PlannerInfo *root, FedPathInfo *fi, List *pathkeys);
 extern FedPathInfo *fed_path_info(Path *path);
+extern FedPathInfo *fed_find_row_scan(RelOptInfo *input_rel);
 extern CustomPath *fed_make_path(PlannerInfo *root, RelOptInfo *rel,
 								 PathTarget *target, FedPathInfo *fi,
 								 double rows, List *pathkeys);
@@ -133,6 +140,10 @@ extern void fed_add_agg_paths(PlannerInfo *root, RelOptInfo *input_rel,
 							  RelOptInfo *grouped_rel, void *extra);
 extern void fed_add_distinct_paths(PlannerInfo *root, RelOptInfo *input_rel,
 								   RelOptInfo *distinct_rel);
+
+/* in plan/window.c */
+extern void fed_add_window_paths(PlannerInfo *root, RelOptInfo *input_rel,
+								 RelOptInfo *window_rel);
 
 /* in plan/plan.c */
 extern const CustomPathMethods fed_path_methods;

@@ -26,7 +26,8 @@
 # 1000), FUZZ_KEEP_GOING=1 (report every failure instead of stopping after
 # 20), FUZZ_ONLY=n[,m...] (only these query numbers of the seed),
 # FUZZ_DATA_SEED (the rows; default fixed), FUZZ_PAUSE=seconds (keep the
-# federation up that long at the end, to reproduce a failure by hand).
+# federation up that long at the end, to reproduce a failure by hand),
+# FUZZ_SHAPES=name[,name...] (only these query shapes, e.g. window).
 use strict;
 use warnings;
 

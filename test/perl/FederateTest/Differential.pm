@@ -1600,18 +1600,46 @@ sub q_window
 			[ "string_agg(x.$c\::text, ',')", 1 ], [ 'rank()', 0 ], [ 'dense_rank()', 0 ],
 			[ 'percent_rank()', 0 ], [ 'cume_dist()', 0 ], [ 'count(*)', 0 ], [ "sum(x.$nc)", 0 ],
 			[ "avg(x.$nc)", 0 ], [ "min(x.$oc)", 0 ], [ "max(x.$oc)", 0 ], [ "count(x.$c)", 0 ]) };
-		my $part = chance(0.6) ? 'PARTITION BY ' . $g->gexpr($s) . ' ' : '';
+		# by the partition key (the windows run on the shards), or not
+		my $part = '';
+		if (chance(0.45))
+		{
+			$part = 'PARTITION BY ' . join(', ', shuffle('x.k', chance(0.4) ? ($g->gexpr($s)) : ())) . ' ';
+		}
+		elsif (chance(0.5))
+		{
+			$part = 'PARTITION BY ' . $g->gexpr($s) . ' ';
+		}
 		my $ord = '';
 		if ($total)
 		{
+			# a total order: any frame gives one answer
 			$ord = 'ORDER BY ' . $g->total_order($scope, r(2));
-			$ord .= ' ROWS BETWEEN 1 PRECEDING AND 1 FOLLOWING' if chance(0.25);
+			$ord .= ' ' . pick('ROWS BETWEEN 1 PRECEDING AND 1 FOLLOWING', 'ROWS 2 PRECEDING',
+				'ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW',
+				'ROWS BETWEEN CURRENT ROW AND UNBOUNDED FOLLOWING',
+				'RANGE BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING') if chance(0.35);
 		}
 		elsif (chance(0.7))
 		{
+			# peers share a frame: RANGE and GROUPS frames stay deterministic
 			$ord = 'ORDER BY ' . join(', ', map { "x." . pick(@cols) . dir() } 1 .. 1 + r(2));
+			$ord .= ' ' . pick('RANGE BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING',
+				'RANGE BETWEEN CURRENT ROW AND UNBOUNDED FOLLOWING',
+				'GROUPS BETWEEN 1 PRECEDING AND CURRENT ROW',
+				'RANGE BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW EXCLUDE GROUP') if chance(0.25);
 		}
 		push @w, "$fn OVER ($part$ord)";
+	}
+	if (chance(0.15))
+	{
+		# the first rows of each window partition (PostgreSQL's run condition)
+		my $fn = pick('row_number()', 'rank()', 'dense_rank()', 'count(*)');
+		my $ord = $fn eq 'count(*)' ? 'ORDER BY x.' . pick(@ord) . dir() : 'ORDER BY ' . $g->total_order($scope, r(2));
+		my $inner = "SELECT $u AS u, $fn OVER (PARTITION BY x.k $ord) AS rn, " . join(', ', @w)
+		  . " FROM $tbl x" . $g->where($scope);
+		my $sql = "SELECT * FROM ($inner) s WHERE rn " . pick('<= ' . (1 + r(3)), '< 3', '= 1');
+		return { sql => $sql, ncols => 2 + @w, ordered => 0 };
 	}
 	my @items = ($u, $g->sel_items($scope, r(3)), @w);
 	my $sql = 'SELECT ' . join(', ', @items) . " FROM $tbl x" . $g->where($scope);
@@ -2178,11 +2206,18 @@ sub query
 	srand(($g->{seed} * 1000003 + $n * 7919) % 4294967296);
 	$g->{params} = [];
 	$g->{force_pseudo} = 0;
+	my @shapes = @SHAPES;
+	if ($ENV{FUZZ_SHAPES})
+	{
+		my %want = map { $_ => 1 } split(/[,\s]+/, $ENV{FUZZ_SHAPES});
+		@shapes = grep { $want{ $_->[0] } } @SHAPES;
+		die "FUZZ_SHAPES names no shape\n" unless @shapes;
+	}
 	my $total = 0;
-	$total += $_->[1] for @SHAPES;
+	$total += $_->[1] for @shapes;
 	my $x = rand($total);
 	my $shape;
-	for my $s (@SHAPES)
+	for my $s (@shapes)
 	{
 		$shape = $s;
 		last if ($x -= $s->[1]) < 0;
