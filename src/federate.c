@@ -87,6 +87,15 @@ _PG_init(void)
 							 PGC_USERSET, 0,
 							 NULL, NULL, NULL);
 
+	DefineCustomIntVariable("federate.key_shipping_max_keys",
+							"Most distinct join keys sent from a join's other input to the shards of a federated table.",
+							"A hash join whose other input yields at most this many distinct keys sends them to every shard "
+							"(\"column = ANY ($n)\" on PostgreSQL, an IN list on MySQL).  Zero disables key shipping.",
+							&fed_key_shipping_max_keys,
+							10000, 0, 1000000,
+							PGC_USERSET, 0,
+							NULL, NULL, NULL);
+
 	DefineCustomIntVariable("federate.statement_timeout",
 							"Longest time a statement may run on a remote server.",
 							"Used when the server does not set option \"statement_timeout\".  "

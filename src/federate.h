@@ -156,6 +156,7 @@ struct FedDialect;
 extern const char *fed_bind_params(const struct FedDialect *dialect,
 								   const char *sql, List *offsets,
 								   List *param_states, ExprContext *econtext,
+								   Oid extra_type, Datum extra_value,
 								   int *nparams, const char ***params);
 
 /* in fdw/modify.c */

@@ -253,6 +253,20 @@ deparse_array_op(FedDeparseCxt *cxt, ScalarArrayOpExpr *sa)
 		fed_deparse_expr(cxt, arr);
 		appendStringInfoChar(buf, ')');
 	}
+	else if (IsA(arr, Param))
+	{
+		/*
+		 * Keys shipped from a join (plan/keyjoin.c): fed_splice_params
+		 * writes the array's elements as the IN list, each as its bytes when
+		 * the comparison is by bytes (a negative parameter number).
+		 */
+		deparse_operand(cxt, left, style);
+		appendStringInfoString(buf, " IN (");
+		fed_deparse_param(cxt, arr, exprType((Node *) arr));
+		if (style == FED_OP_BYTES)
+			llast_int(*cxt->param_offsets) = -llast_int(*cxt->param_offsets);
+		appendStringInfoChar(buf, ')');
+	}
 	else
 	{
 		/* an IN list; shipcheck allowed only "=" over a constant array */
@@ -936,6 +950,46 @@ fed_deparse_remote_select(StringInfo buf, PlannerInfo *root, RelOptInfo *rel,
 }
 
 /*
+ * The elements of an array parameter as the items of an IN list (NULL for
+ * none); the caller checked that the engine can hold each of them.
+ */
+static void
+splice_array(StringInfo buf, const FedDialect *dialect, Oid arraytype,
+			 Datum value, bool bytes)
+{
+	ArrayType  *a = DatumGetArrayTypeP(value);
+	Oid			elemtype = ARR_ELEMTYPE(a);
+	int16		typlen;
+	bool		typbyval;
+	char		typalign;
+	Datum	   *elems;
+	bool	   *nulls;
+	int			n;
+	int			i;
+
+	get_typlenbyvalalign(elemtype, &typlen, &typbyval, &typalign);
+	deconstruct_array(a, elemtype, typlen, typbyval, typalign,
+					  &elems, &nulls, &n);
+	if (n == 0)
+		appendStringInfoString(buf, "NULL");
+	for (i = 0; i < n; i++)
+	{
+		if (i > 0)
+			appendStringInfoString(buf, ", ");
+		if (nulls[i])
+		{
+			appendStringInfoString(buf, "NULL");
+			continue;
+		}
+		if (bytes)
+			appendStringInfoString(buf, BYTES_OPEN);
+		dialect->append_value(buf, elemtype, elems[i]);
+		if (bytes)
+			appendStringInfoString(buf, BYTES_CLOSE);
+	}
+}
+
+/*
  * For engines without placeholders: the statement with each parameter's
  * literal written at its recorded offset.  offsets holds pairs (offset,
  * parameter number from 1).
@@ -958,14 +1012,20 @@ fed_splice_params(const char *sql, List *offsets, const FedDialect *dialect,
 		int			off = lfirst_int(lc);
 		int			n;
 
+		bool		bytes;
+
 		lc = lnext(offsets, lc);
-		n = lfirst_int(lc) - 1;
+		n = lfirst_int(lc);
+		bytes = (n < 0);
+		n = abs(n) - 1;
 		appendBinaryStringInfo(&buf, sql + pos, off - pos);
 		pos = off;
 		if (n < 0 || n >= nparams)
 			elog(ERROR, "federate: parameter %d out of range", n + 1);
 		if (nulls[n])
 			appendStringInfoString(&buf, "NULL");
+		else if (type_is_array(types[n]))
+			splice_array(&buf, dialect, types[n], values[n], bytes);
 		else if (!dialect->value_ok(types[n], values[n]))
 			ereport(ERROR,
 					(errcode(ERRCODE_FDW_INVALID_DATA_TYPE),

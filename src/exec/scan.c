@@ -49,6 +49,7 @@
 #include "utils/ruleutils.h"
 #include "utils/rel.h"
 #include "utils/sortsupport.h"
+#include "utils/array.h"
 #include "utils/backend_status.h"
 #include "utils/timestamp.h"
 #include "tcop/tcopprot.h"
@@ -74,6 +75,11 @@ typedef struct FedScanState
 	int			tableoid_attno;
 	int			nkeys;
 	char	   *pushed;
+	int			key_paramid;	/* key shipping: the keys' slot, or -1 */
+	Oid			key_array_type;
+	List	   *key_sqls;		/* per task, the statement with the keys */
+	List	   *key_offsets;
+	int64		keys_shipped;	/* last execution: -1 none, else how many */
 
 	/* per task */
 	FedTableInfo *infos;
@@ -434,6 +440,17 @@ fed_begin_scan(CustomScanState *node, EState *estate, int eflags)
 	st->tableoid_attno = list_nth_int(flags, FedFlagTableoid);
 	st->ntasks = list_length(st->sqls);
 	st->nkeys = list_length(sort_attnos);
+	st->key_paramid = -1;
+	st->keys_shipped = -1;
+	if (list_nth(cs->custom_private, FedPlanKeys) != NIL)
+	{
+		List	   *k = list_nth(cs->custom_private, FedPlanKeys);
+
+		st->key_paramid = linitial_int(linitial(k));
+		st->key_array_type = lsecond_int(linitial(k));
+		st->key_sqls = lsecond(k);
+		st->key_offsets = lthird(k);
+	}
 
 	st->relname = get_rel_name(rte->relid);
 	st->has_agg = -1;
@@ -582,6 +599,35 @@ start_fanout(FedScanState *st)
 	}
 }
 
+/*
+ * Can the engine of dialect hold every shipped key?  (If not, that shard
+ * is read without them: the keys only pre-filter.)
+ */
+static bool
+keys_fit(const FedDialect *dialect, ArrayType *keys)
+{
+	Oid			elemtype = ARR_ELEMTYPE(keys);
+	int16		typlen;
+	bool		typbyval;
+	char		typalign;
+	Datum	   *elems;
+	bool	   *nulls;
+	int			n;
+	int			i;
+
+	if (dialect->has_placeholders)
+		return true;
+	get_typlenbyvalalign(elemtype, &typlen, &typbyval, &typalign);
+	deconstruct_array(keys, elemtype, typlen, typbyval, typalign,
+					  &elems, &nulls, &n);
+	for (i = 0; i < n; i++)
+	{
+		if (!nulls[i] && !dialect->value_ok(elemtype, elems[i]))
+			return false;
+	}
+	return true;
+}
+
 /* Prune, bind the parameters of st's statements and queue them. */
 static void
 prepare_fanout(FedScanState *st)
@@ -589,6 +635,7 @@ prepare_fanout(FedScanState *st)
 	EState	   *estate = st->css.ss.ps.state;
 	ExprContext *econtext = st->css.ss.ps.ps_ExprContext;
 	MemoryContext old;
+	ArrayType  *keys;
 	int			i;
 
 	/*
@@ -607,8 +654,20 @@ prepare_fanout(FedScanState *st)
 	MemoryContextReset(st->exec_cxt);
 	old = MemoryContextSwitchTo(st->exec_cxt);
 
+	/* a join's keys, if its Federate Keys node published them */
+	keys = NULL;
+	st->keys_shipped = -1;
+	if (st->key_paramid >= 0 &&
+		!estate->es_param_exec_vals[st->key_paramid].isnull)
+	{
+		keys = DatumGetArrayTypeP(estate->es_param_exec_vals[st->key_paramid].value);
+		st->keys_shipped = ArrayGetNItems(ARR_NDIM(keys), ARR_DIMS(keys));
+	}
+
 	if (st->gating && !ExecQual(st->gating, econtext))
 		keep_tasks(st, NULL);	/* a false condition: no shard to ask */
+	else if (keys != NULL && st->keys_shipped == 0)
+		keep_tasks(st, NULL);	/* no key: no row of the table can join */
 	else if (st->exec_prune)
 	{
 		Bitmapset  *found = ExecFindMatchingSubPlans(st->prune, false);
@@ -632,10 +691,19 @@ prepare_fanout(FedScanState *st)
 
 		if (!st->valid[i])
 			continue;
-		sql = fed_bind_params(fed_dialect(st->infos[i].driver),
-							  strVal(list_nth(st->sqls, i)),
-							  list_nth(st->offsets, i), st->param_states[i],
-							  econtext, &nparams, &params);
+		if (keys != NULL && keys_fit(fed_dialect(st->infos[i].driver), keys))
+			sql = fed_bind_params(fed_dialect(st->infos[i].driver),
+								  strVal(list_nth(st->key_sqls, i)),
+								  list_nth(st->key_offsets, i),
+								  st->param_states[i], econtext,
+								  st->key_array_type, PointerGetDatum(keys),
+								  &nparams, &params);
+		else
+			sql = fed_bind_params(fed_dialect(st->infos[i].driver),
+								  strVal(list_nth(st->sqls, i)),
+								  list_nth(st->offsets, i), st->param_states[i],
+								  econtext, InvalidOid, (Datum) 0,
+								  &nparams, &params);
 		fed_fanout_add(st->fanout, i, &st->infos[i], sql, nparams, params);
 	}
 	MemoryContextSwitchTo(old);
@@ -843,6 +911,19 @@ fed_explain_scan(CustomScanState *node, List *ancestors, ExplainState *es)
 	}
 	if (st->nkeys > 0)
 		ExplainPropertyText("Merge", "ordered", es);
+	if (st->key_paramid >= 0)
+	{
+		ExplainPropertyText("Join Strategy",
+							"key shipping (the other input's keys go to the shards)",
+							es);
+		if (es->analyze && st->fanout)
+		{
+			if (st->keys_shipped >= 0)
+				ExplainPropertyInteger("Keys Shipped", NULL, st->keys_shipped, es);
+			else
+				ExplainPropertyText("Keys Shipped", "none (read without keys)", es);
+		}
+	}
 	if (!es->verbose && !es->analyze)
 		return;
 
@@ -863,10 +944,16 @@ fed_explain_scan(CustomScanState *node, List *ancestors, ExplainState *es)
 		if (es->verbose)
 		{
 			ExplainPropertyText("Partition", get_rel_name(info->relid), es);
-			ExplainPropertyText("Remote SQL",
-								fed_explain_sql(strVal(list_nth(st->sqls, i)),
-												list_nth(st->offsets, i)),
-								es);
+			if (st->key_paramid >= 0)
+				ExplainPropertyText("Remote SQL",
+									fed_explain_sql(strVal(list_nth(st->key_sqls, i)),
+													list_nth(st->key_offsets, i)),
+									es);
+			else
+				ExplainPropertyText("Remote SQL",
+									fed_explain_sql(strVal(list_nth(st->sqls, i)),
+													list_nth(st->offsets, i)),
+									es);
 			explain_params(node, ancestors, es, i);
 		}
 		if (es->analyze && st->fanout)

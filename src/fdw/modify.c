@@ -689,7 +689,7 @@ fedIterateDirectModify(ForeignScanState *node)
 		fed_conn_note_write(conn);
 		old = MemoryContextSwitchTo(econtext->ecxt_per_tuple_memory);
 		sql = fed_bind_params(ds->dialect, ds->sql, ds->param_offsets,
-							  ds->param_states, econtext,
+							  ds->param_states, econtext, InvalidOid, (Datum) 0,
 							  &nparams, &params);
 		n = fed_conn_exec(conn, sql, nparams, params);
 

@@ -187,15 +187,17 @@ fedGetForeignPlan(PlannerInfo *root, RelOptInfo *baserel, Oid foreigntableid,
 /*
  * The statement to send with its parameter values: for engines with
  * placeholders the values as text in *params, otherwise the values written
- * into the statement as literals (*nparams becomes 0).  Allocates in the
- * current memory context.
+ * into the statement as literals (*nparams becomes 0).  extra_type, when
+ * valid, adds one parameter after param_states' (a join's shipped keys).
+ * Allocates in the current memory context.
  */
 const char *
 fed_bind_params(const FedDialect *dialect, const char *sql, List *offsets,
 				List *param_states, ExprContext *econtext,
+				Oid extra_type, Datum extra_value,
 				int *nparams, const char ***params)
 {
-	int			n = list_length(param_states);
+	int			n = list_length(param_states) + (OidIsValid(extra_type) ? 1 : 0);
 	Datum	   *values = palloc0(sizeof(Datum) * (n + 1));
 	bool	   *nulls = palloc0(sizeof(bool) * (n + 1));
 	Oid		   *types = palloc0(sizeof(Oid) * (n + 1));
@@ -213,6 +215,11 @@ fed_bind_params(const FedDialect *dialect, const char *sql, List *offsets,
 		values[i] = ExecEvalExpr(es, econtext, &nulls[i]);
 		types[i] = exprType((Node *) es->expr);
 		i++;
+	}
+	if (OidIsValid(extra_type))
+	{
+		values[i] = extra_value;
+		types[i] = extra_type;
 	}
 	if (!dialect->has_placeholders)
 		return fed_splice_params(sql, offsets, dialect, n, types, values, nulls);
@@ -302,7 +309,8 @@ open_scan(FedScanState *st)
 	st->conn = fed_conn_get(st->info.server, st->info.user, true);
 	old = MemoryContextSwitchTo(econtext->ecxt_per_tuple_memory);
 	sql = fed_bind_params(st->dialect, st->sql, st->param_offsets,
-						  st->param_states, econtext, &nparams, &params);
+						  st->param_states, econtext, InvalidOid, (Datum) 0,
+						  &nparams, &params);
 	fed_conn_open(st->conn, sql, nparams, params, st->fetch_size, st, park_scan);
 	MemoryContextSwitchTo(old);
 	st->opened = true;
@@ -404,7 +412,7 @@ fed_explain_sql(const char *sql, List *offsets)
 
 		lc = lnext(offsets, lc);
 		appendBinaryStringInfo(&buf, sql + pos, off - pos);
-		appendStringInfo(&buf, "$%d", lfirst_int(lc));
+		appendStringInfo(&buf, "$%d", abs(lfirst_int(lc)));
 		pos = off;
 	}
 	appendStringInfoString(&buf, sql + pos);

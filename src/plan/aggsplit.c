@@ -64,6 +64,7 @@
 #include "parser/parse_node.h"
 #include "parser/parse_oper.h"
 #include "optimizer/cost.h"
+#include "optimizer/paths.h"
 #include "utils/builtins.h"
 #include "utils/regproc.h"
 #include "utils/fmgroids.h"
@@ -1043,6 +1044,275 @@ fed_add_agg_paths(PlannerInfo *root, RelOptInfo *input_rel,
 	}
 	/* no split: every shard groups by the columns of such an expression */
 	(void) build_agg_paths(root, grouped_rel, extra, scan, NULL, NULL, false);
+}
+
+/*
+ * A join path of input_rel between rel (a base relation) and the rest of
+ * input_rel, unparameterized, whose restriction list is the whole join
+ * condition: its inner and outer paths, and the list.
+ */
+static JoinPath *
+split_join_path(RelOptInfo *input_rel, RelOptInfo *rel)
+{
+	ListCell   *lc;
+
+	foreach(lc, input_rel->pathlist)
+	{
+		JoinPath   *jp = lfirst(lc);
+
+		if (IsA(jp, ProjectionPath))
+			jp = (JoinPath *) ((ProjectionPath *) jp)->subpath;
+		if (!IsA(jp, HashPath) && !IsA(jp, MergePath) && !IsA(jp, NestPath))
+			continue;
+		if (jp->path.param_info != NULL ||
+			jp->outerjoinpath->param_info != NULL ||
+			jp->innerjoinpath->param_info != NULL)
+			continue;
+		if (jp->outerjoinpath->parent == rel || jp->innerjoinpath->parent == rel)
+			return jp;
+	}
+	return NULL;
+}
+
+/*
+ * Aggregates over an inner join of a federated table T with a small input
+ * S, all of whose arguments are T's columns: the shards of T compute the
+ * partial aggregates grouped by T's join columns (and T's grouping
+ * columns), with S's keys shipped to them (plan/keyjoin.c); the
+ * coordinator joins those partial rows with S and combines them.  A
+ * partial row standing for n rows of T that joins m rows of S counts as
+ * n * m rows, as the rows themselves would: sums and counts add up the
+ * same, min, max, bit_and/or and bool_and/or are the same, and avg and
+ * the variances are built from such sums.
+ *
+ *	 Federate Result
+ *	   -> Aggregate (combine)
+ *			-> Hash Join
+ *				 -> Federate Scan on T (partial aggregates, join keys)
+ *				 -> Hash -> Federate Keys -> S
+ */
+void
+fed_add_join_agg_paths(PlannerInfo *root, RelOptInfo *input_rel,
+					   RelOptInfo *grouped_rel, void *extra_arg)
+{
+	GroupPathExtraData *extra = (GroupPathExtraData *) extra_arg;
+	Query	   *parse = root->parse;
+	PathTarget *target = grouped_rel->reltarget;
+	RelOptInfo *trel = NULL;
+	RelOptInfo *srel;
+	FedPathInfo *scan = NULL;
+	JoinPath   *jp;
+	List	   *restrictlist;
+	List	   *hashclauses;
+	FedKeyFilter *kf;
+	AggCxt		cxt;
+	PathTarget *partial_target;
+	PathTarget *join_target;
+	PathTarget *final_target;
+	List	   *having;
+	CustomPath *keys;
+	CustomPath *outer;
+	HashPath   *hj;
+	JoinCostWorkspace workspace;
+	JoinPathExtraData jextra;
+	SpecialJoinInfo *sjinfo;
+	AggClauseCosts costs;
+	AggStrategy strategy;
+	ListCell   *lc;
+	Relids		trelids;
+	double		ngroups = 100;
+	int			i;
+
+	if (fed_key_shipping_max_keys <= 0 || root->join_info_list != NIL ||
+		root->hasLateralRTEs || parse->groupingSets != NIL ||
+		parse->hasTargetSRFs)
+		return;
+
+	/* the federated table among the joined relations */
+	i = -1;
+	while ((i = bms_next_member(input_rel->relids, i)) >= 0)
+	{
+		RelOptInfo *r = root->simple_rel_array[i];
+
+		if (r && r->reloptkind == RELOPT_BASEREL && fed_find_row_scan(r) &&
+			(jp = split_join_path(input_rel, r)) != NULL)
+		{
+			trel = r;
+			scan = fed_find_row_scan(r);
+			break;
+		}
+	}
+	if (trel == NULL || scan->local_conds != NIL)
+		return;
+	srel = jp->outerjoinpath->parent == trel ? jp->innerjoinpath->parent :
+		jp->outerjoinpath->parent;
+	if (srel->cheapest_total_path == NULL ||
+		srel->cheapest_total_path->param_info != NULL ||
+		srel->rows > 10.0 * fed_key_shipping_max_keys)
+		return;
+	trelids = trel->relids;
+	restrictlist = jp->joinrestrictinfo;
+
+	/* aggregates only over T's columns, not DISTINCT */
+	if (has_distinct_agg((Node *) target->exprs, NULL) ||
+		has_distinct_agg(extra->havingQual, NULL))
+		return;
+	foreach(lc, pull_var_clause((Node *) list_make2(target->exprs, extra->havingQual),
+								PVC_INCLUDE_AGGREGATES | PVC_RECURSE_PLACEHOLDERS))
+	{
+		Node	   *n = lfirst(lc);
+
+		if (IsA(n, Aggref) &&
+			!bms_is_subset(pull_varnos(root, (Node *) ((Aggref *) n)->args),
+						   trelids))
+			return;
+		if (IsA(n, Aggref) && ((Aggref *) n)->aggfilter != NULL &&
+			!bms_is_subset(pull_varnos(root, (Node *) ((Aggref *) n)->aggfilter),
+						   trelids))
+			return;
+	}
+
+	hashclauses = fed_key_join_clauses(root, scan, input_rel, trel, srel,
+									   JOIN_INNER, restrictlist, &kf);
+	if (kf == NULL)
+		return;
+
+	memset(&cxt, 0, sizeof(cxt));
+	cxt.root = root;
+	cxt.pstate = make_parsestate(NULL);
+	cxt.fi = palloc0(sizeof(FedPathInfo));
+	memcpy(cxt.fi, scan, sizeof(FedPathInfo));
+	cxt.fi->local_notes = list_copy(scan->local_notes);
+	cxt.fi->items = NIL;
+	cxt.fi->group_items = NIL;
+	cxt.fi->sort_keys = NIL;
+	cxt.fi->limit = -1;
+	cxt.fi->key_filter = kf;
+	cxt.full = false;
+	partial_target = create_empty_pathtarget();
+
+	/* T's columns the join compares, and T's grouping expressions */
+	foreach(lc, pull_var_clause((Node *) extract_actual_clauses(restrictlist, false),
+								PVC_RECURSE_PLACEHOLDERS))
+	{
+		Var		   *v = lfirst(lc);
+
+		if (!IsA(v, Var) || !bms_is_member(v->varno, trelids))
+			continue;
+		if (v->varattno <= 0 || !group_ok(&cxt, (Expr *) v, false))
+			return;
+		add_group_item(&cxt, (Expr *) v);
+		if (!list_member(partial_target->exprs, v))
+			add_column_to_pathtarget(partial_target, (Expr *) v, 0);
+	}
+	foreach(lc, parse->groupClause)
+	{
+		SortGroupClause *sgc = lfirst(lc);
+		Expr	   *e = target_expr(target, sgc);
+		Relids		relids;
+
+		if (e == NULL)
+			return;
+		relids = pull_varnos(root, (Node *) e);
+		if (bms_is_subset(relids, srel->relids))
+			continue;			/* the join passes S's columns on */
+		if (!bms_is_subset(relids, trelids) || !group_ok(&cxt, e, false))
+			return;
+		add_group_item(&cxt, e);
+		if (!list_member(partial_target->exprs, e))
+			add_column_to_pathtarget(partial_target, e, 0);
+	}
+
+	final_target = copy_pathtarget(target);
+	final_target->exprs = (List *) replace_aggs((Node *) target->exprs, &cxt);
+	having = (List *) replace_aggs(extra->havingQual, &cxt);
+	if (cxt.failed || cxt.extra_cols != NIL)
+		return;
+	foreach(lc, cxt.fi->items)
+	{
+		if (IsA(lfirst(lc), Aggref))
+			add_column_to_pathtarget(partial_target, lfirst(lc), 0);
+	}
+	set_pathtarget_cost_width(root, partial_target);
+
+	if (parse->groupClause == NIL)
+		strategy = AGG_PLAIN;
+	else if (grouping_is_hashable(parse->groupClause))
+		strategy = AGG_HASHED;
+	else
+		return;
+	if (grouped_rel->pathlist != NIL)
+		ngroups = ((Path *) linitial(grouped_rel->pathlist))->rows;
+
+	/* the partial aggregates of T, with S's keys */
+	cxt.fi->shape = FED_SHAPE_PARTIAL_AGG;
+	keys = fed_make_keys_path(srel, srel->cheapest_total_path, kf);
+	outer = fed_make_path(root, trel, partial_target, cxt.fi,
+						  Max(srel->rows, 1) * list_length(scan->tasks), NIL);
+	outer->path.startup_cost += keys->path.total_cost;
+	outer->path.total_cost += keys->path.total_cost;
+
+	/* joined with S: S's columns and the partial rows */
+	join_target = create_empty_pathtarget();
+	foreach(lc, srel->reltarget->exprs)
+		add_column_to_pathtarget(join_target, lfirst(lc), 0);
+	foreach(lc, partial_target->exprs)
+		add_column_to_pathtarget(join_target, lfirst(lc), 0);
+	/* the grouping expressions, labelled for the Aggregate above */
+	foreach(lc, parse->groupClause)
+	{
+		SortGroupClause *sgc = lfirst(lc);
+		Expr	   *e = target_expr(target, sgc);
+		int			pos = 0;
+		ListCell   *le;
+
+		foreach(le, join_target->exprs)
+		{
+			if (equal(lfirst(le), e))
+				break;
+			pos++;
+		}
+		if (le == NULL)
+			add_column_to_pathtarget(join_target, e, sgc->tleSortGroupRef);
+		else
+		{
+			if (join_target->sortgrouprefs == NULL)
+				join_target->sortgrouprefs =
+					palloc0(sizeof(Index) * list_length(join_target->exprs));
+			join_target->sortgrouprefs[pos] = sgc->tleSortGroupRef;
+		}
+	}
+	set_pathtarget_cost_width(root, join_target);
+
+	sjinfo = makeNode(SpecialJoinInfo);
+	sjinfo->min_lefthand = trelids;
+	sjinfo->min_righthand = srel->relids;
+	sjinfo->syn_lefthand = trelids;
+	sjinfo->syn_righthand = srel->relids;
+	sjinfo->jointype = JOIN_INNER;
+	memset(&jextra, 0, sizeof(jextra));
+	jextra.restrictlist = restrictlist;
+	jextra.sjinfo = sjinfo;
+	initial_cost_hashjoin(root, &workspace, JOIN_INNER, hashclauses,
+						  &outer->path, &keys->path, &jextra, false);
+	hj = create_hashjoin_path(root, input_rel, JOIN_INNER, &workspace, &jextra,
+							  &outer->path, &keys->path, false, restrictlist,
+							  NULL, hashclauses);
+	hj->jpath.path.pathtarget = join_target;
+
+	memset(&costs, 0, sizeof(costs));
+	grouped_rel->pathlist = NIL;
+	grouped_rel->partial_pathlist = NIL;
+	add_path(grouped_rel,
+			 (Path *) fed_make_result_path(grouped_rel,
+										   (Path *) create_agg_path(root, grouped_rel,
+																	(Path *) hj,
+																	final_target, strategy,
+																	AGGSPLIT_SIMPLE,
+																	parse->groupClause,
+																	having, &costs,
+																	ngroups),
+										   target));
 }
 
 /*

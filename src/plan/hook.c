@@ -11,7 +11,9 @@
  * create_upper_paths_hook is called at UPPERREL_GROUP_AGG with the whole
  * input relation; PostgreSQL never calls it for UPPERREL_PARTIAL_GROUP_AGG,
  * so the partial-aggregate path is built there (plan/aggsplit.c), as Citus
- * does; DISTINCT goes there too, window functions to plan/window.c.  Both hooks chain to the previous ones and leave at once for
+ * does; DISTINCT goes there too, window functions to plan/window.c.
+ * set_join_pathlist_hook adds hash joins that ship the other input's keys
+ * to the shards (plan/keyjoin.c).  Both hooks chain to the previous ones and leave at once for
  * relations that are not federated.
  *
  * Writes and row locks keep PostgreSQL's own plan (an Append of
@@ -35,6 +37,7 @@ bool		fed_enable_fanout = true;
 
 static set_rel_pathlist_hook_type prev_set_rel_pathlist = NULL;
 static create_upper_paths_hook_type prev_create_upper_paths = NULL;
+static set_join_pathlist_hook_type prev_set_join_pathlist = NULL;
 
 static void
 fed_set_rel_pathlist(PlannerInfo *root, RelOptInfo *rel, Index rti,
@@ -73,8 +76,15 @@ fed_create_upper_paths(PlannerInfo *root, UpperRelationKind stage,
 		prev_create_upper_paths(root, stage, input_rel, output_rel, extra);
 
 	/* (set operations come without an input relation) */
-	if (!fed_enable_fanout || input_rel == NULL ||
-		input_rel->reloptkind != RELOPT_BASEREL || input_rel->pathlist == NIL)
+	if (!fed_enable_fanout || input_rel == NULL || input_rel->pathlist == NIL)
+		return;
+	if (input_rel->reloptkind == RELOPT_JOINREL)
+	{
+		if (stage == UPPERREL_GROUP_AGG)
+			fed_add_join_agg_paths(root, input_rel, output_rel, extra);
+		return;
+	}
+	if (input_rel->reloptkind != RELOPT_BASEREL)
 		return;
 	if (stage == UPPERREL_GROUP_AGG)
 		fed_add_agg_paths(root, input_rel, output_rel, extra);
@@ -84,6 +94,19 @@ fed_create_upper_paths(PlannerInfo *root, UpperRelationKind stage,
 		fed_add_window_paths(root, input_rel, output_rel);
 }
 
+static void
+fed_set_join_pathlist(PlannerInfo *root, RelOptInfo *joinrel,
+					  RelOptInfo *outerrel, RelOptInfo *innerrel,
+					  JoinType jointype, JoinPathExtraData *extra)
+{
+	if (prev_set_join_pathlist)
+		prev_set_join_pathlist(root, joinrel, outerrel, innerrel, jointype,
+							   extra);
+	if (fed_enable_fanout)
+		fed_add_key_join_paths(root, joinrel, outerrel, innerrel, jointype,
+							   extra);
+}
+
 void
 fed_plan_init(void)
 {
@@ -91,6 +114,9 @@ fed_plan_init(void)
 	set_rel_pathlist_hook = fed_set_rel_pathlist;
 	prev_create_upper_paths = create_upper_paths_hook;
 	create_upper_paths_hook = fed_create_upper_paths;
+	prev_set_join_pathlist = set_join_pathlist_hook;
+	set_join_pathlist_hook = fed_set_join_pathlist;
 	RegisterCustomScanMethods(&fed_scan_methods);
 	RegisterCustomScanMethods(&fed_result_methods);
+	RegisterCustomScanMethods(&fed_keys_methods);
 }

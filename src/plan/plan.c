@@ -60,6 +60,8 @@ fed_plan_custom_path(PlannerInfo *root, RelOptInfo *rel, CustomPath *best_path,
 	List	   *sort_ops = NIL;
 	List	   *sort_colls = NIL;
 	List	   *sort_nf = NIL;
+	List	   *key_sqls = NIL;
+	List	   *key_offsets_all = NIL;
 	List	   *flags;
 	int			tableoid_attno = 0;
 	int			pos = 0;
@@ -143,6 +145,45 @@ fed_plan_custom_path(PlannerInfo *root, RelOptInfo *rel, CustomPath *best_path,
 		relids = lappend_oid(relids, task->relid);
 		offsets = lappend(offsets, task_offsets);
 		params = lappend(params, task_params);
+
+		if (fi->key_filter)
+		{
+			FedKeyFilter *kf = fi->key_filter;
+			ScalarArrayOpExpr *sa = makeNode(ScalarArrayOpExpr);
+			Param	   *keys = makeNode(Param);
+			List	   *key_params = list_copy(task_params);
+			List	   *key_offsets = NIL;
+
+			/*
+			 * The same statement with "column op ANY (keys)" added; the keys
+			 * come after the statement's own parameters, which keep their
+			 * numbers (exec/scan.c binds them from the Federate Keys node's
+			 * slot, so the Param itself stays out of custom_exprs).
+			 */
+			keys->paramkind = PARAM_EXEC;
+			keys->paramid = kf->paramid;
+			keys->paramtype = get_array_type(kf->key_type);
+			keys->paramtypmod = -1;
+			keys->paramcollid = InvalidOid;
+			keys->location = -1;
+			sa->opno = kf->opno;
+			sa->opfuncid = get_opcode(kf->opno);
+			sa->useOr = true;
+			sa->inputcollid = kf->collation;
+			sa->args = list_make2(fed_to_leaf(root, fi, task, (Expr *) kf->column),
+								  keys);
+			sa->location = -1;
+			sel.conds = lappend(list_copy(sel.conds), sa);
+			initStringInfo(&sql);	/* (the first one is kept in sqls) */
+			fed_deparse_remote_select(&sql, root, task->rel, &task->info,
+									  task->dialect, &sel, &key_params,
+									  &key_offsets);
+			if (list_length(key_params) != list_length(task_params) + 1 ||
+				!equal(llast(key_params), keys))
+				elog(ERROR, "federate: the shipped keys are not the last parameter");
+			key_sqls = lappend(key_sqls, makeString(sql.data));
+			key_offsets_all = lappend(key_offsets_all, key_offsets);
+		}
 	}
 
 	initStringInfo(&pushed);
@@ -160,6 +201,8 @@ fed_plan_custom_path(PlannerInfo *root, RelOptInfo *rel, CustomPath *best_path,
 		appendStringInfoString(&pushed, ", sorted");
 	if (fi->limit >= 0)
 		appendStringInfo(&pushed, ", limit %.0f", fi->limit);
+	if (fi->key_filter)
+		appendStringInfoString(&pushed, ", join keys");
 
 	flags = list_make5_int(fi->shape, fi->nshards, tableoid_attno, fi->rti,
 						   fi->split);
@@ -189,6 +232,13 @@ fed_plan_custom_path(PlannerInfo *root, RelOptInfo *rel, CustomPath *best_path,
 			notes = lappend(notes, makeString(pstrdup(lfirst(lc))));
 		cs->custom_private = lappend(cs->custom_private, notes);
 	}
+	if (fi->key_filter)
+		cs->custom_private = lappend(cs->custom_private,
+									 list_make3(list_make2_int(fi->key_filter->paramid,
+															   get_array_type(fi->key_filter->key_type)),
+												key_sqls, key_offsets_all));
+	else
+		cs->custom_private = lappend(cs->custom_private, NIL);
 	cs->custom_scan_tlist = scan_tlist;
 	cs->methods = &fed_scan_methods;
 	return &cs->scan.plan;

@@ -55,6 +55,21 @@ typedef struct FedSortKey
 	bool		nulls_first;
 } FedSortKey;
 
+/*
+ * Key shipping (plan/keyjoin.c): "column opno ANY (keys)" added to every
+ * shard's statement, the keys those of key_expr over the other input of a
+ * hash join, published by its Federate Keys node in PARAM_EXEC paramid.
+ */
+typedef struct FedKeyFilter
+{
+	Var		   *column;			/* of the federated table */
+	Oid			opno;			/* column opno key */
+	Oid			collation;
+	Oid			key_type;
+	Expr	   *key_expr;		/* over the other input */
+	int			paramid;
+} FedKeyFilter;
+
 typedef struct FedPathInfo
 {
 	RelOptInfo *baserel;		/* the federated table's relation */
@@ -81,6 +96,7 @@ typedef struct FedPathInfo
 								 * and why, for EXPLAIN ("Kept Local") */
 	bool		split;			/* one of the two reads of a table split by
 								 * engine under an Append (aggsplit.c) */
+	FedKeyFilter *key_filter;	/* keys shipped from a hash join, or NULL */
 } FedPathInfo;
 
 /* CustomScan.custom_private slots */
@@ -97,7 +113,11 @@ typedef enum FedPlanPrivateIndex
 	FedPlanSortNullsFirst,		/* IntList */
 	FedPlanPrune,				/* PartitionPruneInfo, or NULL */
 	FedPlanPushed,				/* String: what was pushed down, for EXPLAIN */
-	FedPlanLocal				/* List of String: what stayed local, why */
+	FedPlanLocal,				/* List of String: what stayed local, why */
+	FedPlanKeys					/* key shipping: NIL, or (IntList (paramid,
+								 * array type), per task the statement with
+								 * the keys (String) and its parameter spots
+								 * (IntList)) */
 } FedPlanPrivateIndex;
 
 typedef enum FedPlanFlag
@@ -140,10 +160,26 @@ extern void fed_add_agg_paths(PlannerInfo *root, RelOptInfo *input_rel,
 							  RelOptInfo *grouped_rel, void *extra);
 extern void fed_add_distinct_paths(PlannerInfo *root, RelOptInfo *input_rel,
 								   RelOptInfo *distinct_rel);
+extern void fed_add_join_agg_paths(PlannerInfo *root, RelOptInfo *input_rel,
+								   RelOptInfo *grouped_rel, void *extra);
 
 /* in plan/window.c */
 extern void fed_add_window_paths(PlannerInfo *root, RelOptInfo *input_rel,
 								 RelOptInfo *window_rel);
+
+/* in plan/keyjoin.c */
+extern int	fed_key_shipping_max_keys;
+extern const CustomPathMethods fed_keys_path_methods;
+extern void fed_add_key_join_paths(PlannerInfo *root, RelOptInfo *joinrel,
+								   RelOptInfo *outerrel, RelOptInfo *innerrel,
+								   JoinType jointype,
+								   JoinPathExtraData *extra);
+extern List *fed_key_join_clauses(PlannerInfo *root, FedPathInfo *scan,
+								  RelOptInfo *joinrel, RelOptInfo *outerrel,
+								  RelOptInfo *innerrel, JoinType jointype,
+								  List *restrictlist, FedKeyFilter **key);
+extern CustomPath *fed_make_keys_path(RelOptInfo *rel, Path *child,
+									  FedKeyFilter *kf);
 
 /* in plan/plan.c */
 extern const CustomPathMethods fed_path_methods;
@@ -156,5 +192,8 @@ extern const CustomScanMethods fed_scan_methods;
 
 /* in exec/result.c */
 extern const CustomScanMethods fed_result_methods;
+
+/* in exec/keys.c */
+extern const CustomScanMethods fed_keys_methods;
 
 #endif							/* FEDERATE_PLAN_H */
