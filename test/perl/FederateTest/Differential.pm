@@ -2555,6 +2555,22 @@ sub _engines
 	return join('+', sort keys %e) || 'none';
 }
 
+our $LAST_PLAN = '';
+
+# What the shards were given in a plan, for the summary.
+sub _plan_features
+{
+	my ($plan) = @_;
+	my @f;
+	push @f, 'aggregates' if $plan =~ /Pushed Down: (partial )?aggregates/;
+	push @f, 'join_keys' if $plan =~ /Federate Keys/;
+	push @f, 'aggregates_below_join' if $plan =~ /Pushed Down: partial aggregates, join keys/;
+	push @f, 'windows' if $plan =~ /Pushed Down: rows, window functions/;
+	push @f, 'distinct_on' if $plan =~ /Pushed Down: rows, distinct on/;
+	push @f, 'order_limit' if $plan =~ /Pushed Down: rows, sorted/;
+	return @f;
+}
+
 # The engines that EXPLAIN (which never contacts a shard) shows in the plan
 # of $sql on connection $dbh: "mysql", "postgres", "mysql+postgres" or
 # "none" (only local tables, or every shard pruned).
@@ -2564,6 +2580,7 @@ sub _plan_engines
 	my $r = exec_sql($dbh, "EXPLAIN (VERBOSE, COSTS OFF) $sql");
 	return 'unknown' unless $r->{rows};
 	my $plan = join("\n", map { $_->[0] } @{ $r->{rows} });
+	$LAST_PLAN = $plan;
 	my %e;
 	$e{$1} = 1 while $plan =~ /Shard: \S+ \((\w+)\)/g;
 	while ($plan =~ /\bft2?_p(\d\d)\b/g)
@@ -2704,6 +2721,7 @@ sub run_spec
 	if ($outcome eq 'ok' && @rs == 1 && $rs[0]{sql} =~ /^\s*(SELECT|WITH|\()/ && $spec->{n} > 0)
 	{
 		$self->{engine_queries}{ _plan_engines($self->{f}, $rs[0]{sql}) }++;
+		$self->{features}{$_}++ for _plan_features($LAST_PLAN);
 	}
 	my @crash = $self->_crash_lines;
 	if ($outcome eq 'crash')
@@ -2824,6 +2842,8 @@ sub summary
 		$s->{local_error}, $s->{sqlstate}, $s->{crash}, $s->{both_error});
 	my $eq = join(', ', map { "$_=$self->{engine_queries}{$_}" } sort keys %{ $self->{engine_queries} || {} });
 	$line .= "\n  single-statement queries that passed, by engines in their plans: $eq" if $eq;
+	my $ft = join(', ', map { "$_=$self->{features}{$_}" } sort keys %{ $self->{features} || {} });
+	$line .= "\n  and by what their plans push to the shards: $ft" if $ft;
 	my $eng = join(', ', map { "$_=$self->{by_engine}{$_}" } sort keys %{ $self->{by_engine} || {} });
 	$line .= "\n  failures by engines in the plan: " . ($eng || 'none');
 	my $shp = join(', ', map { "$_=$self->{by_shape}{$_}" } sort keys %{ $self->{by_shape} || {} });
