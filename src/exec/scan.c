@@ -37,7 +37,11 @@
 
 #include "commands/explain.h"
 #include "executor/execdebug.h"
+#include "access/table.h"
 #include "executor/execPartition.h"
+#include "partitioning/partbounds.h"
+#include "partitioning/partdesc.h"
+#include "utils/partcache.h"
 #include "executor/executor.h"
 #include "lib/binaryheap.h"
 #include "miscadmin.h"
@@ -77,6 +81,7 @@ typedef struct FedScanState
 	char	   *pushed;
 	int			key_paramid;	/* key shipping: the keys' slot, or -1 */
 	Oid			key_array_type;
+	bool		key_prune;		/* keys are partition key values */
 	List	   *key_sqls;		/* per task, the statement with the keys */
 	List	   *key_offsets;
 	int64		keys_shipped;	/* last execution: -1 none, else how many */
@@ -448,6 +453,7 @@ fed_begin_scan(CustomScanState *node, EState *estate, int eflags)
 
 		st->key_paramid = linitial_int(linitial(k));
 		st->key_array_type = lsecond_int(linitial(k));
+		st->key_prune = lthird_int(linitial(k));
 		st->key_sqls = lsecond(k);
 		st->key_offsets = lthird(k);
 	}
@@ -628,6 +634,80 @@ keys_fit(const FedDialect *dialect, ArrayType *keys)
 	return true;
 }
 
+/*
+ * Keep only the tasks whose partition holds one of the keys (they are
+ * values of the partition key, see plan.c): each key's partition is found
+ * as tuple routing finds it.
+ */
+static void
+keep_key_partitions(FedScanState *st, ArrayType *keys)
+{
+	CustomScan *cs = (CustomScan *) st->css.ss.ps.plan;
+	RangeTblEntry *rte = exec_rt_fetch(cs->scan.scanrelid, st->css.ss.ps.state);
+	Relation	rel = table_open(rte->relid, NoLock);
+	PartitionKey pkey = RelationGetPartitionKey(rel);
+	PartitionDesc pd = RelationGetPartitionDesc(rel, true);
+	PartitionBoundInfo bi = pd->boundinfo;
+	Oid			elemtype = ARR_ELEMTYPE(keys);
+	int16		typlen;
+	bool		typbyval;
+	char		typalign;
+	Datum	   *elems;
+	bool	   *nulls;
+	List	   *parts = NIL;
+	int			n;
+	int			i;
+
+	get_typlenbyvalalign(elemtype, &typlen, &typbyval, &typalign);
+	deconstruct_array(keys, elemtype, typlen, typbyval, typalign,
+					  &elems, &nulls, &n);
+	for (i = 0; i < n && bi != NULL; i++)
+	{
+		int			part = -1;
+		bool		isnull = false;
+		bool		equal = false;
+		int			off;
+
+		if (nulls[i])
+			continue;
+		switch (pkey->strategy)
+		{
+			case PARTITION_STRATEGY_HASH:
+				part = bi->indexes[compute_partition_hash_value(1, pkey->partsupfunc,
+																pkey->partcollation,
+																&elems[i], &isnull) %
+								   bi->nindexes];
+				break;
+			case PARTITION_STRATEGY_LIST:
+				off = partition_list_bsearch(pkey->partsupfunc, pkey->partcollation,
+											 bi, elems[i], &equal);
+				if (off >= 0 && equal)
+					part = bi->indexes[off];
+				break;
+			case PARTITION_STRATEGY_RANGE:
+				off = partition_range_datum_bsearch(pkey->partsupfunc,
+													pkey->partcollation, bi, 1,
+													&elems[i], &equal);
+				part = bi->indexes[off + 1];
+				break;
+		}
+		if (part < 0)
+			part = bi->default_index;
+		if (part >= 0)
+			parts = list_append_unique_oid(parts, pd->oids[part]);
+	}
+	table_close(rel, NoLock);
+
+	for (i = 0; i < st->ntasks; i++)
+	{
+		if (st->valid[i] && !list_member_oid(parts, st->infos[i].relid))
+		{
+			st->valid[i] = false;
+			st->nvalid--;
+		}
+	}
+}
+
 /* Prune, bind the parameters of st's statements and queue them. */
 static void
 prepare_fanout(FedScanState *st)
@@ -683,6 +763,8 @@ prepare_fanout(FedScanState *st)
 	}
 	else
 		keep_tasks(st, st->startup_keep);
+	if (keys != NULL && st->key_prune && st->nvalid > 0)
+		keep_key_partitions(st, keys);
 	for (i = 0; i < st->ntasks; i++)
 	{
 		const char *sql;

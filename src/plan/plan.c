@@ -19,7 +19,9 @@
  */
 #include "postgres.h"
 
+#include "access/stratnum.h"
 #include "access/sysattr.h"
+#include "catalog/partition.h"
 #include "nodes/makefuncs.h"
 #include "nodes/nodeFuncs.h"
 #include "optimizer/cost.h"
@@ -42,6 +44,50 @@ item_name(FedPathInfo *fi, PlannerInfo *root, Expr *e)
 	if (IsA(e, Aggref))
 		return get_func_name(((Aggref *) e)->aggfnoid);
 	return "expr";
+}
+
+/*
+ * Can the shipped keys also tell which partitions to read?  When the key
+ * column is the partition key of a table partitioned once, compared with
+ * its partitioning equality: exec/scan.c then finds each key's partition.
+ */
+static bool
+keys_prune(FedPathInfo *fi)
+{
+	FedKeyFilter *kf = fi->key_filter;
+	RelOptInfo *rel = fi->baserel;
+	PartitionScheme ps = rel->part_scheme;
+	ListCell   *lc;
+	bool		found = false;
+	int			i;
+
+	if (ps == NULL || ps->partnatts != 1 || rel->partexprs == NULL ||
+		rel->part_rels == NULL ||
+		ps->partopcintype[0] != kf->key_type ||
+		exprType((Node *) kf->column) != kf->key_type ||
+		ps->partcollation[0] != kf->collation)
+		return false;
+	foreach(lc, rel->partexprs[0])
+	{
+		Expr	   *e = lfirst(lc);
+
+		while (IsA(e, RelabelType))
+			e = ((RelabelType *) e)->arg;
+		if (IsA(e, Var) && ((Var *) e)->varattno == kf->column->varattno)
+			found = true;
+	}
+	if (!found)
+		return false;
+	if (get_opfamily_member(ps->partopfamily[0], kf->key_type, kf->key_type,
+							ps->strategy == PARTITION_STRATEGY_HASH ?
+							HTEqualStrategyNumber : BTEqualStrategyNumber) != kf->opno)
+		return false;
+	for (i = 0; i < rel->nparts; i++)
+	{
+		if (rel->part_rels[i] && rel->part_rels[i]->part_scheme)
+			return false;		/* partitioned again */
+	}
+	return true;
 }
 
 static Plan *
@@ -234,8 +280,9 @@ fed_plan_custom_path(PlannerInfo *root, RelOptInfo *rel, CustomPath *best_path,
 	}
 	if (fi->key_filter)
 		cs->custom_private = lappend(cs->custom_private,
-									 list_make3(list_make2_int(fi->key_filter->paramid,
-															   get_array_type(fi->key_filter->key_type)),
+									 list_make3(list_make3_int(fi->key_filter->paramid,
+															   get_array_type(fi->key_filter->key_type),
+															   keys_prune(fi)),
 												key_sqls, key_offsets_all));
 	else
 		cs->custom_private = lappend(cs->custom_private, NIL);

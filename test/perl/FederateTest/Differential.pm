@@ -1796,7 +1796,7 @@ sub q_join_dim
 		return $g->rows_or_grouped([ { alias => 'y', tbl => 'ft2' }, { alias => 'd', tbl => $d } ],
 			"ft2 y $jt $d d ON $on");
 	}
-	my @eq = ('x.grp = d.grp', 'x.txt = d.name', 'x.vc = d.label', 'x.vc = d.name');
+	my @eq = ('x.grp = d.grp', 'x.txt = d.name', 'x.vc = d.label', 'x.vc = d.name', 'x.k = d.grp');
 	my @other = ('x.grp = d.grp AND d.active', 'x.txt = d.name AND x.grp = d.grp',
 		'lower(x.txt) = lower(d.name)', 'x.grp = d.grp AND x.num > d.w', 'x.txt COLLATE "C" = d.name',
 		'x.txt = d.name OR x.grp = d.grp');
