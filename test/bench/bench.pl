@@ -160,8 +160,8 @@ sub split_params {
 # The statement with each $n replaced by the value the coordinator computes
 # for it (timestamptz in UTC without offset for MySQL, as federate sends).
 sub bind_params {
-	my ($conf, $t) = @_;
-	return $t->{sql} unless $t->{params};
+	my ($conf, $t, $keys) = @_;
+	return $t->{sql} unless $t->{params} || $keys;
 	my @vals;
 	my $coord = sub {
 		my ($sql) = @_;
@@ -174,13 +174,18 @@ sub bind_params {
 		chomp $v;
 		return $v;
 	};
-	for my $e (split_params($t->{params})) {
+	for my $e (split_params($t->{params} // '')) {
 		my $type = $coord->("SELECT pg_typeof($e)");
 		my $v = ($t->{driver} eq 'mysql' && $type eq 'timestamp with time zone')
 		  ? $coord->("SELECT to_char(($e) AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS.US')")
 		  : $coord->("SELECT ($e)::text");
 		$v =~ s/'/''/g;
 		push @vals, $type =~ /^(smallint|integer|bigint|numeric)$/ ? $v : "'$v'";
+	}
+	# the shipped join keys come after the statement's own parameters
+	if ($keys) {
+		my $list = $coord->("SELECT string_agg(k::text, ',' ORDER BY k) FROM ($keys) s(k)");
+		push @vals, $t->{driver} eq 'mysql' ? ($list eq '' ? 'NULL' : $list) : "'{$list}'";
 	}
 	(my $sql = $t->{sql}) =~ s/\$(\d+)(?!\d)/$vals[$1 - 1]/g;
 	return $sql;
@@ -226,7 +231,7 @@ sub spec {
 			warn "bench: warning: EXPLAIN of $id says shard $t->{server} is $t->{driver}, "
 			  . "the benchmark created it as $s->{driver}\n"
 			  if $t->{driver} ne $s->{driver};
-			$t->{sql} = bind_params($conf, $t);
+			$t->{sql} = bind_params($conf, $t, $q->{keys});
 		}
 		if (!@tasks) {
 			$source = 'fallback';

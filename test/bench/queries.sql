@@ -14,6 +14,9 @@
 --   @fallback.scope tenant the fallback goes to the @TENANT@'s shard only
 --   @direct.postgres SQL   the whole query sent directly to the one shard
 --   @direct.mysql SQL      holding @TENANT@ (column "direct ms")
+--   @keys SQL              the join keys federate ships (key shipping): the
+--                          floor sends the keys this coordinator query returns
+--                          where federate's Remote SQL takes them
 --   @known SYSTEM SCEN WHY a baseline's known wrong answer: reported, but it
 --                          does not fail the run (never used for federate)
 -- @TENANT@ is replaced by a mid-size tenant (rank 100 of 1000 by size).
@@ -69,6 +72,12 @@ SELECT min(created_at), max(created_at), min(revenue), max(revenue) FROM orders;
 -- Q12 and Q16 count back from today's midnight, not from now(), so that
 -- every run of one benchmark selects the same rows (the data ends at the
 -- midnight of the day it was generated).
+-- @query Q8
+-- @target floor 1.20
+-- @target local 1.0
+-- @keys SELECT product_id FROM products WHERE category = 'books'
+SELECT p.category, sum(o.revenue) FROM orders o JOIN products p USING (product_id) WHERE p.category = 'books' GROUP BY 1;
+
 -- @query Q12
 -- @target floor 1.20
 -- @target local 1.0

@@ -382,6 +382,19 @@ if [ ! -f "$DIR/done.local" ]; then
 	EOF
 	touch "$DIR/done.local"
 fi
+# Q8's product catalog, on the coordinator: 50000 products in 20
+# categories (about 2500 each), as the background document's legacy catalog.
+psql_on "$COORD_PORT" bench -q <<-EOF >/dev/null
+	CREATE TABLE IF NOT EXISTS products (product_id int PRIMARY KEY, category text NOT NULL, name text NOT NULL);
+	INSERT INTO products
+	SELECT g, (ARRAY['books', 'music', 'garden', 'toys', 'tools', 'food', 'shoes', 'sports', 'office', 'baby',
+	                 'beauty', 'games', 'health', 'home', 'jewelry', 'kitchen', 'movies', 'pets', 'software', 'travel'])
+	          [1 + (hashint4(g) & 2147483647) % 20],
+	       'product ' || g
+	FROM generate_series(1, 50000) g
+	WHERE NOT EXISTS (SELECT FROM products);
+	ANALYZE products;
+EOF
 # Q4's tenant: rank 100 of 1000 by size, and the partition it hashes to.
 read -r TENANT TENANT_PART < <(psql_on "$COORD_PORT" bench -At -F ' ' \
 	-c "SELECT tenant_id, part FROM bench_tenants WHERE rank = 100")
