@@ -271,17 +271,12 @@ deparse_array_op(FedDeparseCxt *cxt, ScalarArrayOpExpr *sa)
 	{
 		/* an IN list; shipcheck allowed only "=" over a constant array */
 		ArrayType  *a = DatumGetArrayTypeP(((Const *) arr)->constvalue);
-		int16		typlen;
-		bool		typbyval;
-		char		typalign;
 		Datum	   *elems;
 		bool	   *nulls;
 		int			n;
 		int			i;
 
-		get_typlenbyvalalign(elemtype, &typlen, &typbyval, &typalign);
-		deconstruct_array(a, elemtype, typlen, typbyval, typalign,
-						  &elems, &nulls, &n);
+		fed_array_elements(a, &elems, &nulls, &n);
 		deparse_operand(cxt, left, style);
 		appendStringInfoString(buf, " IN (");
 		for (i = 0; i < n; i++)
@@ -949,6 +944,19 @@ fed_deparse_remote_select(StringInfo buf, PlannerInfo *root, RelOptInfo *rel,
 	fed_reset_transmission_modes(nest);
 }
 
+/* The elements of a one-dimensional array (palloc'd). */
+void
+fed_array_elements(ArrayType *a, Datum **elems, bool **nulls, int *n)
+{
+	int16		typlen;
+	bool		typbyval;
+	char		typalign;
+
+	get_typlenbyvalalign(ARR_ELEMTYPE(a), &typlen, &typbyval, &typalign);
+	deconstruct_array(a, ARR_ELEMTYPE(a), typlen, typbyval, typalign,
+					  elems, nulls, n);
+}
+
 /*
  * The elements of an array parameter as the items of an IN list (NULL for
  * none); the caller checked that the engine can hold each of them.
@@ -959,17 +967,12 @@ splice_array(StringInfo buf, const FedDialect *dialect, Oid arraytype,
 {
 	ArrayType  *a = DatumGetArrayTypeP(value);
 	Oid			elemtype = ARR_ELEMTYPE(a);
-	int16		typlen;
-	bool		typbyval;
-	char		typalign;
 	Datum	   *elems;
 	bool	   *nulls;
 	int			n;
 	int			i;
 
-	get_typlenbyvalalign(elemtype, &typlen, &typbyval, &typalign);
-	deconstruct_array(a, elemtype, typlen, typbyval, typalign,
-					  &elems, &nulls, &n);
+	fed_array_elements(a, &elems, &nulls, &n);
 	if (n == 0)
 		appendStringInfoString(buf, "NULL");
 	for (i = 0; i < n; i++)

@@ -17,6 +17,7 @@
 #define FEDERATE_DEPARSE_H
 
 #include "federate.h"
+#include "utils/array.h"
 
 struct FedDeparseCxt;
 struct FedRemoteWindow;
@@ -175,7 +176,7 @@ extern bool fed_is_shippable(PlannerInfo *root, RelOptInfo *rel, Index varno,
 							 const FedDialect *dialect, Expr *expr);
 extern bool fed_window_shippable(PlannerInfo *root, RelOptInfo *rel,
 								 Index varno, const FedDialect *dialect,
-								 WindowFunc *wf, const FedRemoteWindow *w);
+								 Node *wf, const FedRemoteWindow *w);
 extern bool fed_window_uses_frame(WindowFunc *wf);
 
 /* in deparse/deparse.c */
@@ -203,5 +204,7 @@ extern char *fed_splice_params(const char *sql, List *offsets,
 extern void fed_set_transmission_modes(int *nestlevel);
 extern void fed_reset_transmission_modes(int nestlevel);
 extern char *fed_value_text(Oid typid, Datum value);
+extern void fed_array_elements(ArrayType *a, Datum **elems, bool **nulls,
+							   int *n);
 
 #endif							/* FEDERATE_DEPARSE_H */

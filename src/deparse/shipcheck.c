@@ -288,9 +288,6 @@ ship_ok(Node *node, ShipCxt *cxt)
 				{
 					ArrayType  *a = DatumGetArrayTypeP(((Const *) arr)->constvalue);
 					Oid			elemtype = ARR_ELEMTYPE(a);
-					int16		typlen;
-					bool		typbyval;
-					char		typalign;
 					Datum	   *elems;
 					bool	   *nulls;
 					int			n;
@@ -298,9 +295,7 @@ ship_ok(Node *node, ShipCxt *cxt)
 
 					if (ARR_NDIM(a) != 1 || !d->type_ok(elemtype))
 						return false;
-					get_typlenbyvalalign(elemtype, &typlen, &typbyval, &typalign);
-					deconstruct_array(a, elemtype, typlen, typbyval, typalign,
-									  &elems, &nulls, &n);
+					fed_array_elements(a, &elems, &nulls, &n);
 					if (n == 0)
 						return false;
 					for (i = 0; i < n; i++)
@@ -427,22 +422,17 @@ bool
 fed_is_shippable(PlannerInfo *root, RelOptInfo *rel, Index varno,
 				 const FedDialect *dialect, Expr *expr)
 {
-	ShipCxt		cxt;
-
-	cxt.varno = varno;
-	cxt.dialect = dialect;
-	cxt.in_case = false;
-	cxt.window = NULL;
-	return ship_ok((Node *) expr, &cxt);
+	return fed_window_shippable(root, rel, varno, dialect, (Node *) expr, NULL);
 }
 
 /*
- * May window function wf, over window w (whose own expressions the caller
- * has checked), be evaluated by the engine of dialect?
+ * May node, with the window functions in it over window w (whose own
+ * expressions the caller has checked), be evaluated by the engine of
+ * dialect?  (Without a window, no window function ships.)
  */
 bool
 fed_window_shippable(PlannerInfo *root, RelOptInfo *rel, Index varno,
-					 const FedDialect *dialect, WindowFunc *wf,
+					 const FedDialect *dialect, Node *wf,
 					 const FedRemoteWindow *w)
 {
 	ShipCxt		cxt;

@@ -613,9 +613,6 @@ static bool
 keys_fit(const FedDialect *dialect, ArrayType *keys)
 {
 	Oid			elemtype = ARR_ELEMTYPE(keys);
-	int16		typlen;
-	bool		typbyval;
-	char		typalign;
 	Datum	   *elems;
 	bool	   *nulls;
 	int			n;
@@ -623,9 +620,7 @@ keys_fit(const FedDialect *dialect, ArrayType *keys)
 
 	if (dialect->has_placeholders)
 		return true;
-	get_typlenbyvalalign(elemtype, &typlen, &typbyval, &typalign);
-	deconstruct_array(keys, elemtype, typlen, typbyval, typalign,
-					  &elems, &nulls, &n);
+	fed_array_elements(keys, &elems, &nulls, &n);
 	for (i = 0; i < n; i++)
 	{
 		if (!nulls[i] && !dialect->value_ok(elemtype, elems[i]))
@@ -648,19 +643,13 @@ keep_key_partitions(FedScanState *st, ArrayType *keys)
 	PartitionKey pkey = RelationGetPartitionKey(rel);
 	PartitionDesc pd = RelationGetPartitionDesc(rel, true);
 	PartitionBoundInfo bi = pd->boundinfo;
-	Oid			elemtype = ARR_ELEMTYPE(keys);
-	int16		typlen;
-	bool		typbyval;
-	char		typalign;
 	Datum	   *elems;
 	bool	   *nulls;
 	List	   *parts = NIL;
 	int			n;
 	int			i;
 
-	get_typlenbyvalalign(elemtype, &typlen, &typbyval, &typalign);
-	deconstruct_array(keys, elemtype, typlen, typbyval, typalign,
-					  &elems, &nulls, &n);
+	fed_array_elements(keys, &elems, &nulls, &n);
 	for (i = 0; i < n && bi != NULL; i++)
 	{
 		int			part = -1;

@@ -116,6 +116,22 @@ make_aggref(Oid aggfnoid, Expr *arg, Oid inputcollid)
 	return a;
 }
 
+/* A context to build an aggregate read of scan's tasks in. */
+static void
+init_agg_cxt(AggCxt *cxt, PlannerInfo *root, FedPathInfo *scan)
+{
+	memset(cxt, 0, sizeof(AggCxt));
+	cxt->root = root;
+	cxt->pstate = make_parsestate(NULL);
+	cxt->fi = palloc0(sizeof(FedPathInfo));
+	memcpy(cxt->fi, scan, sizeof(FedPathInfo));
+	cxt->fi->local_notes = list_copy(scan->local_notes);
+	cxt->fi->items = NIL;
+	cxt->fi->group_items = NIL;
+	cxt->fi->sort_keys = NIL;
+	cxt->fi->limit = -1;
+}
+
 /* Add expr to the remote select list; its position from 1. */
 static int
 add_item(AggCxt *cxt, Expr *expr)
@@ -681,14 +697,6 @@ has_distinct_agg(Node *node, void *context)
 	return expression_tree_walker(node, has_distinct_agg, context);
 }
 
-static Expr *
-strip_relabel(Expr *e)
-{
-	while (e && IsA(e, RelabelType))
-		e = ((RelabelType *) e)->arg;
-	return e;
-}
-
 /* The expression of target that a GROUP BY or DISTINCT clause names. */
 static Expr *
 target_expr(PathTarget *target, SortGroupClause *sgc)
@@ -844,16 +852,7 @@ build_agg_paths(PlannerInfo *root, RelOptInfo *grouped_rel,
 		return false;
 	ntasks = list_length(scan->tasks);
 
-	memset(&cxt, 0, sizeof(cxt));
-	cxt.root = root;
-	cxt.pstate = make_parsestate(NULL);
-	cxt.fi = palloc0(sizeof(FedPathInfo));
-	memcpy(cxt.fi, scan, sizeof(FedPathInfo));
-	cxt.fi->local_notes = list_copy(scan->local_notes);
-	cxt.fi->items = NIL;
-	cxt.fi->group_items = NIL;
-	cxt.fi->sort_keys = NIL;
-	cxt.fi->limit = -1;
+	init_agg_cxt(&cxt, root, scan);
 
 	/* the grouping expressions, as the target carries them */
 	foreach(lc, parse->groupClause)
@@ -1177,16 +1176,7 @@ fed_add_join_agg_paths(PlannerInfo *root, RelOptInfo *input_rel,
 	if (kf == NULL)
 		return;
 
-	memset(&cxt, 0, sizeof(cxt));
-	cxt.root = root;
-	cxt.pstate = make_parsestate(NULL);
-	cxt.fi = palloc0(sizeof(FedPathInfo));
-	memcpy(cxt.fi, scan, sizeof(FedPathInfo));
-	cxt.fi->local_notes = list_copy(scan->local_notes);
-	cxt.fi->items = NIL;
-	cxt.fi->group_items = NIL;
-	cxt.fi->sort_keys = NIL;
-	cxt.fi->limit = -1;
+	init_agg_cxt(&cxt, root, scan);
 	cxt.fi->key_filter = kf;
 	cxt.full = false;
 	partial_target = create_empty_pathtarget();
@@ -1357,16 +1347,16 @@ add_distinct_on_path(PlannerInfo *root, RelOptInfo *input_rel,
 	{
 		SortGroupClause *sgc = lfirst(lc);
 		Expr	   *e = target_expr(target, sgc);
-		if (e == NULL || !IsA(strip_relabel(e), Var) ||
-			((Var *) strip_relabel(e))->varno != scan->rti ||
-			((Var *) strip_relabel(e))->varattno <= 0)
+		if (e == NULL || !IsA(fed_strip_relabel(e), Var) ||
+			((Var *) fed_strip_relabel(e))->varno != scan->rti ||
+			((Var *) fed_strip_relabel(e))->varattno <= 0)
 		{
 			fed_note_local(scan, "DISTINCT ON an expression that is not a column");
 			return;
 		}
 		exprs = lappend(exprs, e);
 		fi->distinct_on = lappend_int(fi->distinct_on,
-									  fed_item_position(fi, (Expr *) copyObject(strip_relabel(e))));
+									  fed_item_position(fi, (Expr *) copyObject(fed_strip_relabel(e))));
 	}
 	if (!fed_covers_partition_key(root, scan, exprs))
 	{
@@ -1422,15 +1412,7 @@ fed_add_distinct_paths(PlannerInfo *root, RelOptInfo *input_rel,
 		return;
 	target = ((Path *) linitial(input_rel->pathlist))->pathtarget;
 
-	memset(&cxt, 0, sizeof(cxt));
-	cxt.root = root;
-	cxt.fi = palloc0(sizeof(FedPathInfo));
-	memcpy(cxt.fi, scan, sizeof(FedPathInfo));
-	cxt.fi->local_notes = list_copy(scan->local_notes);
-	cxt.fi->items = NIL;
-	cxt.fi->group_items = NIL;
-	cxt.fi->sort_keys = NIL;
-	cxt.fi->limit = -1;
+	init_agg_cxt(&cxt, root, scan);
 
 	partial_target = create_empty_pathtarget();
 	foreach(lc, parse->distinctClause)

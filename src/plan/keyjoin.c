@@ -45,20 +45,13 @@
 #include "optimizer/paths.h"
 #include "optimizer/paramassign.h"
 #include "optimizer/restrictinfo.h"
+#include "optimizer/tlist.h"
 #include "utils/lsyscache.h"
 #include "utils/typcache.h"
 
 #include "plan/plan.h"
 
 int			fed_key_shipping_max_keys = 10000;
-
-static Expr *
-strip_relabel(Expr *e)
-{
-	while (e && IsA(e, RelabelType))
-		e = ((RelabelType *) e)->arg;
-	return e;
-}
 
 /*
  * May every task of fi evaluate "column op key" for a key of type
@@ -69,21 +62,11 @@ static bool
 key_op_ok(PlannerInfo *root, FedPathInfo *fi, Var *column, Oid opno,
 		  Oid collid, Oid keytype)
 {
-	ListCell   *lc;
-	OpExpr	   *op = (OpExpr *) make_opclause(opno, BOOLOID, false,
-											  (Expr *) column,
-											  (Expr *) makeNullConst(keytype, -1, collid),
-											  InvalidOid, collid);
-
-	foreach(lc, fi->tasks)
-	{
-		FedTaskPlan *task = lfirst(lc);
-
-		if (!fed_is_shippable(root, task->rel, task->rel->relid, task->dialect,
-							  fed_to_leaf(root, fi, task, (Expr *) op)))
-			return false;
-	}
-	return true;
+	return fed_shippable_everywhere(root, fi,
+									make_opclause(opno, BOOLOID, false,
+												  (Expr *) column,
+												  (Expr *) makeNullConst(keytype, -1, collid),
+												  InvalidOid, collid));
 }
 
 /* Path of the "Federate Keys" node over the small input. */
@@ -116,31 +99,17 @@ plan_keys_path(PlannerInfo *root, RelOptInfo *rel, CustomPath *best_path,
 {
 	FedKeyFilter *kf = linitial(best_path->custom_private);
 	Plan	   *child = linitial(custom_plans);
-	CustomScan *cs = makeNode(CustomScan);
-	List	   *scan_tlist = NIL;
-	ListCell   *lc;
-	int			i = 0;
+	CustomScan *cs;
 
 	/* the scan tuple is the child's row */
-	foreach(lc, child->targetlist)
-	{
-		TargetEntry *tle = lfirst(lc);
-
-		scan_tlist = lappend(scan_tlist,
-							 makeTargetEntry(copyObject(tle->expr), ++i,
-											 NULL, false));
-	}
-	cs->scan.plan.targetlist = tlist;
-	cs->scan.plan.qual = NIL;
-	cs->scan.scanrelid = 0;
+	cs = fed_pass_through_scan(tlist, get_tlist_exprs(child->targetlist, false),
+							   custom_plans);
 	cs->flags = best_path->flags;
-	cs->custom_plans = custom_plans;
 	cs->custom_exprs = list_make1(copyObject(kf->key_expr));
 	cs->custom_private = list_make2(list_make2_int(kf->paramid,
 												   fed_key_shipping_max_keys),
 									list_make2_oid(kf->key_type,
 												   exprCollation((Node *) kf->key_expr)));
-	cs->custom_scan_tlist = scan_tlist;
 	cs->methods = &fed_keys_methods;
 	return &cs->scan.plan;
 }
@@ -203,7 +172,7 @@ fed_key_join_clauses(PlannerInfo *root, FedPathInfo *scan, RelOptInfo *joinrel,
 
 		if (*key != NULL || !OidIsValid(opno))
 			continue;
-		outer_e = strip_relabel(outer_e);
+		outer_e = fed_strip_relabel(outer_e);
 		if (!IsA(outer_e, Var) || ((Var *) outer_e)->varno != scan->rti ||
 			((Var *) outer_e)->varattno <= 0 ||
 			((Var *) outer_e)->varlevelsup != 0)

@@ -293,8 +293,9 @@ fed_scan_info(PlannerInfo *root, RelOptInfo *rel, Index rti,
 	return fi;
 }
 
-static Expr *
-strip_relabel(Expr *e)
+/* expr without the binary-compatible casts on top of it */
+Expr *
+fed_strip_relabel(Expr *e)
 {
 	while (e && IsA(e, RelabelType))
 		e = ((RelabelType *) e)->arg;
@@ -326,7 +327,7 @@ covers_key(PlannerInfo *root, RelOptInfo *top, RelOptInfo *rel, List *exprs)
 		{
 			foreach(le, mine)
 			{
-				if (equal(strip_relabel(lfirst(lp)), strip_relabel(lfirst(le))))
+				if (equal(fed_strip_relabel(lfirst(lp)), fed_strip_relabel(lfirst(le))))
 					found = true;
 			}
 		}

@@ -308,25 +308,36 @@ static Plan *
 fed_plan_result_path(PlannerInfo *root, RelOptInfo *rel, CustomPath *best_path,
 					 List *tlist, List *clauses, List *custom_plans)
 {
+	CustomScan *cs = fed_pass_through_scan(tlist, best_path->path.pathtarget->exprs,
+										   custom_plans);
+
+	cs->flags = best_path->flags;
+	cs->methods = &fed_result_methods;
+	return &cs->scan.plan;
+}
+
+/*
+ * A CustomScan over custom_plans whose scan tuple is its child's row, the
+ * expressions exprs column for column; its output tlist is read from it.
+ */
+CustomScan *
+fed_pass_through_scan(List *tlist, List *exprs, List *custom_plans)
+{
 	CustomScan *cs = makeNode(CustomScan);
-	List	   *scan_tlist = NIL;
 	ListCell   *lc;
 	int			i = 0;
 
-	foreach(lc, best_path->path.pathtarget->exprs)
-		scan_tlist = lappend(scan_tlist,
-							 makeTargetEntry(copyObject(lfirst(lc)), ++i,
-											 NULL, false));
+	foreach(lc, exprs)
+		cs->custom_scan_tlist = lappend(cs->custom_scan_tlist,
+										makeTargetEntry(copyObject(lfirst(lc)), ++i,
+														NULL, false));
 	cs->scan.plan.targetlist = tlist;
 	cs->scan.plan.qual = NIL;
 	cs->scan.scanrelid = 0;
-	cs->flags = best_path->flags;
 	cs->custom_plans = custom_plans;
 	cs->custom_exprs = NIL;
 	cs->custom_private = NIL;
-	cs->custom_scan_tlist = scan_tlist;
-	cs->methods = &fed_result_methods;
-	return &cs->scan.plan;
+	return cs;
 }
 
 const CustomPathMethods fed_result_path_methods = {

@@ -145,6 +145,7 @@ extern Expr *fed_to_leaf(PlannerInfo *root, FedPathInfo *fi, FedTaskPlan *task,
 extern bool fed_shippable_everywhere(PlannerInfo *root, FedPathInfo *fi,
 									 Expr *expr);
 extern int	fed_item_position(FedPathInfo *fi, Expr *expr);
+extern Expr *fed_strip_relabel(Expr *e);
 extern bool fed_covers_partition_key(PlannerInfo *root, FedPathInfo *fi,
 									 List *exprs);
 extern void fed_note_local(FedPathInfo *fi, const char *note);
@@ -186,6 +187,8 @@ extern const CustomPathMethods fed_path_methods;
 extern const CustomPathMethods fed_result_path_methods;
 extern CustomPath *fed_make_result_path(RelOptInfo *rel, Path *child,
 										PathTarget *target);
+extern CustomScan *fed_pass_through_scan(List *tlist, List *exprs,
+										 List *custom_plans);
 
 /* in exec/scan.c */
 extern const CustomScanMethods fed_scan_methods;

@@ -50,25 +50,6 @@ window_clause(Query *parse, Index winref)
 	return NULL;
 }
 
-/* May every task compute expr (a column expression, in the table's terms)? */
-static bool
-everywhere(PlannerInfo *root, FedPathInfo *fi, Expr *expr)
-{
-	ListCell   *lc;
-
-	if (expr == NULL)
-		return true;
-	foreach(lc, fi->tasks)
-	{
-		FedTaskPlan *task = lfirst(lc);
-
-		if (!fed_is_shippable(root, task->rel, task->rel->relid, task->dialect,
-							  fed_to_leaf(root, fi, task, expr)))
-			return false;
-	}
-	return true;
-}
-
 /*
  * The window wc as every shard can write it, or NULL with *why set.  Its
  * PARTITION BY must contain the partition key (unless one shard is left).
@@ -92,7 +73,7 @@ remote_window(PlannerInfo *root, FedPathInfo *fi, WindowClause *wc,
 		SortGroupClause *sgc = lfirst(lc);
 		Expr	   *e = (Expr *) get_sortgroupclause_expr(sgc, tlist);
 
-		if (!everywhere(root, fi, e))
+		if (!fed_shippable_everywhere(root, fi, e))
 		{
 			*why = "a PARTITION BY expression a shard cannot compute";
 			return NULL;
@@ -131,7 +112,7 @@ remote_window(PlannerInfo *root, FedPathInfo *fi, WindowClause *wc,
 			*why = "a window ORDER BY with a non-default operator";
 			return NULL;
 		}
-		if (!everywhere(root, fi, e))
+		if (!fed_shippable_everywhere(root, fi, e))
 		{
 			*why = "a window ORDER BY expression a shard cannot compute";
 			return NULL;
@@ -152,8 +133,8 @@ remote_window(PlannerInfo *root, FedPathInfo *fi, WindowClause *wc,
 		w->order_nulls_first = lappend_int(w->order_nulls_first, sgc->nulls_first);
 	}
 
-	if (!everywhere(root, fi, (Expr *) wc->startOffset) ||
-		!everywhere(root, fi, (Expr *) wc->endOffset))
+	if (!fed_shippable_everywhere(root, fi, (Expr *) wc->startOffset) ||
+		!fed_shippable_everywhere(root, fi, (Expr *) wc->endOffset))
 	{
 		*why = "a window frame offset a shard cannot compute";
 		return NULL;
@@ -242,7 +223,7 @@ fed_add_window_paths(PlannerInfo *root, RelOptInfo *input_rel,
 
 				if (!fed_window_shippable(root, task->rel, task->rel->relid,
 										  task->dialect,
-										  (WindowFunc *) fed_to_leaf(root, fi, task, (Expr *) wf),
+										  (Node *) fed_to_leaf(root, fi, task, (Expr *) wf),
 										  w))
 				{
 					why = psprintf("%s over this window is not computed alike by every shard",
