@@ -24,6 +24,7 @@ OBJS = \
 	src/plan/aggsplit.o \
 	src/plan/window.o \
 	src/plan/keyjoin.o \
+	src/plan/colocated.o \
 	src/plan/plan.o \
 	src/exec/scan.o \
 	src/exec/fanout.o \

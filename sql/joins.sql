@@ -78,3 +78,61 @@ SET federate.key_shipping_max_keys = 1;
 SELECT explain_lines('SELECT s.id, j.label FROM sales s JOIN jt j ON s.tenant = j.tenant',
                      'Keys');
 RESET federate.key_shipping_max_keys;
+
+-- Co-located joins: "returns" is partitioned like "sales" (hash on
+-- tenant, modulus 4), each partition on the server of the same sales
+-- partition, so a join on tenant runs on the shards, one statement per
+-- pair of partitions
+\c fed_pg1
+CREATE TABLE returns_0 (id int PRIMARY KEY, tenant int NOT NULL, qty int,
+  reason varchar(20), amount numeric(12,2));
+CREATE TABLE returns_3 (LIKE returns_0 INCLUDING ALL);
+\c fed_pg2
+CREATE TABLE returns_1 (id int PRIMARY KEY, tenant int NOT NULL, qty int,
+  reason varchar(20), amount numeric(12,2));
+\c contrib_regression
+CREATE TABLE returns (id int, tenant int NOT NULL, qty int, reason varchar(20),
+  amount numeric(12,2)) PARTITION BY HASH (tenant);
+CREATE FOREIGN TABLE returns_p0 PARTITION OF returns FOR VALUES WITH (MODULUS 4, REMAINDER 0)
+  SERVER pg1 OPTIONS (schema_name 'public', table_name 'returns_0');
+CREATE FOREIGN TABLE returns_p1 PARTITION OF returns FOR VALUES WITH (MODULUS 4, REMAINDER 1)
+  SERVER pg2 OPTIONS (schema_name 'public', table_name 'returns_1');
+CREATE FOREIGN TABLE returns_p2 PARTITION OF returns FOR VALUES WITH (MODULUS 4, REMAINDER 2)
+  SERVER my1 OPTIONS (table_name 'returns_2');
+CREATE FOREIGN TABLE returns_p3 PARTITION OF returns FOR VALUES WITH (MODULUS 4, REMAINDER 3)
+  SERVER pg1 OPTIONS (schema_name 'public', table_name 'returns_3');
+CREATE TABLE loc.returns (LIKE returns);
+-- returns of some sales (duplicates, NULLs, tenants without sales rows),
+-- reasons with the case and trailing-space variants MariaDB would merge
+INSERT INTO loc.returns
+SELECT g, CASE WHEN g % 9 = 0 THEN 24 + g % 3 ELSE (g * 7) % 23 + 1 END,
+  CASE WHEN g % 5 = 0 THEN NULL ELSE g % 4 END,
+  (ARRAY['late', 'Late', 'late ', 'broken', NULL])[g % 5 + 1],
+  CASE WHEN g % 7 = 0 THEN NULL ELSE (g % 300) / 4.0 END
+FROM generate_series(1, 600) g;
+INSERT INTO returns SELECT * FROM loc.returns;
+
+CREATE TABLE coloc_shapes (n int, q text);
+INSERT INTO coloc_shapes VALUES
+ (1, 'SELECT s.id, s.amount, r.id, r.reason FROM %1$s s JOIN %2$s r ON s.tenant = r.tenant AND s.id = r.id'),
+ (2, 'SELECT s.id, r.reason FROM %1$s s JOIN %2$s r ON s.tenant = r.tenant WHERE s.region = r.reason OR r.qty > 2'),
+ (3, 'SELECT s.id, r.id FROM %1$s s LEFT JOIN %2$s r ON s.tenant = r.tenant AND s.id = r.id AND r.qty > 0'),
+ (4, 'SELECT s.id, r.id FROM %1$s s LEFT JOIN %2$s r ON s.tenant = r.tenant AND s.id = r.id WHERE r.id IS NULL OR r.reason = ''late'''),
+ (5, 'SELECT s.id FROM %1$s s WHERE EXISTS (SELECT 1 FROM %2$s r WHERE r.tenant = s.tenant AND r.id = s.id AND r.reason = ''late'')'),
+ (6, 'SELECT s.id FROM %1$s s WHERE NOT EXISTS (SELECT 1 FROM %2$s r WHERE r.tenant = s.tenant AND r.id = s.id)'),
+ (7, 'SELECT r.id, s.id FROM %2$s r LEFT JOIN %1$s s ON s.tenant = r.tenant AND s.id = r.id'),
+ (8, 'SELECT s.tenant, count(*), sum(r.amount), avg(s.qty), max(r.reason) FROM %1$s s JOIN %2$s r ON s.tenant = r.tenant AND s.id = r.id GROUP BY s.tenant'),
+ (9, 'SELECT count(*), sum(s.amount - r.amount) FROM %1$s s JOIN %2$s r ON s.tenant = r.tenant WHERE s.tenant IN (3, 5, 8)'),
+ (10, 'SELECT r.reason, count(*) FROM %1$s s JOIN %2$s r USING (tenant) GROUP BY r.reason'),
+ (11, 'SELECT s.id, r.id FROM %1$s s JOIN %2$s r ON s.tenant = r.tenant AND s.id = r.id WHERE now() < ''2000-01-01''');
+SELECT n, same_rows(format(q, 'sales', 'returns'), format(q, 'loc.sales', 'loc.returns'))
+FROM coloc_shapes ORDER BY n;
+EXPLAIN (VERBOSE, COSTS OFF)
+SELECT s.id, r.reason FROM sales s JOIN returns r ON s.tenant = r.tenant AND s.id = r.id WHERE s.qty > 0;
+EXPLAIN (VERBOSE, COSTS OFF)
+SELECT s.tenant, count(*), sum(r.amount) FROM sales s JOIN returns r ON s.tenant = r.tenant GROUP BY s.tenant;
+EXPLAIN (COSTS OFF)
+SELECT s.id FROM sales s WHERE NOT EXISTS (SELECT 1 FROM returns r WHERE r.tenant = s.tenant AND r.id = s.id);
+-- not on the partition key: the rows are joined on the coordinator
+EXPLAIN (COSTS OFF)
+SELECT s.id, r.id FROM sales s JOIN returns r ON s.id = r.id;

@@ -388,6 +388,7 @@ deparse_boolean_test(FedDeparseCxt *cxt, BooleanTest *bt)
 }
 
 static void deparse_window_func(FedDeparseCxt *cxt, WindowFunc *wf);
+static void deparse_join(FedDeparseCxt *cxt, FedRemoteSelect *sel);
 
 void
 fed_deparse_expr(FedDeparseCxt *cxt, Expr *expr)
@@ -445,8 +446,19 @@ fed_deparse_expr(FedDeparseCxt *cxt, Expr *expr)
 				break;
 			}
 		case T_Var:
-			fed_deparse_column(buf, cxt->dialect, cxt->relid,
-							   ((Var *) expr)->varattno);
+			if (cxt->varno2 == 0)
+				fed_deparse_column(buf, cxt->dialect, cxt->relid,
+								   ((Var *) expr)->varattno);
+			else
+			{
+				/* in a join: r1 or r2 */
+				bool		second = (((Var *) expr)->varno == cxt->varno2);
+
+				appendStringInfoString(buf, second ? "r2." : "r1.");
+				fed_deparse_column(buf, cxt->dialect,
+								   second ? cxt->relid2 : cxt->relid,
+								   ((Var *) expr)->varattno);
+			}
 			break;
 		case T_Const:
 			deparse_const(cxt, (Const *) expr);
@@ -551,6 +563,8 @@ init_cxt(FedDeparseCxt *cxt, PlannerInfo *root, RelOptInfo *rel,
 {
 	cxt->case_arg = NULL;
 	cxt->windows = NIL;
+	cxt->varno2 = 0;
+	cxt->relid2 = InvalidOid;
 	cxt->root = root;
 	cxt->rel = rel;
 	cxt->varno = rel ? rel->relid : 0;
@@ -669,7 +683,10 @@ not_null_column(FedDeparseCxt *cxt, Expr *e)
 		e = ((RelabelType *) e)->arg;
 	if (!IsA(e, Var) || ((Var *) e)->varattno <= 0)
 		return false;
-	tp = SearchSysCache2(ATTNUM, ObjectIdGetDatum(cxt->relid),
+	tp = SearchSysCache2(ATTNUM,
+						 ObjectIdGetDatum(cxt->varno2 != 0 &&
+										  ((Var *) e)->varno == cxt->varno2 ?
+										  cxt->relid2 : cxt->relid),
 						 Int16GetDatum(((Var *) e)->varattno));
 	if (HeapTupleIsValid(tp))
 	{
@@ -834,6 +851,72 @@ deparse_window_func(FedDeparseCxt *cxt, WindowFunc *wf)
 	appendStringInfoChar(buf, ')');
 }
 
+/* The conditions joined by AND, after prefix; nothing for none. */
+static void
+deparse_and(FedDeparseCxt *cxt, const char *prefix, List *conds, bool *first)
+{
+	ListCell   *lc;
+
+	foreach(lc, conds)
+	{
+		Expr	   *e = lfirst(lc);
+
+		if (IsA(e, RestrictInfo))
+			e = ((RestrictInfo *) e)->clause;
+		appendStringInfoString(cxt->buf, *first ? prefix : " AND ");
+		fed_deparse_expr(cxt, e);
+		*first = false;
+	}
+}
+
+/*
+ * The rest of a co-located join's FROM and its WHERE, after "FROM t1":
+ *	 INNER	r1 INNER JOIN t2 r2 ON (j) WHERE c1 AND c2
+ *	 LEFT	r1 LEFT JOIN t2 r2 ON (j AND c2) WHERE c1 AND above
+ *	 SEMI	r1 WHERE c1 AND EXISTS (SELECT 1 FROM t2 r2 WHERE j AND c2)
+ *	 ANTI	the same with NOT EXISTS
+ */
+static void
+deparse_join(FedDeparseCxt *cxt, FedRemoteSelect *sel)
+{
+	StringInfo	buf = cxt->buf;
+	bool		first;
+
+	appendStringInfoString(buf, " r1");
+	if (sel->jointype == JOIN_INNER || sel->jointype == JOIN_LEFT)
+	{
+		appendStringInfoString(buf, sel->jointype == JOIN_INNER ?
+							   " INNER JOIN " : " LEFT JOIN ");
+		fed_deparse_relation(buf, cxt->dialect, sel->info2);
+		appendStringInfoString(buf, " r2");
+		first = true;
+		deparse_and(cxt, " ON (", sel->join_conds, &first);
+		if (sel->jointype == JOIN_LEFT)
+			deparse_and(cxt, " ON (", sel->conds2, &first);
+		appendStringInfoString(buf, first ? " ON (TRUE)" : ")");
+		first = true;
+		deparse_and(cxt, " WHERE ", sel->conds, &first);
+		if (sel->jointype == JOIN_INNER)
+			deparse_and(cxt, " WHERE ", sel->conds2, &first);
+		else
+			deparse_and(cxt, " WHERE ", sel->join_where, &first);
+	}
+	else
+	{
+		first = true;
+		deparse_and(cxt, " WHERE ", sel->conds, &first);
+		appendStringInfoString(buf, first ? " WHERE " : " AND ");
+		appendStringInfoString(buf, sel->jointype == JOIN_ANTI ?
+							   "NOT EXISTS (SELECT 1 FROM " : "EXISTS (SELECT 1 FROM ");
+		fed_deparse_relation(buf, cxt->dialect, sel->info2);
+		appendStringInfoString(buf, " r2");
+		first = true;
+		deparse_and(cxt, " WHERE ", sel->join_conds, &first);
+		deparse_and(cxt, " WHERE ", sel->conds2, &first);
+		appendStringInfoChar(buf, ')');
+	}
+}
+
 /*
  * The statement of one fan-out task (see FedRemoteSelect).  GROUP BY names
  * select-list positions, which both engines accept; MySQL groups and sorts
@@ -857,6 +940,11 @@ fed_deparse_remote_select(StringInfo buf, PlannerInfo *root, RelOptInfo *rel,
 
 	init_cxt(&cxt, root, rel, info, dialect, buf, params, param_offsets);
 	cxt.windows = sel->windows;
+	if (sel->info2)
+	{
+		cxt.varno2 = sel->varno2;
+		cxt.relid2 = sel->info2->relid;
+	}
 	fed_set_transmission_modes(&nest);
 	appendStringInfoString(buf, "SELECT ");
 	/* (PostgreSQL only: plan/aggsplit.c asks for it on PostgreSQL shards) */
@@ -894,9 +982,16 @@ fed_deparse_remote_select(StringInfo buf, PlannerInfo *root, RelOptInfo *rel,
 		appendStringInfoString(buf, "NULL");
 	appendStringInfoString(buf, " FROM ");
 	fed_deparse_relation(buf, dialect, info);
-	fed_reset_transmission_modes(nest);
-
-	fed_deparse_where(&cxt, sel->conds);
+	if (sel->info2)
+	{
+		deparse_join(&cxt, sel);
+		fed_reset_transmission_modes(nest);
+	}
+	else
+	{
+		fed_reset_transmission_modes(nest);
+		fed_deparse_where(&cxt, sel->conds);
+	}
 
 	fed_set_transmission_modes(&nest);
 	first = true;

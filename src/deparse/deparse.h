@@ -17,6 +17,7 @@
 #define FEDERATE_DEPARSE_H
 
 #include "federate.h"
+#include "nodes/nodes.h"
 #include "utils/array.h"
 
 struct FedDeparseCxt;
@@ -137,6 +138,8 @@ typedef struct FedDeparseCxt
 {
 	Expr	   *case_arg;		/* CASE x WHEN ...: x, for its WHENs */
 	List	   *windows;		/* FedRemoteWindow *, for WindowFuncs */
+	Index		varno2;			/* a join's other relation ("r2"), or 0 */
+	Oid			relid2;
 	PlannerInfo *root;
 	RelOptInfo *rel;			/* the foreign relation, or NULL */
 	Index		varno;
@@ -162,6 +165,17 @@ typedef struct FedRemoteSelect
 	List	   *sort_nulls_first;	/* IntList */
 	double		limit;			/* < 0: none */
 	List	   *windows;		/* FedRemoteWindow *, of WindowFunc items */
+
+	/*
+	 * A join of two tables on one server (plan/colocated.c): FROM the
+	 * table r1, joined with info2 r2; conds are r1's conditions.
+	 */
+	JoinType	jointype;		/* INNER, LEFT, SEMI or ANTI */
+	FedTableInfo *info2;		/* NULL: no join */
+	Index		varno2;
+	List	   *join_conds;		/* ON (...), or inside [NOT] EXISTS */
+	List	   *conds2;			/* r2's own conditions */
+	List	   *join_where;		/* LEFT: conditions above the join */
 } FedRemoteSelect;
 
 /* in deparse/dialect_pg.c and deparse/dialect_mysql.c */
@@ -174,9 +188,9 @@ extern bool fed_is_coordinator_value(Node *node);
 extern bool fed_timezone_function(Oid funcid);
 extern bool fed_is_shippable(PlannerInfo *root, RelOptInfo *rel, Index varno,
 							 const FedDialect *dialect, Expr *expr);
-extern bool fed_window_shippable(PlannerInfo *root, RelOptInfo *rel,
-								 Index varno, const FedDialect *dialect,
-								 Node *wf, const FedRemoteWindow *w);
+extern bool fed_shippable_over(PlannerInfo *root, Relids relids,
+							   const FedDialect *dialect, Node *node,
+							   const struct FedRemoteWindow *w);
 extern bool fed_window_uses_frame(WindowFunc *wf);
 
 /* in deparse/deparse.c */

@@ -45,7 +45,7 @@
 
 typedef struct ShipCxt
 {
-	Index		varno;
+	Relids		relids;			/* the relations whose columns ship */
 	const FedDialect *dialect;
 	bool		in_case;		/* checking the WHENs of CASE x WHEN ... */
 	const FedRemoteWindow *window;	/* the window of a WindowFunc checked
@@ -234,7 +234,8 @@ ship_ok(Node *node, ShipCxt *cxt)
 			{
 				Var		   *var = (Var *) node;
 
-				return var->varno == cxt->varno && var->varlevelsup == 0 &&
+				return bms_is_member(var->varno, cxt->relids) &&
+					var->varlevelsup == 0 &&
 					var->varattno > 0 && d->type_ok(var->vartype);
 			}
 		case T_Const:
@@ -422,26 +423,27 @@ bool
 fed_is_shippable(PlannerInfo *root, RelOptInfo *rel, Index varno,
 				 const FedDialect *dialect, Expr *expr)
 {
-	return fed_window_shippable(root, rel, varno, dialect, (Node *) expr, NULL);
+	return fed_shippable_over(root, bms_make_singleton(varno), dialect,
+							  (Node *) expr, NULL);
 }
 
 /*
- * May node, with the window functions in it over window w (whose own
- * expressions the caller has checked), be evaluated by the engine of
- * dialect?  (Without a window, no window function ships.)
+ * May node, an expression over the relations relids (a foreign table, or
+ * two tables joined on one server), be evaluated by the engine of
+ * dialect?  Window functions in it ship only over window w (whose own
+ * expressions the caller has checked).
  */
 bool
-fed_window_shippable(PlannerInfo *root, RelOptInfo *rel, Index varno,
-					 const FedDialect *dialect, Node *wf,
-					 const FedRemoteWindow *w)
+fed_shippable_over(PlannerInfo *root, Relids relids, const FedDialect *dialect,
+				   Node *node, const FedRemoteWindow *w)
 {
 	ShipCxt		cxt;
 
-	cxt.varno = varno;
+	cxt.relids = relids;
 	cxt.dialect = dialect;
 	cxt.in_case = false;
 	cxt.window = w;
-	return ship_ok((Node *) wf, &cxt);
+	return ship_ok(node, &cxt);
 }
 
 /*

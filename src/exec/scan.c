@@ -84,7 +84,8 @@ typedef struct FedScanState
 	bool		key_prune;		/* keys are partition key values */
 	List	   *key_sqls;		/* per task, the statement with the keys */
 	List	   *key_offsets;
-	int64		keys_shipped;	/* last execution: -1 none, else how many */
+	int64		keys_shipped;
+	List	   *relids2;		/* co-located join: each task's second leaf */	/* last execution: -1 none, else how many */
 
 	/* per task */
 	FedTableInfo *infos;
@@ -420,6 +421,28 @@ report_on_cleanup(void *arg)
 		st->sibling = NULL;
 }
 
+/*
+ * The (first) federated table and the user it is read as: from the scanned
+ * relation's range table entry, or for a co-located join (which scans no
+ * single relation) as the planner recorded them.
+ */
+static void
+table_of(CustomScan *cs, EState *estate, Oid *relid, Oid *checkAsUser)
+{
+	List	   *join = list_nth(cs->custom_private, FedPlanJoin);
+
+	if (cs->scan.scanrelid > 0)
+	{
+		RangeTblEntry *rte = exec_rt_fetch(cs->scan.scanrelid, estate);
+
+		*relid = rte->relid;
+		*checkAsUser = rte->checkAsUser;
+		return;
+	}
+	*relid = linitial_oid(lsecond(join));
+	*checkAsUser = lsecond_oid(lsecond(join));
+}
+
 static void
 fed_begin_scan(CustomScanState *node, EState *estate, int eflags)
 {
@@ -427,7 +450,8 @@ fed_begin_scan(CustomScanState *node, EState *estate, int eflags)
 	CustomScan *cs = (CustomScan *) node->ss.ps.plan;
 	List	   *flags = list_nth(cs->custom_private, FedPlanFlags);
 	PartitionPruneInfo *pinfo = list_nth(cs->custom_private, FedPlanPrune);
-	RangeTblEntry *rte = exec_rt_fetch(cs->scan.scanrelid, estate);
+	Oid			table_relid;
+	Oid			check_as_user;
 	TupleDesc	desc = node->ss.ss_ScanTupleSlot->tts_tupleDescriptor;
 	List	   *sort_attnos = list_nth(cs->custom_private, FedPlanSortAttnos);
 	List	   *sort_ops = list_nth(cs->custom_private, FedPlanSortOps);
@@ -447,6 +471,8 @@ fed_begin_scan(CustomScanState *node, EState *estate, int eflags)
 	st->nkeys = list_length(sort_attnos);
 	st->key_paramid = -1;
 	st->keys_shipped = -1;
+	if (list_nth(cs->custom_private, FedPlanJoin) != NIL)
+		st->relids2 = linitial(list_nth(cs->custom_private, FedPlanJoin));
 	if (list_nth(cs->custom_private, FedPlanKeys) != NIL)
 	{
 		List	   *k = list_nth(cs->custom_private, FedPlanKeys);
@@ -458,14 +484,15 @@ fed_begin_scan(CustomScanState *node, EState *estate, int eflags)
 		st->key_offsets = lthird(k);
 	}
 
-	st->relname = get_rel_name(rte->relid);
+	table_of(cs, estate, &table_relid, &check_as_user);
+	st->relname = get_rel_name(table_relid);
 	st->has_agg = -1;
 	st->infos = palloc0(sizeof(FedTableInfo) * Max(st->ntasks, 1));
 	st->valid = palloc0(sizeof(bool) * Max(st->ntasks, 1));
 	st->shard_names = palloc0(sizeof(char *) * Max(st->ntasks, 1));
 	for (i = 0; i < st->ntasks; i++)
 	{
-		fed_table_info(list_nth_oid(st->relids, i), rte->checkAsUser,
+		fed_table_info(list_nth_oid(st->relids, i), check_as_user,
 					   &st->infos[i]);
 		st->shard_names[i] = get_rel_name(st->infos[i].relid);
 		st->valid[i] = true;
@@ -638,17 +665,23 @@ static void
 keep_key_partitions(FedScanState *st, ArrayType *keys)
 {
 	CustomScan *cs = (CustomScan *) st->css.ss.ps.plan;
-	RangeTblEntry *rte = exec_rt_fetch(cs->scan.scanrelid, st->css.ss.ps.state);
-	Relation	rel = table_open(rte->relid, NoLock);
-	PartitionKey pkey = RelationGetPartitionKey(rel);
-	PartitionDesc pd = RelationGetPartitionDesc(rel, true);
-	PartitionBoundInfo bi = pd->boundinfo;
+	Oid			relid;
+	Oid			check_as_user;
+	Relation	rel;
+	PartitionKey pkey;
+	PartitionDesc pd;
+	PartitionBoundInfo bi;
 	Datum	   *elems;
 	bool	   *nulls;
 	List	   *parts = NIL;
 	int			n;
 	int			i;
 
+	table_of(cs, st->css.ss.ps.state, &relid, &check_as_user);
+	rel = table_open(relid, NoLock);
+	pkey = RelationGetPartitionKey(rel);
+	pd = RelationGetPartitionDesc(rel, true);
+	bi = pd->boundinfo;
 	fed_array_elements(keys, &elems, &nulls, &n);
 	for (i = 0; i < n && bi != NULL; i++)
 	{
@@ -1014,7 +1047,13 @@ fed_explain_scan(CustomScanState *node, List *ancestors, ExplainState *es)
 			es->indent++;
 		if (es->verbose)
 		{
-			ExplainPropertyText("Partition", get_rel_name(info->relid), es);
+			if (st->relids2 != NIL)
+				ExplainPropertyText("Partitions",
+									psprintf("%s, %s", get_rel_name(info->relid),
+											 get_rel_name(list_nth_oid(st->relids2, i))),
+									es);
+			else
+				ExplainPropertyText("Partition", get_rel_name(info->relid), es);
 			if (st->key_paramid >= 0)
 				ExplainPropertyText("Remote SQL",
 									fed_explain_sql(strVal(list_nth(st->key_sqls, i)),

@@ -188,8 +188,7 @@ pg_tasks_group_ok(AggCxt *cxt, Expr *expr)
 			mysql = true;
 			continue;
 		}
-		if (!fed_is_shippable(cxt->root, task->rel, task->rel->relid, task->dialect,
-							  fed_to_leaf(cxt->root, cxt->fi, task, expr)) ||
+		if (!fed_task_shippable(cxt->root, cxt->fi, task, expr) ||
 			!task->dialect->group_ok(exprType((Node *) expr),
 									 exprCollation((Node *) expr), false, &bytes))
 			return false;
@@ -1017,7 +1016,7 @@ build_agg_paths(PlannerInfo *root, RelOptInfo *grouped_rel,
  * coordinator aggregates the rows of the MySQL shards: an Append of both
  * under the combining Aggregate.
  */
-void
+bool
 fed_add_agg_paths(PlannerInfo *root, RelOptInfo *input_rel,
 				  RelOptInfo *grouped_rel, void *extra_arg)
 {
@@ -1027,9 +1026,11 @@ fed_add_agg_paths(PlannerInfo *root, RelOptInfo *input_rel,
 	FedPathInfo *my;
 
 	if (scan == NULL)
-		return;
+		return false;
+	if (scan->rti2 != 0)		/* a co-located join: no engine split */
+		return build_agg_paths(root, grouped_rel, extra, scan, NULL, scan, false);
 	if (build_agg_paths(root, grouped_rel, extra, scan, NULL, scan, true))
-		return;
+		return true;
 
 	pg = task_subset(root, scan, FED_DRIVER_POSTGRES);
 	my = task_subset(root, scan, FED_DRIVER_MYSQL);
@@ -1039,10 +1040,10 @@ fed_add_agg_paths(PlannerInfo *root, RelOptInfo *input_rel,
 		my->local_notes = list_copy(scan->local_notes);
 		fed_note_local(my, "aggregates of these shards computed here; the PostgreSQL shards compute theirs");
 		if (build_agg_paths(root, grouped_rel, extra, pg, my, NULL, false))
-			return;
+			return true;
 	}
 	/* no split: every shard groups by the columns of such an expression */
-	(void) build_agg_paths(root, grouped_rel, extra, scan, NULL, NULL, false);
+	return build_agg_paths(root, grouped_rel, extra, scan, NULL, NULL, false);
 }
 
 /*

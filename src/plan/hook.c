@@ -12,8 +12,9 @@
  * input relation; PostgreSQL never calls it for UPPERREL_PARTIAL_GROUP_AGG,
  * so the partial-aggregate path is built there (plan/aggsplit.c), as Citus
  * does; DISTINCT goes there too, window functions to plan/window.c.
- * set_join_pathlist_hook adds hash joins that ship the other input's keys
- * to the shards (plan/keyjoin.c).  Both hooks chain to the previous ones and leave at once for
+ * set_join_pathlist_hook adds joins run by the shards when two tables are
+ * co-located (plan/colocated.c), and hash joins that ship the other
+ * input's keys to the shards (plan/keyjoin.c).  Both hooks chain to the previous ones and leave at once for
  * relations that are not federated.
  *
  * Writes and row locks keep PostgreSQL's own plan (an Append of
@@ -80,7 +81,9 @@ fed_create_upper_paths(PlannerInfo *root, UpperRelationKind stage,
 		return;
 	if (input_rel->reloptkind == RELOPT_JOINREL)
 	{
-		if (stage == UPPERREL_GROUP_AGG)
+		/* over a co-located join as over one table; else below the join */
+		if (stage == UPPERREL_GROUP_AGG &&
+			!fed_add_agg_paths(root, input_rel, output_rel, extra))
 			fed_add_join_agg_paths(root, input_rel, output_rel, extra);
 		return;
 	}
@@ -103,8 +106,12 @@ fed_set_join_pathlist(PlannerInfo *root, RelOptInfo *joinrel,
 		prev_set_join_pathlist(root, joinrel, outerrel, innerrel, jointype,
 							   extra);
 	if (fed_enable_fanout)
+	{
+		fed_add_colocated_join_paths(root, joinrel, outerrel, innerrel,
+									 jointype, extra);
 		fed_add_key_join_paths(root, joinrel, outerrel, innerrel, jointype,
 							   extra);
+	}
 }
 
 void

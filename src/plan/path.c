@@ -114,11 +114,20 @@ count_shards(RelOptInfo *rel, Oid relid)
 Expr *
 fed_to_leaf(PlannerInfo *root, FedPathInfo *fi, FedTaskPlan *task, Expr *expr)
 {
-	if (task->rel == fi->baserel)
+	if (bms_equal(task->relids, fi->baserel->relids))
 		return expr;
 	return (Expr *) adjust_appendrel_attrs_multilevel(root, (Node *) expr,
-													  task->rel->relids,
+													  task->relids,
 													  fi->baserel->relids);
+}
+
+/* May task evaluate expr (in the table's terms)? */
+bool
+fed_task_shippable(PlannerInfo *root, FedPathInfo *fi, FedTaskPlan *task,
+				   Expr *expr)
+{
+	return fed_shippable_over(root, task->relids, task->dialect,
+							  (Node *) fed_to_leaf(root, fi, task, expr), NULL);
 }
 
 /* May every task evaluate expr? */
@@ -129,10 +138,7 @@ fed_shippable_everywhere(PlannerInfo *root, FedPathInfo *fi, Expr *expr)
 
 	foreach(lc, fi->tasks)
 	{
-		FedTaskPlan *task = lfirst(lc);
-
-		if (!fed_is_shippable(root, task->rel, task->rel->relid, task->dialect,
-							  fed_to_leaf(root, fi, task, expr)))
+		if (!fed_task_shippable(root, fi, lfirst(lc), expr))
 			return false;
 	}
 	return true;
@@ -196,6 +202,7 @@ fed_scan_info(PlannerInfo *root, RelOptInfo *rel, Index rti,
 		FedTaskPlan *task = palloc0(sizeof(FedTaskPlan));
 
 		task->rel = leaf;
+		task->relids = leaf->relids;
 		task->relid = planner_rt_fetch(leaf->relid, root)->relid;
 		fed_table_info(task->relid, rte->checkAsUser, &task->info);
 		task->dialect = fed_dialect(task->info.driver);
@@ -353,9 +360,12 @@ covers_key(PlannerInfo *root, RelOptInfo *top, RelOptInfo *rel, List *exprs)
 bool
 fed_covers_partition_key(PlannerInfo *root, FedPathInfo *fi, List *exprs)
 {
-	if (fi->baserel->part_scheme == NULL)
+	/* a co-located join's pairs are the first table's partitions */
+	RelOptInfo *rel = fi->rti2 != 0 ? root->simple_rel_array[fi->rti] : fi->baserel;
+
+	if (rel->part_scheme == NULL)
 		return false;
-	return covers_key(root, fi->baserel, fi->baserel, exprs);
+	return covers_key(root, rel, rel, exprs);
 }
 
 /*

@@ -37,7 +37,7 @@ item_name(FedPathInfo *fi, PlannerInfo *root, Expr *e)
 {
 	if (IsA(e, Var) && ((Var *) e)->varattno > 0)
 	{
-		RangeTblEntry *rte = planner_rt_fetch(fi->rti, root);
+		RangeTblEntry *rte = planner_rt_fetch(((Var *) e)->varno, root);
 
 		return get_attname(rte->relid, ((Var *) e)->varattno, false);
 	}
@@ -108,6 +108,7 @@ fed_plan_custom_path(PlannerInfo *root, RelOptInfo *rel, CustomPath *best_path,
 	List	   *sort_nf = NIL;
 	List	   *key_sqls = NIL;
 	List	   *key_offsets_all = NIL;
+	List	   *relids2 = NIL;
 	List	   *flags;
 	int			tableoid_attno = 0;
 	int			pos = 0;
@@ -171,6 +172,17 @@ fed_plan_custom_path(PlannerInfo *root, RelOptInfo *rel, CustomPath *best_path,
 											   key->nulls_first);
 		}
 		sel.limit = fi->limit;
+		if (fi->rti2 != 0)
+		{
+			/* a co-located join: this pair of leaves */
+			sel.jointype = fi->jointype;
+			sel.info2 = &task->info2;
+			sel.varno2 = task->rel2->relid;
+			sel.conds2 = task->remote_conds2;
+			sel.join_conds = (List *) fed_to_leaf(root, fi, task, (Expr *) fi->join_conds);
+			sel.join_where = (List *) fed_to_leaf(root, fi, task, (Expr *) fi->join_where);
+			relids2 = lappend_oid(relids2, task->relid2);
+		}
 		foreach(li, fi->windows)
 		{
 			FedRemoteWindow *w = palloc(sizeof(FedRemoteWindow));
@@ -249,6 +261,10 @@ fed_plan_custom_path(PlannerInfo *root, RelOptInfo *rel, CustomPath *best_path,
 		appendStringInfo(&pushed, ", limit %.0f", fi->limit);
 	if (fi->key_filter)
 		appendStringInfoString(&pushed, ", join keys");
+	if (fi->rti2 != 0)
+		appendStringInfoString(&pushed, fi->jointype == JOIN_INNER ? ", inner join" :
+							   fi->jointype == JOIN_LEFT ? ", left join" :
+							   fi->jointype == JOIN_SEMI ? ", semi join" : ", anti join");
 
 	flags = list_make5_int(fi->shape, fi->nshards, tableoid_attno, fi->rti,
 						   fi->split);
@@ -258,12 +274,14 @@ fed_plan_custom_path(PlannerInfo *root, RelOptInfo *rel, CustomPath *best_path,
 		cs->scan.plan.qual = extract_actual_clauses(fi->local_conds, false);
 	else
 		cs->scan.plan.qual = fi->having;
-	cs->scan.scanrelid = fi->rti;
+	/* a join reads no single relation (setrefs maps it as a join) */
+	cs->scan.scanrelid = fi->rti2 != 0 ? 0 : fi->rti;
 	cs->flags = best_path->flags;
 	cs->custom_plans = NIL;
 	/* the last list of custom_exprs: see FedPathInfo.gating */
 	cs->custom_exprs = lappend(params,
-							   fi->shape == FED_SHAPE_SCAN ? NIL : fi->gating);
+							   fi->shape == FED_SHAPE_SCAN && fi->rti2 == 0 ?
+							   NIL : fi->gating);
 	cs->custom_private = list_make5(sqls, relids, offsets, retrieved, flags);
 	cs->custom_private = lappend(cs->custom_private, sort_attnos);
 	cs->custom_private = lappend(cs->custom_private, sort_ops);
@@ -284,6 +302,17 @@ fed_plan_custom_path(PlannerInfo *root, RelOptInfo *rel, CustomPath *best_path,
 															   get_array_type(fi->key_filter->key_type),
 															   keys_prune(fi)),
 												key_sqls, key_offsets_all));
+	else
+		cs->custom_private = lappend(cs->custom_private, NIL);
+	if (fi->rti2 != 0)
+	{
+		RangeTblEntry *rte = planner_rt_fetch(fi->rti, root);
+
+		cs->custom_private = lappend(cs->custom_private,
+									 list_make2(relids2,
+												list_make2_oid(rte->relid,
+															   rte->checkAsUser)));
+	}
 	else
 		cs->custom_private = lappend(cs->custom_private, NIL);
 	cs->custom_scan_tlist = scan_tlist;

@@ -26,7 +26,10 @@
 #include "deparse/deparse.h"
 #include "federate.h"
 
-/* One shard of the table: a leaf partition, or the table itself. */
+/*
+ * One shard of the table: a leaf partition, or the table itself; for a
+ * co-located join (plan/colocated.c), a pair of leaves on one server.
+ */
 typedef struct FedTaskPlan
 {
 	RelOptInfo *rel;			/* the leaf's RelOptInfo */
@@ -34,6 +37,12 @@ typedef struct FedTaskPlan
 	FedTableInfo info;
 	const FedDialect *dialect;
 	List	   *remote_conds;	/* shipped conditions, in the leaf's terms */
+	Relids		relids;			/* the leaf's relid, or both leaves' */
+	/* co-located joins: the other table's leaf */
+	RelOptInfo *rel2;
+	Oid			relid2;
+	FedTableInfo info2;
+	List	   *remote_conds2;	/* its shipped conditions */
 } FedTaskPlan;
 
 typedef enum FedShape
@@ -97,6 +106,16 @@ typedef struct FedPathInfo
 	bool		split;			/* one of the two reads of a table split by
 								 * engine under an Append (aggsplit.c) */
 	FedKeyFilter *key_filter;	/* keys shipped from a hash join, or NULL */
+
+	/*
+	 * A co-located join of two federated tables (plan/colocated.c):
+	 * baserel is the join relation, rti the first table's, rti2 the
+	 * other's; each task joins a pair of leaves in one statement.
+	 */
+	Index		rti2;			/* 0: not a join */
+	JoinType	jointype;		/* INNER, LEFT, SEMI or ANTI */
+	List	   *join_conds;		/* the join's conditions (ON), in the tables' terms */
+	List	   *join_where;		/* an outer join's conditions above it */
 } FedPathInfo;
 
 /* CustomScan.custom_private slots */
@@ -114,10 +133,13 @@ typedef enum FedPlanPrivateIndex
 	FedPlanPrune,				/* PartitionPruneInfo, or NULL */
 	FedPlanPushed,				/* String: what was pushed down, for EXPLAIN */
 	FedPlanLocal,				/* List of String: what stayed local, why */
-	FedPlanKeys					/* key shipping: NIL, or (IntList (paramid,
-								 * array type), per task the statement with
-								 * the keys (String) and its parameter spots
-								 * (IntList)) */
+	FedPlanKeys,				/* key shipping: NIL, or (IntList (paramid,
+								 * array type, prune), per task the statement
+								 * with the keys (String) and its parameter
+								 * spots (IntList)) */
+	FedPlanJoin					/* co-located join: NIL, or (OidList of each
+								 * task's second leaf, OidList (the first
+								 * table, the user it is read as)) */
 } FedPlanPrivateIndex;
 
 typedef enum FedPlanFlag
@@ -144,6 +166,8 @@ extern Expr *fed_to_leaf(PlannerInfo *root, FedPathInfo *fi, FedTaskPlan *task,
 						 Expr *expr);
 extern bool fed_shippable_everywhere(PlannerInfo *root, FedPathInfo *fi,
 									 Expr *expr);
+extern bool fed_task_shippable(PlannerInfo *root, FedPathInfo *fi,
+							   FedTaskPlan *task, Expr *expr);
 extern int	fed_item_position(FedPathInfo *fi, Expr *expr);
 extern Expr *fed_strip_relabel(Expr *e);
 extern bool fed_covers_partition_key(PlannerInfo *root, FedPathInfo *fi,
@@ -157,7 +181,7 @@ extern CustomPath *fed_make_path(PlannerInfo *root, RelOptInfo *rel,
 								 double rows, List *pathkeys);
 
 /* in plan/aggsplit.c */
-extern void fed_add_agg_paths(PlannerInfo *root, RelOptInfo *input_rel,
+extern bool fed_add_agg_paths(PlannerInfo *root, RelOptInfo *input_rel,
 							  RelOptInfo *grouped_rel, void *extra);
 extern void fed_add_distinct_paths(PlannerInfo *root, RelOptInfo *input_rel,
 								   RelOptInfo *distinct_rel);
@@ -181,6 +205,13 @@ extern List *fed_key_join_clauses(PlannerInfo *root, FedPathInfo *scan,
 								  List *restrictlist, FedKeyFilter **key);
 extern CustomPath *fed_make_keys_path(RelOptInfo *rel, Path *child,
 									  FedKeyFilter *kf);
+
+/* in plan/colocated.c */
+extern void fed_add_colocated_join_paths(PlannerInfo *root, RelOptInfo *joinrel,
+										 RelOptInfo *outerrel,
+										 RelOptInfo *innerrel,
+										 JoinType jointype,
+										 JoinPathExtraData *extra);
 
 /* in plan/plan.c */
 extern const CustomPathMethods fed_path_methods;

@@ -221,10 +221,9 @@ fed_add_window_paths(PlannerInfo *root, RelOptInfo *input_rel,
 			{
 				FedTaskPlan *task = lfirst(lw);
 
-				if (!fed_window_shippable(root, task->rel, task->rel->relid,
-										  task->dialect,
-										  (Node *) fed_to_leaf(root, fi, task, (Expr *) wf),
-										  w))
+				if (!fed_shippable_over(root, task->relids, task->dialect,
+										(Node *) fed_to_leaf(root, fi, task, (Expr *) wf),
+										w))
 				{
 					why = psprintf("%s over this window is not computed alike by every shard",
 								   get_func_name(wf->winfnoid));

@@ -1,0 +1,278 @@
+/*-------------------------------------------------------------------------
+ *
+ * colocated.c
+ *		Co-located joins: two sharded tables partitioned alike, whose
+ *		matching partitions live on the same server, joined on their
+ *		partition keys, are joined by each server in one statement.
+ *
+ * Partitions with the same bounds hold the same partition key values, so
+ * an equality join on the partition keys pairs only rows of matching
+ * partitions: the join is the union of the per-pair joins.  Each pair of
+ * leaves on one server under one user mapping becomes one task of a
+ * fan-out node whose statement joins them:
+ *
+ *	 SELECT r1.a, r2.b FROM t1 r1 INNER JOIN t2 r2 ON (r1.k = r2.k) WHERE ...
+ *
+ * (LEFT JOIN, and [NOT] EXISTS for semi and anti joins.)  Aggregates over
+ * the join are then pushed into that node as over one table
+ * (plan/aggsplit.c).
+ *
+ * Taken only when everything can be shipped: both tables' conditions, the
+ * join's conditions on every pair's engine, a single partitioning level
+ * with equal bounds (partition_bounds_equal), and for an outer or anti
+ * join every partition of the preserved side paired.  Pseudoconstant
+ * conditions of inner and semi joins are checked by the node before any
+ * shard is contacted.
+ *
+ * src/plan/colocated.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "nodes/nodeFuncs.h"
+#include "optimizer/optimizer.h"
+#include "optimizer/pathnode.h"
+#include "optimizer/restrictinfo.h"
+#include "partitioning/partbounds.h"
+#include "utils/lsyscache.h"
+
+#include "plan/plan.h"
+
+/* Is e (maybe under binary-compatible casts) the column k of rel's key? */
+static bool
+is_key(RelOptInfo *rel, int k, Expr *e)
+{
+	ListCell   *lc;
+
+	e = fed_strip_relabel(e);
+	foreach(lc, rel->partexprs[k])
+	{
+		if (equal(fed_strip_relabel(lfirst(lc)), e))
+			return true;
+	}
+	return false;
+}
+
+/*
+ * Does the join compare every partition key column of r1 with the same
+ * column of r2 by the partitioning's equality (in a condition of the join
+ * itself, not one above an outer join)?
+ */
+static bool
+joins_on_partition_keys(RelOptInfo *joinrel, RelOptInfo *r1, RelOptInfo *r2,
+						JoinType jointype, List *restrictlist)
+{
+	PartitionScheme ps = r1->part_scheme;
+	int			k;
+
+	for (k = 0; k < ps->partnatts; k++)
+	{
+		bool		found = false;
+		ListCell   *lc;
+
+		foreach(lc, restrictlist)
+		{
+			RestrictInfo *ri = lfirst(lc);
+			OpExpr	   *op = (OpExpr *) ri->clause;
+			Expr	   *l;
+			Expr	   *r;
+
+			if (ri->pseudoconstant || !IsA(op, OpExpr) ||
+				list_length(op->args) != 2 ||
+				(IS_OUTER_JOIN(jointype) &&
+				 RINFO_IS_PUSHED_DOWN(ri, joinrel->relids)) ||
+				!op_in_opfamily(op->opno, ps->partopfamily[k]) ||
+				get_op_opfamily_strategy(op->opno, ps->partopfamily[k]) !=
+				(ps->strategy == PARTITION_STRATEGY_HASH ?
+				 HTEqualStrategyNumber : BTEqualStrategyNumber))
+				continue;
+			l = linitial(op->args);
+			r = lsecond(op->args);
+			if ((is_key(r1, k, l) && is_key(r2, k, r)) ||
+				(is_key(r1, k, r) && is_key(r2, k, l)))
+				found = true;
+		}
+		if (!found)
+			return false;
+	}
+	return true;
+}
+
+/* The task of scan that reads leaf, or NULL. */
+static FedTaskPlan *
+task_of(FedPathInfo *scan, RelOptInfo *leaf)
+{
+	ListCell   *lc;
+
+	foreach(lc, scan->tasks)
+	{
+		if (((FedTaskPlan *) lfirst(lc))->rel == leaf)
+			return lfirst(lc);
+	}
+	return NULL;
+}
+
+/*
+ * The tasks joining the matching leaves of s1 and s2, or NIL when a pair
+ * is not on one server under one user mapping, or when a leaf of r1 has
+ * no partner and the join keeps r1's rows (outer, anti).
+ */
+static List *
+pair_tasks(FedPathInfo *s1, FedPathInfo *s2, RelOptInfo *r1, RelOptInfo *r2,
+		   JoinType jointype, bool *ok)
+{
+	List	   *tasks = NIL;
+	int			i = -1;
+
+	*ok = false;
+	if (r1->part_rels == NULL || r2->part_rels == NULL)
+		return NIL;
+	while ((i = bms_next_member(r1->live_parts, i)) >= 0)
+	{
+		RelOptInfo *c1 = r1->part_rels[i];
+		RelOptInfo *c2 = bms_is_member(i, r2->live_parts) ? r2->part_rels[i] : NULL;
+		FedTaskPlan *t1;
+		FedTaskPlan *t2;
+		FedTaskPlan *pair;
+
+		if (c1 == NULL || IS_DUMMY_REL(c1))
+			continue;
+		if (c1->part_scheme != NULL || (c2 && c2->part_scheme != NULL))
+			return NIL;			/* partitioned again */
+		if (c2 == NULL || IS_DUMMY_REL(c2))
+		{
+			if (jointype == JOIN_LEFT || jointype == JOIN_ANTI)
+				return NIL;
+			continue;			/* nothing of c1 joins */
+		}
+		t1 = task_of(s1, c1);
+		t2 = task_of(s2, c2);
+		if (t1 == NULL || t2 == NULL ||
+			t1->info.server->serverid != t2->info.server->serverid ||
+			t1->info.driver != t2->info.driver ||
+			(t1->info.user == NULL) != (t2->info.user == NULL) ||
+			(t1->info.user && t1->info.user->umid != t2->info.user->umid))
+			return NIL;
+		pair = palloc(sizeof(FedTaskPlan));
+		memcpy(pair, t1, sizeof(FedTaskPlan));
+		pair->rel2 = c2;
+		pair->relid2 = t2->relid;
+		pair->info2 = t2->info;
+		pair->remote_conds2 = t2->remote_conds;
+		pair->relids = bms_union(c1->relids, c2->relids);
+		tasks = lappend(tasks, pair);
+	}
+	*ok = true;
+	return tasks;
+}
+
+void
+fed_add_colocated_join_paths(PlannerInfo *root, RelOptInfo *joinrel,
+							 RelOptInfo *outerrel, RelOptInfo *innerrel,
+							 JoinType jointype, JoinPathExtraData *extra)
+{
+	RelOptInfo *r1 = outerrel;
+	RelOptInfo *r2 = innerrel;
+	FedPathInfo *s1;
+	FedPathInfo *s2;
+	FedPathInfo *fi;
+	PartitionScheme ps;
+	List	   *tasks;
+	List	   *vars;
+	ListCell   *lc;
+	bool		ok;
+
+	switch (jointype)
+	{
+		case JOIN_INNER:
+		case JOIN_LEFT:
+		case JOIN_SEMI:
+		case JOIN_ANTI:
+			break;
+		case JOIN_RIGHT:
+			r1 = innerrel;
+			r2 = outerrel;
+			jointype = JOIN_LEFT;
+			break;
+		default:
+			return;
+	}
+	if (r1->reloptkind != RELOPT_BASEREL || r2->reloptkind != RELOPT_BASEREL ||
+		r1->lateral_relids != NULL || r2->lateral_relids != NULL)
+		return;
+	s1 = fed_find_row_scan(r1);
+	s2 = fed_find_row_scan(r2);
+	if (s1 == NULL || s2 == NULL || s1->local_conds != NIL ||
+		s2->local_conds != NIL || s1->key_filter || s2->key_filter)
+		return;
+	/* a false condition of r2 empties r2, not the rows an outer join keeps */
+	if ((jointype == JOIN_LEFT || jointype == JOIN_ANTI) && s2->gating != NIL)
+		return;
+
+	/* partitioned alike, once, joined on the partition keys */
+	ps = r1->part_scheme;
+	if (ps == NULL || ps != r2->part_scheme || r1->partexprs == NULL ||
+		r2->partexprs == NULL || r1->boundinfo == NULL || r2->boundinfo == NULL ||
+		!partition_bounds_equal(ps->partnatts, ps->parttyplen, ps->parttypbyval,
+								r1->boundinfo, r2->boundinfo) ||
+		!joins_on_partition_keys(joinrel, r1, r2, jointype, extra->restrictlist))
+		return;
+	tasks = pair_tasks(s1, s2, r1, r2, jointype, &ok);
+	if (!ok)
+		return;
+
+	fi = palloc0(sizeof(FedPathInfo));
+	fi->baserel = joinrel;
+	fi->rti = r1->relid;
+	fi->rti2 = r2->relid;
+	fi->tasks = tasks;
+	fi->nshards = s1->nshards;
+	fi->shape = FED_SHAPE_SCAN;
+	fi->limit = -1;
+	fi->jointype = jointype;
+	fi->local_notes = list_copy(s1->local_notes);
+	fi->gating = list_concat(list_copy(s1->gating), s2->gating);
+
+	/* the join's conditions: in its ON, above it, or checked first */
+	foreach(lc, extra->restrictlist)
+	{
+		RestrictInfo *ri = lfirst(lc);
+
+		if (ri->pseudoconstant)
+		{
+			if (jointype != JOIN_INNER && jointype != JOIN_SEMI)
+				return;
+			fi->gating = lappend(fi->gating, ri->clause);
+		}
+		else if (jointype == JOIN_LEFT &&
+				 RINFO_IS_PUSHED_DOWN(ri, joinrel->relids))
+			fi->join_where = lappend(fi->join_where, ri->clause);
+		else if (jointype == JOIN_ANTI &&
+				 RINFO_IS_PUSHED_DOWN(ri, joinrel->relids))
+			return;
+		else
+			fi->join_conds = lappend(fi->join_conds, ri->clause);
+		if (!ri->pseudoconstant &&
+			!fed_shippable_everywhere(root, fi, ri->clause))
+			return;
+	}
+
+	/* the columns the join returns */
+	vars = pull_var_clause((Node *) joinrel->reltarget->exprs,
+						   PVC_INCLUDE_PLACEHOLDERS);
+	foreach(lc, vars)
+	{
+		Var		   *var = lfirst(lc);
+
+		if (!IsA(var, Var) || var->varlevelsup != 0 || var->varattno <= 0 ||
+			(var->varno != r1->relid && var->varno != r2->relid) ||
+			(var->varno == r2->relid &&
+			 (jointype == JOIN_SEMI || jointype == JOIN_ANTI)))
+			return;
+		(void) fed_item_position(fi, (Expr *) copyObject(var));
+	}
+
+	add_path(joinrel, (Path *) fed_make_path(root, joinrel, joinrel->reltarget,
+											 fi, joinrel->rows, NIL));
+}
