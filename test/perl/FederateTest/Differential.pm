@@ -2566,6 +2566,7 @@ sub _plan_features
 	push @f, 'join_keys' if $plan =~ /Federate Keys/;
 	push @f, 'aggregates_below_join' if $plan =~ /Pushed Down: partial aggregates, join keys/;
 	push @f, 'windows' if $plan =~ /Pushed Down: rows, window functions/;
+	push @f, 'colocated_join' if $plan =~ /Pushed Down: [^\n]*(inner|left|semi|anti) join/;
 	push @f, 'distinct_on' if $plan =~ /Pushed Down: rows, distinct on/;
 	push @f, 'order_limit' if $plan =~ /Pushed Down: rows, sorted/;
 	return @f;
