@@ -136,3 +136,45 @@ SELECT s.id FROM sales s WHERE NOT EXISTS (SELECT 1 FROM returns r WHERE r.tenan
 -- not on the partition key: the rows are joined on the coordinator
 EXPLAIN (COSTS OFF)
 SELECT s.id, r.id FROM sales s JOIN returns r ON s.id = r.id;
+
+-- A reference table: "tiers" has the same rows on pg1 (its server), pg2
+-- and my1 (option "copies"), so a join with "sales" on any condition
+-- runs on the shards, each partition joined with the copy on its server
+\c fed_pg1
+CREATE TABLE tiers (tenant int PRIMARY KEY, tier varchar(10), weight numeric(6,2));
+INSERT INTO tiers VALUES (1, 'gold', 1.50), (2, 'Gold', 2.00), (3, 'gold ', NULL),
+  (4, NULL, 0.25), (5, 'silver', 1.00), (7, 'bronze', 3.00), (30, 'none', 1.00);
+\c fed_pg2
+CREATE TABLE tiers (tenant int PRIMARY KEY, tier varchar(10), weight numeric(6,2));
+INSERT INTO tiers VALUES (1, 'gold', 1.50), (2, 'Gold', 2.00), (3, 'gold ', NULL),
+  (4, NULL, 0.25), (5, 'silver', 1.00), (7, 'bronze', 3.00), (30, 'none', 1.00);
+\c contrib_regression
+CREATE FOREIGN TABLE tiers (tenant int, tier varchar(10), weight numeric(6,2))
+  SERVER pg1 OPTIONS (schema_name 'public', table_name 'tiers', copies 'pg2, my1');
+CREATE TABLE loc.tiers AS SELECT * FROM tiers;
+CREATE TABLE ref_shapes (n int, q text);
+INSERT INTO ref_shapes VALUES
+ (1, 'SELECT s.id, t.tier FROM %1$s s JOIN %2$s t ON s.tenant = t.tenant'),
+ (2, 'SELECT s.id, t.tenant FROM %1$s s JOIN %2$s t ON s.region = t.tier OR s.qty = t.tenant'),
+ (3, 'SELECT s.id, t.weight FROM %1$s s LEFT JOIN %2$s t ON s.tenant = t.tenant AND t.weight > 1'),
+ (4, 'SELECT s.id FROM %1$s s WHERE s.tenant IN (SELECT tenant FROM %2$s WHERE tier IS NOT NULL)'),
+ (5, 'SELECT s.id FROM %1$s s WHERE NOT EXISTS (SELECT 1 FROM %2$s t WHERE t.tenant = s.tenant)'),
+ (6, 'SELECT t.tier, count(*), sum(s.amount), avg(t.weight) FROM %2$s t JOIN %1$s s ON s.tenant = t.tenant GROUP BY t.tier'),
+ (7, 'SELECT s.tenant, max(t.tier), sum(s.qty * t.weight) FROM %1$s s JOIN %2$s t ON s.tenant = t.tenant GROUP BY s.tenant');
+SELECT n, same_rows(format(q, 'sales', 'tiers'), format(q, 'loc.sales', 'loc.tiers'))
+FROM ref_shapes ORDER BY n;
+EXPLAIN (VERBOSE, COSTS OFF)
+SELECT s.id, t.tier FROM sales s JOIN tiers t ON s.tenant = t.tenant WHERE t.weight > 1;
+-- read alone, from its own server; when that one fails, from a copy
+SELECT count(*), sum(weight) FROM tiers;
+CREATE SERVER deadref FOREIGN DATA WRAPPER federate
+  OPTIONS (host '127.0.0.1', port '1', dbname 'fed_pg1');
+CREATE USER MAPPING FOR CURRENT_USER SERVER deadref;
+CREATE FOREIGN TABLE tiers_moved (tenant int, tier varchar(10), weight numeric(6,2))
+  SERVER deadref OPTIONS (schema_name 'public', table_name 'tiers', copies 'pg2');
+SET federate.circuit_failure_threshold = 0;
+SET client_min_messages = warning;
+SELECT count(*), sum(weight) FROM tiers_moved;
+RESET client_min_messages;
+SELECT shards_total, shards_answered, replica_servers, exact FROM federate.last_coverage();
+RESET federate.circuit_failure_threshold;

@@ -83,6 +83,7 @@ extern bool fed_column_is_key(Oid relid, AttrNumber attnum);
 extern int	fed_int_option(List *options, const char *name, int dflt);
 extern int	fed_server_statement_timeout(ForeignServer *server);
 extern char *fed_server_replica(ForeignServer *server);
+extern List *fed_table_copies(ForeignTable *table);
 
 /* in remote/connection.c */
 extern FedConn *fed_conn_get(ForeignServer *server, UserMapping *user,

@@ -31,6 +31,7 @@
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
 #include "utils/syscache.h"
+#include "utils/varlena.h"
 
 #include "federate.h"
 
@@ -113,6 +114,7 @@ static const FedOption fed_options[] = {
 	{"table_name", ForeignTableRelationId, FED_ANY, false, FED_OPT_STRING},
 	{"fetch_size", ForeignTableRelationId, FED_ANY, false, FED_OPT_POSINT},
 	{"batch_size", ForeignTableRelationId, FED_ANY, false, FED_OPT_POSINT},
+	{"copies", ForeignTableRelationId, FED_ANY, false, FED_OPT_STRING},
 
 	/* column */
 	{"column_name", AttributeRelationId, FED_ANY, false, FED_OPT_STRING},
@@ -362,6 +364,21 @@ fed_server_statement_timeout(ForeignServer *server)
 {
 	return fed_int_option(server->options, "statement_timeout",
 						  fed_statement_timeout);
+}
+
+/*
+ * The servers (names) that hold a reference table's copies besides its
+ * own server: option "copies", a comma-separated list.
+ */
+List *
+fed_table_copies(ForeignTable *table)
+{
+	char	   *v = find_option(table->options, "copies");
+	List	   *names = NIL;
+
+	if (v == NULL || !SplitIdentifierString(pstrdup(v), ',', &names))
+		return NIL;
+	return names;
 }
 
 /* The name of server's replica, or NULL. */

@@ -40,7 +40,8 @@
  *	  retried after a backoff (exponential, with jitter; federate.max_retries,
  *	  retry_base_delay, retry_max_delay), while the other tasks go on;
  *	- then, if the server names a replica (server option "replica"), the
- *	  task moves there;
+ *	  task moves there, or for a reference table to the first other server
+ *	  its option "copies" names;
  *	- then it is given up: in strict mode (federate.on_shard_failure) the
  *	  query fails with the task's error; in partial mode the task is marked
  *	  failed and the others go on.  The scan node reports the coverage.
@@ -316,6 +317,20 @@ try_replica(FedTask *t, FedFailKind kind)
 	if (t->stats.replica || t->stats.rows > 0)
 		return false;
 	name = fed_server_replica(t->primary);
+	if (name == NULL)
+	{
+		/* a reference table: another server holding a copy */
+		ListCell   *lc;
+
+		foreach(lc, fed_table_copies(GetForeignTable(t->relid)))
+		{
+			if (strcmp(lfirst(lc), t->primary->servername) != 0)
+			{
+				name = lfirst(lc);
+				break;
+			}
+		}
+	}
 	if (name == NULL)
 		return false;
 

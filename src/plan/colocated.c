@@ -17,6 +17,13 @@
  * the join are then pushed into that node as over one table
  * (plan/aggsplit.c).
  *
+ * A reference table (a federate foreign table whose option "copies" names
+ * the other servers holding the same rows) joins the same way with any
+ * sharded table whose servers all hold a copy, on any condition: each
+ * leaf is joined with the copy on its server.  (Inner joins with it on
+ * either side; the sharded table's rows are the ones an outer or anti
+ * join keeps.)
+ *
  * Taken only when everything can be shipped: both tables' conditions, the
  * join's conditions on every pair's engine, a single partitioning level
  * with equal bounds (partition_bounds_equal), and for an outer or anti
@@ -167,6 +174,83 @@ pair_tasks(FedPathInfo *s1, FedPathInfo *s2, RelOptInfo *r1, RelOptInfo *r2,
 	return tasks;
 }
 
+/* Is rel a federate foreign table declared a reference table (copies)? */
+static bool
+is_reference(PlannerInfo *root, RelOptInfo *rel, FedPathInfo *scan)
+{
+	FedTaskPlan *task;
+
+	if (scan == NULL || list_length(scan->tasks) != 1)
+		return false;
+	task = linitial(scan->tasks);
+	return task->rel == rel && fed_table_copies(task->info.table) != NIL;
+}
+
+/*
+ * The tasks joining each leaf of s1 with the copy of reference table r2
+ * (read by s2) on the leaf's server, or NIL (with *ok false) when a
+ * leaf's server holds no copy, or the copy's engine cannot evaluate the
+ * reference table's conditions.
+ */
+static List *
+reference_tasks(PlannerInfo *root, FedPathInfo *s1, FedPathInfo *s2,
+				RelOptInfo *r2, bool *ok)
+{
+	FedTaskPlan *ref = linitial(s2->tasks);
+	List	   *copies = fed_table_copies(ref->info.table);
+	List	   *tasks = NIL;
+	ListCell   *lc;
+
+	*ok = false;
+	foreach(lc, s1->tasks)
+	{
+		FedTaskPlan *t1 = lfirst(lc);
+		FedTaskPlan *pair;
+		ListCell   *lcopy;
+		bool		here = (t1->info.server->serverid == ref->info.server->serverid);
+
+		foreach(lcopy, copies)
+		{
+			if (strcmp(lfirst(lcopy), t1->info.server->servername) == 0)
+				here = true;
+		}
+		if (!here)
+			return NIL;
+		pair = palloc(sizeof(FedTaskPlan));
+		memcpy(pair, t1, sizeof(FedTaskPlan));
+		pair->rel2 = r2;
+		pair->relid2 = ref->relid;
+
+		/*
+		 * The copy on this server: the same remote table, read as t1 is.
+		 * On a server of the other engine, schema_name does not apply: a
+		 * PostgreSQL copy is in the schema of the same name as the
+		 * coordinator's table, a MySQL one in the connection's database.
+		 */
+		pair->info2 = ref->info;
+		pair->info2.server = t1->info.server;
+		pair->info2.user = t1->info.user;
+		pair->info2.driver = t1->info.driver;
+		if (t1->info.driver != ref->info.driver)
+		{
+			ListCell   *lcond;
+
+			pair->info2.schema_name = t1->info.driver == FED_DRIVER_POSTGRES ?
+				get_namespace_name(get_rel_namespace(ref->relid)) : NULL;
+			foreach(lcond, ref->remote_conds)
+			{
+				if (!fed_is_shippable(root, r2, r2->relid, t1->dialect, lfirst(lcond)))
+					return NIL;
+			}
+		}
+		pair->remote_conds2 = ref->remote_conds;
+		pair->relids = bms_union(t1->rel->relids, r2->relids);
+		tasks = lappend(tasks, pair);
+	}
+	*ok = true;
+	return tasks;
+}
+
 void
 fed_add_colocated_join_paths(PlannerInfo *root, RelOptInfo *joinrel,
 							 RelOptInfo *outerrel, RelOptInfo *innerrel,
@@ -203,6 +287,18 @@ fed_add_colocated_join_paths(PlannerInfo *root, RelOptInfo *joinrel,
 		return;
 	s1 = fed_find_row_scan(r1);
 	s2 = fed_find_row_scan(r2);
+	/* an inner join with a reference table on either side */
+	if (jointype == JOIN_INNER && is_reference(root, r1, s1) &&
+		!is_reference(root, r2, s2))
+	{
+		RelOptInfo *r = r1;
+		FedPathInfo *s = s1;
+
+		r1 = r2;
+		s1 = s2;
+		r2 = r;
+		s2 = s;
+	}
 	if (s1 == NULL || s2 == NULL || s1->local_conds != NIL ||
 		s2->local_conds != NIL || s1->key_filter || s2->key_filter)
 		return;
@@ -210,15 +306,23 @@ fed_add_colocated_join_paths(PlannerInfo *root, RelOptInfo *joinrel,
 	if ((jointype == JOIN_LEFT || jointype == JOIN_ANTI) && s2->gating != NIL)
 		return;
 
-	/* partitioned alike, once, joined on the partition keys */
-	ps = r1->part_scheme;
-	if (ps == NULL || ps != r2->part_scheme || r1->partexprs == NULL ||
-		r2->partexprs == NULL || r1->boundinfo == NULL || r2->boundinfo == NULL ||
-		!partition_bounds_equal(ps->partnatts, ps->parttyplen, ps->parttypbyval,
-								r1->boundinfo, r2->boundinfo) ||
-		!joins_on_partition_keys(joinrel, r1, r2, jointype, extra->restrictlist))
-		return;
-	tasks = pair_tasks(s1, s2, r1, r2, jointype, &ok);
+	if (is_reference(root, r2, s2) && !is_reference(root, r1, s1))
+	{
+		/* the reference table has a copy on every server of r1 */
+		tasks = reference_tasks(root, s1, s2, r2, &ok);
+	}
+	else
+	{
+		/* partitioned alike, once, joined on the partition keys */
+		ps = r1->part_scheme;
+		if (ps == NULL || ps != r2->part_scheme || r1->partexprs == NULL ||
+			r2->partexprs == NULL || r1->boundinfo == NULL || r2->boundinfo == NULL ||
+			!partition_bounds_equal(ps->partnatts, ps->parttyplen, ps->parttypbyval,
+									r1->boundinfo, r2->boundinfo) ||
+			!joins_on_partition_keys(joinrel, r1, r2, jointype, extra->restrictlist))
+			return;
+		tasks = pair_tasks(s1, s2, r1, r2, jointype, &ok);
+	}
 	if (!ok)
 		return;
 

@@ -111,14 +111,24 @@ count_shards(RelOptInfo *rel, Oid relid)
 }
 
 /* An expression of the table, in the terms of one task's leaf. */
+static Expr *
+leaf_of(PlannerInfo *root, RelOptInfo *leaf, Index rti, Expr *expr)
+{
+	if (leaf->relid == rti)
+		return expr;
+	return (Expr *) adjust_appendrel_attrs_multilevel(root, (Node *) expr,
+													  leaf->relids,
+													  bms_make_singleton(rti));
+}
+
 Expr *
 fed_to_leaf(PlannerInfo *root, FedPathInfo *fi, FedTaskPlan *task, Expr *expr)
 {
-	if (bms_equal(task->relids, fi->baserel->relids))
-		return expr;
-	return (Expr *) adjust_appendrel_attrs_multilevel(root, (Node *) expr,
-													  task->relids,
-													  fi->baserel->relids);
+	if (fi->rti2 == 0)
+		return leaf_of(root, task->rel, fi->rti, expr);
+	/* a join: each table's columns become its leaf's (a reference table's stay) */
+	return leaf_of(root, task->rel2, fi->rti2,
+				   leaf_of(root, task->rel, fi->rti, expr));
 }
 
 /* May task evaluate expr (in the table's terms)? */
