@@ -41,6 +41,7 @@
 #include "optimizer/optimizer.h"
 #include "optimizer/pathnode.h"
 #include "optimizer/restrictinfo.h"
+#include "parser/parsetree.h"
 #include "partitioning/partbounds.h"
 #include "utils/lsyscache.h"
 
@@ -127,12 +128,13 @@ task_of(FedPathInfo *scan, RelOptInfo *leaf)
  */
 static List *
 pair_tasks(FedPathInfo *s1, FedPathInfo *s2, RelOptInfo *r1, RelOptInfo *r2,
-		   JoinType jointype, bool *ok)
+		   JoinType jointype, bool *ok, const char **why)
 {
 	List	   *tasks = NIL;
 	int			i = -1;
 
 	*ok = false;
+	*why = "the tables are not partitioned alike";
 	if (r1->part_rels == NULL || r2->part_rels == NULL)
 		return NIL;
 	while ((i = bms_next_member(r1->live_parts, i)) >= 0)
@@ -146,11 +148,17 @@ pair_tasks(FedPathInfo *s1, FedPathInfo *s2, RelOptInfo *r1, RelOptInfo *r2,
 		if (c1 == NULL || IS_DUMMY_REL(c1))
 			continue;
 		if (c1->part_scheme != NULL || (c2 && c2->part_scheme != NULL))
-			return NIL;			/* partitioned again */
+		{
+			*why = "partitions partitioned again";
+			return NIL;
+		}
 		if (c2 == NULL || IS_DUMMY_REL(c2))
 		{
 			if (jointype == JOIN_LEFT || jointype == JOIN_ANTI)
+			{
+				*why = "a partition of the kept side has no partner left";
 				return NIL;
+			}
 			continue;			/* nothing of c1 joins */
 		}
 		t1 = task_of(s1, c1);
@@ -160,7 +168,11 @@ pair_tasks(FedPathInfo *s1, FedPathInfo *s2, RelOptInfo *r1, RelOptInfo *r2,
 			t1->info.driver != t2->info.driver ||
 			(t1->info.user == NULL) != (t2->info.user == NULL) ||
 			(t1->info.user && t1->info.user->umid != t2->info.user->umid))
+		{
+			*why = psprintf("partitions %s and %s are not on one server under one user mapping",
+							get_rel_name(t1->relid), get_rel_name(t2->relid));
 			return NIL;
+		}
 		pair = palloc(sizeof(FedTaskPlan));
 		memcpy(pair, t1, sizeof(FedTaskPlan));
 		pair->rel2 = c2;
@@ -266,6 +278,9 @@ fed_add_colocated_join_paths(PlannerInfo *root, RelOptInfo *joinrel,
 	List	   *vars;
 	ListCell   *lc;
 	bool		ok;
+	const char *why;
+
+#define NOT_HERE(reason) do { why = (reason); goto not_here; } while (0)
 
 	switch (jointype)
 	{
@@ -299,17 +314,20 @@ fed_add_colocated_join_paths(PlannerInfo *root, RelOptInfo *joinrel,
 		r2 = r;
 		s2 = s;
 	}
-	if (s1 == NULL || s2 == NULL || s1->local_conds != NIL ||
-		s2->local_conds != NIL || s1->key_filter || s2->key_filter)
+	if (s1 == NULL || s2 == NULL || s1->key_filter || s2->key_filter)
 		return;
+	if (s1->local_conds != NIL || s2->local_conds != NIL)
+		NOT_HERE("a condition of a table is checked on the coordinator");
 	/* a false condition of r2 empties r2, not the rows an outer join keeps */
 	if ((jointype == JOIN_LEFT || jointype == JOIN_ANTI) && s2->gating != NIL)
-		return;
+		NOT_HERE("a condition without columns on the other table");
 
 	if (is_reference(root, r2, s2) && !is_reference(root, r1, s1))
 	{
 		/* the reference table has a copy on every server of r1 */
 		tasks = reference_tasks(root, s1, s2, r2, &ok);
+		if (!ok)
+			NOT_HERE("a server of the table holds no copy of the reference table, or one that cannot evaluate its conditions");
 	}
 	else
 	{
@@ -318,13 +336,14 @@ fed_add_colocated_join_paths(PlannerInfo *root, RelOptInfo *joinrel,
 		if (ps == NULL || ps != r2->part_scheme || r1->partexprs == NULL ||
 			r2->partexprs == NULL || r1->boundinfo == NULL || r2->boundinfo == NULL ||
 			!partition_bounds_equal(ps->partnatts, ps->parttyplen, ps->parttypbyval,
-									r1->boundinfo, r2->boundinfo) ||
-			!joins_on_partition_keys(joinrel, r1, r2, jointype, extra->restrictlist))
-			return;
-		tasks = pair_tasks(s1, s2, r1, r2, jointype, &ok);
+									r1->boundinfo, r2->boundinfo))
+			NOT_HERE("the tables are not partitioned alike");
+		if (!joins_on_partition_keys(joinrel, r1, r2, jointype, extra->restrictlist))
+			NOT_HERE("the join does not compare the partition keys");
+		tasks = pair_tasks(s1, s2, r1, r2, jointype, &ok, &why);
+		if (!ok)
+			goto not_here;
 	}
-	if (!ok)
-		return;
 
 	fi = palloc0(sizeof(FedPathInfo));
 	fi->baserel = joinrel;
@@ -346,7 +365,7 @@ fed_add_colocated_join_paths(PlannerInfo *root, RelOptInfo *joinrel,
 		if (ri->pseudoconstant)
 		{
 			if (jointype != JOIN_INNER && jointype != JOIN_SEMI)
-				return;
+				NOT_HERE("a condition without columns in an outer or anti join");
 			fi->gating = lappend(fi->gating, ri->clause);
 		}
 		else if (jointype == JOIN_LEFT &&
@@ -354,12 +373,12 @@ fed_add_colocated_join_paths(PlannerInfo *root, RelOptInfo *joinrel,
 			fi->join_where = lappend(fi->join_where, ri->clause);
 		else if (jointype == JOIN_ANTI &&
 				 RINFO_IS_PUSHED_DOWN(ri, joinrel->relids))
-			return;
+			NOT_HERE("a condition above an anti join");
 		else
 			fi->join_conds = lappend(fi->join_conds, ri->clause);
 		if (!ri->pseudoconstant &&
 			!fed_shippable_everywhere(root, fi, ri->clause))
-			return;
+			NOT_HERE("a condition of the join a shard cannot evaluate");
 	}
 
 	/* the columns the join returns */
@@ -373,10 +392,20 @@ fed_add_colocated_join_paths(PlannerInfo *root, RelOptInfo *joinrel,
 			(var->varno != r1->relid && var->varno != r2->relid) ||
 			(var->varno == r2->relid &&
 			 (jointype == JOIN_SEMI || jointype == JOIN_ANTI)))
-			return;
+			NOT_HERE("the join returns a value that is not a column");
 		(void) fed_item_position(fi, (Expr *) copyObject(var));
 	}
 
 	add_path(joinrel, (Path *) fed_make_path(root, joinrel, joinrel->reltarget,
 											 fi, joinrel->rows, NIL));
+	return;
+
+not_here:
+	/* EXPLAIN says it under each table's node */
+	fed_note_local(s1, psprintf("join with %s on the shards: %s",
+								get_rel_name(planner_rt_fetch(r2->relid, root)->relid),
+								why));
+	fed_note_local(s2, psprintf("join with %s on the shards: %s",
+								get_rel_name(planner_rt_fetch(r1->relid, root)->relid),
+								why));
 }

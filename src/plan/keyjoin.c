@@ -222,22 +222,36 @@ fed_add_key_join_paths(PlannerInfo *root, RelOptInfo *joinrel,
 	double		rows;
 
 	if (fed_key_shipping_max_keys <= 0 ||
-		(jointype != JOIN_INNER && jointype != JOIN_SEMI &&
-		 jointype != JOIN_RIGHT) ||
 		outerrel->reloptkind != RELOPT_BASEREL ||
 		outerrel->lateral_relids != NULL || innerrel->lateral_relids != NULL)
 		return;
 	scan = fed_find_row_scan(outerrel);
 	inner = innerrel->cheapest_total_path;
-	/* (more keys than that are found out when they are collected) */
-	if (scan == NULL || inner == NULL || inner->param_info != NULL ||
-		innerrel->rows > 10.0 * fed_key_shipping_max_keys)
+	if (scan == NULL || inner == NULL || inner->param_info != NULL)
 		return;
+
+	/* EXPLAIN says under the table's node why its join ships no keys */
+	if (jointype == JOIN_LEFT || jointype == JOIN_ANTI || jointype == JOIN_FULL)
+	{
+		fed_note_local(scan, "join keys: the join keeps every row of this table");
+		return;
+	}
+	if (jointype != JOIN_INNER && jointype != JOIN_SEMI && jointype != JOIN_RIGHT)
+		return;
+	/* (more keys than that are found out when they are collected) */
+	if (innerrel->rows > 10.0 * fed_key_shipping_max_keys)
+	{
+		fed_note_local(scan, "join keys: the other input is not small (federate.key_shipping_max_keys)");
+		return;
+	}
 
 	clauses = fed_key_join_clauses(root, scan, joinrel, outerrel, innerrel,
 								   jointype, extra->restrictlist, &kf);
 	if (kf == NULL)
+	{
+		fed_note_local(scan, "join keys: no hash join key the shards can compare");
 		return;
+	}
 
 	fi = palloc(sizeof(FedPathInfo));
 	memcpy(fi, scan, sizeof(FedPathInfo));
