@@ -206,3 +206,20 @@ SELECT count(*) FILTER (WHERE duration_ms >= 0) = count(*) AS durations,
   FROM federate.dispatch_log;
 SELECT federate.reset_stats();
 SELECT count(*) FROM federate.dispatch_log;
+
+-- joins: the coverage covers the federated reads of a join, and a small
+-- side that fails fails the query (strict) or is reported (partial)
+SET federate.circuit_failure_threshold = 0;
+CREATE TABLE jk (k int);
+INSERT INTO jk VALUES (1), (4);
+ANALYZE jk;
+EXPLAIN (COSTS OFF) SELECT count(*), sum(l.v) FROM ledger l JOIN jk ON l.k = jk.k;
+SELECT count(*), sum(l.v) FROM ledger l JOIN jk ON l.k = jk.k;
+SET federate.on_shard_failure = partial;
+SELECT count(*), sum(l.v) FROM ledger l JOIN jk ON l.k = jk.k;
+SELECT shards_total, shards_answered, missing_shards, exact FROM federate.last_coverage();
+SELECT count(*) FROM ledger l JOIN ledger_4 d ON l.id = d.id;
+SELECT shards_total, shards_answered, missing_shards, exact FROM federate.last_coverage();
+RESET federate.on_shard_failure;
+SELECT count(*) FROM ledger l JOIN ledger_4 d ON l.id = d.id;
+RESET federate.circuit_failure_threshold;
