@@ -10,7 +10,8 @@
 
 -- small inputs on the coordinator: NULL and duplicate keys, keys no shard
 -- holds, case and trailing-space variants (MariaDB's collation would
--- match 'east' with 'East' and 'east '), a bigint key for an int column
+-- match 'east' with 'East' and 'east '), a bigint key for an int column,
+-- numeric keys of another scale (1.5 = 1.50)
 CREATE TABLE jt (tenant int, label text, w numeric(6,2));
 INSERT INTO jt VALUES (3, 'three', 1.5), (3, 'three again', 2), (5, 'five', NULL),
   (NULL, 'none', 1), (8, 'eight', 0.25), (99, 'absent', 1);
@@ -20,7 +21,11 @@ INSERT INTO jr VALUES ('east', 'e'), ('east ', 'e-space'), ('EAST', 'E'), ('Wés
 CREATE TABLE jbig (tenant bigint, k text);
 INSERT INTO jbig VALUES (3, 'a'), (4, 'b'), (4, 'c'), (NULL, 'd');
 CREATE TABLE jempty (tenant int);
-ANALYZE jt, jr, jbig, jempty;
+CREATE TABLE jn (a numeric(10,4));
+INSERT INTO jn SELECT DISTINCT amount FROM loc.sales WHERE id % 40 = 0 AND amount IS NOT NULL;
+INSERT INTO jn VALUES (NULL), (0.0001);
+ANALYZE jt, jr, jbig, jempty, jn;
+SELECT count(*) > 10 AS numeric_keys, min(scale(a)) AS scale FROM jn;
 
 CREATE TABLE join_shapes (n int, q text);
 INSERT INTO join_shapes VALUES
@@ -39,7 +44,9 @@ INSERT INTO join_shapes VALUES
  (13, 'SELECT s.id, j.label FROM %1$s s JOIN jt j ON s.tenant = j.tenant WHERE j.w > 1'),
  (14, 'SELECT s.id FROM %1$s s LEFT JOIN jt j ON s.tenant = j.tenant WHERE j.tenant IS NULL'),
  (15, 'SELECT b.k, sum(s.qty), count(*) FROM %1$s s JOIN jbig b ON s.tenant = b.tenant GROUP BY b.k'),
- (16, 'SELECT j.tag, count(*) FROM %1$s s JOIN jr j ON s.region = j.region GROUP BY 1');
+ (16, 'SELECT j.tag, count(*) FROM %1$s s JOIN jr j ON s.region = j.region GROUP BY 1'),
+ (17, 'SELECT s.id, n.a FROM %1$s s JOIN jn n ON s.amount = n.a'),
+ (18, 'SELECT n.a, count(*), sum(s.qty) FROM %1$s s JOIN jn n ON s.amount = n.a GROUP BY n.a');
 SELECT n, same_rows(format(q, 'sales'), format(q, 'loc.sales')) FROM join_shapes ORDER BY n;
 -- more keys than federate.key_shipping_max_keys: the shards are read
 -- without them
