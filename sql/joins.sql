@@ -185,3 +185,9 @@ SELECT count(*), sum(weight) FROM tiers_moved;
 RESET client_min_messages;
 SELECT shards_total, shards_answered, replica_servers, exact FROM federate.last_coverage();
 RESET federate.circuit_failure_threshold;
+-- ORDER BY ... LIMIT over a co-located join: each pair returns its first
+-- rows in order, the coordinator merges the streams
+SELECT same_order('SELECT s.id, r.id, r.reason FROM sales s JOIN returns r ON s.tenant = r.tenant ORDER BY r.id DESC, s.id LIMIT 15',
+                  'SELECT s.id, r.id, r.reason FROM loc.sales s JOIN loc.returns r ON s.tenant = r.tenant ORDER BY r.id DESC, s.id LIMIT 15');
+EXPLAIN (VERBOSE, COSTS OFF)
+SELECT s.id, r.id FROM sales s JOIN returns r ON s.tenant = r.tenant ORDER BY r.id DESC, s.id LIMIT 15;

@@ -15,7 +15,7 @@
  *
  * (LEFT JOIN, and [NOT] EXISTS for semi and anti joins.)  Aggregates over
  * the join are then pushed into that node as over one table
- * (plan/aggsplit.c).
+ * (plan/aggsplit.c), and so are ORDER BY and LIMIT (plan/path.c).
  *
  * A reference table (a federate foreign table whose option "copies" names
  * the other servers holding the same rows) joins the same way with any
@@ -398,6 +398,7 @@ fed_add_colocated_join_paths(PlannerInfo *root, RelOptInfo *joinrel,
 
 	add_path(joinrel, (Path *) fed_make_path(root, joinrel, joinrel->reltarget,
 											 fi, joinrel->rows, NIL));
+	fed_add_ordered_paths(root, joinrel, fi);
 	return;
 
 not_here:

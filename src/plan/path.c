@@ -466,8 +466,9 @@ fed_sort_keys(PlannerInfo *root, FedPathInfo *fi, List *pathkeys)
 			while (IsA(e, RelabelType))
 				e = ((RelabelType *) e)->arg;
 			if (!em->em_is_child && IsA(e, Var) &&
-				((Var *) e)->varno == fi->rti && ((Var *) e)->varattno > 0 &&
-				((Var *) e)->varlevelsup == 0)
+				(((Var *) e)->varno == fi->rti ||
+				 (fi->rti2 != 0 && ((Var *) e)->varno == fi->rti2)) &&
+				((Var *) e)->varattno > 0 && ((Var *) e)->varlevelsup == 0)
 			{
 				var = (Var *) e;
 				break;
@@ -546,20 +547,33 @@ fed_path_info(Path *path)
 }
 
 /*
- * Replace rel's paths by fan-out paths: the plain one, and when the query
- * is a simple read of this one table, one that ships its ORDER BY (merged
- * here) and its LIMIT (as a per-shard LIMIT of count plus offset).
+ * Replace rel's paths by fan-out paths: the plain one, and the sorted and
+ * limited variants of fed_add_ordered_paths.
  */
 void
 fed_add_scan_paths(PlannerInfo *root, RelOptInfo *rel, FedPathInfo *base)
+{
+	rel->pathlist = NIL;
+	rel->partial_pathlist = NIL;
+	add_path(rel, (Path *) fed_make_path(root, rel, rel->reltarget, base,
+										 rel->rows, NIL));
+	fed_add_ordered_paths(root, rel, base);
+}
+
+/*
+ * When the query is a simple read of rel (one federated table, or a join
+ * the shards run), paths of rel that ship its ORDER BY (merged here) and
+ * its LIMIT (as a per-shard LIMIT of count plus offset).
+ */
+void
+fed_add_ordered_paths(PlannerInfo *root, RelOptInfo *rel, FedPathInfo *base)
 {
 	Query	   *parse = root->parse;
 	bool		simple;
 	double		limit = -1;
 	FedPathInfo *sorted = NULL;
 
-	simple = bms_membership(root->all_baserels) == BMS_SINGLETON &&
-		bms_is_member(base->rti, root->all_baserels) &&
+	simple = bms_equal(root->all_baserels, rel->relids) &&
 		parse->groupClause == NIL && parse->groupingSets == NIL &&
 		!parse->hasAggs && !parse->hasWindowFuncs &&
 		parse->distinctClause == NIL && !parse->hasTargetSRFs &&
@@ -577,11 +591,6 @@ fed_add_scan_paths(PlannerInfo *root, RelOptInfo *rel, FedPathInfo *base)
 		if (sorted->sort_keys == NIL)
 			sorted = NULL;
 	}
-
-	rel->pathlist = NIL;
-	rel->partial_pathlist = NIL;
-	add_path(rel, (Path *) fed_make_path(root, rel, rel->reltarget, base,
-										 rel->rows, NIL));
 
 	if (sorted)
 	{

@@ -161,6 +161,8 @@ extern FedPathInfo *fed_scan_info(PlannerInfo *root, RelOptInfo *rel,
 								  Index rti, RangeTblEntry *rte);
 extern void fed_add_scan_paths(PlannerInfo *root, RelOptInfo *rel,
 							   FedPathInfo *base);
+extern void fed_add_ordered_paths(PlannerInfo *root, RelOptInfo *rel,
+								  FedPathInfo *base);
 extern bool fed_is_fanout_path(Path *path);
 extern Expr *fed_to_leaf(PlannerInfo *root, FedPathInfo *fi, FedTaskPlan *task,
 						 Expr *expr);
