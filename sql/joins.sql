@@ -191,3 +191,7 @@ SELECT same_order('SELECT s.id, r.id, r.reason FROM sales s JOIN returns r ON s.
                   'SELECT s.id, r.id, r.reason FROM loc.sales s JOIN loc.returns r ON s.tenant = r.tenant ORDER BY r.id DESC, s.id LIMIT 15');
 EXPLAIN (VERBOSE, COSTS OFF)
 SELECT s.id, r.id FROM sales s JOIN returns r ON s.tenant = r.tenant ORDER BY r.id DESC, s.id LIMIT 15;
+-- a semi join's equivalence classes name the other table's column, which
+-- its rows do not have: the shards sort by the first table's
+SELECT same_order('SELECT s.id FROM sales s WHERE EXISTS (SELECT 1 FROM returns r WHERE r.id = s.id AND r.tenant = s.tenant) ORDER BY s.id DESC LIMIT 5',
+                  'SELECT s.id FROM loc.sales s WHERE EXISTS (SELECT 1 FROM loc.returns r WHERE r.id = s.id AND r.tenant = s.tenant) ORDER BY s.id DESC LIMIT 5');

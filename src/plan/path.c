@@ -465,9 +465,15 @@ fed_sort_keys(PlannerInfo *root, FedPathInfo *fi, List *pathkeys)
 
 			while (IsA(e, RelabelType))
 				e = ((RelabelType *) e)->arg;
+			/*
+			 * (A join's second table only when its columns are in the
+			 * join's rows: not for a semi or anti join, whose equivalence
+			 * classes still name them.)
+			 */
 			if (!em->em_is_child && IsA(e, Var) &&
 				(((Var *) e)->varno == fi->rti ||
-				 (fi->rti2 != 0 && ((Var *) e)->varno == fi->rti2)) &&
+				 (fi->rti2 != 0 && ((Var *) e)->varno == fi->rti2 &&
+				  (fi->jointype == JOIN_INNER || fi->jointype == JOIN_LEFT))) &&
 				((Var *) e)->varattno > 0 && ((Var *) e)->varlevelsup == 0)
 			{
 				var = (Var *) e;
