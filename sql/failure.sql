@@ -222,4 +222,9 @@ SELECT count(*) FROM ledger l JOIN ledger_4 d ON l.id = d.id;
 SELECT shards_total, shards_answered, missing_shards, exact FROM federate.last_coverage();
 RESET federate.on_shard_failure;
 SELECT count(*) FROM ledger l JOIN ledger_4 d ON l.id = d.id;
+-- a small side that is slow: the statement timeout applies to it as to
+-- every read of the query
+SET federate.statement_timeout = '200ms';
+SELECT count(*) FROM ledger l JOIN slow1 s ON l.id = s.x;
+RESET federate.statement_timeout;
 RESET federate.circuit_failure_threshold;
