@@ -24,7 +24,8 @@
  * remote statement (PQcancel, or KILL QUERY on a side connection for
  * MySQL), waits a bounded time for it to end, and rolls back; a connection
  * whose state is then unknown is closed, never reused.  Abort cleanup never
- * throws and never waits longer than FED_CLEANUP_TIMEOUT_MS per connection.
+ * throws and waits at most FED_ABORT_WAIT_MS per connection, once per
+ * server that does not answer (its other connections are closed at once).
  *
  * A restarted server: its old connection fails on the first statement of
  * the next transaction; when that statement is the BEGIN that opens the
@@ -66,7 +67,29 @@
 
 #define FED_CLEANUP_TIMEOUT_MS	5000
 
-/* The bound of a cancel request sent to a server that stopped answering. */
+/*
+ * During abort cleanup, the longest wait for a server to end what was in
+ * flight (a SET or BEGIN, a cancelled statement) and to roll back: a
+ * healthy server takes milliseconds; one that does not answer in time has
+ * its connection closed (the remote transaction ends with it) rather than
+ * keep the user waiting.
+ */
+#define FED_ABORT_WAIT_MS		1000
+
+/*
+ * Servers found unresponsive during the current abort (a cancel got no
+ * answer, or an in-flight statement did not end in time): their other
+ * connections are closed without waiting again.
+ */
+static List *unresponsive_servers = NIL;
+
+/*
+ * The bound of every cancel request (MySQL's side connection keeps the
+ * timeouts it was opened with, so one bound serves every use): a server
+ * that does not answer within it is not waited for, its connection is
+ * closed, and control returns to the user within about this much of the
+ * error.
+ */
 #define FED_CANCEL_TIMEOUT_SEC	1
 
 /* The comment each remote statement starts with; see set_statement_tag. */
@@ -387,6 +410,17 @@ note_failure(FedConn *c, FedFailKind kind, FedRemoteError *err)
 					   err && err->message ? err->message : NULL);
 }
 
+/* Remember for this abort that c's server does not answer. */
+static void
+note_unresponsive(FedConn *c)
+{
+	MemoryContext old = MemoryContextSwitchTo(TopMemoryContext);
+
+	unresponsive_servers = list_append_unique_oid(unresponsive_servers,
+												  c->serverid);
+	MemoryContextSwitchTo(old);
+}
+
 /* Ask the server to stop the statement running on c, if any (bounded). */
 static void
 cancel_running(FedConn *c)
@@ -395,13 +429,16 @@ cancel_running(FedConn *c)
 
 	if (c->handle == NULL || c->cancel_sent || !c->driver->busy(c->handle))
 		return;
-	if (!c->driver->cancel(c->handle, FED_CANCEL_TIMEOUT_SEC, errbuf,
-						   sizeof(errbuf)))
+	if (list_member_oid(unresponsive_servers, c->serverid))
+		c->cancel_doubtful = true;	/* not waited for twice */
+	else if (!c->driver->cancel(c->handle, FED_CANCEL_TIMEOUT_SEC, errbuf,
+								sizeof(errbuf)))
 	{
 		ereport(DEBUG1,
 				(errmsg_internal("federate: could not cancel on server \"%s\": %s",
 								 c->servername, errbuf)));
 		c->cancel_doubtful = true;
+		note_unresponsive(c);
 	}
 	c->cancel_sent = true;
 }
@@ -1228,7 +1265,7 @@ fed_conn_release(FedConn *c, void *owner)
 	 */
 	if (c->handle && c->driver->busy(c->handle) &&
 		!(c->driver->cancel_aborts_xact && c->xact_depth > 0) &&
-		!c->driver->cancel(c->handle, FED_CLEANUP_TIMEOUT_MS / 1000,
+		!c->driver->cancel(c->handle, FED_CANCEL_TIMEOUT_SEC,
 						   errbuf, sizeof(errbuf)))
 	{
 		/* a late cancel could stop the next statement: do not reuse c */
@@ -1299,8 +1336,16 @@ abort_cleanup(FedConn *c, bool toplevel)
 		return;
 	}
 
+	if (list_member_oid(unresponsive_servers, c->serverid))
+	{
+		/* its server did not answer another connection: do not wait */
+		lose_xact(c);
+		close_handle(c);
+		c->cancel_sent = false;
+		return;
+	}
 	deadline = TimestampTzPlusMilliseconds(GetCurrentTimestamp(),
-										   FED_CLEANUP_TIMEOUT_MS);
+										   FED_ABORT_WAIT_MS);
 	if (c->phase == FED_PHASE_SET || c->phase == FED_PHASE_BEGIN)
 	{
 		/*
@@ -1314,6 +1359,8 @@ abort_cleanup(FedConn *c, bool toplevel)
 		c->phase = FED_PHASE_IDLE;
 		if (r == FED_IO_ERROR)
 		{
+			if (err.timed_out)
+				note_unresponsive(c);
 			lose_xact(c);
 			close_handle(c);
 			return;
@@ -1332,7 +1379,7 @@ abort_cleanup(FedConn *c, bool toplevel)
 		if (c->driver->busy(c->handle))
 		{
 			if (!c->cancel_sent &&
-				!c->driver->cancel(c->handle, FED_CLEANUP_TIMEOUT_MS / 1000,
+				!c->driver->cancel(c->handle, FED_CANCEL_TIMEOUT_SEC,
 								   errbuf, sizeof(errbuf)))
 			{
 				ereport(WARNING,
@@ -1356,6 +1403,8 @@ abort_cleanup(FedConn *c, bool toplevel)
 			if (r == FED_IO_ERROR &&
 				(err.connection_lost || err.timed_out || c->handle == NULL))
 			{
+				if (err.timed_out)
+					note_unresponsive(c);
 				lose_xact(c);
 				close_handle(c);
 				return;
@@ -1474,6 +1523,8 @@ fed_xact_callback(XactEvent event, void *arg)
 	 */
 	if (event == XACT_EVENT_ABORT || event == XACT_EVENT_PARALLEL_ABORT)
 	{
+		list_free(unresponsive_servers);
+		unresponsive_servers = NIL;
 		hash_seq_init(&scan, conn_hash);
 		while ((c = (FedConn *) hash_seq_search(&scan)))
 			if (c->handle && (c->phase == FED_PHASE_QUERY ||
@@ -1530,6 +1581,9 @@ fed_xact_callback(XactEvent event, void *arg)
 		if (c->handle && c->invalidated)
 			close_handle(c);
 	}
+	/* (what one abort found says nothing about the next) */
+	list_free(unresponsive_servers);
+	unresponsive_servers = NIL;
 }
 
 static void
@@ -1546,6 +1600,8 @@ fed_subxact_callback(SubXactEvent event, SubTransactionId mySubid,
 		return;
 
 	curlevel = GetCurrentTransactionNestLevel();
+	list_free(unresponsive_servers);
+	unresponsive_servers = NIL;
 	hash_seq_init(&scan, conn_hash);
 	while ((c = (FedConn *) hash_seq_search(&scan)))
 	{
@@ -1575,6 +1631,8 @@ fed_subxact_callback(SubXactEvent event, SubTransactionId mySubid,
 		fed_conn_exec(c, psprintf(c->driver->release_fmt, curlevel), 0, NULL);
 		c->xact_depth = curlevel - 1;
 	}
+	list_free(unresponsive_servers);
+	unresponsive_servers = NIL;
 }
 
 static void
