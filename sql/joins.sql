@@ -195,3 +195,14 @@ SELECT s.id, r.id FROM sales s JOIN returns r ON s.tenant = r.tenant ORDER BY r.
 -- its rows do not have: the shards sort by the first table's
 SELECT same_order('SELECT s.id FROM sales s WHERE EXISTS (SELECT 1 FROM returns r WHERE r.id = s.id AND r.tenant = s.tenant) ORDER BY s.id DESC LIMIT 5',
                   'SELECT s.id FROM loc.sales s WHERE EXISTS (SELECT 1 FROM loc.returns r WHERE r.id = s.id AND r.tenant = s.tenant) ORDER BY s.id DESC LIMIT 5');
+-- a generic plan of a co-located join is pruned at run time like the
+-- first table's scan
+SET plan_cache_mode = force_generic_plan;
+PREPARE cj(int) AS SELECT s.id, r.reason FROM sales s JOIN returns r
+  ON s.tenant = r.tenant AND s.id = r.id WHERE s.tenant = $1 ORDER BY s.id;
+EXPLAIN (COSTS OFF) EXECUTE cj(5);
+EXECUTE cj(5);
+SELECT s.id, r.reason FROM loc.sales s JOIN loc.returns r
+  ON s.tenant = r.tenant AND s.id = r.id WHERE s.tenant = 5 ORDER BY s.id;
+DEALLOCATE cj;
+RESET plan_cache_mode;

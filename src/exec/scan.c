@@ -506,6 +506,11 @@ fed_begin_scan(CustomScanState *node, EState *estate, int eflags)
 		int			offset = (int) cs->scan.scanrelid -
 			list_nth_int(flags, FedFlagRti);
 
+		/* a join: its relids moved by the offset the range table got */
+		if (cs->scan.scanrelid == 0)
+			offset = bms_next_member(cs->custom_relids, -1) -
+				linitial_int(lthird(list_nth(cs->custom_private, FedPlanJoin)));
+
 		st->prune = ExecInitPartitionPruning(&node->ss.ps, st->ntasks,
 											 offset_pruneinfo(pinfo, offset),
 											 &keep);

@@ -63,20 +63,61 @@ is_key(RelOptInfo *rel, int k, Expr *e)
 }
 
 /*
- * Does the join compare every partition key column of r1 with the same
- * column of r2 by the partitioning's equality (in a condition of the join
- * itself, not one above an outer join)?
+ * Are the partition key column k of r1 and of r2 members of one
+ * equivalence class of the key's collation (equal in every row of an
+ * inner join, also when the condition that says so was replaced by one
+ * with a constant: a.k = b.k AND a.k = $1)?
  */
 static bool
-joins_on_partition_keys(RelOptInfo *joinrel, RelOptInfo *r1, RelOptInfo *r2,
-						JoinType jointype, List *restrictlist)
+keys_known_equal(PlannerInfo *root, RelOptInfo *r1, RelOptInfo *r2, int k)
+{
+	ListCell   *lc;
+
+	foreach(lc, root->eq_classes)
+	{
+		EquivalenceClass *ec = lfirst(lc);
+		bool		in1 = false;
+		bool		in2 = false;
+		ListCell   *lm;
+
+		if (ec->ec_has_volatile || ec->ec_below_outer_join ||
+			ec->ec_collation != r1->part_scheme->partcollation[k])
+			continue;
+		foreach(lm, ec->ec_members)
+		{
+			EquivalenceMember *em = lfirst(lm);
+
+			if (em->em_is_child)
+				continue;
+			if (is_key(r1, k, em->em_expr))
+				in1 = true;
+			if (is_key(r2, k, em->em_expr))
+				in2 = true;
+		}
+		if (in1 && in2)
+			return true;
+	}
+	return false;
+}
+
+/*
+ * Does the join compare every partition key column of r1 with the same
+ * column of r2 by the partitioning's equality (in a condition of the join
+ * itself, not one above an outer join; for an inner join, also through
+ * an equivalence class)?
+ */
+static bool
+joins_on_partition_keys(PlannerInfo *root, RelOptInfo *joinrel,
+						RelOptInfo *r1, RelOptInfo *r2, JoinType jointype,
+						List *restrictlist)
 {
 	PartitionScheme ps = r1->part_scheme;
 	int			k;
 
 	for (k = 0; k < ps->partnatts; k++)
 	{
-		bool		found = false;
+		bool		found = (jointype == JOIN_INNER &&
+							 keys_known_equal(root, r1, r2, k));
 		ListCell   *lc;
 
 		foreach(lc, restrictlist)
@@ -338,7 +379,8 @@ fed_add_colocated_join_paths(PlannerInfo *root, RelOptInfo *joinrel,
 			!partition_bounds_equal(ps->partnatts, ps->parttyplen, ps->parttypbyval,
 									r1->boundinfo, r2->boundinfo))
 			NOT_HERE("the tables are not partitioned alike");
-		if (!joins_on_partition_keys(joinrel, r1, r2, jointype, extra->restrictlist))
+		if (!joins_on_partition_keys(root, joinrel, r1, r2, jointype,
+									 extra->restrictlist))
 			NOT_HERE("the join does not compare the partition keys");
 		tasks = pair_tasks(s1, s2, r1, r2, jointype, &ok, &why);
 		if (!ok)
@@ -356,6 +398,9 @@ fed_add_colocated_join_paths(PlannerInfo *root, RelOptInfo *joinrel,
 	fi->jointype = jointype;
 	fi->local_notes = list_copy(s1->local_notes);
 	fi->gating = list_concat(list_copy(s1->gating), s2->gating);
+	/* the pairs follow the first table's leaves: its run-time pruning */
+	if (list_length(tasks) == list_length(s1->tasks))
+		fi->pruneinfo = s1->pruneinfo;
 
 	/* the join's conditions: in its ON, above it, or checked first */
 	foreach(lc, extra->restrictlist)

@@ -287,7 +287,14 @@ fed_plan_custom_path(PlannerInfo *root, RelOptInfo *rel, CustomPath *best_path,
 	cs->custom_private = lappend(cs->custom_private, sort_ops);
 	cs->custom_private = lappend(cs->custom_private, sort_colls);
 	cs->custom_private = lappend(cs->custom_private, sort_nf);
-	cs->custom_private = lappend(cs->custom_private, fi->pruneinfo);
+	/*
+	 * (A join node finds its range table offset from custom_relids, which
+	 * only a join relation's path gets: an aggregate over the join is not
+	 * pruned at run time.)
+	 */
+	cs->custom_private = lappend(cs->custom_private,
+								 fi->rti2 != 0 && rel->reloptkind != RELOPT_JOINREL ?
+								 NULL : fi->pruneinfo);
 	cs->custom_private = lappend(cs->custom_private, makeString(pushed.data));
 	{
 		List	   *notes = NIL;
@@ -309,9 +316,10 @@ fed_plan_custom_path(PlannerInfo *root, RelOptInfo *rel, CustomPath *best_path,
 		RangeTblEntry *rte = planner_rt_fetch(fi->rti, root);
 
 		cs->custom_private = lappend(cs->custom_private,
-									 list_make2(relids2,
+									 list_make3(relids2,
 												list_make2_oid(rte->relid,
-															   rte->checkAsUser)));
+															   rte->checkAsUser),
+												list_make1_int(bms_next_member(fi->baserel->relids, -1))));
 	}
 	else
 		cs->custom_private = lappend(cs->custom_private, NIL);

@@ -139,7 +139,9 @@ typedef enum FedPlanPrivateIndex
 								 * spots (IntList)) */
 	FedPlanJoin					/* co-located join: NIL, or (OidList of each
 								 * task's second leaf, OidList (the first
-								 * table, the user it is read as)) */
+								 * table, the user it is read as), IntList
+								 * (the join's lowest planner range table
+								 * index, for run-time pruning)) */
 } FedPlanPrivateIndex;
 
 typedef enum FedPlanFlag
