@@ -162,6 +162,21 @@ task_of(FedPathInfo *scan, RelOptInfo *leaf)
 	return NULL;
 }
 
+/* The task joining t1's leaf with rel2, read as t2 reads it. */
+static FedTaskPlan *
+make_pair(FedTaskPlan *t1, RelOptInfo *rel2, FedTaskPlan *t2)
+{
+	FedTaskPlan *pair = palloc(sizeof(FedTaskPlan));
+
+	memcpy(pair, t1, sizeof(FedTaskPlan));
+	pair->rel2 = rel2;
+	pair->relid2 = t2->relid;
+	pair->info2 = t2->info;
+	pair->remote_conds2 = t2->remote_conds;
+	pair->relids = bms_union(t1->rel->relids, rel2->relids);
+	return pair;
+}
+
 /*
  * The tasks joining the matching leaves of s1 and s2, or NIL when a pair
  * is not on one server under one user mapping, or when a leaf of r1 has
@@ -184,7 +199,6 @@ pair_tasks(FedPathInfo *s1, FedPathInfo *s2, RelOptInfo *r1, RelOptInfo *r2,
 		RelOptInfo *c2 = bms_is_member(i, r2->live_parts) ? r2->part_rels[i] : NULL;
 		FedTaskPlan *t1;
 		FedTaskPlan *t2;
-		FedTaskPlan *pair;
 
 		if (c1 == NULL || IS_DUMMY_REL(c1))
 			continue;
@@ -214,14 +228,7 @@ pair_tasks(FedPathInfo *s1, FedPathInfo *s2, RelOptInfo *r1, RelOptInfo *r2,
 							get_rel_name(t1->relid), get_rel_name(t2->relid));
 			return NIL;
 		}
-		pair = palloc(sizeof(FedTaskPlan));
-		memcpy(pair, t1, sizeof(FedTaskPlan));
-		pair->rel2 = c2;
-		pair->relid2 = t2->relid;
-		pair->info2 = t2->info;
-		pair->remote_conds2 = t2->remote_conds;
-		pair->relids = bms_union(c1->relids, c2->relids);
-		tasks = lappend(tasks, pair);
+		tasks = lappend(tasks, make_pair(t1, c2, t2));
 	}
 	*ok = true;
 	return tasks;
@@ -269,10 +276,7 @@ reference_tasks(PlannerInfo *root, FedPathInfo *s1, FedPathInfo *s2,
 		}
 		if (!here)
 			return NIL;
-		pair = palloc(sizeof(FedTaskPlan));
-		memcpy(pair, t1, sizeof(FedTaskPlan));
-		pair->rel2 = r2;
-		pair->relid2 = ref->relid;
+		pair = make_pair(t1, r2, ref);
 
 		/*
 		 * The copy on this server: the same remote table, read as t1 is.
@@ -280,7 +284,6 @@ reference_tasks(PlannerInfo *root, FedPathInfo *s1, FedPathInfo *s2,
 		 * PostgreSQL copy is in the schema of the same name as the
 		 * coordinator's table, a MySQL one in the connection's database.
 		 */
-		pair->info2 = ref->info;
 		pair->info2.server = t1->info.server;
 		pair->info2.user = t1->info.user;
 		pair->info2.driver = t1->info.driver;
@@ -296,8 +299,6 @@ reference_tasks(PlannerInfo *root, FedPathInfo *s1, FedPathInfo *s2,
 					return NIL;
 			}
 		}
-		pair->remote_conds2 = ref->remote_conds;
-		pair->relids = bms_union(t1->rel->relids, r2->relids);
 		tasks = lappend(tasks, pair);
 	}
 	*ok = true;
