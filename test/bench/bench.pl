@@ -17,6 +17,7 @@
 #   psql      PATH
 #   session   SYSTEM  SQL            (setup of the coordinator session of SYSTEM; repeatable)
 #   server    NAME DRIVER CONNINFO   (a shard: federate server name, postgres|mysql)
+#   xserver   NAME DRIVER CONNINFO   (a server outside the sharded table)
 #   tenant    ID                     (@TENANT@)
 #   tenant_server NAME               (server holding @TENANT@)
 #   runs      N
@@ -51,6 +52,10 @@ sub read_conf {
 		if ($k eq 'session') { push @{ $c{session}{ $f[0] } }, $f[1]; }
 		elsif ($k eq 'server') {
 			push @{ $c{servers} }, { name => $f[0], driver => $f[1], conninfo => $f[2] };
+		}
+		elsif ($k eq 'xserver') {
+			# a server only the joins' small sides use (Q9's MariaDB in A)
+			push @{ $c{servers} }, { name => $f[0], driver => $f[1], conninfo => $f[2], extra => 1 };
 		}
 		elsif ($k eq 'info') { push @{ $c{info} }, $f[0]; }
 		else { $c{$k} = $f[0]; }
@@ -231,11 +236,16 @@ sub spec {
 			warn "bench: warning: EXPLAIN of $id says shard $t->{server} is $t->{driver}, "
 			  . "the benchmark created it as $s->{driver}\n"
 			  if $t->{driver} ne $s->{driver};
+			# a task taking the shipped keys has one parameter more than
+			# its Remote Parameters: it waits for the tasks that read the
+			# small side (Q9's products on MariaDB), as federate does
+			my $nkey = 1 + scalar(split_params($t->{params} // ''));
+			$t->{stage} = ($q->{keys} && $t->{sql} =~ /\$$nkey(?!\d)/) ? 1 : 0;
 			$t->{sql} = bind_params($conf, $t, $q->{keys});
 		}
 		if (!@tasks) {
 			$source = 'fallback';
-			my @servers = @{ $conf->{servers} };
+			my @servers = grep { !$_->{extra} } @{ $conf->{servers} };
 			if (($q->{'fallback.scope'} // '') eq 'tenant') {
 				@servers = (server_by_name($conf, $conf->{tenant_server}));
 			}
@@ -252,7 +262,12 @@ sub spec {
 
 		print $spec "query\t$id\n";
 		print $spec "task\t$_\tcoord_$_\t$q->{sql}\n" for sql_systems();
-		print $spec "task\tfloor\t$_->{server}\t$_->{sql}\n" for @tasks;
+		my @first = grep { !$_->{stage} } @tasks;
+		my @then = grep { $_->{stage} } @tasks;
+		if (!@first) { @first = @then; @then = (); }
+		print $spec "task\tfloor\t$_->{server}\t$_->{sql}\n" for @first;
+		print $spec "then\tfloor\n" if @then;
+		print $spec "task\tfloor\t$_->{server}\t$_->{sql}\n" for @then;
 		if ($q->{'direct.postgres'}) {
 			my $s = server_by_name($conf, $conf->{tenant_server})
 			  or die "no tenant_server in $conffile\n";
@@ -371,8 +386,8 @@ sub report {
 		];
 	}
 
-	my @head = ('query', 'federate ms', 'floor ms', 'fed/floor', 'pg_fdw pwagg on ms',
-		'pg_fdw pwagg off ms', 'pg_fdw best/fed', 'local ms', 'direct ms', 'fed/direct', 'answers');
+	my @head = ('query', 'federate ms', 'floor ms', 'fed/floor', 'pg_fdw pw on ms',
+		'pg_fdw pw off ms', 'pg_fdw best/fed', 'local ms', 'direct ms', 'fed/direct', 'answers');
 	my @w = map { length } @head;
 	for my $r (@rowsout) {
 		for my $i (0 .. $#$r) { $w[$i] = length $r->[$i] if length $r->[$i] > $w[$i]; }

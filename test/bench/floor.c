@@ -26,6 +26,10 @@
  *         query QID                        start a query
  *         task  SYSTEM  CONN  SQL          one statement of SYSTEM; a system
  *                                          with several tasks sends them concurrently
+ *         then  SYSTEM                     SYSTEM's later tasks of this query are
+ *                                          sent once its earlier ones are done
+ *                                          (a small side read before the keys
+ *                                          it yields are shipped: Q9)
  *       For each query: one warm-up run of every system (its rows are written
  *       to OUTDIR/QID.SYSTEM.out, tab-separated), then RUNS rounds that run
  *       the systems one after another in spec order (interleaved, so that
@@ -85,6 +89,7 @@ typedef struct Task
 {
 	Conn	   *conn;
 	char	   *sql;
+	int			stage;			/* sent once every task of earlier stages is done */
 	/* per run */
 	int			state;			/* 0 sending, 1 receiving, 2 storing (mysql), 3 done */
 	int			wait;			/* mysql: MYSQL_WAIT_* bits */
@@ -101,6 +106,7 @@ typedef struct System
 	char	   *name;
 	Task		tasks[MAXTASKS];
 	int			ntasks;
+	int			nstages;		/* "then" lines seen + 1 */
 } System;
 
 typedef struct Query
@@ -566,6 +572,7 @@ run_system(System *s, FILE *dump, double *ms, long *rows, uint64_t *checksum, ch
 	double		t0,
 				t1;
 	int			i,
+				stage,
 				pending;
 	long		bytes = 0;
 
@@ -586,116 +593,121 @@ run_system(System *s, FILE *dump, double *ms, long *rows, uint64_t *checksum, ch
 	}
 
 	t0 = now_ms();
-	for (i = 0; i < s->ntasks; i++)
+	for (stage = 0; stage < s->nstages; stage++)
 	{
-		Task	   *t = &s->tasks[i];
-
-		if (t->conn->driver == DRV_PG)
-		{
-			if (!PQsendQuery(t->conn->pg, t->sql))
-			{
-				t->error = oneline(PQerrorMessage(t->conn->pg));
-				t->state = 3;
-				continue;
-			}
-			t->state = 1;
-			t->pg_flush = PQflush(t->conn->pg);
-			if (t->pg_flush < 0)
-			{
-				t->error = oneline(PQerrorMessage(t->conn->pg));
-				t->state = 3;
-			}
-		}
-#ifndef NO_MYSQL
-		else
-			my_step(t, 0);
-#endif
-	}
-
-	for (;;)
-	{
-		int			n = 0,
-					timeout = -1,
-					rc;
-
-		pending = 0;
 		for (i = 0; i < s->ntasks; i++)
 		{
 			Task	   *t = &s->tasks[i];
 
-			if (t->state == 3)
+			if (t->stage != stage)
 				continue;
-			pending++;
-			pt[n] = t;
-			pfd[n].revents = 0;
 			if (t->conn->driver == DRV_PG)
 			{
-				pfd[n].fd = PQsocket(t->conn->pg);
-				pfd[n].events = POLLIN | (t->pg_flush ? POLLOUT : 0);
+				if (!PQsendQuery(t->conn->pg, t->sql))
+				{
+					t->error = oneline(PQerrorMessage(t->conn->pg));
+					t->state = 3;
+					continue;
+				}
+				t->state = 1;
+				t->pg_flush = PQflush(t->conn->pg);
+				if (t->pg_flush < 0)
+				{
+					t->error = oneline(PQerrorMessage(t->conn->pg));
+					t->state = 3;
+				}
 			}
 #ifndef NO_MYSQL
 			else
-			{
-				pfd[n].fd = mysql_get_socket(t->conn->my);
-				pfd[n].events = ((t->wait & MYSQL_WAIT_READ) ? POLLIN : 0) |
-					((t->wait & MYSQL_WAIT_WRITE) ? POLLOUT : 0) |
-					((t->wait & MYSQL_WAIT_EXCEPT) ? POLLPRI : 0);
-				if (t->wait & MYSQL_WAIT_TIMEOUT)
-				{
-					int			tm = (int) mysql_get_timeout_value_ms(t->conn->my);
-
-					if (timeout < 0 || tm < timeout)
-						timeout = tm;
-				}
-			}
+				my_step(t, 0);
 #endif
-			n++;
 		}
-		if (pending == 0)
-			break;
-		rc = poll(pfd, n, timeout);
-		if (rc < 0)
-		{
-			if (errno == EINTR)
-				continue;
-			die("poll: %s", strerror(errno));
-		}
-		for (i = 0; i < n; i++)
-		{
-			Task	   *t = pt[i];
 
-			if (t->conn->driver == DRV_PG)
+		for (;;)
+		{
+			int			n = 0,
+						timeout = -1,
+						rc;
+
+			pending = 0;
+			for (i = 0; i < s->ntasks; i++)
 			{
-				if (pfd[i].revents & POLLOUT)
+				Task	   *t = &s->tasks[i];
+
+				if (t->state == 3 || t->stage != stage)
+					continue;
+				pending++;
+				pt[n] = t;
+				pfd[n].revents = 0;
+				if (t->conn->driver == DRV_PG)
 				{
-					t->pg_flush = PQflush(t->conn->pg);
-					if (t->pg_flush < 0)
+					pfd[n].fd = PQsocket(t->conn->pg);
+					pfd[n].events = POLLIN | (t->pg_flush ? POLLOUT : 0);
+				}
+#ifndef NO_MYSQL
+				else
+				{
+					pfd[n].fd = mysql_get_socket(t->conn->my);
+					pfd[n].events = ((t->wait & MYSQL_WAIT_READ) ? POLLIN : 0) |
+						((t->wait & MYSQL_WAIT_WRITE) ? POLLOUT : 0) |
+						((t->wait & MYSQL_WAIT_EXCEPT) ? POLLPRI : 0);
+					if (t->wait & MYSQL_WAIT_TIMEOUT)
 					{
-						t->error = oneline(PQerrorMessage(t->conn->pg));
-						t->state = 3;
-						continue;
+						int			tm = (int) mysql_get_timeout_value_ms(t->conn->my);
+
+						if (timeout < 0 || tm < timeout)
+							timeout = tm;
 					}
 				}
-				if (pfd[i].revents & (POLLIN | POLLERR | POLLHUP))
-					pg_receive(t);
-			}
-#ifndef NO_MYSQL
-			else
-			{
-				int			ready = 0;
-
-				if (pfd[i].revents & (POLLIN | POLLERR | POLLHUP))
-					ready |= MYSQL_WAIT_READ;
-				if (pfd[i].revents & POLLOUT)
-					ready |= MYSQL_WAIT_WRITE;
-				if (pfd[i].revents & POLLPRI)
-					ready |= MYSQL_WAIT_EXCEPT;
-				if (rc == 0 && (t->wait & MYSQL_WAIT_TIMEOUT))
-					ready |= MYSQL_WAIT_TIMEOUT;
-				if (ready)
-					my_step(t, ready);
-			}
 #endif
+				n++;
+			}
+			if (pending == 0)
+				break;
+			rc = poll(pfd, n, timeout);
+			if (rc < 0)
+			{
+				if (errno == EINTR)
+					continue;
+				die("poll: %s", strerror(errno));
+			}
+			for (i = 0; i < n; i++)
+			{
+				Task	   *t = pt[i];
+
+				if (t->conn->driver == DRV_PG)
+				{
+					if (pfd[i].revents & POLLOUT)
+					{
+						t->pg_flush = PQflush(t->conn->pg);
+						if (t->pg_flush < 0)
+						{
+							t->error = oneline(PQerrorMessage(t->conn->pg));
+							t->state = 3;
+							continue;
+						}
+					}
+					if (pfd[i].revents & (POLLIN | POLLERR | POLLHUP))
+						pg_receive(t);
+				}
+#ifndef NO_MYSQL
+				else
+				{
+					int			ready = 0;
+
+					if (pfd[i].revents & (POLLIN | POLLERR | POLLHUP))
+						ready |= MYSQL_WAIT_READ;
+					if (pfd[i].revents & POLLOUT)
+						ready |= MYSQL_WAIT_WRITE;
+					if (pfd[i].revents & POLLPRI)
+						ready |= MYSQL_WAIT_EXCEPT;
+					if (rc == 0 && (t->wait & MYSQL_WAIT_TIMEOUT))
+						ready |= MYSQL_WAIT_TIMEOUT;
+					if (ready)
+						my_step(t, ready);
+				}
+#endif
+			}
 		}
 	}
 	*rows = 0;
@@ -768,11 +780,13 @@ add_task(Query *q, const char *system, Conn *c, const char *sql)
 		s = &q->systems[q->nsystems++];
 		memset(s, 0, sizeof(*s));
 		s->name = xstrdup(system);
+		s->nstages = 1;
 	}
 	if (s->ntasks >= MAXTASKS)
 		die("too many tasks for %s", system);
 	s->tasks[s->ntasks].conn = c;
 	s->tasks[s->ntasks].sql = xstrdup(sql);
+	s->tasks[s->ntasks].stage = s->nstages - 1;
 	s->ntasks++;
 }
 
@@ -851,6 +865,22 @@ read_spec(const char *path)
 			if (nqueries == 0)
 				die("%s:%d: task before any query", path, lineno);
 			add_task(&queries[nqueries - 1], fld[1], find_conn(fld[2]), fld[3]);
+		}
+		else if (strcmp(fld[0], "then") == 0 && nf == 2)
+		{
+			Query	   *q;
+			int			i;
+
+			if (nqueries == 0)
+				die("%s:%d: then before any query", path, lineno);
+			q = &queries[nqueries - 1];
+			for (i = 0; i < q->nsystems; i++)
+				if (strcmp(q->systems[i].name, fld[1]) == 0)
+					break;
+			if (i == q->nsystems || q->systems[i].tasks[q->systems[i].ntasks - 1].stage !=
+				q->systems[i].nstages - 1)
+				die("%s:%d: then without a task of %s before it", path, lineno, fld[1]);
+			q->systems[i].nstages++;
 		}
 		else
 			die("%s:%d: cannot parse line", path, lineno);

@@ -69,15 +69,35 @@ SELECT count(DISTINCT product_id) FROM orders;
 -- @fallback.mysql SELECT min("created_at"), max("created_at"), min("revenue"), max("revenue") FROM "orders"
 SELECT min(created_at), max(created_at), min(revenue), max(revenue) FROM orders;
 
--- Q12 and Q16 count back from today's midnight, not from now(), so that
--- every run of one benchmark selects the same rows (the data ends at the
--- midnight of the day it was generated).
+-- Q8-Q11 are joins: Q8 with the coordinator's products (key shipping), Q9
+-- with products on MariaDB (key shipping across engines; the floor reads the
+-- books from MariaDB first, then sends the keys), Q10 with order_items
+-- partitioned like orders (co-located), Q11 with a copy of products on every
+-- shard (reference table).  products_my and products_ref are the
+-- coordinator's products (views) for the local table and postgres_fdw's
+-- products_ref.
 -- @query Q8
 -- @target floor 1.20
 -- @target local 1.0
 -- @keys SELECT product_id FROM products WHERE category = 'books'
 SELECT p.category, sum(o.revenue) FROM orders o JOIN products p USING (product_id) WHERE p.category = 'books' GROUP BY 1;
 
+-- @query Q9
+-- @target floor 1.30
+-- @keys SELECT product_id FROM products_my WHERE category = 'books'
+SELECT p.category, sum(o.revenue) FROM orders o JOIN products_my p USING (product_id) WHERE p.category = 'books' GROUP BY 1;
+
+-- @query Q10
+-- @target floor 1.20
+SELECT o.region, count(*), sum(i.amount) FROM orders o JOIN order_items i ON i.tenant_id = o.tenant_id AND i.order_id = o.order_id GROUP BY 1;
+
+-- @query Q11
+-- @target floor 1.20
+SELECT p.category, count(*), sum(o.revenue) FROM orders o JOIN products_ref p USING (product_id) GROUP BY 1;
+
+-- Q12 and Q16 count back from today's midnight, not from now(), so that
+-- every run of one benchmark selects the same rows (the data ends at the
+-- midnight of the day it was generated).
 -- @query Q12
 -- @target floor 1.20
 -- @target local 1.0

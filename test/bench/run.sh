@@ -140,20 +140,19 @@ SHAREDIR=$("$FED_PG_BINDIR/pg_config" --sharedir)
 	|| fed_die "federate is not installed ($PKGLIBDIR/federate.so); run make install first"
 [ -f "$SHAREDIR/extension/postgres_fdw.control" ] || fed_die "postgres_fdw is missing (package postgresql-15)"
 command -v gcc >/dev/null || fed_die "gcc is missing"
-if [ "$NEED_B" = 1 ]; then
-	# Bench-only dependency, not part of test/install_deps.sh.
-	if [ ! -f "$SHAREDIR/extension/mysql_fdw.control" ]; then
-		[ "$(id -u)" -eq 0 ] || fed_die "mysql_fdw is missing: apt-get install postgresql-15-mysql-fdw (as root)"
-		fed_log "installing postgresql-15-mysql-fdw (scenario B compares against mysql_fdw)"
-		DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends \
-			postgresql-15-mysql-fdw >/dev/null || {
-			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -q \
-				--no-install-recommends postgresql-15-mysql-fdw >/dev/null; } \
-			|| fed_die "could not install postgresql-15-mysql-fdw"
-	fi
-	command -v mariadb_config >/dev/null || fed_die "mariadb_config is missing (libmariadb-dev)"
-	fed_mariadb_find_bins
+# MariaDB in both scenarios: Q9's products live there (and B's fourth shard).
+# Bench-only dependency, not part of test/install_deps.sh.
+if [ ! -f "$SHAREDIR/extension/mysql_fdw.control" ]; then
+	[ "$(id -u)" -eq 0 ] || fed_die "mysql_fdw is missing: apt-get install postgresql-15-mysql-fdw (as root)"
+	fed_log "installing postgresql-15-mysql-fdw (Q9 and scenario B compare against mysql_fdw)"
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends \
+		postgresql-15-mysql-fdw >/dev/null || {
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -q \
+			--no-install-recommends postgresql-15-mysql-fdw >/dev/null; } \
+		|| fed_die "could not install postgresql-15-mysql-fdw"
 fi
+command -v mariadb_config >/dev/null || fed_die "mariadb_config is missing (libmariadb-dev)"
+fed_mariadb_find_bins
 
 # ---------------------------------------------------------- the dir ---
 
@@ -270,15 +269,13 @@ PG_SHARDS=(shard0 shard1 shard2)
 [ "$NEED_A" = 1 ] && PG_SHARDS+=(shard3)
 start_pg coord "shared_preload_libraries = 'federate'"
 for n in "${PG_SHARDS[@]}"; do start_pg "$n" ""; done
-if [ "$NEED_B" = 1 ]; then
-	if [ -S "$MDIR/sock" ] && "$MARIADB_ADMIN" --no-defaults --socket="$MDIR/sock" -uroot \
-		--connect-timeout=2 status >/dev/null 2>&1; then
-		FED_MARIADB_PID=$(tr -dc 0-9 <"$MDIR/mariadbd.pid" 2>/dev/null || true)
-	else
-		port_free "$MARIADB_PORT" || fed_die "port $MARIADB_PORT is in use (set BENCH_PORT to another base port)"
-		fed_log "starting MariaDB on 127.0.0.1:$MARIADB_PORT"
-		fed_mariadb_start "$MDIR" "$MARIADB_PORT"
-	fi
+if [ -S "$MDIR/sock" ] && "$MARIADB_ADMIN" --no-defaults --socket="$MDIR/sock" -uroot \
+	--connect-timeout=2 status >/dev/null 2>&1; then
+	FED_MARIADB_PID=$(tr -dc 0-9 <"$MDIR/mariadbd.pid" 2>/dev/null || true)
+else
+	port_free "$MARIADB_PORT" || fed_die "port $MARIADB_PORT is in use (set BENCH_PORT to another base port)"
+	fed_log "starting MariaDB on 127.0.0.1:$MARIADB_PORT"
+	fed_mariadb_start "$MDIR" "$MARIADB_PORT"
 fi
 
 # --------------------------------------------------------------- data ---
@@ -449,9 +446,9 @@ if [ "$NEED_B" = 1 ] && [ ! -f "$DIR/done.mariadb" ]; then
 		psql_on "$COORD_PORT" bench -c "\\copy (SELECT order_id, tenant_id, region, product_id, revenue, qty, status, to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS.US') FROM bench_local.orders WHERE satisfies_hash_partition('bench_hashkey'::regclass, 4, 3, tenant_id) ORDER BY order_id) to '$tsv'"
 		"$MARIADB_CLIENT" --no-defaults --socket="$MDIR/sock" -uroot --local-infile=1 \
 			--default-character-set=utf8mb4 --batch --skip-column-names <<-EOF
-			DROP DATABASE IF EXISTS $MYSQL_DB;
-			CREATE DATABASE $MYSQL_DB CHARACTER SET utf8mb4;
+			CREATE DATABASE IF NOT EXISTS $MYSQL_DB CHARACTER SET utf8mb4;
 			USE $MYSQL_DB;
+			DROP TABLE IF EXISTS orders;
 			CREATE TABLE orders (
 			    order_id   BIGINT NOT NULL PRIMARY KEY,
 			    tenant_id  INT NOT NULL,
@@ -476,6 +473,83 @@ if [ "$NEED_B" = 1 ] && [ ! -f "$DIR/done.mariadb" ]; then
 	pids+=($!)
 fi
 for p in "${pids[@]}"; do wait "$p" || fed_die "loading a shard failed"; done
+
+# The join queries' tables (Q9-Q11), added to kept data sets too:
+# products (the coordinator's, Q8) copied to MariaDB (Q9 joins it from there)
+# and to every PostgreSQL shard (Q11's reference table, with MariaDB's copy in
+# B); order_items, partitioned like orders (Q10), made from each shard's own
+# orders by the same integer arithmetic on every engine: 1 to 5 items per
+# order (3 on average).
+ITEMS_COLS="order_id bigint, tenant_id int, item_no int, product_id int, amount numeric(12,2)"
+# items_sql DIVISOR ORDERS : the INSERT's SELECT (100.0 on PostgreSQL, 100 on
+# MariaDB: both exact to the cent)
+items_sql() {
+	echo "SELECT o.order_id, o.tenant_id, k.n, 1 + (o.order_id * 31 + k.n * 17) % 50000, ((o.order_id * 7 + k.n * 13) % 100000) / $1 FROM $2 o JOIN (SELECT 1 AS n UNION ALL SELECT 2 UNION ALL SELECT 3 UNION ALL SELECT 4 UNION ALL SELECT 5) k ON k.n <= 1 + o.order_id % 5"
+}
+if [ ! -f "$DIR/done.local_items" ]; then
+	fed_log "making bench_local.order_items"
+	psql_on "$COORD_PORT" bench -q <<-EOF
+		DROP TABLE IF EXISTS bench_local.order_items;
+		CREATE TABLE bench_local.order_items ($ITEMS_COLS);
+		SET work_mem = '512MB';
+		INSERT INTO bench_local.order_items $(items_sql 100.0 bench_local.orders);
+		VACUUM (FREEZE, ANALYZE) bench_local.order_items;
+	EOF
+	touch "$DIR/done.local_items"
+fi
+psql_on "$COORD_PORT" bench -q <<-EOF >/dev/null
+	CREATE OR REPLACE VIEW bench_local.products_my AS SELECT * FROM public.products;
+	CREATE OR REPLACE VIEW bench_local.products_ref AS SELECT * FROM public.products;
+EOF
+pids=()
+for n in "${PG_SHARDS[@]}"; do
+	[ -f "$DIR/done.${n}_joins" ] && continue
+	fed_log "$n: order_items and a copy of products"
+	(
+		port=${SHARD_PORTS[${n#shard}]}
+		psql_on "$port" app -U app -q <<-EOF
+			DROP TABLE IF EXISTS order_items, products;
+			CREATE TABLE products (product_id int PRIMARY KEY, category text NOT NULL, name text NOT NULL);
+			CREATE TABLE order_items ($ITEMS_COLS);
+			SET work_mem = '256MB';
+			INSERT INTO order_items $(items_sql 100.0 orders);
+		EOF
+		psql_on "$COORD_PORT" bench -c "\\copy products to stdout" \
+			| psql_on "$port" app -U app -c "\\copy products from stdin"
+		psql_on "$port" app -U app -q -c "VACUUM (FREEZE, ANALYZE) order_items, products"
+		touch "$DIR/done.${n}_joins"
+	) >/dev/null &
+	pids+=($!)
+done
+if [ ! -f "$DIR/done.mariadb_joins" ] || { [ -f "$DIR/done.mariadb" ] && [ ! -f "$DIR/done.mariadb_items" ]; }; then
+	fed_log "MariaDB: products$([ "$NEED_B" = 1 ] && echo ', order_items')"
+	(
+		tsv=$DIR/products.tsv
+		psql_on "$COORD_PORT" bench -c "\\copy (SELECT * FROM products ORDER BY product_id) to '$tsv'"
+		items=""
+		if [ -f "$DIR/done.mariadb" ]; then
+			items="CREATE TABLE order_items (order_id BIGINT NOT NULL, tenant_id INT NOT NULL, item_no INT NOT NULL, product_id INT NOT NULL, amount DECIMAL(12,2) NOT NULL) ENGINE=InnoDB;
+			       INSERT INTO order_items $(items_sql 100 orders);
+			       ANALYZE TABLE order_items;"
+		fi
+		"$MARIADB_CLIENT" --no-defaults --socket="$MDIR/sock" -uroot --local-infile=1 \
+			--default-character-set=utf8mb4 --batch --skip-column-names <<-EOF
+			CREATE DATABASE IF NOT EXISTS $MYSQL_DB CHARACTER SET utf8mb4;
+			USE $MYSQL_DB;
+			DROP TABLE IF EXISTS products, order_items;
+			CREATE TABLE products (product_id INT PRIMARY KEY, category VARCHAR(32) NOT NULL, name VARCHAR(64) NOT NULL) ENGINE=InnoDB;
+			LOAD DATA LOCAL INFILE '$tsv' INTO TABLE products
+			    FIELDS TERMINATED BY '\t' LINES TERMINATED BY '\n' (product_id, category, name);
+			ANALYZE TABLE products;
+			$items
+		EOF
+		rm -f "$tsv"
+		[ -z "$items" ] || touch "$DIR/done.mariadb_items"
+		touch "$DIR/done.mariadb_joins"
+	) >/dev/null &
+	pids+=($!)
+fi
+for p in "${pids[@]}"; do wait "$p" || fed_die "making the join tables failed"; done
 [ $((SECONDS - T0)) -gt 1 ] && fed_log "data ready after $((SECONDS - T0))s"
 
 # The index on revenue (BENCH_REVENUE_INDEX=1) turns Q5 into an index walk of
@@ -518,10 +592,8 @@ fed_log "creating the federate and postgres_fdw tables on the coordinator"
 		echo "CREATE SERVER $n FOREIGN DATA WRAPPER federate OPTIONS (driver 'postgres', host '127.0.0.1', port '${SHARD_PORTS[${n#shard}]}', dbname 'app', fetch_size '10000');"
 		echo "CREATE USER MAPPING FOR CURRENT_USER SERVER $n OPTIONS (user 'app', password 'app_secret');"
 	done
-	if [ "$NEED_B" = 1 ]; then
-		echo "CREATE SERVER shard3_mariadb FOREIGN DATA WRAPPER federate OPTIONS (driver 'mysql', host '127.0.0.1', port '$MARIADB_PORT', dbname '$MYSQL_DB', fetch_size '10000');"
-		echo "CREATE USER MAPPING FOR CURRENT_USER SERVER shard3_mariadb OPTIONS (user '$FED_MYSQL_USER', password '$FED_MYSQL_PASSWORD');"
-	fi
+	echo "CREATE SERVER shard3_mariadb FOREIGN DATA WRAPPER federate OPTIONS (driver 'mysql', host '127.0.0.1', port '$MARIADB_PORT', dbname '$MYSQL_DB', fetch_size '10000');"
+	echo "CREATE USER MAPPING FOR CURRENT_USER SERVER shard3_mariadb OPTIONS (user '$FED_MYSQL_USER', password '$FED_MYSQL_PASSWORD');"
 	for s in $SCENARIOS; do
 		sch=fed_${s,,}
 		echo "CREATE SCHEMA $sch;"
@@ -533,6 +605,21 @@ fed_log "creating the federate and postgres_fdw tables on the coordinator"
 			echo "CREATE FOREIGN TABLE $sch.orders_$i PARTITION OF $sch.orders FOR VALUES WITH (MODULUS 4, REMAINDER $i) SERVER $srv OPTIONS ($opts);"
 			i=$((i + 1))
 		done
+		# Q10: order_items partitioned like orders, each partition beside
+		# its orders partition (co-located)
+		echo "CREATE TABLE $sch.order_items ($ITEMS_COLS) PARTITION BY HASH (tenant_id);"
+		i=0
+		for srv in $(scenario_servers "$s"); do
+			opts="table_name 'order_items'"
+			[ "$srv" = shard3_mariadb ] || opts="schema_name 'public', $opts"
+			echo "CREATE FOREIGN TABLE $sch.order_items_$i PARTITION OF $sch.order_items FOR VALUES WITH (MODULUS 4, REMAINDER $i) SERVER $srv OPTIONS ($opts);"
+			i=$((i + 1))
+		done
+		# Q9: products on MariaDB; Q11: products as a reference table,
+		# a copy on every shard
+		echo "CREATE FOREIGN TABLE $sch.products_my (product_id int, category text, name text) SERVER shard3_mariadb OPTIONS (table_name 'products');"
+		read -r -a srvs <<<"$(scenario_servers "$s")"
+		echo "CREATE FOREIGN TABLE $sch.products_ref (product_id int, category text, name text) SERVER ${srvs[0]} OPTIONS (schema_name 'public', table_name 'products', copies '${srvs[1]}, ${srvs[2]}, ${srvs[3]}');"
 	done
 } | psql_on "$COORD_PORT" bench
 # federate cannot ANALYZE its foreign tables yet; once it can, its planner gets the statistics.
@@ -541,9 +628,16 @@ for s in $SCENARIOS; do
 		>/dev/null 2>&1 || fed_log "note: ANALYZE fed_${s,,}.orders failed (not supported yet?)"
 done
 
+{
+	echo "SET client_min_messages = warning;"
+	echo "CREATE EXTENSION IF NOT EXISTS mysql_fdw;"
+	echo "DROP SERVER IF EXISTS mysqlfdw_shard3 CASCADE;"
+	echo "CREATE SERVER mysqlfdw_shard3 FOREIGN DATA WRAPPER mysql_fdw OPTIONS (host '127.0.0.1', port '$MARIADB_PORT', fetch_size '10000');"
+	echo "CREATE USER MAPPING FOR CURRENT_USER SERVER mysqlfdw_shard3 OPTIONS (username '$FED_MYSQL_USER', password '$FED_MYSQL_PASSWORD');"
+} | psql_on "$COORD_PORT" bench
+rm -f "$DIR"/done.pgfdw_*
 for s in $SCENARIOS; do
 	sch=pgfdw_${s,,}
-	[ -f "$DIR/done.$sch" ] && continue
 	fed_log "creating $sch.orders (postgres_fdw$([ "$s" = B ] && echo ' + mysql_fdw')) and analyzing it"
 	{
 		echo "SET client_min_messages = warning;"
@@ -555,9 +649,6 @@ for s in $SCENARIOS; do
 		i=0
 		for srv in $(scenario_servers "$s"); do
 			if [ "$srv" = shard3_mariadb ]; then
-				echo "DROP SERVER IF EXISTS mysqlfdw_shard3 CASCADE;"
-				echo "CREATE SERVER mysqlfdw_shard3 FOREIGN DATA WRAPPER mysql_fdw OPTIONS (host '127.0.0.1', port '$MARIADB_PORT', fetch_size '10000');"
-				echo "CREATE USER MAPPING FOR CURRENT_USER SERVER mysqlfdw_shard3 OPTIONS (username '$FED_MYSQL_USER', password '$FED_MYSQL_PASSWORD');"
 				echo "CREATE FOREIGN TABLE $sch.orders_$i PARTITION OF $sch.orders FOR VALUES WITH (MODULUS 4, REMAINDER $i) SERVER mysqlfdw_shard3 OPTIONS (dbname '$MYSQL_DB', table_name 'orders');"
 			else
 				echo "CREATE SERVER IF NOT EXISTS pgfdw_$srv FOREIGN DATA WRAPPER postgres_fdw OPTIONS (host '127.0.0.1', port '${SHARD_PORTS[$i]}', dbname 'app', async_capable 'true', fetch_size '10000');"
@@ -567,12 +658,37 @@ for s in $SCENARIOS; do
 			i=$((i + 1))
 		done
 		echo "ANALYZE $sch.orders;"
+		# Q10: order_items partitioned alike
+		echo "CREATE TABLE $sch.order_items ($ITEMS_COLS) PARTITION BY HASH (tenant_id);"
+		i=0
+		for srv in $(scenario_servers "$s"); do
+			if [ "$srv" = shard3_mariadb ]; then
+				echo "CREATE FOREIGN TABLE $sch.order_items_$i PARTITION OF $sch.order_items FOR VALUES WITH (MODULUS 4, REMAINDER $i) SERVER mysqlfdw_shard3 OPTIONS (dbname '$MYSQL_DB', table_name 'order_items');"
+			else
+				echo "CREATE FOREIGN TABLE $sch.order_items_$i PARTITION OF $sch.order_items FOR VALUES WITH (MODULUS 4, REMAINDER $i) SERVER pgfdw_$srv OPTIONS (schema_name 'public', table_name 'order_items');"
+			fi
+			i=$((i + 1))
+		done
+		echo "ANALYZE $sch.order_items;"
+		# Q9: the catalog on MariaDB through mysql_fdw; Q11: postgres_fdw has
+		# no reference tables, so it joins the coordinator's own copy
+		echo "CREATE FOREIGN TABLE $sch.products_my (product_id int, category text, name text) SERVER mysqlfdw_shard3 OPTIONS (dbname '$MYSQL_DB', table_name 'products');"
+		echo "CREATE VIEW $sch.products_ref AS SELECT * FROM public.products;"
 	} | psql_on "$COORD_PORT" bench
 	touch "$DIR/done.$sch"
 done
 
 # ----------------------------------------------------------- measure ---
 
+# results-A.txt for a whole run, results-A-Q8-Q9.txt for BENCH_QUERIES="Q8 Q9";
+# a smoke run (BENCH_ROWS_PER_SHARD below the default) writes smoke-*.txt
+RESULTS_NAME=results
+[ "$ROWS" -ge 1000000 ] || RESULTS_NAME=smoke
+RESULTS_SUFFIX=
+if [ -n "${BENCH_QUERIES:-}" ]; then
+	RESULTS_SUFFIX=$(echo "$BENCH_QUERIES" | tr -s ' ' '-')
+	RESULTS_SUFFIX=-${RESULTS_SUFFIX%-}
+fi
 COMMIT=$(git -C "$REPO" rev-parse --short HEAD 2>/dev/null || echo unknown)
 FED_VERSION=$(psql_on "$COORD_PORT" bench -At -c "SELECT extversion FROM pg_extension WHERE extname = 'federate'")
 FAILED=0
@@ -604,8 +720,10 @@ for s in $SCENARIOS; do
 		printf 'session\tfederate\tSET search_path = fed_%s, public\n' "$sl"
 		printf 'session\tpgfdw_on\tSET search_path = pgfdw_%s, public\n' "$sl"
 		printf 'session\tpgfdw_on\tSET enable_partitionwise_aggregate = on\n'
+		printf 'session\tpgfdw_on\tSET enable_partitionwise_join = on\n'
 		printf 'session\tpgfdw_off\tSET search_path = pgfdw_%s, public\n' "$sl"
 		printf 'session\tpgfdw_off\tSET enable_partitionwise_aggregate = off\n'
+		printf 'session\tpgfdw_off\tSET enable_partitionwise_join = off\n'
 		printf 'session\tlocal\tSET search_path = bench_local, public\n'
 		for i in 0 1 2 3; do
 			srv=${servers[$i]}
@@ -617,6 +735,10 @@ for s in $SCENARIOS; do
 					"$srv" "${SHARD_PORTS[$i]}"
 			fi
 		done
+		if [ "$s" = A ]; then
+			printf 'xserver\tshard3_mariadb\tmysql\thost=127.0.0.1 port=%s user=%s password=%s dbname=%s\n' \
+				"$MARIADB_PORT" "$FED_MYSQL_USER" "$FED_MYSQL_PASSWORD" "$MYSQL_DB"
+		fi
 		printf 'info\trows: %s (partition 0..3 = %s); %s tenants, zipf sizes; Q4 tenant %s on %s\n' \
 			"$(( PART_ROWS[0] + PART_ROWS[1] + PART_ROWS[2] + PART_ROWS[3] ))" \
 			"$(IFS=/; echo "${PART_ROWS[*]}")" 1000 "$TENANT" "${servers[$TENANT_PART]}"
@@ -630,9 +752,9 @@ for s in $SCENARIOS; do
 	fed_log "scenario $s: timing $(grep -c '^query' "$W/spec") queries x (1 warm-up + $RUNS runs)"
 	"$FLOOR" -f "$W/spec" -r "$RUNS" -o "$W/out" >"$W/times.tsv" || true
 	echo
-	perl "$HERE/bench.pl" report "$conf" "$HERE/queries.sql" "$W" "$HERE/results-$s.txt" || FAILED=1
+	perl "$HERE/bench.pl" report "$conf" "$HERE/queries.sql" "$W" "$HERE/$RESULTS_NAME-$s$RESULTS_SUFFIX.txt" || FAILED=1
 	echo
-	fed_log "scenario $s: written to test/bench/results-$s.txt (EXPLAIN output and answers in $W)"
+	fed_log "scenario $s: written to test/bench/$RESULTS_NAME-$s$RESULTS_SUFFIX.txt (EXPLAIN output and answers in $W)"
 done
 
 if [ "$FAILED" = 1 ]; then
