@@ -35,6 +35,7 @@ OBJS = \
 	src/health/shmem.o \
 	src/health/servers.o \
 	src/health/dispatch.o \
+	src/health/budget.o \
 	src/remote/connection.o \
 	src/remote/errors.o \
 	src/remote/driver_libpq.o \

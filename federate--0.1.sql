@@ -94,6 +94,23 @@ CREATE VIEW federate.circuit_breakers AS
 COMMENT ON VIEW federate.circuit_breakers IS
   'the circuit breaker of each remote server: closed, open or half-open';
 
+CREATE FUNCTION federate.server_connections(
+    OUT server_name text,
+    OUT budget integer,
+    OUT in_use integer,
+    OUT idle integer,
+    OUT waiting integer,
+    OUT shared boolean)
+RETURNS SETOF record
+AS 'MODULE_PATHNAME', 'federate_server_connections'
+LANGUAGE C STRICT PARALLEL RESTRICTED;
+
+CREATE VIEW federate.server_connections AS
+  SELECT * FROM federate.server_connections();
+
+COMMENT ON VIEW federate.server_connections IS
+  'the connection budget of each remote server and its use by all sessions: connections in use, idle, and sessions waiting';
+
 CREATE FUNCTION federate.reset_circuit(server_name text)
 RETURNS boolean
 AS 'MODULE_PATHNAME', 'federate_reset_circuit'

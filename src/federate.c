@@ -35,6 +35,9 @@ int			fed_retry_base_delay = 100;
 int			fed_retry_max_delay = 2000;
 int			fed_on_shard_failure = FED_ON_FAILURE_STRICT;
 bool		fed_require_shard_key = false;
+int			fed_max_idle_connections = 8;
+int			fed_idle_timeout = 0;
+int			fed_connection_lifetime = 0;
 
 static const struct config_enum_entry on_shard_failure_options[] = {
 	{"strict", FED_ON_FAILURE_STRICT, false},
@@ -168,6 +171,38 @@ _PG_init(void)
 							 false,
 							 PGC_USERSET, 0,
 							 NULL, NULL, NULL);
+
+	DefineCustomIntVariable("federate.connection_budget",
+							"Connections all sessions together may hold open to one remote server.",
+							"The server option connection_budget overrides it; zero means no limit.",
+							&fed_connection_budget,
+							64, 0, 100000,
+							PGC_SIGHUP, 0,
+							NULL, NULL, NULL);
+
+	DefineCustomIntVariable("federate.max_idle_connections",
+							"Idle connections a session keeps open to one remote server between transactions.",
+							NULL,
+							&fed_max_idle_connections,
+							8, 0, 1000,
+							PGC_USERSET, 0,
+							NULL, NULL, NULL);
+
+	DefineCustomIntVariable("federate.idle_timeout",
+							"Closes a session's idle connection unused for this long, at the end of its next transaction.",
+							"Zero means never.",
+							&fed_idle_timeout,
+							0, 0, INT_MAX / 1000,
+							PGC_USERSET, GUC_UNIT_S,
+							NULL, NULL, NULL);
+
+	DefineCustomIntVariable("federate.connection_lifetime",
+							"Closes a session's idle connection opened this long ago, at the end of a transaction.",
+							"Zero means never.",
+							&fed_connection_lifetime,
+							0, 0, INT_MAX / 1000,
+							PGC_USERSET, GUC_UNIT_S,
+							NULL, NULL, NULL);
 
 	DefineCustomIntVariable("federate.dispatch_log_size",
 							"Lines kept in federate.dispatch_log.",

@@ -64,6 +64,9 @@ extern int	fed_retry_base_delay;
 extern int	fed_retry_max_delay;
 extern int	fed_on_shard_failure;
 extern bool fed_require_shard_key;
+extern int	fed_max_idle_connections;
+extern int	fed_idle_timeout;
+extern int	fed_connection_lifetime;
 
 /* federate.on_shard_failure */
 typedef enum FedFailureMode
@@ -96,7 +99,12 @@ extern void fed_conn_open(FedConn *conn, const char *sql,
 extern bool fed_conn_next_row(FedConn *conn, void *owner, FedRow *row);
 extern void fed_conn_release(FedConn *conn, void *owner);
 extern FedConn *fed_conn_claim(ForeignServer *server, UserMapping *user,
-							   void *owner, FedParkCallback park);
+							   void *owner, FedParkCallback park, bool force);
+extern FedConn *fed_conn_claim_writer(ForeignServer *server,
+									 UserMapping *user, void *owner,
+									 FedParkCallback park);
+extern void fed_conn_reserve(ForeignServer **servers, UserMapping **users,
+							 int n);
 extern int	fed_conn_start(FedConn *conn, const char *sql, int nparams,
 						   const char *const *params, int fetch_size,
 						   FedRemoteError *err);

@@ -216,14 +216,16 @@ load_pg_shard() {
 			tenant_id  int NOT NULL,
 			region     text NOT NULL,
 			revenue    numeric(12,2) NOT NULL,
-			created_at timestamptz NOT NULL
+			created_at timestamptz NOT NULL,
+			product_id int NOT NULL
 		);
 		INSERT INTO orders
 		SELECT $base + g,
 		       $t0 + g % 10,
 		       (ARRAY['amer', 'apac', 'emea'])[1 + g % 3],
 		       round((g * 7919 % 100000) / 100.0, 2),
-		       timestamptz '2024-01-01 00:00:00+00' + g * interval '37 minutes'
+		       timestamptz '2024-01-01 00:00:00+00' + g * interval '37 minutes',
+		       1 + g % 7
 		FROM generate_series(1, $rows) AS g;
 		ANALYZE orders;
 	EOF
@@ -241,7 +243,8 @@ fed_mariadb_sql "$DEMO/mariadb" >/dev/null <<-'EOF'
 		tenant_id  INT NOT NULL,
 		region     VARCHAR(16) NOT NULL,
 		revenue    DECIMAL(12,2) NOT NULL,
-		created_at DATETIME NOT NULL
+		created_at DATETIME NOT NULL,
+		product_id INT NOT NULL
 	);
 	SET SESSION max_recursive_iterations = 100000;
 	INSERT INTO orders
@@ -250,21 +253,23 @@ fed_mariadb_sql "$DEMO/mariadb" >/dev/null <<-'EOF'
 	       21 + g % 5,
 	       ELT(1 + g % 3, 'amer', 'apac', 'emea'),
 	       ROUND((g * 7919 % 100000) / 100, 2),
-	       TIMESTAMP '2024-01-01 00:00:00' + INTERVAL (g * 37) MINUTE
+	       TIMESTAMP '2024-01-01 00:00:00' + INTERVAL (g * 37) MINUTE,
+	       1 + g % 7
 	FROM seq;
 	CREATE TABLE products (
 		product_id INT PRIMARY KEY,
 		name       VARCHAR(100) NOT NULL,
+		category   VARCHAR(20) NOT NULL,
 		price      DECIMAL(10,2)
 	);
 	INSERT INTO products VALUES
-		(1, 'Widget', 9.99),
-		(2, 'O''Reilly''s "Deluxe" Gadget', 24.50),
-		(3, 'Café Crème', 3.20),
-		(4, 'Smörgåsbord ☃ 🎉', 12.00),
-		(5, '東京 desk lamp', 79.00),
-		(6, 'Back\\slash & 100% pure', 1.00),
-		(7, 'Mystery box', NULL);
+		(1, 'Widget', 'tools', 9.99),
+		(2, 'O''Reilly''s "Deluxe" Gadget', 'books', 24.50),
+		(3, 'Café Crème', 'food', 3.20),
+		(4, 'Smörgåsbord ☃ 🎉', 'food', 12.00),
+		(5, '東京 desk lamp', 'home', 79.00),
+		(6, 'Back\\slash & 100% pure', 'books', 1.00),
+		(7, 'Mystery box', 'Books ', NULL);
 	ANALYZE TABLE orders, products;
 EOF
 
@@ -291,7 +296,8 @@ psql_on "$COORD_PORT" postgres <<-EOF
 	    tenant_id  int,
 	    region     text,
 	    revenue    numeric(12,2),
-	    created_at timestamptz
+	    created_at timestamptz,
+	    product_id int
 	) PARTITION BY LIST (tenant_id);
 	CREATE FOREIGN TABLE orders_shard1 PARTITION OF orders
 	    FOR VALUES IN (1, 2, 3, 4, 5, 6, 7, 8, 9, 10)
@@ -357,8 +363,24 @@ psql_on "$COORD_PORT" postgres <<-'EOF'
 	SELECT order_id, revenue FROM orders WHERE tenant_id IN (3, 22) AND revenue > 980;
 
 	\echo
-	\echo '--- 6. Connections the coordinator keeps open'
+	\echo '--- 6. The headline join: orders on the PostgreSQL shards (and MariaDB),'
+	\echo '---    the product catalog on MariaDB: revenue of the books'
+	\echo '---    (the ids of the books go to every shard, which sums per product;'
+	\echo '---    MariaDB compares text as bytes here, so its Books-with-a-space is no book)'
+	SELECT p.category, count(*) AS orders, sum(o.revenue) AS revenue
+	FROM orders o JOIN legacy_catalog.products p USING (product_id)
+	WHERE p.category = 'books'
+	GROUP BY 1;
+	EXPLAIN (VERBOSE, COSTS OFF)
+	SELECT p.category, count(*) AS orders, sum(o.revenue) AS revenue
+	FROM orders o JOIN legacy_catalog.products p USING (product_id)
+	WHERE p.category = 'books'
+	GROUP BY 1;
+
+	\echo
+	\echo '--- 7. Connections the coordinator keeps open, and the budget all sessions share'
 	SELECT * FROM federate.connections();
+	SELECT * FROM federate.server_connections ORDER BY server_name;
 EOF
 
 # A shard fails: shard2 stops.
@@ -367,7 +389,7 @@ fed_as_user pg_ctl -D "$DEMO/shard2" -m fast -w -t 60 stop >/dev/null
 psql_on "$COORD_PORT" postgres <<-'EOF'
 	\set ECHO queries
 	\echo
-	\echo '--- 7. shard2 is down.  Strict (the default): the query fails, naming the shard'
+	\echo '--- 8. shard2 is down.  Strict (the default): the query fails, naming the shard'
 	\set ON_ERROR_STOP off
 	SELECT region, count(*) FROM orders GROUP BY region ORDER BY region;
 	\set ON_ERROR_STOP on
@@ -389,7 +411,7 @@ fed_as_user pg_ctl -D "$DEMO/shard2" -l "$DEMO/shard2.log" -w -t 60 start >/dev/
 psql_on "$COORD_PORT" postgres <<-'EOF'
 	\set ECHO queries
 	\echo
-	\echo '--- 8. shard2 is back; its circuit closes at the next probe (or now, by hand)'
+	\echo '--- 9. shard2 is back; its circuit closes at the next probe (or now, by hand)'
 	SELECT federate.reset_circuit('shard2');
 	SELECT region, count(*) FROM orders GROUP BY region ORDER BY region;
 	SELECT * FROM federate.last_coverage();

@@ -65,6 +65,7 @@ static const FedOption fed_options[] = {
 	{"batch_size", ForeignServerRelationId, FED_ANY, false, FED_OPT_POSINT},
 	{"statement_timeout", ForeignServerRelationId, FED_ANY, false, FED_OPT_NONNEGINT},
 	{"replica", ForeignServerRelationId, FED_ANY, false, FED_OPT_STRING},
+	{"connection_budget", ForeignServerRelationId, FED_ANY, false, FED_OPT_NONNEGINT},
 
 	/* server: connection, both drivers */
 	{"host", ForeignServerRelationId, FED_ANY, true, FED_OPT_STRING},

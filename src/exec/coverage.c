@@ -25,12 +25,17 @@
 #include "catalog/pg_type.h"
 #include "fmgr.h"
 #include "funcapi.h"
+#include "miscadmin.h"
 #include "storage/proc.h"
+#include "tcop/tcopprot.h"
 #include "utils/array.h"
+#include "utils/backend_status.h"
 #include "utils/builtins.h"
 #include "utils/memutils.h"
+#include "utils/timestamp.h"
 
 #include "exec/coverage.h"
+#include "health/health.h"
 
 PG_FUNCTION_INFO_V1(federate_last_coverage);
 
@@ -148,6 +153,86 @@ fed_coverage_remember(FedCoverage *cov)
 	foreach(lc, cov->replaced)
 		last->replaced = lappend(last->replaced, copy_note(lfirst(lc)));
 	MemoryContextSwitchTo(old);
+}
+
+/* The note of a task that failed, or that a replica answered for. */
+static FedShardNote *
+task_note(const char *shard, const FedTaskStats *stats, int kind)
+{
+	FedShardNote *n = palloc0(sizeof(FedShardNote));
+
+	n->shard = pstrdup(shard);
+	n->server = pstrdup(stats->server);
+	n->reason = pstrdup(fed_fail_reason(kind));
+	n->detail = pstrdup(stats->fail_detail ? stats->fail_detail : "");
+	if (stats->replica_note)
+		n->detail = psprintf("%s (not answered by a replica: %s)", n->detail,
+							 stats->replica_note);
+	return n;
+}
+
+/* Count one task of a scan (shard is its foreign table's name). */
+void
+fed_coverage_add_task(FedCoverage *cov, const char *shard,
+					  const FedTaskStats *stats)
+{
+	cov->total++;
+	if (stats->failed)
+		cov->missing = lappend(cov->missing,
+							   task_note(shard, stats, stats->fail_kind));
+	else
+	{
+		cov->answered++;
+		if (stats->replica)
+		{
+			FedShardNote *n = task_note(shard, stats, stats->fallback_kind);
+
+			n->replica = pstrdup(stats->replica);
+			cov->replaced = lappend(cov->replaced, n);
+		}
+	}
+}
+
+/*
+ * The report of one execution of a scan of relname (nshards shards in
+ * all): the session's last coverage, a line of the dispatch log, and the
+ * NOTICE (once per scan: *noticed), not when aborting (raised: the scan's
+ * own failure failed the query).
+ */
+void
+fed_coverage_report(FedCoverage *cov, const char *relname,
+					TimestampTz started_at, int nshards, bool aborting,
+					bool raised, bool *noticed)
+{
+	FedDispatch d = {0};
+
+	fed_coverage_remember(cov);
+
+	d.at = started_at;
+	d.userid = GetUserId();
+	d.pid = MyProcPid;
+	d.query_id = pgstat_get_my_query_id();
+	strlcpy(d.query, debug_query_string ? debug_query_string : "",
+			sizeof(d.query));
+	strlcpy(d.relation, relname ? relname : "", sizeof(d.relation));
+	d.targeted = cov->total == 1;
+	d.contacted = cov->total;
+	d.total = nshards;
+	d.answered = cov->answered;
+	d.replicas = list_length(cov->replaced);
+	strlcpy(d.status,
+			aborting ? (raised ? "failed" : "cancelled") :
+			cov->missing ? "partial" : "complete", sizeof(d.status));
+	d.duration_ms = (double) (GetCurrentTimestamp() - started_at) / 1000.0;
+	/* an execution pruned to no shard (a rescan, say) dispatched nothing */
+	if (cov->total > 0)
+		fed_dispatch_record(&d);
+
+	if (!aborting && !*noticed && (cov->missing || cov->replaced))
+	{
+		*noticed = true;
+		fed_coverage_notice(cov);
+	}
 }
 
 /* A text[] of one field of the notes. */

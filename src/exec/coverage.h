@@ -10,7 +10,10 @@
 #ifndef FEDERATE_COVERAGE_H
 #define FEDERATE_COVERAGE_H
 
+#include "datatype/timestamp.h"
 #include "nodes/pg_list.h"
+
+#include "exec/fanout.h"
 
 /* A shard that did not answer, or that a replica answered for. */
 typedef struct FedShardNote
@@ -33,5 +36,10 @@ typedef struct FedCoverage
 
 extern void fed_coverage_notice(FedCoverage *cov);
 extern void fed_coverage_remember(FedCoverage *cov);
+extern void fed_coverage_add_task(FedCoverage *cov, const char *shard,
+								  const FedTaskStats *stats);
+extern void fed_coverage_report(FedCoverage *cov, const char *relname,
+								TimestampTz started_at, int nshards,
+								bool aborting, bool raised, bool *noticed);
 
 #endif							/* FEDERATE_COVERAGE_H */

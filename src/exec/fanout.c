@@ -83,6 +83,7 @@
 typedef enum FedTaskState
 {
 	TASK_IDLE,					/* not started */
+	TASK_QUEUED,				/* waiting for a connection to its server */
 	TASK_STARTING,				/* connecting, beginning, or query sent */
 	TASK_OPEN,					/* rows coming */
 	TASK_PARKED,				/* rows in the tuplestore */
@@ -136,9 +137,15 @@ struct FedFanout
 	TimestampTz deadline;		/* federate.total_timeout, or 0 */
 	bool		raised;			/* a task's failure failed the query */
 	bool		closing;		/* out of time: no more retries */
+	bool		writer;			/* read through the writing connection */
+	bool		reserved;		/* fed_fanout_reserve was called for the
+								 * next start */
+	int			nqueued;		/* tasks in TASK_QUEUED */
+	bool		freed;			/* a task let go of its connection since
+								 * the queued ones were last tried */
 };
 
-static void start_task(FedTask *t);
+static void start_task(FedTask *t, bool force);
 static void task_failed(FedTask *t, FedFailKind kind, FedRemoteError *err,
 						const char *detail);
 
@@ -172,6 +179,17 @@ fed_fanout_create(int ntasks, TupleDesc desc, FedRowConverter convert,
 }
 
 /*
+ * The tasks read the table a statement writes (the rows of an UPDATE or
+ * DELETE): through the connection that writes, in its remote transaction,
+ * and never left out in partial mode.
+ */
+void
+fed_fanout_use_writer(FedFanout *ff)
+{
+	ff->writer = true;
+}
+
+/*
  * Describe task: read the foreign table info describes with sql (strings
  * and params must live as long as the fan-out).
  */
@@ -201,7 +219,8 @@ static bool
 task_active(FedTask *t)
 {
 	return t->state == TASK_STARTING || t->state == TASK_OPEN ||
-		t->state == TASK_PARKED || t->state == TASK_BACKOFF;
+		t->state == TASK_PARKED || t->state == TASK_BACKOFF ||
+		t->state == TASK_QUEUED;
 }
 
 static void
@@ -218,6 +237,7 @@ finish_stats(FedTask *t)
 static void
 task_done(FedTask *t)
 {
+	t->ff->freed = true;
 	finish_stats(t);
 	fed_health_finish(t->server->serverid, t->server->servername,
 					  t->stats.rows, t->stats.bytes, t->stats.ms);
@@ -354,7 +374,7 @@ try_replica(FedTask *t, FedFailKind kind)
 	t->user = user;
 	t->attempts = 0;
 	t->state = TASK_IDLE;
-	start_task(t);
+	start_task(t, false);
 	return true;
 }
 
@@ -385,6 +405,7 @@ task_failed(FedTask *t, FedFailKind kind, FedRemoteError *err,
 	MemoryContext old;
 	const char *shard = get_rel_name(t->relid);
 
+	ff->freed = true;
 	t->conn = NULL;
 	t->deadline = 0;
 	t->ready = false;
@@ -503,25 +524,36 @@ starting_step(FedTask *t, int r, FedRemoteError *err)
 	}
 }
 
+/*
+ * Start task t: claim a connection and take the first step.  Without
+ * force, a task that would have to take a connection from another reader
+ * queues instead (TASK_QUEUED) and starts when one of its query's
+ * connections to the server frees; forced, it takes one (the reader
+ * parks).
+ */
 static void
-start_task(FedTask *t)
+start_task(FedTask *t, bool force)
 {
 	FedRemoteError err = {0};
 	char	   *why = NULL;
+	FedConn    *conn;
 	int			r;
 
+	if (t->state == TASK_QUEUED)
+	{
+		t->state = TASK_IDLE;
+		t->ff->nqueued--;
+	}
 	if (!t->stats.started)
 		INSTR_TIME_SET_CURRENT(t->start);
 	t->stats.started = true;
-	t->attempts++;
-	t->stats.attempts++;
 	t->deadline = 0;
 	t->fresh = true;
 
 	/* an open circuit: skip the server without trying to connect */
 	if (!fed_circuit_allows(t->server->serverid, t->server->servername, &why))
 	{
-		if (t->attempts > 1)
+		if (t->attempts > 0)
 		{
 			/* our own failures opened it: no more retries, same cause */
 			t->attempts = INT_MAX / 2;
@@ -534,12 +566,79 @@ start_task(FedTask *t)
 		return;
 	}
 
-	t->conn = fed_conn_claim(t->server, t->user, t, park_task);
+	conn = t->ff->writer ?
+		fed_conn_claim_writer(t->server, t->user, t, park_task) :
+		fed_conn_claim(t->server, t->user, t, park_task, force);
+	if (conn == NULL)
+	{
+		t->state = TASK_QUEUED;
+		t->ready = false;
+		t->ff->nqueued++;
+		return;
+	}
+	t->attempts++;
+	t->stats.attempts++;
+	t->conn = conn;
 	t->fresh = !fed_conn_in_xact(t->conn);
 	t->state = TASK_STARTING;
 	r = fed_conn_start(t->conn, t->sql, t->nparams, t->params, t->fetch_size,
 					   &err);
 	starting_step(t, r, &err);
+}
+
+static int
+cmp_task_server(const void *a, const void *b)
+{
+	const FedTask *x = *(FedTask *const *) a;
+	const FedTask *y = *(FedTask *const *) b;
+
+	if (x->server->serverid != y->server->serverid)
+		return x->server->serverid < y->server->serverid ? -1 : 1;
+	if (x->user->umid != y->user->umid)
+		return x->user->umid < y->user->umid ? -1 : 1;
+	return 0;
+}
+
+/*
+ * One connection (or a unit of the budget) for each server and user
+ * mapping the tasks of ff (and of other, if not NULL: two reads that start
+ * together) read from, taken in server order before any task starts (see
+ * fed_conn_reserve).
+ */
+void
+fed_fanout_reserve(FedFanout *ff, FedFanout *other)
+{
+	int			max = ff->ntasks + (other ? other->ntasks : 0) + 1;
+	FedTask   **sorted = palloc(sizeof(FedTask *) * max);
+	ForeignServer **servers = palloc(sizeof(ForeignServer *) * max);
+	UserMapping **users = palloc(sizeof(UserMapping *) * max);
+	int			n = 0;
+	int			m = 0;
+	int			i;
+
+	for (i = 0; i < ff->ntasks; i++)
+		if (ff->tasks[i].used && ff->tasks[i].state == TASK_IDLE)
+			sorted[n++] = &ff->tasks[i];
+	for (i = 0; other && i < other->ntasks; i++)
+		if (other->tasks[i].used && other->tasks[i].state == TASK_IDLE)
+			sorted[n++] = &other->tasks[i];
+	ff->reserved = true;
+	if (other)
+		other->reserved = true;
+	qsort(sorted, n, sizeof(FedTask *), cmp_task_server);
+	for (i = 0; i < n; i++)
+	{
+		if (m > 0 && users[m - 1]->umid == sorted[i]->user->umid &&
+			servers[m - 1]->serverid == sorted[i]->server->serverid)
+			continue;
+		servers[m] = sorted[i]->server;
+		users[m] = sorted[i]->user;
+		m++;
+	}
+	fed_conn_reserve(servers, users, m);
+	pfree(sorted);
+	pfree(servers);
+	pfree(users);
 }
 
 /* Send every task's statement; wait for none. */
@@ -548,16 +647,57 @@ fed_fanout_start(FedFanout *ff)
 {
 	int			i;
 
-	ff->partial = fed_on_shard_failure == FED_ON_FAILURE_PARTIAL;
+	/* the rows a write reads are never left out */
+	ff->partial = !ff->writer && fed_on_shard_failure == FED_ON_FAILURE_PARTIAL;
 	ff->raised = false;
 	ff->closing = false;
 	ff->deadline = fed_total_timeout > 0 ?
 		TimestampTzPlusMilliseconds(GetCurrentTimestamp(), fed_total_timeout) : 0;
+	ff->nqueued = 0;
+	ff->freed = false;
+	if (!ff->writer && !ff->reserved)
+		fed_fanout_reserve(ff, NULL);
+	ff->reserved = false;
 	for (i = 0; i < ff->ntasks; i++)
 	{
 		if (ff->tasks[i].used && ff->tasks[i].state == TASK_IDLE)
-			start_task(&ff->tasks[i]);
+			start_task(&ff->tasks[i], false);
 	}
+}
+
+/*
+ * Start the queued tasks that can have a connection now: tried whenever a
+ * task of this fan-out has let go of one.
+ */
+static void
+start_queued(FedFanout *ff)
+{
+	int			i;
+
+	if (ff->nqueued == 0 || !ff->freed)
+		return;
+	ff->freed = false;
+	for (i = 0; i < ff->ntasks && ff->nqueued > 0; i++)
+		if (ff->tasks[i].state == TASK_QUEUED)
+			start_task(&ff->tasks[i], false);
+}
+
+/*
+ * Nothing of this fan-out runs, yet tasks wait for a connection: the
+ * connections are held by readers elsewhere (another scan of the query).
+ * The first queued task takes one; its reader parks.
+ */
+static void
+force_queued(FedFanout *ff)
+{
+	int			i;
+
+	for (i = 0; i < ff->ntasks; i++)
+		if (ff->tasks[i].state == TASK_QUEUED)
+		{
+			start_task(&ff->tasks[i], true);
+			return;
+		}
 }
 
 /* Start again the tasks whose backoff has passed. */
@@ -576,7 +716,7 @@ restart_due(FedFanout *ff)
 		if (now == 0)
 			now = GetCurrentTimestamp();
 		if (now >= t->retry_at)
-			start_task(t);
+			start_task(t, false);
 	}
 }
 
@@ -832,17 +972,18 @@ fed_fanout_next(FedFanout *ff)
 {
 	for (;;)
 	{
-		bool		active = false;
+		bool		running = false;
 		int			k;
 
 		restart_due(ff);
+		start_queued(ff);
 		for (k = 0; k < ff->ntasks; k++)
 		{
 			int			i = (ff->next + k) % ff->ntasks;
 			FedTask    *t = &ff->tasks[i];
 			TupleTableSlot *slot;
 
-			if (!task_active(t))
+			if (!task_active(t) || t->state == TASK_QUEUED)
 				continue;
 			slot = step(t);
 			if (slot)
@@ -851,11 +992,17 @@ fed_fanout_next(FedFanout *ff)
 				ff->next = i;
 				return slot;
 			}
-			if (task_active(t))
-				active = true;
+			if (task_active(t) && t->state != TASK_QUEUED)
+				running = true;
 		}
-		if (!active)
+		if (!running && ff->nqueued == 0)
 			return NULL;
+		if (!running)
+		{
+			if (!ff->freed)
+				force_queued(ff);
+			continue;
+		}
 		wait_tasks(ff, -1);
 	}
 }
@@ -871,6 +1018,9 @@ fed_fanout_next_of(FedFanout *ff, int task)
 		TupleTableSlot *slot;
 
 		restart_due(ff);
+		start_queued(ff);
+		if (t->state == TASK_QUEUED)
+			start_task(t, true);	/* the merge needs this one's row now */
 		if (!task_active(t))
 			return NULL;
 		slot = step(t);
@@ -907,6 +1057,7 @@ fed_fanout_end(FedFanout *ff)
 			t->state = TASK_DONE;
 		t->used = false;
 	}
+	ff->nqueued = 0;
 }
 
 void

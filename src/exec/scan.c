@@ -263,21 +263,6 @@ query_aggregates(FedScanState *st)
 	return st->has_agg;
 }
 
-static FedShardNote *
-shard_note(FedScanState *st, int task, FedTaskStats *stats, int kind)
-{
-	FedShardNote *n = palloc0(sizeof(FedShardNote));
-
-	n->shard = pstrdup(st->shard_names[task]);
-	n->server = pstrdup(stats->server);
-	n->reason = pstrdup(fed_fail_reason(kind));
-	n->detail = pstrdup(stats->fail_detail ? stats->fail_detail : "");
-	if (stats->replica_note)
-		n->detail = psprintf("%s (not answered by a replica: %s)", n->detail,
-							 stats->replica_note);
-	return n;
-}
-
 /*
  * The report of one execution: dispatch log, last coverage, NOTICE.
  * aborting: the query failed or was cancelled (no NOTICE then).
@@ -286,7 +271,6 @@ static void
 report(FedScanState *st, bool aborting)
 {
 	FedCoverage cov = {0};
-	FedDispatch d = {0};
 	bool		raised;
 	int			i;
 	MemoryContext old = NULL;
@@ -312,21 +296,7 @@ report(FedScanState *st, bool aborting)
 		if (!st->valid[i])
 			continue;
 		fed_fanout_stats(st->fanout, i, &stats);
-		cov.total++;
-		if (stats.failed)
-			cov.missing = lappend(cov.missing,
-								  shard_note(st, i, &stats, stats.fail_kind));
-		else
-		{
-			cov.answered++;
-			if (stats.replica)
-			{
-				FedShardNote *n = shard_note(st, i, &stats, stats.fallback_kind);
-
-				n->replica = pstrdup(stats.replica);
-				cov.replaced = lappend(cov.replaced, n);
-			}
-		}
+		fed_coverage_add_task(&cov, st->shard_names[i], &stats);
 	}
 	if (st->split && st->sibling && st->sibling->started && !st->sibling->reported)
 	{
@@ -342,33 +312,8 @@ report(FedScanState *st, bool aborting)
 		cov.answered = cov.total - Max(list_length(cov.missing), 1);
 	cov.approximate = cov.missing != NIL && !aborting && query_aggregates(st);
 
-	fed_coverage_remember(&cov);
-
-	d.at = st->started_at;
-	d.userid = GetUserId();
-	d.pid = MyProcPid;
-	d.query_id = pgstat_get_my_query_id();
-	strlcpy(d.query, debug_query_string ? debug_query_string : "",
-			sizeof(d.query));
-	strlcpy(d.relation, st->relname ? st->relname : "", sizeof(d.relation));
-	d.targeted = cov.total == 1;
-	d.contacted = cov.total;
-	d.total = st->nshards;
-	d.answered = cov.answered;
-	d.replicas = list_length(cov.replaced);
-	strlcpy(d.status,
-			aborting ? (raised ? "failed" : "cancelled") :
-			cov.missing ? "partial" : "complete", sizeof(d.status));
-	d.duration_ms = (double) (GetCurrentTimestamp() - st->started_at) / 1000.0;
-	/* an execution pruned to no shard (a rescan, say) dispatched nothing */
-	if (cov.total > 0)
-		fed_dispatch_record(&d);
-
-	if (!aborting && !st->noticed && (cov.missing || cov.replaced))
-	{
-		st->noticed = true;
-		fed_coverage_notice(&cov);
-	}
+	fed_coverage_report(&cov, st->relname, st->started_at, st->nshards,
+						aborting, raised, &st->noticed);
 	if (old)
 		MemoryContextSwitchTo(old);
 }
@@ -624,6 +569,9 @@ start_fanout(FedScanState *st)
 		prepare_fanout(sib);
 		check_shard_count(st, st->nvalid + sib->nvalid);
 	}
+	/* their connections are taken together: one wait, in server order */
+	if (sib && !sib->started)
+		fed_fanout_reserve(st->fanout, sib->fanout);
 	st->started_at = GetCurrentTimestamp();
 	st->reported = false;
 	st->started = true;

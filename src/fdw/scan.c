@@ -9,10 +9,14 @@
  * happens while planning, and none on plain EXPLAIN: the connection is
  * made on the first row requested.
  *
- * Execution streams the remote result in batches of fetch_size rows.  If
- * another scan needs the same connection before this one has read all its
- * rows, this scan "parks": it reads the rest into a tuplestore (which
- * spills to disk past work_mem) and continues from there.
+ * Execution is a fan-out of one task (exec/fanout.c), so a plain scan gets
+ * what every federated read gets: streaming in batches of fetch_size rows,
+ * the statement timeout, retries, the replica, partial mode with its
+ * coverage NOTICE, the connection budget, and parking (when another
+ * statement needs the connection first, the rest of the result goes to a
+ * tuplestore).  A scan of the table the statement writes (the rows an
+ * UPDATE or DELETE reads) reads through the writing connection, in the
+ * writing remote transaction, and is never left out in partial mode.
  *
  * src/fdw/scan.c
  *
@@ -37,9 +41,11 @@
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/rel.h"
-#include "utils/tuplestore.h"
+#include "utils/timestamp.h"
 
 #include "deparse/deparse.h"
+#include "exec/coverage.h"
+#include "exec/fanout.h"
 #include "federate.h"
 
 /* What planning keeps about a foreign base relation (baserel->fdw_private). */
@@ -69,11 +75,13 @@ typedef struct FedScanState
 	List	   *param_states;	/* ExprState per parameter */
 	int			fetch_size;
 	FedConverter *converter;
-	FedConn    *conn;
-	bool		opened;
-	Tuplestorestate *parked;	/* rows read ahead, when parked */
-	TupleTableSlot *parked_slot;	/* for reading them back */
-	MemoryContext row_cxt;		/* reset for every row */
+	bool		writer;			/* the statement writes this table */
+	FedFanout  *fanout;			/* one task: this table */
+	MemoryContext exec_cxt;		/* one execution's parameters and SQL */
+	bool		started;
+	bool		reported;
+	bool		noticed;		/* the coverage NOTICE was sent */
+	TimestampTz started_at;
 	ForeignScanState *node;
 } FedScanState;
 
@@ -231,6 +239,8 @@ fed_bind_params(const FedDialect *dialect, const char *sql, List *offsets,
 	return sql;
 }
 
+static void report_on_cleanup(void *arg);
+
 void
 fedBeginForeignScan(ForeignScanState *node, int eflags)
 {
@@ -239,6 +249,7 @@ fedBeginForeignScan(ForeignScanState *node, int eflags)
 	RangeTblEntry *rte = exec_rt_fetch(fs->scan.scanrelid, estate);
 	FedScanState *st = palloc0(sizeof(FedScanState));
 	Relation	rel = node->ss.ss_currentRelation;
+	MemoryContextCallback *cb;
 
 	node->fdw_state = st;
 	st->node = node;
@@ -251,80 +262,89 @@ fedBeginForeignScan(ForeignScanState *node, int eflags)
 	if (eflags & EXEC_FLAG_EXPLAIN_ONLY)
 		return;
 
+	st->writer = ExecRelationIsTargetRelation(estate, fs->scan.scanrelid);
 	st->param_states = ExecInitExprList(fs->fdw_exprs, (PlanState *) node);
 	st->converter = fed_convert_init(RelationGetDescr(rel),
 									 list_nth(fs->fdw_private, FedPrivateRetrieved),
 									 st->info.driver, RelationGetRelationName(rel));
-	st->row_cxt = AllocSetContextCreate(estate->es_query_cxt,
-										"federate scan row",
-										ALLOCSET_DEFAULT_SIZES);
+	st->exec_cxt = AllocSetContextCreate(estate->es_query_cxt,
+										 "federate scan execution",
+										 ALLOCSET_SMALL_SIZES);
+
+	/* an execution cut short by an error is reported when the query's memory goes */
+	cb = MemoryContextAlloc(estate->es_query_cxt, sizeof(MemoryContextCallback));
+	cb->func = report_on_cleanup;
+	cb->arg = st;
+	MemoryContextRegisterResetCallback(estate->es_query_cxt, cb);
 }
 
-static bool next_remote_row(FedScanState *st, Datum *values, bool *nulls);
-
-/* Park: read the rest of the result so the connection can be reused. */
+/* The fan-out's row converter: the remote row into the task's slot. */
 static void
-park_scan(void *owner)
+scan_convert(void *arg, int task, FedRow *row, TupleTableSlot *slot)
 {
-	FedScanState *st = (FedScanState *) owner;
-	TupleDesc	desc = RelationGetDescr(st->node->ss.ss_currentRelation);
-	MemoryContext query_cxt = st->node->ss.ps.state->es_query_cxt;
-	MemoryContext row_cxt;
-	MemoryContext old;
-	Datum	   *values;
-	bool	   *nulls;
-	Tuplestorestate *ts;
+	FedScanState *st = (FedScanState *) arg;
 
-	old = MemoryContextSwitchTo(query_cxt);
-	ts = tuplestore_begin_heap(false, false, work_mem);
-	values = palloc(sizeof(Datum) * desc->natts);
-	nulls = palloc(sizeof(bool) * desc->natts);
-	/* each row is converted in memory reset before the next one */
-	row_cxt = AllocSetContextCreate(query_cxt, "federate park",
-									ALLOCSET_SMALL_SIZES);
-	MemoryContextSwitchTo(row_cxt);
-	for (;;)
-	{
-		MemoryContextReset(row_cxt);
-		if (!next_remote_row(st, values, nulls))
-			break;
-		tuplestore_putvalues(ts, desc, values, nulls);
-	}
-	MemoryContextSwitchTo(old);
-	MemoryContextDelete(row_cxt);
-	pfree(values);
-	pfree(nulls);
-	st->parked = ts;
+	ExecClearTuple(slot);
+	fed_convert_row(st->converter, row, slot->tts_values, slot->tts_isnull);
+	ExecStoreVirtualTuple(slot);
+}
+
+/* The coverage of one execution: last_coverage, dispatch log, NOTICE. */
+static void
+report(FedScanState *st, bool aborting)
+{
+	FedCoverage cov = {0};
+	FedTaskStats stats;
+
+	st->reported = true;
+	fed_fanout_stats(st->fanout, 0, &stats);
+	fed_coverage_add_task(&cov, RelationGetRelationName(st->node->ss.ss_currentRelation),
+						  &stats);
+	fed_coverage_report(&cov, RelationGetRelationName(st->node->ss.ss_currentRelation),
+						st->started_at, 1, aborting,
+						aborting && fed_fanout_raised(st->fanout), &st->noticed);
+}
+
+static void
+report_on_cleanup(void *arg)
+{
+	FedScanState *st = (FedScanState *) arg;
+
+	if (st->started && !st->reported && st->fanout)
+		report(st, true);
+	st->fanout = NULL;
 }
 
 static void
 open_scan(FedScanState *st)
 {
+	EState	   *estate = st->node->ss.ps.state;
 	ExprContext *econtext = st->node->ss.ps.ps_ExprContext;
 	MemoryContext old;
 	const char *sql;
 	const char **params;
 	int			nparams;
 
-	st->conn = fed_conn_get(st->info.server, st->info.user, true);
-	old = MemoryContextSwitchTo(econtext->ecxt_per_tuple_memory);
+	if (st->fanout == NULL)
+	{
+		old = MemoryContextSwitchTo(estate->es_query_cxt);
+		st->fanout = fed_fanout_create(1, RelationGetDescr(st->node->ss.ss_currentRelation),
+									   scan_convert, st);
+		if (st->writer)
+			fed_fanout_use_writer(st->fanout);
+		MemoryContextSwitchTo(old);
+	}
+	MemoryContextReset(st->exec_cxt);
+	old = MemoryContextSwitchTo(st->exec_cxt);
 	sql = fed_bind_params(st->dialect, st->sql, st->param_offsets,
 						  st->param_states, econtext, InvalidOid, (Datum) 0,
 						  &nparams, &params);
-	fed_conn_open(st->conn, sql, nparams, params, st->fetch_size, st, park_scan);
+	fed_fanout_add(st->fanout, 0, &st->info, sql, nparams, params);
 	MemoryContextSwitchTo(old);
-	st->opened = true;
-}
-
-static bool
-next_remote_row(FedScanState *st, Datum *values, bool *nulls)
-{
-	FedRow		row;
-
-	if (!fed_conn_next_row(st->conn, st, &row))
-		return false;
-	fed_convert_row(st->converter, &row, values, nulls);
-	return true;
+	st->started = true;
+	st->reported = false;
+	st->started_at = GetCurrentTimestamp();
+	fed_fanout_start(st->fanout);
 }
 
 TupleTableSlot *
@@ -332,53 +352,44 @@ fedIterateForeignScan(ForeignScanState *node)
 {
 	FedScanState *st = (FedScanState *) node->fdw_state;
 	TupleTableSlot *slot = node->ss.ss_ScanTupleSlot;
-	MemoryContext old;
+	TupleTableSlot *row;
 
-	if (!st->opened)
+	if (!st->started)
 		open_scan(st);
 
 	ExecClearTuple(slot);
-	if (st->parked)
+	row = fed_fanout_next(st->fanout);
+	if (row == NULL)
 	{
-		if (st->parked_slot == NULL)
-		{
-			old = MemoryContextSwitchTo(node->ss.ps.state->es_query_cxt);
-			st->parked_slot = ExecAllocTableSlot(&node->ss.ps.state->es_tupleTable,
-												 slot->tts_tupleDescriptor,
-												 &TTSOpsMinimalTuple);
-			MemoryContextSwitchTo(old);
-		}
-		if (tuplestore_gettupleslot(st->parked, true, false, st->parked_slot))
-		{
-			slot_getallattrs(st->parked_slot);
-			memcpy(slot->tts_values, st->parked_slot->tts_values,
-				   sizeof(Datum) * slot->tts_tupleDescriptor->natts);
-			memcpy(slot->tts_isnull, st->parked_slot->tts_isnull,
-				   sizeof(bool) * slot->tts_tupleDescriptor->natts);
-			ExecStoreVirtualTuple(slot);
-		}
+		if (!st->reported)
+			report(st, false);
 		return slot;
 	}
+	/* the values stay valid until the task's next row */
+	memcpy(slot->tts_values, row->tts_values,
+		   sizeof(Datum) * slot->tts_tupleDescriptor->natts);
+	memcpy(slot->tts_isnull, row->tts_isnull,
+		   sizeof(bool) * slot->tts_tupleDescriptor->natts);
+	return ExecStoreVirtualTuple(slot);
+}
 
-	MemoryContextReset(st->row_cxt);
-	old = MemoryContextSwitchTo(st->row_cxt);
-	if (next_remote_row(st, slot->tts_values, slot->tts_isnull))
-		ExecStoreVirtualTuple(slot);
-	MemoryContextSwitchTo(old);
-	return slot;
+/* End the current execution, if any: its statement stops, it reports. */
+static void
+stop_scan(FedScanState *st)
+{
+	if (st->fanout && st->started)
+	{
+		fed_fanout_end(st->fanout);
+		if (!st->reported)
+			report(st, false);
+	}
+	st->started = false;
 }
 
 void
 fedReScanForeignScan(ForeignScanState *node)
 {
-	FedScanState *st = (FedScanState *) node->fdw_state;
-
-	if (st->conn)
-		fed_conn_release(st->conn, st);
-	if (st->parked)
-		tuplestore_end(st->parked);
-	st->parked = NULL;
-	st->opened = false;
+	stop_scan((FedScanState *) node->fdw_state);
 }
 
 void
@@ -386,13 +397,8 @@ fedEndForeignScan(ForeignScanState *node)
 {
 	FedScanState *st = (FedScanState *) node->fdw_state;
 
-	if (st == NULL)
-		return;
-	if (st->conn)
-		fed_conn_release(st->conn, st);
-	if (st->parked)
-		tuplestore_end(st->parked);
-	st->parked = NULL;
+	if (st != NULL)
+		stop_scan(st);
 }
 
 /* The remote SQL as EXPLAIN shows it: MySQL parameters appear as $n. */

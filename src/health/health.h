@@ -79,6 +79,15 @@ extern void fed_health_count(Oid serverid, const char *name,
 							 FedCounter counter);
 extern bool fed_availability_failure(FedFailKind kind);
 
+/* in health/budget.c */
+extern int	fed_connection_budget;
+extern int	fed_server_budget(ForeignServer *server);
+extern bool fed_budget_take(ForeignServer *server, bool required,
+							TimestampTz deadline, bool holding);
+extern void fed_budget_give_back(Oid serverid, bool was_idle);
+extern void fed_budget_idle(Oid serverid, bool idle);
+extern bool fed_budget_may_keep(Oid serverid, int budget);
+
 /* in health/dispatch.c */
 extern void fed_dispatch_record(FedDispatch *d);
 

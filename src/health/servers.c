@@ -53,8 +53,8 @@ fed_availability_failure(FedFailKind kind)
 }
 
 /* The slot of a server, made if needed (under the exclusive lock). */
-static FedServerSlot *
-slot_for(FedHealthShared *h, Oid serverid, const char *name, bool create)
+FedServerSlot *
+fed_server_slot(FedHealthShared *h, Oid serverid, const char *name, bool create)
 {
 	FedServerSlot *free_slot = NULL;
 	int			i;
@@ -97,7 +97,7 @@ fed_circuit_allows(Oid serverid, const char *name, char **why)
 	if (fed_circuit_threshold <= 0)
 		return true;
 	fed_health_lock(h, true);
-	s = slot_for(h, serverid, name, false);
+	s = fed_server_slot(h, serverid, name, false);
 	if (s && s->state == FED_CIRCUIT_OPEN)
 	{
 		if (now >= TimestampTzPlusMilliseconds(s->opened_at, s->cooldown_ms))
@@ -140,7 +140,7 @@ fed_health_statement(Oid serverid, const char *name)
 	FedServerSlot *s;
 
 	fed_health_lock(h, true);
-	s = slot_for(h, serverid, name, true);
+	s = fed_server_slot(h, serverid, name, true);
 	if (s)
 		s->statements++;
 	fed_health_unlock(h);
@@ -156,7 +156,7 @@ fed_health_success(Oid serverid, const char *name)
 
 	/* usually nothing to change: look under the shared lock first */
 	fed_health_lock(h, false);
-	s = slot_for(h, serverid, name, false);
+	s = fed_server_slot(h, serverid, name, false);
 	healthy = s == NULL || (s->consecutive == 0 &&
 							s->state == FED_CIRCUIT_CLOSED);
 	fed_health_unlock(h);
@@ -164,7 +164,7 @@ fed_health_success(Oid serverid, const char *name)
 		return;
 
 	fed_health_lock(h, true);
-	s = slot_for(h, serverid, name, false);
+	s = fed_server_slot(h, serverid, name, false);
 	if (s)
 	{
 		s->consecutive = 0;
@@ -185,7 +185,7 @@ fed_health_failure(Oid serverid, const char *name, FedFailKind kind,
 	if (kind == FED_FAIL_CIRCUIT)
 		return;
 	fed_health_lock(h, true);
-	s = slot_for(h, serverid, name, true);
+	s = fed_server_slot(h, serverid, name, true);
 	if (s)
 	{
 		s->errors++;
@@ -225,7 +225,7 @@ fed_health_finish(Oid serverid, const char *name, uint64 rows, uint64 bytes,
 	FedServerSlot *s;
 
 	fed_health_lock(h, true);
-	s = slot_for(h, serverid, name, true);
+	s = fed_server_slot(h, serverid, name, true);
 	if (s)
 	{
 		s->rows += rows;
@@ -245,7 +245,7 @@ fed_health_count(Oid serverid, const char *name, FedCounter counter)
 	FedServerSlot *s;
 
 	fed_health_lock(h, true);
-	s = slot_for(h, serverid, name, true);
+	s = fed_server_slot(h, serverid, name, true);
 	if (s)
 	{
 		if (counter == FED_COUNT_RETRY)
@@ -271,8 +271,8 @@ state_name(FedCircuitState state)
 }
 
 /* A copy of this database's tracked servers, taken under the lock. */
-static int
-snapshot(FedServerSlot **out)
+int
+fed_server_snapshot(FedServerSlot **out)
 {
 	FedHealthShared *h = fed_health_area();
 	FedServerSlot *copy = palloc(sizeof(FedServerSlot) * FED_TRACKED_SERVERS);
@@ -327,7 +327,7 @@ federate_server_stats(PG_FUNCTION_ARGS)
 	int			i;
 
 	InitMaterializedSRF(fcinfo, 0);
-	n = snapshot(&slots);
+	n = fed_server_snapshot(&slots);
 	for (i = 0; i < n; i++)
 	{
 		FedServerSlot *s = &slots[i];
@@ -369,7 +369,7 @@ federate_circuit_breakers(PG_FUNCTION_ARGS)
 	int			i;
 
 	InitMaterializedSRF(fcinfo, 0);
-	n = snapshot(&slots);
+	n = fed_server_snapshot(&slots);
 	for (i = 0; i < n; i++)
 	{
 		FedServerSlot *s = &slots[i];
@@ -409,7 +409,7 @@ federate_reset_circuit(PG_FUNCTION_ARGS)
 	bool		was_open = false;
 
 	fed_health_lock(h, true);
-	s = slot_for(h, server->serverid, server->servername, false);
+	s = fed_server_slot(h, server->serverid, server->servername, false);
 	if (s)
 	{
 		was_open = s->state != FED_CIRCUIT_CLOSED;

@@ -42,6 +42,12 @@ typedef struct FedServerSlot
 	int			probe_pid;		/* the backend probing */
 	char		last_error[256];
 	TimestampTz last_error_at;
+
+	/* the connection budget (health/budget.c) */
+	int			conn_budget;	/* as last seen by a backend taking a unit */
+	int			conn_open;		/* connections open, all backends */
+	int			conn_idle;		/* of which idle between transactions */
+	int			conn_waiting;	/* backends waiting for a unit */
 } FedServerSlot;
 
 typedef struct FedHealthShared
@@ -56,5 +62,11 @@ typedef struct FedHealthShared
 extern FedHealthShared *fed_health_area(void);
 extern void fed_health_lock(FedHealthShared *h, bool exclusive);
 extern void fed_health_unlock(FedHealthShared *h);
+extern bool fed_health_shared(void);
+
+/* in health/servers.c */
+extern FedServerSlot *fed_server_slot(FedHealthShared *h, Oid serverid,
+									  const char *name, bool create);
+extern int	fed_server_snapshot(FedServerSlot **out);
 
 #endif							/* FEDERATE_HEALTH_SHARED_H */

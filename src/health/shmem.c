@@ -110,6 +110,13 @@ fed_health_area(void)
 	return area;
 }
 
+/* Is the area shared by every backend (federate preloaded)? */
+bool
+fed_health_shared(void)
+{
+	return preloaded;
+}
+
 void
 fed_health_lock(FedHealthShared *h, bool exclusive)
 {

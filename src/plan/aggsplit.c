@@ -874,11 +874,12 @@ build_agg_paths(PlannerInfo *root, RelOptInfo *grouped_rel,
 	}
 
 	/*
-	 * A false pseudoconstant condition stops the node before any shard is
-	 * contacted; without GROUP BY the query must still return its one row
-	 * (count 0), which only an Aggregate above the node makes.
+	 * Without GROUP BY the query returns its one row (count 0) even when no
+	 * shard answers: a false pseudoconstant condition stops the node before
+	 * any shard is contacted, and in partial mode the one shard may be left
+	 * out.  Only an Aggregate above the node makes that row.
 	 */
-	if ((scan->gating != NIL && parse->groupClause == NIL) || rows)
+	if (parse->groupClause == NIL || rows)
 		cxt.full = false;
 
 	foreach(lc, group_exprs)

@@ -148,6 +148,11 @@ struct FedConn
 									 * statement, so c is not reused */
 	void	   *owner;			/* reader holding the connection */
 	FedParkCallback park;
+	bool		budget_held;	/* holds a unit of the server's budget */
+	bool		idle_counted;	/* counted idle in the budget's view */
+	int			budget;			/* the server's budget (0 = none) */
+	TimestampTz connected_at;
+	TimestampTz last_used;
 	int			owner_level;	/* transaction nesting level of the claim */
 
 	/* the asynchronous state machine */
@@ -235,6 +240,10 @@ close_handle(FedConn *c)
 		c->driver->close(c->handle);
 		ReleaseExternalFD();
 	}
+	if (c->budget_held)
+		fed_budget_give_back(c->serverid, c->idle_counted);
+	c->budget_held = false;
+	c->idle_counted = false;
 	c->handle = NULL;
 	if (c->cxt)
 		MemoryContextDelete(c->cxt);
@@ -559,6 +568,42 @@ conn_entry(UserMapping *user, int slot)
 	return c;
 }
 
+/*
+ * Does this backend hold a connection to another server than serverid
+ * that it cannot give up now (a reader has it, or a remote transaction is
+ * open on it)?  Then waiting for a unit of serverid's budget could wait
+ * for a session that waits for it (see fed_budget_take).
+ */
+static bool
+holds_busy(Oid serverid)
+{
+	HASH_SEQ_STATUS scan;
+	FedConn    *c;
+
+	if (conn_hash == NULL)
+		return false;
+	hash_seq_init(&scan, conn_hash);
+	while ((c = (FedConn *) hash_seq_search(&scan)))
+		if (c->handle && c->serverid != serverid &&
+			(c->owner || c->xact_depth > 0))
+		{
+			hash_seq_term(&scan);
+			return true;
+		}
+	return false;
+}
+
+/* How long a backend's first connection to server waits for its budget. */
+static TimestampTz
+budget_deadline(ForeignServer *server)
+{
+	int			secs = fed_int_option(server->options, "connect_timeout",
+									  fed_connect_timeout);
+
+	return secs > 0 ?
+		TimestampTzPlusMilliseconds(GetCurrentTimestamp(), secs * 1000) : 0;
+}
+
 /* Checks and bookkeeping before a connection serves a statement. */
 static void
 prepare_entry(FedConn *c, ForeignServer *server, UserMapping *user)
@@ -595,6 +640,13 @@ prepare_entry(FedConn *c, ForeignServer *server, UserMapping *user)
 	c->server = server;
 	c->user = user;
 	c->stmt_timeout = fed_server_statement_timeout(server);
+	c->budget = fed_server_budget(server);
+	c->last_used = GetCurrentTimestamp();
+	if (c->idle_counted)
+	{
+		fed_budget_idle(c->serverid, false);
+		c->idle_counted = false;
+	}
 }
 
 /*
@@ -616,15 +668,25 @@ begin_connect(FedConn *c, FedRemoteError *err)
 	MemoryContext old;
 	int			r;
 
+	/* a unit of the server's budget: required, unless claimed already */
+	if (!c->budget_held)
+	{
+		fed_budget_take(c->server, true, budget_deadline(c->server),
+						holds_busy(c->serverid));
+		c->budget_held = true;
+	}
 	fed_conn_params(c->server, c->user, &keys, &values);
 	c->invalidated = false;		/* made with the options of now */
 
 	if (!AcquireExternalFD())
+	{
+		close_handle(c);		/* gives the unit back */
 		ereport(ERROR,
 				(errcode(ERRCODE_SQLCLIENT_UNABLE_TO_ESTABLISH_SQLCONNECTION),
 				 errmsg("could not connect to server \"%s\"", c->servername),
 				 errdetail("There are too many open files on the local server."),
 				 errhint("Raise the server's max_files_per_process and/or \"ulimit -n\" limits.")));
+	}
 
 	c->cxt = AllocSetContextCreate(TopMemoryContext, "federate connection",
 								   ALLOCSET_SMALL_SIZES);
@@ -632,9 +694,15 @@ begin_connect(FedConn *c, FedRemoteError *err)
 	r = c->driver->connect_start(keys, values, &c->handle, err);
 	MemoryContextSwitchTo(old);
 	if (c->handle == NULL)
+	{
 		ReleaseExternalFD();
+		if (c->budget_held)
+			fed_budget_give_back(c->serverid, false);
+		c->budget_held = false;
+	}
 
 	c->phase = FED_PHASE_CONNECT;
+	c->connected_at = GetCurrentTimestamp();
 	c->draining = false;
 	c->xact_depth = 0;
 	c->remote_timeout = 0;
@@ -1124,39 +1192,150 @@ fed_conn_get(ForeignServer *server, UserMapping *user, bool start_xact)
 	return c;
 }
 
-/*
- * A connection for a fan-out task reading from server as user: the first
- * one of that user mapping no reader holds, opening a new one (up to
- * FED_MAX_SLOTS) when all are busy, so that tasks on one server run in
- * parallel.  Once the transaction has written through slot 0, every read
- * goes there too, to see its own writes.  Nothing is sent yet.
- */
-FedConn *
-fed_conn_claim(ForeignServer *server, UserMapping *user, void *owner,
-			   FedParkCallback park)
+/* c is owner's now: its current reader, if any, parks first. */
+static FedConn *
+hand_over(FedConn *c, ForeignServer *server, UserMapping *user, void *owner,
+		  FedParkCallback park)
 {
-	FedConn    *c = conn_entry(user, 0);
-	int			slot;
-
-	if (!c->wrote)
-	{
-		for (slot = 0; slot < FED_MAX_SLOTS; slot++)
-		{
-			FedConn    *s = conn_entry(user, slot);
-
-			if (s->owner == NULL && !s->broken)
-			{
-				c = s;
-				break;
-			}
-		}
-	}
 	prepare_entry(c, server, user);
 	make_idle(c);
 	c->owner = owner;
 	c->park = park;
 	c->owner_level = GetCurrentTransactionNestLevel();
 	return c;
+}
+
+/*
+ * A connection for a fan-out task reading from server as user, or NULL
+ * when none can be had without taking it from another reader.
+ *
+ * In order: once the transaction has written through slot 0, every read
+ * goes there, to see its own writes; else a connection of this user
+ * mapping no reader holds, an open one first; else a new one (up to
+ * FED_MAX_SLOTS per mapping), which takes a unit of the server's budget:
+ * the backend's first connection to the mapping waits for one
+ * (fed_budget_take), further ones are taken only while units are free.
+ * When that fails, a forced claim takes an open connection from its
+ * reader, which parks (reads its rest into local storage); an unforced one
+ * returns NULL, and the task waits for one of its query's connections to
+ * free (exec/fanout.c).  Nothing is sent yet.
+ */
+FedConn *
+fed_conn_claim(ForeignServer *server, UserMapping *user, void *owner,
+			   FedParkCallback park, bool force)
+{
+	FedConn    *c = conn_entry(user, 0);
+	FedConn    *empty = NULL;
+	FedConn    *busy = NULL;
+	int			slot;
+
+	if (!c->wrote)
+	{
+		c = NULL;
+		for (slot = 0; slot < FED_MAX_SLOTS; slot++)
+		{
+			FedConn    *s = conn_entry(user, slot);
+
+			if (s->broken)
+				continue;
+			if (s->owner == NULL && s->handle)
+			{
+				c = s;
+				break;
+			}
+			/* a unit reserved already (fed_conn_reserve) comes first */
+			if (s->owner == NULL && s->handle == NULL &&
+				(empty == NULL || (s->budget_held && !empty->budget_held)))
+				empty = s;
+			if (s->owner && s->handle && busy == NULL)
+				busy = s;
+		}
+		if (c == NULL && empty)
+		{
+			/* a new connection: the first one waits for the budget */
+			if (empty->budget_held ||
+				fed_budget_take(server, busy == NULL, budget_deadline(server),
+								busy == NULL && holds_busy(server->serverid)))
+			{
+				empty->budget_held = true;
+				c = empty;
+			}
+		}
+		if (c == NULL)
+		{
+			if (!force)
+				return NULL;
+			/* the reader of an open connection parks */
+			c = busy ? busy : conn_entry(user, 0);
+		}
+	}
+	return hand_over(c, server, user, owner, park);
+}
+
+/*
+ * The writing connection (slot 0, as fed_conn_get), claimed by a reader
+ * of the table the statement writes: its current reader, if any, parks.
+ */
+FedConn *
+fed_conn_claim_writer(ForeignServer *server, UserMapping *user, void *owner,
+					  FedParkCallback park)
+{
+	return hand_over(conn_entry(user, 0), server, user, owner, park);
+}
+
+/*
+ * Before a fan-out starts: make sure this backend has a connection, or a
+ * unit of the budget for one, on each server it is about to read from
+ * (user mapping users[i] on servers[i], sorted by server OID), waiting for
+ * the budget where needed.  Units are taken in server OID order, and
+ * before waiting for one, idle connections to servers later in that order
+ * are closed: two sessions each holding what the other waits for would
+ * otherwise wait for each other until the connect timeout.  (Connections
+ * in an open remote transaction cannot be closed, so sessions that keep
+ * transactions open on several servers can still wait for each other.)
+ */
+void
+fed_conn_reserve(ForeignServer **servers, UserMapping **users, int n)
+{
+	int			i;
+
+	for (i = 0; i < n; i++)
+	{
+		FedConn    *empty = NULL;
+		bool		have = false;
+		int			slot;
+
+		for (slot = 0; slot < FED_MAX_SLOTS && !have; slot++)
+		{
+			FedConn    *s = conn_entry(users[i], slot);
+
+			if (s->broken)
+				continue;
+			if (s->handle || s->budget_held)
+				have = true;
+			else if (s->owner == NULL && empty == NULL)
+				empty = s;
+		}
+		if (have || empty == NULL)
+			continue;
+		if (!fed_budget_take(servers[i], false, 0, false))
+		{
+			HASH_SEQ_STATUS scan;
+			FedConn    *c;
+
+			hash_seq_init(&scan, conn_hash);
+			while ((c = (FedConn *) hash_seq_search(&scan)))
+				if (c->handle && c->serverid > servers[i]->serverid &&
+					c->owner == NULL && c->xact_depth == 0 && !c->broken &&
+					c->phase == FED_PHASE_IDLE)
+					close_handle(c);
+			fed_budget_take(servers[i], true, budget_deadline(servers[i]),
+							holds_busy(servers[i]->serverid));
+		}
+		empty->budget_held = true;
+		empty->serverid = servers[i]->serverid;
+		strlcpy(empty->servername, servers[i]->servername, NAMEDATALEN);
+	}
 }
 
 /* Run a statement to completion; returns the rows it changed. */
@@ -1264,17 +1443,34 @@ fed_conn_release(FedConn *c, void *owner)
 	 * ignores this.
 	 */
 	if (c->handle && c->driver->busy(c->handle) &&
-		!(c->driver->cancel_aborts_xact && c->xact_depth > 0) &&
-		!c->driver->cancel(c->handle, FED_CANCEL_TIMEOUT_SEC,
-						   errbuf, sizeof(errbuf)))
+		!(c->driver->cancel_aborts_xact && c->xact_depth > 0))
 	{
-		/* a late cancel could stop the next statement: do not reuse c */
-		ereport(DEBUG1,
-				(errmsg_internal("federate: could not cancel on server \"%s\": %s",
-								 c->servername, errbuf)));
-		lose_xact(c);
-		close_handle(c);
-		return;
+		/*
+		 * A cancel that needs a connection of its own takes a unit of the
+		 * budget while it runs; with none free, the rest is read instead.
+		 */
+		bool		side = c->driver->cancel_connects && c->server;
+		bool		ok;
+
+		if (side && !fed_budget_take(c->server, false, 0, false))
+		{
+			make_idle(c);
+			return;
+		}
+		ok = c->driver->cancel(c->handle, FED_CANCEL_TIMEOUT_SEC,
+							   errbuf, sizeof(errbuf));
+		if (side)
+			fed_budget_give_back(c->serverid, false);
+		if (!ok)
+		{
+			/* a late cancel could stop the next statement: do not reuse c */
+			ereport(DEBUG1,
+					(errmsg_internal("federate: could not cancel on server \"%s\": %s",
+									 c->servername, errbuf)));
+			lose_xact(c);
+			close_handle(c);
+			return;
+		}
 	}
 	make_idle(c);
 }
@@ -1505,6 +1701,81 @@ commit_all(void)
 	}
 }
 
+/*
+ * The transaction is over: decide which idle connections stay open.  One
+ * is closed when the session keeps federate.max_idle_connections to its
+ * server already, when it is older than federate.connection_lifetime or
+ * unused for federate.idle_timeout, or when keeping it would leave its
+ * server's budget without a free unit (or someone waits for one).  The
+ * others are counted idle in the budget's view.
+ */
+static void
+settle_idle(void)
+{
+	HASH_SEQ_STATUS scan;
+	FedConn    *c;
+	TimestampTz now = GetCurrentTimestamp();
+	Oid		   *kept_server = NULL;
+	int		   *kept_count = NULL;
+	int			nkept = 0;
+	long		n = hash_get_num_entries(conn_hash);
+
+	if (n == 0)
+		return;
+	kept_server = palloc(sizeof(Oid) * n);
+	kept_count = palloc0(sizeof(int) * n);
+	hash_seq_init(&scan, conn_hash);
+	while ((c = (FedConn *) hash_seq_search(&scan)))
+	{
+		int			k;
+		bool		close = false;
+
+		/* a unit reserved for a connection that was never made */
+		if (c->handle == NULL && c->budget_held && c->owner == NULL)
+		{
+			fed_budget_give_back(c->serverid, false);
+			c->budget_held = false;
+			continue;
+		}
+		if (c->handle == NULL || c->owner || c->xact_depth > 0 || c->broken ||
+			c->phase != FED_PHASE_IDLE)
+			continue;
+		for (k = 0; k < nkept; k++)
+			if (kept_server[k] == c->serverid)
+				break;
+		if (k == nkept)
+		{
+			kept_server[nkept] = c->serverid;
+			kept_count[nkept++] = 0;
+		}
+		if (kept_count[k] >= fed_max_idle_connections)
+			close = true;
+		else if (fed_connection_lifetime > 0 &&
+				 now >= TimestampTzPlusMilliseconds(c->connected_at,
+													fed_connection_lifetime * 1000L))
+			close = true;
+		else if (fed_idle_timeout > 0 &&
+				 now >= TimestampTzPlusMilliseconds(c->last_used,
+													fed_idle_timeout * 1000L))
+			close = true;
+		else if (c->budget_held && !fed_budget_may_keep(c->serverid, c->budget))
+			close = true;
+		if (close)
+		{
+			close_handle(c);
+			continue;
+		}
+		kept_count[k]++;
+		if (c->budget_held && !c->idle_counted)
+		{
+			fed_budget_idle(c->serverid, true);
+			c->idle_counted = true;
+		}
+	}
+	pfree(kept_server);
+	pfree(kept_count);
+}
+
 static void
 fed_xact_callback(XactEvent event, void *arg)
 {
@@ -1584,6 +1855,10 @@ fed_xact_callback(XactEvent event, void *arg)
 	/* (what one abort found says nothing about the next) */
 	list_free(unresponsive_servers);
 	unresponsive_servers = NIL;
+
+	if (event == XACT_EVENT_COMMIT || event == XACT_EVENT_PARALLEL_COMMIT ||
+		event == XACT_EVENT_ABORT || event == XACT_EVENT_PARALLEL_ABORT)
+		settle_idle();
 }
 
 static void

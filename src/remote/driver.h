@@ -186,6 +186,13 @@ typedef struct FedDriver
 	 */
 	bool		cancel_aborts_xact;
 
+	/*
+	 * cancel() opens a connection of its own to the server (MySQL's KILL
+	 * QUERY goes over a second connection): it needs a unit of the
+	 * server's connection budget (health/budget.c).
+	 */
+	bool		cancel_connects;
+
 	/* Engine SQL used by remote/connection.c, one statement each. */
 	const char *const *session_setup;	/* NULL-terminated statements run
 										 * once after connecting */

@@ -132,8 +132,8 @@ typedef struct MyConn
 	char	   *next_sql;		/* GOAL_SWITCH: the statement waiting */
 	unsigned long next_sql_len;
 
-	MYSQL	   *killer;			/* side connection for KILL QUERY, kept once
-								 * made (rescans stop streams often) */
+	MYSQL	   *killer;			/* side connection for KILL QUERY, open only
+								 * while a cancel is sent */
 
 	/* connection parameters, kept for the cancel side connection */
 	char	   *host;			/* TCP host name or address, or NULL */
@@ -225,6 +225,7 @@ const FedDriver fed_driver_mysql = {
 	.discard = mydrv_discard,
 	.affected_rows = mydrv_affected_rows,
 	.cancel = mydrv_cancel,
+	.cancel_connects = true,
 	.close = mydrv_close,
 	.busy = mydrv_busy,
 	.timeout_format = mydrv_timeout_format,
@@ -568,10 +569,10 @@ open_killer(MyConn *conn, unsigned int timeout, char *errbuf, int errbufsize)
 
 /*
  * Ask the server to stop the statement running on this handle, with
- * "KILL QUERY <thread id>" on a second, blocking connection, kept for the
- * next cancel (made again once if it broke).  Every step of it is bounded
- * by timeout_sec.  The main handle is left untouched: the caller drains or
- * closes it.
+ * "KILL QUERY <thread id>" on a second, blocking connection, closed again
+ * at once: it would be a connection outside the server's connection budget
+ * (health/budget.c).  Every step is bounded by timeout_sec.  The main
+ * handle is left untouched: the caller drains or closes it.
  */
 static bool
 mydrv_cancel(void *handle, int timeout_sec, char *errbuf, int errbufsize)
@@ -579,7 +580,7 @@ mydrv_cancel(void *handle, int timeout_sec, char *errbuf, int errbufsize)
 	MyConn	   *conn = (MyConn *) handle;
 	unsigned int timeout;
 	char		sql[64];
-	int			attempt;
+	bool		ok;
 
 	if (errbufsize > 0)
 		errbuf[0] = '\0';
@@ -588,31 +589,22 @@ mydrv_cancel(void *handle, int timeout_sec, char *errbuf, int errbufsize)
 
 	timeout = (unsigned int) Max(timeout_sec, 1);
 	snprintf(sql, sizeof(sql), "KILL QUERY %lu", mysql_thread_id(conn->mysql));
-	for (attempt = 0; attempt < 2; attempt++)
-	{
-		bool		fresh = conn->killer == NULL;
+	if ((conn->killer = open_killer(conn, timeout, errbuf, errbufsize)) == NULL)
+		return false;
+	ok = mysql_real_query(conn->killer, sql, (unsigned long) strlen(sql)) == 0;
 
-		if (fresh && (conn->killer = open_killer(conn, timeout, errbuf,
-												 errbufsize)) == NULL)
-			return false;
-		if (mysql_real_query(conn->killer, sql, (unsigned long) strlen(sql)) == 0)
-			return true;
-
-		/*
-		 * ER_NO_SUCH_THREAD: the session is gone, so nothing runs any more;
-		 * that is what was asked for.
-		 */
-		if (mysql_errno(conn->killer) == 1094)
-			return true;
-		if (errbufsize > 0)
-			snprintf(errbuf, errbufsize, "could not send cancel request: %s",
-					 mysql_error(conn->killer));
-		mysql_close(conn->killer);
-		conn->killer = NULL;
-		if (fresh)
-			break;
-	}
-	return false;
+	/*
+	 * ER_NO_SUCH_THREAD: the session is gone, so nothing runs any more; that
+	 * is what was asked for.
+	 */
+	if (!ok && mysql_errno(conn->killer) == 1094)
+		ok = true;
+	if (!ok && errbufsize > 0)
+		snprintf(errbuf, errbufsize, "could not send cancel request: %s",
+				 mysql_error(conn->killer));
+	mysql_close(conn->killer);
+	conn->killer = NULL;
+	return ok;
 }
 
 /*

@@ -33,6 +33,7 @@ use Test::More;
 use Time::HiRes qw(time sleep);
 
 use FederateTest::MariaDB;
+use FederateTest::Session;
 
 my $test_start = time;
 
@@ -128,55 +129,14 @@ is($pg{replica2}->safe_psql('postgres', 'SELECT count(*) FROM sales'), '100',
 is($m->sql('SELECT count(*) FROM app.sales'), '100', 'MariaDB holds k = 3');
 
 # --- helpers ------------------------------------------------------------------
-my $timeout = $PostgreSQL::Test::Utils::timeout_default;
 
-# A long-lived coordinator session (psql reading from a pipe).  send_s
+# A long-lived coordinator session (FederateTest::Session).  send_s
 # starts SQL without waiting, wait_s waits for it and returns (stdout,
 # stderr) of just that SQL; $s->{elapsed} is the time from send to answer.
-sub new_session
-{
-	my $s = { in => '', out => '', err => '' };
-	$s->{timer} = IPC::Run::timeout($timeout);
-	$s->{h} = IPC::Run::start(
-		[ 'psql', '-XAtq', '-v', 'ON_ERROR_STOP=0', '-d', $coord->connstr('postgres'), '-f', '-' ],
-		'<', \$s->{in}, '>', \$s->{out}, '2>', \$s->{err}, $s->{timer});
-	($s->{pid}) = run_s($s, 'SELECT pg_backend_pid();');
-	return $s;
-}
-
-sub send_s
-{
-	my ($s, $sql) = @_;
-	$s->{marker} = '__done_' . int(rand(1e9)) . '__';
-	$s->{out} = '';
-	$s->{err} = '';
-	$s->{timer}->start($timeout);
-	$s->{in} .= "$sql\n\\echo $s->{marker}\n\\warn $s->{marker}\n";
-	$s->{t0} = time;
-	$s->{h}->pump_nb while length $s->{in};
-	return;
-}
-
-sub wait_s
-{
-	my ($s) = @_;
-	my $mk = $s->{marker};
-	# psql writes a \warn line's text and its newline separately (stderr
-	# is unbuffered): wait for both, or the newline lands in the next answer.
-	$s->{h}->pump until $s->{out} =~ /\Q$mk\E\n/ && $s->{err} =~ /\Q$mk\E\n/;
-	$s->{elapsed} = time - $s->{t0};
-	(my $o = $s->{out}) =~ s/\Q$mk\E\n//;
-	(my $e = $s->{err}) =~ s/\Q$mk\E\n//;
-	chomp $o;
-	return ($o, $e);
-}
-
-sub run_s
-{
-	my ($s, $sql) = @_;
-	send_s($s, $sql);
-	return wait_s($s);
-}
+sub new_session { return FederateTest::Session->new($coord->connstr('postgres')); }
+sub send_s { my ($s, $sql) = @_; return $s->send($sql); }
+sub wait_s { my ($s) = @_; return $s->wait; }
+sub run_s { my ($s, $sql) = @_; return $s->run($sql); }
 
 # The answer of a query on a fresh coordinator connection (or '' and a
 # diagnostic if it failed).
@@ -386,6 +346,31 @@ like($o, qr/^3\|2\|\{(?:public\.)?sales_2\}\|\{s2\}\|\{"connection refused"\}\|f
 cmp_ok(stat_of('s2', 'errors'), '>', $before{errors}, 'server_stats: errors of s2 increased');
 cmp_ok(stat_of('s2', 'retries'), '>', $before{retries}, 'server_stats: retries of s2 increased');
 
+# Plain foreign scans (federate.enable_fanout = off: an Append of one
+# foreign scan per partition; a partition read alone) run on the same
+# engine: retries, partial mode and its NOTICE apply to them.
+note('plain foreign scans, shard2 stopped');
+$before{retries} = stat_of('s2', 'retries');
+($o, $e) = run_s($A, 'SET federate.enable_fanout = off; ' . fed($agg) . ' RESET federate.enable_fanout;');
+like($e, qr/ERROR:  could not connect to server "s2"/, 'plain scans, strict: the error names s2');
+cmp_ok(stat_of('s2', 'retries'), '>', $before{retries}, 'plain scans: the read of s2 was retried');
+for my $q (@shapes)
+{
+	($o, $e) = run_s($P, 'SET federate.enable_fanout = off; ' . fed($q) . ' RESET federate.enable_fanout;');
+	is($o, loc($q, 1, 3), 'plain scans, partial: the surviving partitions\' answer (' . shape_name($q) . ')');
+	like($e, coverage_re(0, 1, 'sales_2', 's2', 'connection refused'),
+		'plain scans, partial: NOTICE shard coverage 0/1 names sales_2 on s2 (' . shape_name($q) . ')');
+	unlike($e, qr/ERROR/, 'plain scans, partial: no error (' . shape_name($q) . ')');
+}
+($o, $e) = run_s($P, q{SELECT shards_total, shards_answered, missing_shards, exact FROM federate.last_coverage();});
+like($o, qr/^3\|2\|\{(?:public\.)?sales_2\}\|f$/, 'plain scans: last_coverage() adds up the partitions\' scans');
+($o, $e) = run_s($P, 'SELECT count(*) FROM sales_2;');
+is($o, '0', 'a partition read alone, partial: no rows');
+like($e, coverage_re(0, 1, 'sales_2', 's2', 'connection refused'), 'a partition read alone, partial: the NOTICE');
+($o, $e) = run_s($P, 'BEGIN; UPDATE sales SET v = v WHERE k = 2; ROLLBACK;');
+like($e, qr/ERROR:  could not connect to server "s2"/,
+	'partial mode: an UPDATE of the stopped shard fails (the rows it reads are never left out)');
+
 note('replica fallback');
 coord_ok("ALTER SERVER s2 OPTIONS (ADD replica 's2r')", 'server option replica accepted');
 for my $q (@shapes)
@@ -397,6 +382,10 @@ for my $q (@shapes)
 	unlike($e, qr/ERROR/, 'shard2 stopped, replica: no error (' . shape_name($q) . ')');
 }
 is(last_dispatch($A), 'complete|scatter-gather|3|3|3|1|3/3', 'dispatch_log: complete with one replica');
+($o, $e) = run_s($A, 'SET federate.enable_fanout = off; ' . fed($agg) . ' RESET federate.enable_fanout;');
+is($o, loc($agg), 'plain scans, shard2 stopped, replica: the complete answer');
+like($e, qr/NOTICE:  shard coverage 1\/1: shard sales_2 on server "s2" answered by replica "s2r" \(connection refused\)/,
+	'plain scans, shard2 stopped, replica: NOTICE names the replica');
 ($o, $e) = run_s($A, q{SELECT shards_total, shards_answered, coalesce(cardinality(missing_shards), 0),
                               replica_shards, replica_servers, exact
                        FROM federate.last_coverage();});
