@@ -405,6 +405,16 @@ task_failed(FedTask *t, FedFailKind kind, FedRemoteError *err,
 	MemoryContext old;
 	const char *shard = get_rel_name(t->relid);
 
+	/*
+	 * A data exception (SQLSTATE class 22: an overflow, a division by zero)
+	 * is the query's own error, not the shard's failure: the query would
+	 * fail on one table too, and a replica would fail alike.  It is raised
+	 * in either mode, never left out.
+	 */
+	bool		query_error = kind == FED_FAIL_REMOTE && err &&
+		strncmp(err->sqlstate, "22", 2) == 0;
+	bool		partial = ff->partial && !query_error;
+
 	ff->freed = true;
 	t->conn = NULL;
 	t->deadline = 0;
@@ -421,7 +431,7 @@ task_failed(FedTask *t, FedFailKind kind, FedRemoteError *err,
 	 * mode raises the error as it is; partial mode cannot leave the shard
 	 * out and says so.
 	 */
-	if (t->stats.rows > 0 && ff->partial)
+	if (t->stats.rows > 0 && partial)
 	{
 		ff->raised = true;
 		t->state = TASK_FAILED;
@@ -453,11 +463,11 @@ task_failed(FedTask *t, FedFailKind kind, FedRemoteError *err,
 		}
 	}
 
-	if (!ff->closing && try_replica(t, kind))
+	if (!ff->closing && !query_error && try_replica(t, kind))
 		return;
 
 	t->state = TASK_FAILED;
-	if (ff->partial)
+	if (partial)
 		return;
 
 	/* strict: the query fails, naming the server and the cause */

@@ -1,0 +1,127 @@
+#!/usr/bin/env bash
+# Throughput of many sessions at once (pgbench), federate against
+# postgres_fdw and against the query sent directly to its shard, with the
+# peak number of connections each system held on any shard meanwhile.
+#
+#   BENCH_KEEP=1 bash test/bench/run.sh          (once: builds the federation)
+#   bash test/bench/throughput.sh                 (then this, by hand)
+#
+# It uses the servers and data a kept benchmark run left (scenario A's
+# schemas fed_a and pgfdw_a: 4 PostgreSQL shards) and changes nothing in
+# them.  Queries: Q4 (one tenant's 20 latest orders: one shard) and Q3 (a
+# filtered count and sum over every shard).  Each runs TP_SECONDS (default
+# 30) per number of clients (TP_CLIENTS, default "1 8 32"), pgbench -j 2,
+# simple protocol; the systems alternate per client count.
+#
+# Knobs: BENCH_DIR, BENCH_PORT (as run.sh), TP_SECONDS, TP_CLIENTS,
+# TP_QUERIES (default "Q4 Q3"), TP_BUDGET (if set: ALTER SERVER ... OPTIONS
+# connection_budget for the run, restored after).
+set -euo pipefail
+
+cd "$(dirname "${BASH_SOURCE[0]}")/../.."
+REPO=$(pwd)
+FED_LOG_TAG=throughput
+# shellcheck source=test/lib.sh
+. "$REPO/test/lib.sh"
+
+export LANG=C.UTF-8 LC_ALL=C.UTF-8 PAGER=
+unset PGHOST PGHOSTADDR PGPORT PGUSER PGDATABASE PGOPTIONS PGPASSWORD
+
+DIR=${BENCH_DIR:-/tmp/federate-bench}
+DIR=${DIR%/}
+PORT_BASE=${BENCH_PORT:-56400}
+SECS=${TP_SECONDS:-30}
+CLIENTS=${TP_CLIENTS:-1 8 32}
+QUERIES=${TP_QUERIES:-Q4 Q3}
+COORD_PORT=$PORT_BASE
+SHARD_PORTS=($((PORT_BASE + 1)) $((PORT_BASE + 2)) $((PORT_BASE + 3)) $((PORT_BASE + 4)))
+PSQL=$FED_PG_BINDIR/psql
+PGBENCH=$FED_PG_BINDIR/pgbench
+OUT=$REPO/test/bench/throughput-A.txt
+
+[ -f "$DIR/.federate-bench" ] && [ -f "$DIR/shard3/postmaster.pid" ] ||
+	fed_die "no kept scenario-A benchmark in $DIR: run BENCH_KEEP=1 bash test/bench/run.sh first"
+[ -x "$PGBENCH" ] || fed_die "pgbench is missing ($PGBENCH)"
+
+q() { "$PSQL" -X -q -At -h "$DIR" -p "$1" -U postgres -d "$2" -c "$3"; }
+
+# federate.so may have been reinstalled since the coordinator started
+fed_log "restarting the coordinator (loads the installed federate.so)"
+fed_as_user pg_ctl -D "$DIR/coord" -l "$DIR/coord.log" -m fast -w -t 120 restart >/dev/null ||
+	fed_die "the coordinator did not restart"
+
+read -r TENANT TPART < <(q "$COORD_PORT" bench "SELECT tenant_id, part FROM bench_tenants WHERE rank = 100" | tr '|' ' ')
+Q4="SELECT * FROM orders WHERE tenant_id = $TENANT ORDER BY created_at DESC, order_id DESC LIMIT 20;"
+Q3="SELECT count(*), sum(revenue) FROM orders WHERE created_at >= '2024-01-01 00:00:00+00' AND created_at < '2024-04-01 00:00:00+00' AND status = 'shipped';"
+WORK=$DIR/work/throughput
+mkdir -p "$WORK"
+chmod 755 "$WORK"
+
+if [ -n "${TP_BUDGET:-}" ]; then
+	for s in shard0 shard1 shard2 shard3; do
+		q "$COORD_PORT" bench "ALTER SERVER $s OPTIONS (ADD connection_budget '$TP_BUDGET')" >/dev/null 2>&1 ||
+			q "$COORD_PORT" bench "ALTER SERVER $s OPTIONS (SET connection_budget '$TP_BUDGET')" >/dev/null
+	done
+	trap 'for s in shard0 shard1 shard2 shard3; do q "$COORD_PORT" bench "ALTER SERVER $s OPTIONS (DROP connection_budget)" >/dev/null 2>&1 || true; done' EXIT
+fi
+
+# peak_poll FILE PATTERN: every 0.2 s, the largest number of connections
+# matching PATTERN (application_name LIKE) on any shard, until killed.
+peak_poll() {
+	local file=$1 pat=$2 peak=0 n p
+	while true; do
+		for p in "${SHARD_PORTS[@]}"; do
+			n=$(q "$p" postgres "SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'client backend' AND application_name LIKE '$pat'" 2>/dev/null || echo 0)
+			[ "$n" -gt "$peak" ] && peak=$n && echo "$peak" >"$file"
+		done
+		sleep 0.2
+	done
+}
+
+# run SYSTEM QUERY CLIENTS : prints "tps peak"
+run() {
+	local sys=$1 qid=$2 c=$3 sql port db user opts pat tps peakf pid
+	sql=${!qid}
+	case $sys in
+	federate) port=$COORD_PORT db=bench user=postgres opts="-c search_path=fed_a,public" pat='federate%' ;;
+	pgfdw) port=$COORD_PORT db=bench user=postgres pat='postgres_fdw%'
+		opts="-c search_path=pgfdw_a,public -c enable_partitionwise_aggregate=on -c enable_partitionwise_join=on" ;;
+	direct) port=${SHARD_PORTS[$TPART]} db=app user=app opts="-c search_path=public" pat='pgbench%' ;;
+	esac
+	echo "$sql" >"$WORK/$qid.sql"
+	peakf=$WORK/peak.$sys.$qid.$c
+	echo 0 >"$peakf"
+	peak_poll "$peakf" "$pat" &
+	pid=$!
+	tps=$(PGOPTIONS="$opts" "$PGBENCH" -n -h "$DIR" -p "$port" -U "$user" -c "$c" -j 2 -T "$SECS" \
+		-f "$WORK/$qid.sql" "$db" 2>"$WORK/pgbench.err" | awk '/^tps = / {printf "%.1f", $3}')
+	kill "$pid" 2>/dev/null || true
+	wait "$pid" 2>/dev/null || true
+	[ -n "$tps" ] || { cat "$WORK/pgbench.err" >&2; fed_die "pgbench failed: $sys $qid $c clients"; }
+	echo "$tps $(cat "$peakf")"
+}
+
+{
+	echo "federate throughput, scenario A (4 PostgreSQL shards; $(date -u +%Y-%m-%dT%H:%MZ), commit $(git -C "$REPO" rev-parse --short HEAD))"
+	echo "  pgbench -T $SECS -j 2, simple protocol; Q4 tenant $TENANT on shard$TPART; peak = most connections of that system on any one shard"
+	[ -n "${TP_BUDGET:-}" ] && echo "  connection_budget $TP_BUDGET on every shard server"
+	echo
+	printf '%-5s | %7s | %12s | %10s | %12s | %12s | %10s | %12s\n' query clients "federate tps" "fed peak" "pg_fdw tps" "pg_fdw peak" "direct tps" "fed/direct"
+	echo "------+---------+--------------+------------+--------------+--------------+------------+-------------"
+} | tee "$OUT"
+for qid in $QUERIES; do
+	for c in $CLIENTS; do
+		fed_log "$qid, $c client(s): federate"
+		read -r ft fp < <(run federate "$qid" "$c")
+		fed_log "$qid, $c client(s): postgres_fdw"
+		read -r pt pp < <(run pgfdw "$qid" "$c")
+		dt=- ratio=-
+		if [ "$qid" = Q4 ]; then
+			fed_log "$qid, $c client(s): direct"
+			read -r dt _ < <(run direct "$qid" "$c")
+			ratio=$(awk -v a="$ft" -v b="$dt" 'BEGIN { printf "%.2fx", a / b }')
+		fi
+		printf '%-5s | %7s | %12s | %10s | %12s | %12s | %10s | %12s\n' "$qid" "$c" "$ft" "$fp" "$pt" "$pp" "$dt" "$ratio" | tee -a "$OUT"
+	done
+done
+fed_log "written to $OUT"
