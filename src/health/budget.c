@@ -12,9 +12,10 @@
  * together never hold more connections than the budget.
  *
  * A query's first connection to a server is required: when the budget is
- * spent, the backend waits for a unit (polling every 10 ms, cancellable,
- * bounded by the server's connect_timeout) and then fails with an error
- * naming the server and the budget.  Further connections are optional:
+ * spent, the backend waits in line for a unit (first come, first served;
+ * asleep on a condition variable that each unit given back wakes;
+ * cancellable, bounded by the server's connect_timeout) and then fails
+ * with an error naming the server and the budget.  Further connections are optional:
  * taken only while units are free, otherwise the task waits for one of its
  * query's own connections (exec/fanout.c).  Idle connections count too:
  * at the end of a transaction a backend keeps an idle connection only
@@ -43,6 +44,7 @@
 #include "miscadmin.h"
 #include "pgstat.h"
 #include "storage/ipc.h"
+#include "storage/condition_variable.h"
 #include "storage/latch.h"
 #include "storage/proc.h"
 #include "utils/builtins.h"
@@ -105,7 +107,12 @@ budget_exit(int code, Datum arg)
 		}
 		held[i].open = held[i].idle = 0;
 	}
+	if (fed_budget_area() && MyBackendId > 0 &&
+		MyBackendId < fed_budget_area()->nwaits)
+		fed_budget_area()->waits[MyBackendId].dbid = InvalidOid;
 	fed_health_unlock(h);
+	if (fed_budget_area())
+		ConditionVariableBroadcast(&fed_budget_area()->cv);
 }
 
 /* The budget of server: its option connection_budget, else the setting. */
@@ -114,6 +121,53 @@ fed_server_budget(ForeignServer *server)
 {
 	return fed_int_option(server->options, "connection_budget",
 						  fed_connection_budget);
+}
+
+/*
+ * Is the waiting backend me (NULL: not waiting in line) the first in line
+ * for serverid?  Under the area's lock.
+ */
+static bool
+first_in_line(FedBudgetShared *b, FedBudgetWait *me, Oid serverid)
+{
+	int			i;
+
+	if (b == NULL || me == NULL || me->dbid == InvalidOid)
+	{
+		/* not in line: only when nobody is */
+		for (i = 0; b && i < b->nwaits; i++)
+			if (b->waits[i].dbid == MyDatabaseId && b->waits[i].serverid == serverid)
+				return false;
+		return true;
+	}
+	for (i = 0; i < b->nwaits; i++)
+	{
+		FedBudgetWait *w = &b->waits[i];
+
+		if (w != me && w->dbid == MyDatabaseId && w->serverid == serverid &&
+			w->ticket < me->ticket)
+			return false;
+	}
+	return true;
+}
+
+/* Leave the line for serverid (an error or a cancel while waiting). */
+static void
+stop_waiting(FedHealthShared *h, FedBudgetShared *b, FedBudgetWait *me,
+			 Oid serverid)
+{
+	FedServerSlot *s;
+
+	ConditionVariableCancelSleep();
+	fed_health_lock(h, true);
+	s = fed_server_slot(h, serverid, NULL, false);
+	if (s && s->conn_waiting > 0)
+		s->conn_waiting--;
+	if (me)
+		me->dbid = InvalidOid;
+	fed_health_unlock(h);
+	if (b)
+		ConditionVariableBroadcast(&b->cv);
 }
 
 /*
@@ -131,10 +185,12 @@ fed_budget_take(ForeignServer *server, bool required, TimestampTz deadline,
 				bool holding)
 {
 	FedHealthShared *h = fed_health_area();
+	FedBudgetShared *b = fed_budget_area();
 	int			budget = fed_server_budget(server);
 	volatile bool waiting = false;
 	bool		taken = false;
 	FedHeld    *mine = held_for(server->serverid);
+	FedBudgetWait *me = NULL;
 	TimestampTz give_up = 0;
 
 	if (holding && required)
@@ -145,6 +201,8 @@ fed_budget_take(ForeignServer *server, bool required, TimestampTz deadline,
 		before_shmem_exit(budget_exit, (Datum) 0);
 		exit_registered = true;
 	}
+	if (b && MyBackendId > 0 && MyBackendId < b->nwaits)
+		me = &b->waits[MyBackendId];
 
 	PG_TRY();
 	{
@@ -162,16 +220,26 @@ fed_budget_take(ForeignServer *server, bool required, TimestampTz deadline,
 				break;
 			}
 			s->conn_budget = budget;
-			if (budget <= 0 || s->conn_open < budget ||
-				(required && h->lock == NULL) ||
+			if (budget <= 0 ||
+				(s->conn_open < budget && first_in_line(b, me, server->serverid)) ||
+				(required && (h->lock == NULL || me == NULL)) ||
 				(give_up != 0 && GetCurrentTimestamp() >= give_up))
 			{
 				s->conn_open++;
 				mine->open++;
 				if (waiting)
+				{
 					s->conn_waiting--;
-				waiting = false;
+					me->dbid = InvalidOid;
+				}
 				fed_health_unlock(h);
+				if (waiting)
+				{
+					/* the next in line may be served now */
+					waiting = false;
+					ConditionVariableCancelSleep();
+					ConditionVariableBroadcast(&b->cv);
+				}
 				taken = true;
 				break;
 			}
@@ -181,8 +249,14 @@ fed_budget_take(ForeignServer *server, bool required, TimestampTz deadline,
 				break;
 			}
 			if (!waiting)
+			{
+				/* in line, after everyone who came before */
 				s->conn_waiting++;
-			waiting = true;
+				me->dbid = MyDatabaseId;
+				me->serverid = server->serverid;
+				me->ticket = ++b->next_ticket;
+				waiting = true;
+			}
 			fed_health_unlock(h);
 
 			if (deadline != 0 && GetCurrentTimestamp() >= deadline)
@@ -193,24 +267,14 @@ fed_budget_take(ForeignServer *server, bool required, TimestampTz deadline,
 						 errdetail("All %d connections of the budget are in use by other sessions.",
 								   budget),
 						 errhint("Raise the server option \"connection_budget\" or the setting federate.connection_budget, or retry when fewer sessions use the server.")));
-			(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
-							 10, PG_WAIT_EXTENSION);
-			ResetLatch(MyLatch);
-			CHECK_FOR_INTERRUPTS();
+			/* woken when a unit is given back; a timeout bounds each sleep */
+			(void) ConditionVariableTimedSleep(&b->cv, 100, PG_WAIT_EXTENSION);
 		}
 	}
 	PG_CATCH();
 	{
 		if (waiting)
-		{
-			FedServerSlot *s;
-
-			fed_health_lock(h, true);
-			s = fed_server_slot(h, server->serverid, NULL, false);
-			if (s && s->conn_waiting > 0)
-				s->conn_waiting--;
-			fed_health_unlock(h);
-		}
+			stop_waiting(h, b, me, server->serverid);
 		PG_RE_THROW();
 	}
 	PG_END_TRY();
@@ -225,6 +289,8 @@ fed_budget_give_back(Oid serverid, bool was_idle)
 	FedServerSlot *s;
 	FedHeld    *mine = held_for(serverid);
 
+	bool		wake = false;
+
 	fed_health_lock(h, true);
 	s = fed_server_slot(h, serverid, NULL, false);
 	if (s && mine && mine->open > 0)
@@ -236,8 +302,11 @@ fed_budget_give_back(Oid serverid, bool was_idle)
 			s->conn_idle = Max(0, s->conn_idle - 1);
 			mine->idle--;
 		}
+		wake = s->conn_waiting > 0;
 	}
 	fed_health_unlock(h);
+	if (wake && fed_budget_area())
+		ConditionVariableBroadcast(&fed_budget_area()->cv);
 }
 
 /* A connection to serverid became idle (true) or busy again (false). */

@@ -10,6 +10,7 @@
 #ifndef FEDERATE_HEALTH_SHARED_H
 #define FEDERATE_HEALTH_SHARED_H
 
+#include "storage/condition_variable.h"
 #include "storage/lwlock.h"
 
 #include "health/health.h"
@@ -59,7 +60,29 @@ typedef struct FedHealthShared
 	FedDispatch dispatches[FLEXIBLE_ARRAY_MEMBER];
 } FedHealthShared;
 
+/*
+ * Sessions waiting for a unit of a server's connection budget, served in
+ * the order they came (health/budget.c): one entry per backend (indexed by
+ * its BackendId), and the condition variable they sleep on.  Shared
+ * memory only: a session-local area never waits.
+ */
+typedef struct FedBudgetWait
+{
+	Oid			dbid;			/* InvalidOid: not waiting */
+	Oid			serverid;
+	uint64		ticket;			/* smaller: came first */
+} FedBudgetWait;
+
+typedef struct FedBudgetShared
+{
+	ConditionVariable cv;		/* broadcast when a unit is given back */
+	uint64		next_ticket;
+	int			nwaits;
+	FedBudgetWait waits[FLEXIBLE_ARRAY_MEMBER];
+} FedBudgetShared;
+
 extern FedHealthShared *fed_health_area(void);
+extern FedBudgetShared *fed_budget_area(void);
 extern void fed_health_lock(FedHealthShared *h, bool exclusive);
 extern void fed_health_unlock(FedHealthShared *h);
 extern bool fed_health_shared(void);

@@ -28,6 +28,7 @@
 int			fed_dispatch_log_size = 1000;
 
 static FedHealthShared *area = NULL;
+static FedBudgetShared *budget_area = NULL;
 static bool preloaded = false;
 
 #if PG_VERSION_NUM >= 150000
@@ -40,6 +41,13 @@ area_size(void)
 {
 	return add_size(offsetof(FedHealthShared, dispatches),
 					mul_size(sizeof(FedDispatch), fed_dispatch_log_size));
+}
+
+static Size
+budget_area_size(void)
+{
+	return add_size(offsetof(FedBudgetShared, waits),
+					mul_size(sizeof(FedBudgetWait), MaxBackends + 1));
 }
 
 static void
@@ -56,6 +64,7 @@ fed_shmem_request(void)
 	if (prev_shmem_request)
 		prev_shmem_request();
 	RequestAddinShmemSpace(area_size());
+	RequestAddinShmemSpace(budget_area_size());
 	RequestNamedLWLockTranche("federate", 1);
 }
 #endif
@@ -75,6 +84,14 @@ fed_shmem_startup(void)
 		area_reset(area);
 		area->lock = &(GetNamedLWLockTranche("federate"))->lock;
 	}
+	budget_area = ShmemInitStruct("federate budget waits", budget_area_size(),
+								  &found);
+	if (!found)
+	{
+		memset(budget_area, 0, budget_area_size());
+		ConditionVariableInit(&budget_area->cv);
+		budget_area->nwaits = MaxBackends + 1;
+	}
 	LWLockRelease(AddinShmemInitLock);
 }
 
@@ -90,6 +107,7 @@ fed_health_init(void)
 	shmem_request_hook = fed_shmem_request;
 #else
 	RequestAddinShmemSpace(area_size());
+	RequestAddinShmemSpace(budget_area_size());
 	RequestNamedLWLockTranche("federate", 1);
 #endif
 	prev_shmem_startup = shmem_startup_hook;
@@ -108,6 +126,14 @@ fed_health_area(void)
 		area_reset(area);
 	}
 	return area;
+}
+
+/* The budget's waiting sessions: NULL unless federate is preloaded. */
+FedBudgetShared *
+fed_budget_area(void)
+{
+	(void) fed_health_area();
+	return budget_area;
 }
 
 /* Is the area shared by every backend (federate preloaded)? */

@@ -37,10 +37,10 @@ COORD_PORT=$PORT_BASE
 SHARD_PORTS=($((PORT_BASE + 1)) $((PORT_BASE + 2)) $((PORT_BASE + 3)) $((PORT_BASE + 4)))
 PSQL=$FED_PG_BINDIR/psql
 PGBENCH=$FED_PG_BINDIR/pgbench
-OUT=$REPO/test/bench/throughput-A.txt
+OUT=$REPO/test/bench/throughput-A${TP_BUDGET:+-budget$TP_BUDGET}.txt
 
 [ -f "$DIR/.federate-bench" ] && [ -f "$DIR/shard3/postmaster.pid" ] ||
-	fed_die "no kept scenario-A benchmark in $DIR: run BENCH_KEEP=1 bash test/bench/run.sh first"
+	fed_die "no kept scenario-A benchmark in $DIR: run BENCH_KEEP=1 BENCH_SCENARIOS=A bash test/bench/run.sh first"
 [ -x "$PGBENCH" ] || fed_die "pgbench is missing ($PGBENCH)"
 
 q() { "$PSQL" -X -q -At -h "$DIR" -p "$1" -U postgres -d "$2" -c "$3"; }
@@ -50,6 +50,8 @@ fed_log "restarting the coordinator (loads the installed federate.so)"
 fed_as_user pg_ctl -D "$DIR/coord" -l "$DIR/coord.log" -m fast -w -t 120 restart >/dev/null ||
 	fed_die "the coordinator did not restart"
 
+[ "$(q "$COORD_PORT" bench "SELECT count(*) FROM pg_namespace WHERE nspname IN ('fed_a', 'pgfdw_a')")" = 2 ] ||
+	fed_die "the kept benchmark has no scenario A tables (the last run.sh was another scenario): run BENCH_KEEP=1 BENCH_SCENARIOS=A BENCH_QUERIES=Q4 BENCH_RUNS=1 bash test/bench/run.sh"
 read -r TENANT TPART < <(q "$COORD_PORT" bench "SELECT tenant_id, part FROM bench_tenants WHERE rank = 100" | tr '|' ' ')
 Q4="SELECT * FROM orders WHERE tenant_id = $TENANT ORDER BY created_at DESC, order_id DESC LIMIT 20;"
 Q3="SELECT count(*), sum(revenue) FROM orders WHERE created_at >= '2024-01-01 00:00:00+00' AND created_at < '2024-04-01 00:00:00+00' AND status = 'shipped';"
@@ -91,13 +93,16 @@ run() {
 	echo "$sql" >"$WORK/$qid.sql"
 	peakf=$WORK/peak.$sys.$qid.$c
 	echo 0 >"$peakf"
-	peak_poll "$peakf" "$pat" &
+	peak_poll "$peakf" "$pat" </dev/null >/dev/null 2>&1 &
 	pid=$!
 	tps=$(PGOPTIONS="$opts" "$PGBENCH" -n -h "$DIR" -p "$port" -U "$user" -c "$c" -j 2 -T "$SECS" \
 		-f "$WORK/$qid.sql" "$db" 2>"$WORK/pgbench.err" | awk '/^tps = / {printf "%.1f", $3}')
 	kill "$pid" 2>/dev/null || true
 	wait "$pid" 2>/dev/null || true
-	[ -n "$tps" ] || { cat "$WORK/pgbench.err" >&2; fed_die "pgbench failed: $sys $qid $c clients"; }
+	if [ -z "$tps" ] || grep -q "aborted" "$WORK/pgbench.err"; then
+		cat "$WORK/pgbench.err" >&2
+		fed_die "pgbench failed: $sys $qid $c clients"
+	fi
 	echo "$tps $(cat "$peakf")"
 }
 
