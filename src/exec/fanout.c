@@ -497,7 +497,8 @@ task_error(FedTask *t, FedRemoteError *err)
 {
 	char	   *detail = NULL;
 	bool		connecting = fed_conn_connecting(t->conn);
-	FedFailKind kind = fed_classify_error(err, connecting);
+	FedFailKind kind = fed_classify_error(fed_conn_driver(t->conn), err,
+										  connecting);
 
 	if (fed_conn_wrote(t->conn))
 	{

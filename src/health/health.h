@@ -92,7 +92,8 @@ extern bool fed_budget_may_keep(Oid serverid, int budget);
 extern void fed_dispatch_record(FedDispatch *d);
 
 /* in remote/errors.c */
-extern FedFailKind fed_classify_error(const FedRemoteError *err,
+extern FedFailKind fed_classify_error(const FedDriver *driver,
+									  const FedRemoteError *err,
 									  bool connecting);
 extern const char *fed_fail_reason(FedFailKind kind);
 

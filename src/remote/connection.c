@@ -475,7 +475,8 @@ lose_xact(FedConn *c)
 static void
 fail(FedConn *c, FedRemoteError *err, const char *sql)
 {
-	FedFailKind kind = fed_classify_error(err, c->phase == FED_PHASE_CONNECT);
+	FedFailKind kind = fed_classify_error(c->driver, err,
+										  c->phase == FED_PHASE_CONNECT);
 
 	note_failure(c, kind, err);
 	c->phase = FED_PHASE_IDLE;
@@ -1062,7 +1063,7 @@ fed_conn_raise(FedConn *c, FedRemoteError *err)
 	if (c->phase != FED_PHASE_CONNECT)
 		fail(c, err, c->phase == FED_PHASE_QUERY ? c->q_sql : c->cur_sql);
 
-	note_failure(c, fed_classify_error(err, true), err);
+	note_failure(c, fed_classify_error(c->driver, err, true), err);
 	copy_error(&copy, err);
 	close_handle(c);
 	ereport(ERROR,

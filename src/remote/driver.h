@@ -82,9 +82,28 @@ typedef struct FedRow
 	int		   *lengths;		/* byte length of each non-NULL value */
 } FedRow;
 
+/*
+ * What a failure is, in the driver's judgement: each driver reads its own
+ * library's error numbers and texts, and remote/errors.c maps the class to
+ * the failure kinds the rest of federate counts (health/health.h).
+ */
+typedef enum FedErrorClass
+{
+	FED_ERRCLASS_STATEMENT,		/* the server reported an error about the
+								 * statement itself */
+	FED_ERRCLASS_TIMEOUT,		/* the server's own statement timeout */
+	FED_ERRCLASS_REFUSED,		/* connecting: the server refused */
+	FED_ERRCLASS_CONNECT,		/* connecting failed otherwise, or the
+								 * server takes no connection now */
+	FED_ERRCLASS_LOST			/* the connection is gone */
+} FedErrorClass;
+
 typedef struct FedDriver
 {
 	const char *name;			/* "postgres" or "mysql" */
+
+	/* The class of err; connecting: it came while connecting. */
+	FedErrorClass (*classify) (const FedRemoteError *err, bool connecting);
 
 	/*
 	 * Start connecting.  keys/values are NULL-terminated parallel arrays of

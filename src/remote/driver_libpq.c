@@ -710,8 +710,35 @@ static const char *const lq_session_setup[] = {
 	NULL
 };
 
+/*
+ * libpq's failures: connection refused is only told by its message (the
+ * errno text), the rest by SQLSTATE.
+ */
+static FedErrorClass
+lq_classify(const FedRemoteError *err, bool connecting)
+{
+	const char *s = err->sqlstate;
+
+	if (connecting)
+		return err->message && strstr(err->message, "refused") ?
+			FED_ERRCLASS_REFUSED : FED_ERRCLASS_CONNECT;
+	if (err->connection_lost)
+		return FED_ERRCLASS_LOST;
+	if (strcmp(s, "57014") == 0)	/* statement_timeout */
+		return FED_ERRCLASS_TIMEOUT;
+	/* shutting down, starting up, out of connections */
+	if (strcmp(s, "57P03") == 0 || strcmp(s, "53300") == 0)
+		return FED_ERRCLASS_CONNECT;
+	/* connection exceptions, terminated by an administrator or a crash */
+	if (strncmp(s, "08", 2) == 0 || strcmp(s, "57P01") == 0 ||
+		strcmp(s, "57P02") == 0)
+		return FED_ERRCLASS_LOST;
+	return FED_ERRCLASS_STATEMENT;
+}
+
 const FedDriver fed_driver_libpq = {
 	.name = "postgres",
+	.classify = lq_classify,
 	.connect_start = lq_connect_start,
 	.connect_poll = lq_connect_poll,
 	.socket = lq_socket,

@@ -213,7 +213,36 @@ static const char *const mysql_session_setup[] = {
 	NULL
 };
 
+/*
+ * MySQL's failures, by error number: 2002/2003 with errno 111
+ * (ECONNREFUSED) in the text when connecting; 1969 (MariaDB's
+ * max_statement_time) and 3024 (MySQL's max_execution_time); 1040 too
+ * many connections; 1053 shutdown, 1927 connection killed, 2006 server
+ * gone away, 2013 lost during query.
+ */
+static FedErrorClass
+mydrv_classify(const FedRemoteError *err, bool connecting)
+{
+	int			code = err->native_code;
+
+	if (connecting)
+		return (code == 2002 || code == 2003) && err->message &&
+			strstr(err->message, "(111)") ?
+			FED_ERRCLASS_REFUSED : FED_ERRCLASS_CONNECT;
+	if (err->connection_lost)
+		return FED_ERRCLASS_LOST;
+	if (code == 1969 || code == 3024)
+		return FED_ERRCLASS_TIMEOUT;
+	if (code == 1040)
+		return FED_ERRCLASS_CONNECT;
+	if (code == 1053 || code == 1927 || code == 2006 || code == 2013 ||
+		strncmp(err->sqlstate, "08", 2) == 0)
+		return FED_ERRCLASS_LOST;
+	return FED_ERRCLASS_STATEMENT;
+}
+
 const FedDriver fed_driver_mysql = {
+	.classify = mydrv_classify,
 	.name = "mysql",
 	.connect_start = mydrv_connect_start,
 	.connect_poll = mydrv_connect_poll,

@@ -70,42 +70,30 @@ fed_report_remote_error(int elevel, FedRemoteError *err,
 }
 
 /*
- * Why a statement failed, from its error and whether it failed while
+ * Why a statement failed, from its error, the driver that reported it
+ * (which classifies its own library's errors) and whether it failed while
  * connecting.  Availability failures (health/servers.c) are told apart
  * from errors the server reported about the statement itself.
  */
 FedFailKind
-fed_classify_error(const FedRemoteError *err, bool connecting)
+fed_classify_error(const FedDriver *driver, const FedRemoteError *err,
+				   bool connecting)
 {
-	const char *s = err->sqlstate;
-
 	if (err->timed_out)
 		return FED_FAIL_TIMEOUT;
-	if (connecting)
+	switch (driver->classify(err, connecting))
 	{
-		/* libpq's words, or MySQL's "Can't connect ... (111)": ECONNREFUSED */
-		if (err->message && (strstr(err->message, "refused") ||
-							 ((err->native_code == 2002 ||
-							   err->native_code == 2003) &&
-							  strstr(err->message, "(111)"))))
+		case FED_ERRCLASS_TIMEOUT:
+			return FED_FAIL_TIMEOUT;
+		case FED_ERRCLASS_REFUSED:
 			return FED_FAIL_REFUSED;
-		return FED_FAIL_CONNECT;
+		case FED_ERRCLASS_CONNECT:
+			return FED_FAIL_CONNECT;
+		case FED_ERRCLASS_LOST:
+			return FED_FAIL_LOST;
+		case FED_ERRCLASS_STATEMENT:
+			break;
 	}
-	if (err->connection_lost)
-		return FED_FAIL_LOST;
-	/* the server's own statement timeout */
-	if (strcmp(s, "57014") == 0 || err->native_code == 1969 ||
-		err->native_code == 3024)
-		return FED_FAIL_TIMEOUT;
-	/* shutting down, out of connections, connection exceptions */
-	if (strcmp(s, "57P03") == 0 || strcmp(s, "53300") == 0 ||
-		err->native_code == 1040)
-		return FED_FAIL_CONNECT;
-	if (strncmp(s, "08", 2) == 0 || strcmp(s, "57P01") == 0 ||
-		strcmp(s, "57P02") == 0 || err->native_code == 1053 ||
-		err->native_code == 1927 || err->native_code == 2006 ||
-		err->native_code == 2013)
-		return FED_FAIL_LOST;
 	return FED_FAIL_REMOTE;
 }
 
