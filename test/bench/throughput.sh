@@ -14,7 +14,8 @@
 # simple protocol; the systems alternate per client count.
 #
 # Knobs: BENCH_DIR, BENCH_PORT (as run.sh), TP_SECONDS, TP_CLIENTS,
-# TP_QUERIES (default "Q4 Q3"), TP_BUDGET (if set: ALTER SERVER ... OPTIONS
+# TP_QUERIES (default "Q4 Q3"; "" measures only the connection rate at the
+# end), TP_BUDGET (if set: ALTER SERVER ... OPTIONS
 # connection_budget for the run, restored after).
 set -euo pipefail
 
@@ -32,12 +33,13 @@ DIR=${DIR%/}
 PORT_BASE=${BENCH_PORT:-56400}
 SECS=${TP_SECONDS:-30}
 CLIENTS=${TP_CLIENTS:-1 8 32}
-QUERIES=${TP_QUERIES:-Q4 Q3}
+QUERIES=${TP_QUERIES-Q4 Q3}
 COORD_PORT=$PORT_BASE
 SHARD_PORTS=($((PORT_BASE + 1)) $((PORT_BASE + 2)) $((PORT_BASE + 3)) $((PORT_BASE + 4)))
 PSQL=$FED_PG_BINDIR/psql
 PGBENCH=$FED_PG_BINDIR/pgbench
 OUT=$REPO/test/bench/throughput-A${TP_BUDGET:+-budget$TP_BUDGET}.txt
+[ -n "$QUERIES" ] || OUT=$REPO/test/bench/connrate-A.txt
 
 [ -f "$DIR/.federate-bench" ] && [ -f "$DIR/shard3/postmaster.pid" ] ||
 	fed_die "no kept scenario-A benchmark in $DIR: run BENCH_KEEP=1 BENCH_SCENARIOS=A bash test/bench/run.sh first"
@@ -129,4 +131,13 @@ for qid in $QUERIES; do
 		printf '%-5s | %7s | %12s | %10s | %12s | %12s | %10s | %12s\n' "$qid" "$c" "$ft" "$fp" "$pt" "$pp" "$dt" "$ratio" | tee -a "$OUT"
 	done
 done
+# What a session beyond the budget pays per transaction: a new connection
+# to a shard (fork and SCRAM authentication, over TCP as federate connects).
+echo "select 1;" >"$WORK/select1.sql"
+rate=$(PGPASSWORD=app_secret "$PGBENCH" -n -C -c 8 -j 2 -T 5 -h 127.0.0.1 -p "${SHARD_PORTS[0]}" -U app \
+	-f "$WORK/select1.sql" app 2>/dev/null | awk '/^tps = / {printf "%.1f", $3}')
+{
+	echo
+	echo "new connections per second to a shard (pgbench -C -c 8 -T 5, SELECT 1, TCP, SCRAM): ${rate:-?}"
+} | tee -a "$OUT"
 fed_log "written to $OUT"
