@@ -15,36 +15,14 @@
 # each after a warm-up; medians of psql's client-side times.
 set -euo pipefail
 
-cd "$(dirname "${BASH_SOURCE[0]}")/../.."
-REPO=$(pwd)
 FED_LOG_TAG=layout
-# shellcheck source=test/lib.sh
-. "$REPO/test/lib.sh"
+# shellcheck source=test/bench/kept.sh
+. "$(dirname "${BASH_SOURCE[0]}")/kept.sh"
 
-export LANG=C.UTF-8 LC_ALL=C.UTF-8 PAGER=
-unset PGHOST PGHOSTADDR PGPORT PGUSER PGDATABASE PGOPTIONS PGPASSWORD
-
-DIR=${BENCH_DIR:-/tmp/federate-bench}
-DIR=${DIR%/}
-PORT_BASE=${BENCH_PORT:-56400}
 RUNS=${LAYOUT_RUNS:-5}
-COORD_PORT=$PORT_BASE
-SHARD_PORTS=($((PORT_BASE + 1)) $((PORT_BASE + 2)) $((PORT_BASE + 3)) $((PORT_BASE + 4)))
-PSQL=$FED_PG_BINDIR/psql
 OUT=$REPO/test/bench/layout-A.txt
 
-[ -f "$DIR/.federate-bench" ] && [ -f "$DIR/shard3/postmaster.pid" ] ||
-	fed_die "no kept scenario-A benchmark in $DIR: run BENCH_KEEP=1 BENCH_SCENARIOS=A bash test/bench/run.sh first"
-
-q() { "$PSQL" -X -q -At -v ON_ERROR_STOP=1 -h "$DIR" -p "$1" -U "$2" -d "$3" "${@:4}"; }
-
-[ "$(q "$COORD_PORT" postgres bench -c "SELECT count(*) FROM pg_namespace WHERE nspname = 'fed_a'")" = 1 ] ||
-	fed_die "the kept benchmark has no scenario A tables: run BENCH_KEEP=1 BENCH_SCENARIOS=A BENCH_QUERIES=Q4 BENCH_RUNS=1 bash test/bench/run.sh"
-
-# federate.so may have been reinstalled since the coordinator started
-fed_log "restarting the coordinator (loads the installed federate.so)"
-fed_as_user pg_ctl -D "$DIR/coord" -l "$DIR/coord.log" -m fast -w -t 120 restart >/dev/null ||
-	fed_die "the coordinator did not restart"
+q() { kq "$@"; }
 
 if [ ! -f "$DIR/done.layout64" ]; then
 	pids=()

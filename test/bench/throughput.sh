@@ -19,41 +19,20 @@
 # connection_budget for the run, restored after).
 set -euo pipefail
 
-cd "$(dirname "${BASH_SOURCE[0]}")/../.."
-REPO=$(pwd)
 FED_LOG_TAG=throughput
-# shellcheck source=test/lib.sh
-. "$REPO/test/lib.sh"
+# shellcheck source=test/bench/kept.sh
+. "$(dirname "${BASH_SOURCE[0]}")/kept.sh"
 
-export LANG=C.UTF-8 LC_ALL=C.UTF-8 PAGER=
-unset PGHOST PGHOSTADDR PGPORT PGUSER PGDATABASE PGOPTIONS PGPASSWORD
-
-DIR=${BENCH_DIR:-/tmp/federate-bench}
-DIR=${DIR%/}
-PORT_BASE=${BENCH_PORT:-56400}
 SECS=${TP_SECONDS:-30}
 CLIENTS=${TP_CLIENTS:-1 8 32}
 QUERIES=${TP_QUERIES-Q4 Q3}
-COORD_PORT=$PORT_BASE
-SHARD_PORTS=($((PORT_BASE + 1)) $((PORT_BASE + 2)) $((PORT_BASE + 3)) $((PORT_BASE + 4)))
-PSQL=$FED_PG_BINDIR/psql
 PGBENCH=$FED_PG_BINDIR/pgbench
 OUT=$REPO/test/bench/throughput-A${TP_BUDGET:+-budget$TP_BUDGET}.txt
 [ -n "$QUERIES" ] || OUT=$REPO/test/bench/connrate-A.txt
-
-[ -f "$DIR/.federate-bench" ] && [ -f "$DIR/shard3/postmaster.pid" ] ||
-	fed_die "no kept scenario-A benchmark in $DIR: run BENCH_KEEP=1 BENCH_SCENARIOS=A bash test/bench/run.sh first"
 [ -x "$PGBENCH" ] || fed_die "pgbench is missing ($PGBENCH)"
 
-q() { "$PSQL" -X -q -At -h "$DIR" -p "$1" -U postgres -d "$2" -c "$3"; }
+q() { kq "$1" postgres "$2" -c "$3"; }
 
-# federate.so may have been reinstalled since the coordinator started
-fed_log "restarting the coordinator (loads the installed federate.so)"
-fed_as_user pg_ctl -D "$DIR/coord" -l "$DIR/coord.log" -m fast -w -t 120 restart >/dev/null ||
-	fed_die "the coordinator did not restart"
-
-[ "$(q "$COORD_PORT" bench "SELECT count(*) FROM pg_namespace WHERE nspname IN ('fed_a', 'pgfdw_a')")" = 2 ] ||
-	fed_die "the kept benchmark has no scenario A tables (the last run.sh was another scenario): run BENCH_KEEP=1 BENCH_SCENARIOS=A BENCH_QUERIES=Q4 BENCH_RUNS=1 bash test/bench/run.sh"
 read -r TENANT TPART < <(q "$COORD_PORT" bench "SELECT tenant_id, part FROM bench_tenants WHERE rank = 100" | tr '|' ' ')
 Q4="SELECT * FROM orders WHERE tenant_id = $TENANT ORDER BY created_at DESC, order_id DESC LIMIT 20;"
 Q3="SELECT count(*), sum(revenue) FROM orders WHERE created_at >= '2024-01-01 00:00:00+00' AND created_at < '2024-04-01 00:00:00+00' AND status = 'shipped';"
