@@ -18,7 +18,7 @@
 #include "utils/guc.h"
 #include "utils/queryjumble.h"
 
-#include "federate.h"
+#include "fdw/fdw.h"
 #include "health/health.h"
 #include "plan/plan.h"
 

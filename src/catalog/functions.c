@@ -14,7 +14,7 @@
 #include "pgtime.h"
 #include "utils/builtins.h"
 
-#include "federate.h"
+#include "remote/remote.h"
 
 PG_FUNCTION_INFO_V1(federate_connections);
 PG_FUNCTION_INFO_V1(federate_disconnect);

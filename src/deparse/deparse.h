@@ -18,6 +18,7 @@
 
 #include "federate.h"
 #include "nodes/nodes.h"
+#include "nodes/pathnodes.h"
 #include "utils/array.h"
 
 struct FedDeparseCxt;

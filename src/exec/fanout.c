@@ -66,6 +66,8 @@
  */
 #include "postgres.h"
 
+#include <limits.h>
+
 #include "catalog/pg_user_mapping.h"
 #include "common/pg_prng.h"
 #include "miscadmin.h"

@@ -13,7 +13,7 @@
 #include "executor/tuptable.h"
 #include "portability/instr_time.h"
 
-#include "federate.h"
+#include "remote/remote.h"
 
 typedef struct FedFanout FedFanout;
 

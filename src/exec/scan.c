@@ -61,6 +61,7 @@
 #include "deparse/deparse.h"
 #include "exec/coverage.h"
 #include "exec/fanout.h"
+#include "fdw/fdw.h"
 #include "health/health.h"
 #include "plan/plan.h"
 

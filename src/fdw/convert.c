@@ -27,7 +27,7 @@
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
 
-#include "federate.h"
+#include "fdw/fdw.h"
 
 struct FedConverter
 {

@@ -13,7 +13,7 @@
 
 #include "foreign/fdwapi.h"
 
-#include "federate.h"
+#include "fdw/fdw.h"
 
 PG_FUNCTION_INFO_V1(federate_handler);
 
@@ -56,4 +56,12 @@ federate_handler(PG_FUNCTION_ARGS)
 	r->ImportForeignSchema = fedImportForeignSchema;
 
 	PG_RETURN_POINTER(r);
+}
+
+/* Whether routine is federate's (a relation's fdwroutine, for the planner). */
+bool
+fed_is_federate_routine(const FdwRoutine *routine)
+{
+	return routine != NULL &&
+		routine->GetForeignRelSize == fedGetForeignRelSize;
 }

@@ -32,7 +32,7 @@
 #include "utils/builtins.h"
 
 #include "deparse/deparse.h"
-#include "federate.h"
+#include "fdw/fdw.h"
 
 typedef struct ImportColumn
 {

@@ -41,7 +41,7 @@
 #include "utils/rel.h"
 
 #include "deparse/deparse.h"
-#include "federate.h"
+#include "fdw/fdw.h"
 
 /* fdw_private of PlanForeignModify */
 enum FedModifyPrivateIndex

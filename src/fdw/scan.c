@@ -46,7 +46,7 @@
 #include "deparse/deparse.h"
 #include "exec/coverage.h"
 #include "exec/fanout.h"
-#include "federate.h"
+#include "fdw/fdw.h"
 
 /* What planning keeps about a foreign base relation (baserel->fdw_private). */
 typedef struct FedRelInfo

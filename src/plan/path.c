@@ -60,8 +60,7 @@ collect_leaves(PlannerInfo *root, RelOptInfo *rel, List **leaves)
 		return true;
 	if (rte->relkind == RELKIND_FOREIGN_TABLE)
 	{
-		if (rel->fdwroutine == NULL ||
-			rel->fdwroutine->GetForeignRelSize != fedGetForeignRelSize)
+		if (!fed_is_federate_routine(rel->fdwroutine))
 			return false;
 		*leaves = lappend(*leaves, rel);
 		return true;

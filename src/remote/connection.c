@@ -62,7 +62,7 @@
 #include "utils/acl.h"
 #include "utils/backend_status.h"
 
-#include "federate.h"
+#include "remote/remote.h"
 #include "health/health.h"
 
 #define FED_CLEANUP_TIMEOUT_MS	5000

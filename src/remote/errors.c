@@ -17,7 +17,7 @@
  */
 #include "postgres.h"
 
-#include "federate.h"
+#include "remote/remote.h"
 #include "health/health.h"
 
 static bool

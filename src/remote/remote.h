@@ -1,0 +1,78 @@
+/*-------------------------------------------------------------------------
+ *
+ * remote.h
+ *		The connections to the shards (remote/connection.c) and the report
+ *		of their failures (remote/errors.c), for exec/ and fdw/.
+ *
+ * src/remote/remote.h
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef FEDERATE_REMOTE_H
+#define FEDERATE_REMOTE_H
+
+#include "fmgr.h"
+#include "foreign/foreign.h"
+
+#include "federate.h"
+#include "remote/driver.h"
+
+/* A cached connection; see remote/connection.c. */
+typedef struct FedConn FedConn;
+
+/*
+ * Something that reads a result from a connection and can be asked to
+ * "park": read the rest of its result into local storage so that the
+ * connection can serve another statement.
+ */
+typedef void (*FedParkCallback) (void *owner);
+
+/* in remote/connection.c */
+extern FedConn *fed_conn_get(ForeignServer *server, UserMapping *user,
+							 bool start_xact);
+extern uint64 fed_conn_exec(FedConn *conn, const char *sql,
+							int nparams, const char *const *params);
+extern void fed_conn_open(FedConn *conn, const char *sql,
+						  int nparams, const char *const *params,
+						  int fetch_size, void *owner, FedParkCallback park);
+extern bool fed_conn_next_row(FedConn *conn, void *owner, FedRow *row);
+extern void fed_conn_release(FedConn *conn, void *owner);
+extern FedConn *fed_conn_claim(ForeignServer *server, UserMapping *user,
+							   void *owner, FedParkCallback park, bool force);
+extern FedConn *fed_conn_claim_writer(ForeignServer *server,
+									 UserMapping *user, void *owner,
+									 FedParkCallback park);
+extern void fed_conn_reserve(ForeignServer **servers, UserMapping **users,
+							 int n);
+extern int	fed_conn_start(FedConn *conn, const char *sql, int nparams,
+						   const char *const *params, int fetch_size,
+						   FedRemoteError *err);
+extern int	fed_conn_poll(FedConn *conn, FedRemoteError *err);
+extern int	fed_conn_fetch(FedConn *conn, FedRow *row, FedRemoteError *err);
+extern pgsocket fed_conn_socket(FedConn *conn);
+extern long fed_conn_wait_ms(FedConn *conn, int events);
+extern void fed_conn_raise(FedConn *conn, FedRemoteError *err) pg_attribute_noreturn();
+extern void fed_conn_finish(FedConn *conn);
+extern void fed_conn_note_write(FedConn *conn);
+extern bool fed_conn_wrote(FedConn *conn);
+extern bool fed_conn_in_xact(FedConn *conn);
+extern bool fed_conn_connecting(FedConn *conn);
+extern int	fed_conn_timeout(FedConn *conn);
+extern char *fed_conn_timeout_detail(FedConn *conn, FedRemoteError *err,
+									 bool connecting);
+extern void fed_conn_abandon(FedConn *conn, int kind, FedRemoteError *err);
+extern int	fed_timeout_grace(int ms);
+extern const FedDriver *fed_conn_driver(FedConn *conn);
+extern const char *fed_conn_server_name(FedConn *conn);
+extern void fed_conn_init(void);
+extern Datum fed_conn_list(PG_FUNCTION_ARGS);
+extern bool fed_conn_disconnect(Oid serverid, bool all);
+
+/* in remote/errors.c (see also health/health.h) */
+extern void fed_report_remote_error(int elevel, FedRemoteError *err,
+									const char *servername, const char *sql);
+extern void fed_report_failure(int elevel, int kind, FedRemoteError *err,
+							   const char *servername, const char *detail,
+							   const char *shard, const char *sql);
+
+#endif							/* FEDERATE_REMOTE_H */
