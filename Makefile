@@ -37,6 +37,9 @@ OBJS = \
 	src/health/dispatch.o \
 	src/health/budget.o \
 	src/remote/connection.o \
+	src/remote/pool.o \
+	src/remote/step.o \
+	src/remote/xact.o \
 	src/remote/errors.o \
 	src/remote/driver_libpq.o \
 	src/remote/driver_mysql.o

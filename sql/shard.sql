@@ -162,6 +162,23 @@ SELECT count(*), sum(amount) FROM loc.sales WHERE tenant = 2;
 RESET plan_cache_mode;
 DEALLOCATE q;
 
+-- the statement's only remote read, small and on its own: one plain
+-- statement per shard, no remote transaction; in a transaction block, or
+-- beside another remote read, or unbounded, the shards read in one
+SET federate.log_remote_sql = on;
+SELECT count(*), sum(amount) FROM sales WHERE tenant = 5;
+SELECT count(*), sum(amount) FROM sales WHERE tenant = 2;
+SELECT id, amount FROM sales WHERE tenant = 5 ORDER BY amount DESC NULLS LAST, id LIMIT 3;
+BEGIN;
+SELECT count(*), sum(amount) FROM sales WHERE tenant = 5;
+COMMIT;
+SELECT count(*) FROM sales s WHERE tenant = 5
+  AND amount > (SELECT avg(amount) FROM sales WHERE tenant = 2);
+RESET federate.log_remote_sql;
+SELECT id, amount FROM loc.sales WHERE tenant = 5 ORDER BY amount DESC NULLS LAST, id LIMIT 3;
+SELECT count(*) FROM loc.sales s WHERE tenant = 5
+  AND amount > (SELECT avg(amount) FROM loc.sales WHERE tenant = 2);
+
 -- a transaction sees its own writes, on every shard
 BEGIN;
 INSERT INTO sales (id, tenant, region) VALUES (100001, 1, 'txn'), (100002, 2, 'txn'),

@@ -108,6 +108,7 @@ typedef struct FedTask
 	int			nparams;
 	const char **params;
 	int			fetch_size;
+	bool		autocommit;		/* may run outside a remote transaction */
 
 	FedConn    *conn;
 	FedTaskState state;
@@ -192,6 +193,16 @@ fed_fanout_use_writer(FedFanout *ff)
 }
 
 /*
+ * The task's read may run outside a remote transaction; see
+ * fed_conn_start for when that is right.
+ */
+void
+fed_fanout_autocommit(FedFanout *ff, int task)
+{
+	ff->tasks[task].autocommit = !ff->writer;
+}
+
+/*
  * Describe task: read the foreign table info describes with sql (strings
  * and params must live as long as the fan-out).
  */
@@ -210,6 +221,7 @@ fed_fanout_add(FedFanout *ff, int task, FedTableInfo *info, const char *sql,
 	t->nparams = nparams;
 	t->params = params;
 	t->fetch_size = info->fetch_size;
+	t->autocommit = false;
 	t->state = TASK_IDLE;
 	t->attempts = 0;
 	t->deadline = 0;
@@ -595,7 +607,7 @@ start_task(FedTask *t, bool force)
 	t->fresh = !fed_conn_in_xact(t->conn);
 	t->state = TASK_STARTING;
 	r = fed_conn_start(t->conn, t->sql, t->nparams, t->params, t->fetch_size,
-					   &err);
+					   t->autocommit, &err);
 	starting_step(t, r, &err);
 }
 

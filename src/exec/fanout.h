@@ -43,6 +43,7 @@ extern FedFanout *fed_fanout_create(int ntasks, TupleDesc desc,
 									FedRowConverter convert, void *arg);
 extern void fed_fanout_add(FedFanout *ff, int task, FedTableInfo *info,
 						   const char *sql, int nparams, const char **params);
+extern void fed_fanout_autocommit(FedFanout *ff, int task);
 extern void fed_fanout_use_writer(FedFanout *ff);
 extern void fed_fanout_reserve(FedFanout *ff, FedFanout *other);
 extern void fed_fanout_start(FedFanout *ff);

@@ -38,6 +38,7 @@
 #include "commands/explain.h"
 #include "executor/execdebug.h"
 #include "access/table.h"
+#include "access/xact.h"
 #include "executor/execPartition.h"
 #include "partitioning/partbounds.h"
 #include "partitioning/partdesc.h"
@@ -78,6 +79,8 @@ typedef struct FedScanState
 	FedShape	shape;
 	int			nshards;
 	int			tableoid_attno;
+	int			max_rows;		/* most rows a task returns, or -1 */
+	bool		sole_read;		/* FedFlagSoleRead */
 	int			nkeys;
 	char	   *pushed;
 	int			key_paramid;	/* key shipping: the keys' slot, or -1 */
@@ -413,6 +416,8 @@ fed_begin_scan(CustomScanState *node, EState *estate, int eflags)
 	st->shape = (FedShape) list_nth_int(flags, FedFlagShape);
 	st->nshards = list_nth_int(flags, FedFlagShards);
 	st->tableoid_attno = list_nth_int(flags, FedFlagTableoid);
+	st->max_rows = list_nth_int(flags, FedFlagMaxRows);
+	st->sole_read = list_nth_int(flags, FedFlagSoleRead) != 0;
 	st->ntasks = list_length(st->sqls);
 	st->nkeys = list_length(sort_attnos);
 	st->key_paramid = -1;
@@ -692,6 +697,7 @@ prepare_fanout(FedScanState *st)
 	ExprContext *econtext = st->css.ss.ps.ps_ExprContext;
 	MemoryContext old;
 	ArrayType  *keys;
+	bool		autocommit;
 	int			i;
 
 	/*
@@ -741,6 +747,14 @@ prepare_fanout(FedScanState *st)
 		keep_tasks(st, st->startup_keep);
 	if (keys != NULL && st->key_prune && st->nvalid > 0)
 		keep_key_partitions(st, keys);
+
+	/*
+	 * The statement's only remote read, in a local transaction that is this
+	 * statement alone: a shard whose answer fits in one batch answers in
+	 * one round trip, without a remote transaction (FedFlagSoleRead).
+	 */
+	autocommit = st->sole_read && st->max_rows >= 0 && !IsTransactionBlock() &&
+		GetCurrentTransactionNestLevel() == 1 && !IsolationUsesXactSnapshot();
 	for (i = 0; i < st->ntasks; i++)
 	{
 		const char *sql;
@@ -763,6 +777,8 @@ prepare_fanout(FedScanState *st)
 								  econtext, InvalidOid, (Datum) 0,
 								  &nparams, &params);
 		fed_fanout_add(st->fanout, i, &st->infos[i], sql, nparams, params);
+		if (autocommit && st->max_rows <= st->infos[i].fetch_size)
+			fed_fanout_autocommit(st->fanout, i);
 	}
 	MemoryContextSwitchTo(old);
 	st->cov_waiting = false;

@@ -17,6 +17,10 @@
  * input's keys to the shards (plan/keyjoin.c).  Both hooks chain to the previous ones and leave at once for
  * relations that are not federated.
  *
+ * planner_hook marks, in the finished plan, a fan-out node that is the
+ * statement's only remote read and runs once (see mark_sole_read): such a
+ * read may go to the shards without a remote transaction.
+ *
  * Writes and row locks keep PostgreSQL's own plan (an Append of
  * ForeignScans, or one ForeignScan): the fan-out node only reads.
  *
@@ -31,6 +35,7 @@
 #include "optimizer/paths.h"
 #include "optimizer/planner.h"
 #include "optimizer/prep.h"
+#include "miscadmin.h"
 
 #include "plan/plan.h"
 
@@ -39,6 +44,111 @@ bool		fed_enable_fanout = true;
 static set_rel_pathlist_hook_type prev_set_rel_pathlist = NULL;
 static create_upper_paths_hook_type prev_create_upper_paths = NULL;
 static set_join_pathlist_hook_type prev_set_join_pathlist = NULL;
+static planner_hook_type prev_planner = NULL;
+
+/*
+ * Count the remote reads under plan: fan-out nodes into *nfanout (the last
+ * one into *found, when it cannot be run more than once per execution of
+ * the statement) and other foreign scans into *nother.  rescan: plan is
+ * below something that may run it again (the inner side of a nested loop,
+ * a subplan).
+ */
+static void
+count_reads(Plan *plan, bool rescan, int *nfanout, int *nother,
+			CustomScan **found)
+{
+	ListCell   *lc;
+	List	   *children = NIL;
+
+	if (plan == NULL)
+		return;
+	check_stack_depth();
+	switch (nodeTag(plan))
+	{
+		case T_ForeignScan:
+			(*nother)++;
+			break;
+		case T_CustomScan:
+			if (((CustomScan *) plan)->methods == &fed_scan_methods)
+			{
+				(*nfanout)++;
+				*found = rescan ? NULL : (CustomScan *) plan;
+			}
+			children = ((CustomScan *) plan)->custom_plans;
+			break;
+		case T_Append:
+			children = ((Append *) plan)->appendplans;
+			break;
+		case T_MergeAppend:
+			children = ((MergeAppend *) plan)->mergeplans;
+			break;
+		case T_BitmapAnd:
+			children = ((BitmapAnd *) plan)->bitmapplans;
+			break;
+		case T_BitmapOr:
+			children = ((BitmapOr *) plan)->bitmapplans;
+			break;
+		case T_SubqueryScan:
+			count_reads(((SubqueryScan *) plan)->subplan, rescan, nfanout,
+						nother, found);
+			break;
+		case T_NestLoop:
+			count_reads(plan->lefttree, rescan, nfanout, nother, found);
+			count_reads(plan->righttree, true, nfanout, nother, found);
+			return;
+		default:
+			break;
+	}
+	foreach(lc, children)
+		count_reads((Plan *) lfirst(lc), rescan, nfanout, nother, found);
+	count_reads(plan->lefttree, rescan, nfanout, nother, found);
+	count_reads(plan->righttree, rescan, nfanout, nother, found);
+}
+
+/*
+ * A SELECT without row locks whose only remote read is one fan-out node
+ * that runs once: mark it (FedFlagSoleRead).  At run time, when the local
+ * transaction is this one statement, each of its shards may then answer
+ * a bounded read in one plain statement, outside a remote transaction
+ * (exec/scan.c): with no other remote read in the statement, nothing can
+ * tell the difference, and it saves the round trips of BEGIN and COMMIT.
+ */
+static void
+mark_sole_read(PlannedStmt *stmt)
+{
+	int			nfanout = 0;
+	int			nother = 0;
+	CustomScan *found = NULL;
+	ListCell   *lc;
+	List	   *flags;
+
+	if (stmt->commandType != CMD_SELECT || stmt->rowMarks != NIL ||
+		stmt->hasModifyingCTE)
+		return;
+	count_reads(stmt->planTree, false, &nfanout, &nother, &found);
+	foreach(lc, stmt->subplans)
+		count_reads((Plan *) lfirst(lc), true, &nfanout, &nother, &found);
+	if (nfanout != 1 || nother != 0 || found == NULL)
+		return;
+	flags = list_nth(found->custom_private, FedPlanFlags);
+	lfirst_int(list_nth_cell(flags, FedFlagSoleRead)) = 1;
+}
+
+static PlannedStmt *
+fed_planner(Query *parse, const char *query_string, int cursorOptions,
+			ParamListInfo boundParams)
+{
+	PlannedStmt *stmt;
+
+	if (prev_planner)
+		stmt = prev_planner(parse, query_string, cursorOptions, boundParams);
+	else
+		stmt = standard_planner(parse, query_string, cursorOptions,
+								boundParams);
+	if (fed_enable_fanout)
+		mark_sole_read(stmt);
+	return stmt;
+}
 
 static void
 fed_set_rel_pathlist(PlannerInfo *root, RelOptInfo *rel, Index rti,
@@ -123,6 +233,8 @@ fed_plan_init(void)
 	create_upper_paths_hook = fed_create_upper_paths;
 	prev_set_join_pathlist = set_join_pathlist_hook;
 	set_join_pathlist_hook = fed_set_join_pathlist;
+	prev_planner = planner_hook;
+	planner_hook = fed_planner;
 	RegisterCustomScanMethods(&fed_scan_methods);
 	RegisterCustomScanMethods(&fed_result_methods);
 	RegisterCustomScanMethods(&fed_keys_methods);

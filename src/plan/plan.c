@@ -268,6 +268,14 @@ fed_plan_custom_path(PlannerInfo *root, RelOptInfo *rel, CustomPath *best_path,
 
 	flags = list_make5_int(fi->shape, fi->nshards, tableoid_attno, fi->rti,
 						   fi->split);
+	/* an ungrouped aggregate is one row per shard; a LIMIT bounds the rest */
+	if ((fi->shape == FED_SHAPE_PARTIAL_AGG || fi->shape == FED_SHAPE_FULL_AGG) &&
+		fi->group_items == NIL)
+		flags = lappend_int(flags, 1);
+	else
+		flags = lappend_int(flags, fi->limit >= 0 && fi->limit <= PG_INT32_MAX ?
+							(int) fi->limit : -1);
+	flags = lappend_int(flags, 0);	/* FedFlagSoleRead: see plan/hook.c */
 
 	cs->scan.plan.targetlist = tlist;
 	if (fi->shape == FED_SHAPE_SCAN)

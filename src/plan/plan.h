@@ -151,6 +151,9 @@ typedef enum FedPlanFlag
 	FedFlagTableoid,			/* scan attno filled with the leaf's OID, or 0 */
 	FedFlagRti,					/* range table index the plan was made for */
 	FedFlagSplit,				/* FedPathInfo.split */
+	FedFlagMaxRows,				/* most rows one task returns, or -1 */
+	FedFlagSoleRead,			/* the statement's only remote read, never
+								 * rescanned (plan/hook.c) */
 	FedFlagCount
 } FedPlanFlag;
 

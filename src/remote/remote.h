@@ -46,7 +46,7 @@ extern void fed_conn_reserve(ForeignServer **servers, UserMapping **users,
 							 int n);
 extern int	fed_conn_start(FedConn *conn, const char *sql, int nparams,
 						   const char *const *params, int fetch_size,
-						   FedRemoteError *err);
+						   bool autocommit, FedRemoteError *err);
 extern int	fed_conn_poll(FedConn *conn, FedRemoteError *err);
 extern int	fed_conn_fetch(FedConn *conn, FedRow *row, FedRemoteError *err);
 extern pgsocket fed_conn_socket(FedConn *conn);

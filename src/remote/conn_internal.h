@@ -1,0 +1,201 @@
+/*-------------------------------------------------------------------------
+ *
+ * conn_internal.h
+ *		What the files of remote/ share about a connection: FedConn, its
+ *		phases and remote transaction states, and the functions one file
+ *		calls in another.  Nothing outside remote/ includes this.
+ *
+ * src/remote/conn_internal.h
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef FEDERATE_CONN_INTERNAL_H
+#define FEDERATE_CONN_INTERNAL_H
+
+#include "datatype/timestamp.h"
+#include "pgtime.h"
+#include "utils/hsearch.h"
+
+#include "remote/remote.h"
+#include "health/health.h"
+
+/*
+ * During abort cleanup, the longest wait for a server to end what was in
+ * flight (a SET or BEGIN, a cancelled statement) and to roll back: a
+ * healthy server takes milliseconds; one that does not answer in time has
+ * its connection closed (the remote transaction ends with it) rather than
+ * keep the user waiting.
+ */
+#define FED_ABORT_WAIT_MS		1000
+
+/*
+ * The bound of every cancel request (MySQL's side connection keeps the
+ * timeouts it was opened with, so one bound serves every use): a server
+ * that does not answer within it is not waited for, its connection is
+ * closed, and control returns to the user within about this much of the
+ * error.
+ */
+#define FED_CANCEL_TIMEOUT_SEC	1
+
+/* Connections per user mapping: fan-out tasks on one server run in parallel. */
+#define FED_MAX_SLOTS			8
+
+typedef struct FedConnKey
+{
+	Oid			umid;			/* user mapping OID */
+	int			slot;			/* 0 for plain scans and writes */
+} FedConnKey;
+
+/*
+ * Where a connection's asynchronous state machine stands.  Starting a
+ * statement may first have to connect, run the session setup, and open the
+ * remote transaction and savepoints; each step is one non-blocking driver
+ * call, so the fan-out loop can advance many connections at once.
+ */
+typedef enum FedPhase
+{
+	FED_PHASE_IDLE,				/* nothing in flight */
+	FED_PHASE_CONNECT,			/* connect_poll pending */
+	FED_PHASE_SETUP,			/* a session setup statement in flight */
+	FED_PHASE_SET,				/* the statement timeout being set */
+	FED_PHASE_BEGIN,			/* BEGIN or SAVEPOINT in flight */
+	FED_PHASE_QUERY,			/* the caller's statement sent, result not open */
+	FED_PHASE_OPEN				/* the caller's result is open */
+} FedPhase;
+
+/*
+ * A connection's remote transaction (xact.c).  xact_depth counts its
+ * levels: 0 in NONE and BROKEN, 1 for the transaction, one more for each
+ * savepoint.
+ *
+ *	 from			event							to
+ *	 -------------	------------------------------	-------------------------
+ *	 NONE			BEGIN done (fed_xact_opened)	OPEN
+ *	 OPEN			a write (fed_conn_note_write)	WRITTEN
+ *	 OPEN			connection lost, the local		NONE: a later statement
+ *					transaction READ COMMITTED		reads in a new one, as a
+ *													local statement would
+ *	 OPEN			connection lost, the local		BROKEN
+ *					transaction keeps one snapshot
+ *	 WRITTEN		connection lost					BROKEN
+ *	 OPEN, WRITTEN	COMMIT or ROLLBACK done			NONE (fed_xact_ended)
+ *	 OPEN			a failed read given up			NONE
+ *					(fed_conn_abandon)
+ *	 BROKEN			the local transaction ends		NONE
+ *
+ * In BROKEN the local transaction must not commit (commit_all raises), and
+ * the connection serves nothing more in it (fed_pool_prepare raises).
+ */
+typedef enum FedXactState
+{
+	FED_XACT_NONE,				/* no remote transaction */
+	FED_XACT_OPEN,				/* open, nothing changed through it yet */
+	FED_XACT_WRITTEN,			/* open, and data changed through it */
+	FED_XACT_BROKEN				/* lost with its connection in the middle */
+} FedXactState;
+
+struct FedConn
+{
+	FedConnKey	key;			/* hash key */
+	Oid			serverid;
+	Oid			userid;
+	char		servername[NAMEDATALEN];
+	const FedDriver *driver;
+	void	   *handle;			/* NULL when not connected */
+	MemoryContext cxt;			/* the handle's memory */
+	int			xact_depth;		/* 0 = no remote transaction, 1 = open,
+								 * >1 = that many levels of savepoints */
+	FedXactState xact;			/* the remote transaction (xact.c) */
+	bool		invalidated;	/* server or mapping changed: reconnect */
+	uint32		server_hashvalue;
+	uint32		mapping_hashvalue;
+	int			connect_timeout;	/* seconds, 0 = none */
+	int			stmt_timeout;	/* ms, 0 = none: of the current statement */
+	int			remote_timeout; /* ms, the session's (drivers that keep it) */
+	int			pending_timeout;
+	bool		cancel_sent;	/* during abort: cancel already requested */
+	bool		cancel_doubtful;	/* a cancel request got no answer: it
+									 * may still arrive and stop a later
+									 * statement, so c is not reused */
+	void	   *owner;			/* reader holding the connection */
+	FedParkCallback park;
+	bool		budget_held;	/* holds a unit of the server's budget */
+	bool		idle_counted;	/* counted idle in the budget's view */
+	int			budget;			/* the server's budget (0 = none) */
+	TimestampTz connected_at;
+	TimestampTz last_used;
+	int			owner_level;	/* transaction nesting level of the claim */
+
+	/* the asynchronous state machine */
+	FedPhase	phase;
+	bool		draining;		/* reading an internal statement's rows */
+	int			setup_step;		/* index into driver->session_setup */
+	int			pending_depth;	/* xact_depth once BEGIN/SAVEPOINT is done */
+	bool		may_reconnect;	/* BEGIN on a connection made earlier */
+	bool		prefixed;		/* BEGIN went ahead of the statement */
+	int			commit_r;		/* COMMIT in flight: its last step */
+	TimestampTz connect_deadline;
+	const char *cur_sql;		/* internal statement in flight */
+	char		stmt_buf[768];	/* its text, for savepoints and BEGIN */
+	char		remote_tz[TZ_STRLEN_MAX + 1];	/* the remote transaction's
+												 * TimeZone ("" unknown) */
+	bool		pending_tz;		/* the SET in flight is the TimeZone's */
+	ForeignServer *server;		/* valid during the current statement */
+	UserMapping *user;
+	const char *q_sql;			/* the caller's statement, or NULL */
+	int			q_nparams;
+	const char *const *q_params;
+	int			q_fetch_size;
+	bool		q_autocommit;	/* may run outside a remote transaction */
+};
+
+typedef enum FedStep
+{
+	FED_STEP_CONNECT,
+	FED_STEP_QUERY,
+	FED_STEP_ROW,
+	FED_STEP_DISCARD
+} FedStep;
+
+/* in connection.c */
+extern List *fed_unresponsive_servers;
+extern void fed_conn_copy_error(FedRemoteError *dst, const FedRemoteError *src);
+extern void fed_conn_close_handle(FedConn *c);
+extern void fed_conn_note_failure(FedConn *c, FedFailKind kind,
+								  FedRemoteError *err);
+extern void fed_conn_note_unresponsive(FedConn *c);
+extern void fed_conn_cancel_running(FedConn *c);
+extern void fed_conn_fail(FedConn *c, FedRemoteError *err, const char *sql);
+extern void fed_conn_make_idle(FedConn *c);
+
+/* in pool.c */
+extern HTAB *fed_conn_hash;
+extern FedConn *fed_pool_entry(UserMapping *user, int slot);
+extern bool fed_pool_holds_busy(Oid serverid);
+extern TimestampTz fed_pool_budget_deadline(ForeignServer *server);
+extern void fed_pool_settle_idle(void);
+
+/* in step.c */
+extern bool fed_conn_wait_for(FedConn *c, int events, TimestampTz deadline,
+							  bool interruptible);
+extern int	fed_conn_drive(FedConn *c, FedStep step, int r, FedRow *row,
+						   FedRemoteError *err, TimestampTz deadline,
+						   bool interruptible);
+extern void fed_conn_log_sql(FedConn *c, const char *sql);
+extern bool fed_conn_finish_internal(FedConn *c, int r, FedRemoteError *err,
+									 TimestampTz deadline, bool interruptible,
+									 uint64 *affected);
+extern bool fed_conn_exec_internal(FedConn *c, const char *sql, int nparams,
+								   const char *const *params,
+								   FedRemoteError *err, TimestampTz deadline,
+								   bool interruptible, uint64 *affected);
+extern void fed_conn_set_tag(void);
+extern void fed_conn_run_sync(FedConn *c, int r, FedRemoteError *err);
+
+/* in xact.c */
+extern void fed_xact_init(void);
+extern void fed_xact_lose(FedConn *c);
+extern void fed_xact_opened(FedConn *c, int depth);
+extern void fed_xact_ended(FedConn *c);
+
+#endif							/* FEDERATE_CONN_INTERNAL_H */

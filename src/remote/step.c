@@ -1,0 +1,694 @@
+/*-------------------------------------------------------------------------
+ *
+ * step.c
+ *		The asynchronous step machine that starts a statement on a
+ *		connection: connect, session setup, remote transaction, statement.
+ *
+ * Each step is one non-blocking driver call; the fan-out loop
+ * (exec/fanout.c) advances many connections at once through
+ * fed_conn_start and fed_conn_poll, and synchronous callers use
+ * fed_conn_run_sync.  The phases (FedPhase, remote/conn_internal.h):
+ *
+ *	 phase		 in flight					   done: next phase
+ *	 ---------	 ---------------------------  ------------------------------
+ *	 IDLE		 nothing					   fed_conn_start: CONNECT if not
+ *											   connected, else as after SETUP
+ *	 CONNECT	 connect_poll				   SETUP (first setup statement)
+ *	 SETUP		 a session setup statement	   SETUP (the next one), or as
+ *											   below
+ *	 SET		 the statement timeout or	   as below
+ *				 TimeZone being set
+ *	 BEGIN		 BEGIN or SAVEPOINT			   as below
+ *	 QUERY		 the caller's statement		   OPEN (its result is read by
+ *											   fed_conn_fetch, then IDLE)
+ *
+ * "As below" is next_xact_step: SET while the session's statement timeout
+ * differs, BEGIN while the remote transaction is below the local nesting
+ * level (a read without parameters goes in BEGIN's round trip), then
+ * QUERY, or IDLE when there is no statement.  A failure in any phase
+ * returns FED_IO_ERROR; a lost connection during the BEGIN of a connection
+ * made earlier (a server restart) reconnects once and goes on.
+ *
+ * src/remote/step.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/xact.h"
+#include "catalog/pg_foreign_server.h"
+#include "catalog/pg_user_mapping.h"
+#include "funcapi.h"
+#include "miscadmin.h"
+#include "pgstat.h"
+#include "pgtime.h"
+#include "storage/fd.h"
+#include "storage/latch.h"
+#include "utils/acl.h"
+#include "utils/backend_status.h"
+#include "utils/builtins.h"
+#include "utils/hsearch.h"
+#include "utils/inval.h"
+#include "utils/memutils.h"
+#include "utils/syscache.h"
+#include "utils/timestamp.h"
+
+#include "health/health.h"
+#include "remote/conn_internal.h"
+
+static int	advance(FedConn *c, int r, FedRemoteError *err);
+
+/*
+ * Wait for the events a driver step asked for, or for the deadline (0 =
+ * none).  Returns false when the deadline has passed.
+ */
+bool
+fed_conn_wait_for(FedConn *c, int events, TimestampTz deadline, bool interruptible)
+{
+	long		timeout = -1;
+	int			wakeup = WL_LATCH_SET | WL_EXIT_ON_PM_DEATH;
+	int			rc;
+
+	/* a server that does not answer within the statement timeout */
+	if (deadline == 0 && interruptible && c->stmt_timeout > 0 &&
+		c->phase != FED_PHASE_CONNECT)
+		deadline = TimestampTzPlusMilliseconds(GetCurrentTimestamp(),
+											   fed_timeout_grace(c->stmt_timeout));
+	if (deadline != 0)
+	{
+		TimestampTz now = GetCurrentTimestamp();
+
+		if (now >= deadline)
+			return false;
+		timeout = TimestampDifferenceMilliseconds(now, deadline);
+	}
+	if ((events & WL_TIMEOUT) && c->driver->timeout_ms)
+	{
+		long		t = c->driver->timeout_ms(c->handle);
+
+		if (timeout < 0 || t < timeout)
+			timeout = t;
+	}
+	if (timeout >= 0)
+		wakeup |= WL_TIMEOUT;
+	wakeup |= events & (WL_SOCKET_READABLE | WL_SOCKET_WRITEABLE);
+
+	rc = WaitLatchOrSocket(MyLatch, wakeup, c->driver->socket(c->handle),
+						   timeout, PG_WAIT_EXTENSION);
+	if (rc & WL_LATCH_SET)
+	{
+		ResetLatch(MyLatch);
+		if (interruptible)
+			CHECK_FOR_INTERRUPTS();
+	}
+	return true;
+}
+
+/*
+ * The coordinator's bound of a wait for a server with statement timeout
+ * ms: a little more than the timeout, so that the server's own timeout
+ * (a clean error) usually comes first.
+ */
+int
+fed_timeout_grace(int ms)
+{
+	return ms + Min(1000, 100 + ms / 10);
+}
+
+static void
+set_timed_out(FedRemoteError *err, bool lost)
+{
+	memset(err, 0, sizeof(FedRemoteError));
+	err->message = pstrdup("timed out");
+	err->timed_out = true;
+	err->connection_lost = lost;
+}
+
+/*
+ * Drive a driver step until it is done, has a row, or fails.  r is the
+ * step's first return value.  On timeout the error says so.
+ */
+int
+fed_conn_drive(FedConn *c, FedStep step, int r, FedRow *row, FedRemoteError *err,
+	  TimestampTz deadline, bool interruptible)
+{
+	while (r != FED_IO_DONE && r != FED_IO_ROW && r != FED_IO_ERROR)
+	{
+		if (!fed_conn_wait_for(c, r, deadline, interruptible))
+		{
+			set_timed_out(err, step == FED_STEP_CONNECT);
+			return FED_IO_ERROR;
+		}
+		switch (step)
+		{
+			case FED_STEP_CONNECT:
+				r = c->driver->connect_poll(c->handle, err);
+				break;
+			case FED_STEP_QUERY:
+				r = c->driver->query_poll(c->handle, err);
+				break;
+			case FED_STEP_ROW:
+				r = c->driver->next_row(c->handle, row, err);
+				break;
+			case FED_STEP_DISCARD:
+				r = c->driver->discard(c->handle, err);
+				break;
+		}
+	}
+	return r;
+}
+
+void
+fed_conn_log_sql(FedConn *c, const char *sql)
+{
+	if (fed_log_remote_sql)
+		ereport(NOTICE,
+				(errmsg_internal("federate: server \"%s\": %s",
+								 c->servername, sql)));
+}
+
+/*
+ * Finish a statement whose query_start returned r: wait for it, read and
+ * drop any rows.  Returns false with *err filled on failure.
+ */
+bool
+fed_conn_finish_internal(FedConn *c, int r, FedRemoteError *err, TimestampTz deadline,
+				bool interruptible, uint64 *affected)
+{
+	FedRow		row;
+
+	r = fed_conn_drive(c, FED_STEP_QUERY, r, NULL, err, deadline, interruptible);
+	while (r == FED_IO_DONE || r == FED_IO_ROW)
+	{
+		r = c->driver->next_row(c->handle, &row, err);
+		r = fed_conn_drive(c, FED_STEP_ROW, r, &row, err, deadline, interruptible);
+		if (r == FED_IO_DONE)
+			break;
+	}
+	if (r == FED_IO_ERROR)
+		return false;
+	if (affected)
+		*affected = c->driver->affected_rows(c->handle);
+	return true;
+}
+
+/*
+ * Run one statement to completion, reading and dropping any rows.  Returns
+ * false with *err filled on failure; never throws for remote failures
+ * (interrupts still can when interruptible).
+ */
+bool
+fed_conn_exec_internal(FedConn *c, const char *sql, int nparams,
+			  const char *const *params, FedRemoteError *err,
+			  TimestampTz deadline, bool interruptible, uint64 *affected)
+{
+	int			r;
+
+	if (c->handle == NULL)
+	{
+		memset(err, 0, sizeof(FedRemoteError));
+		err->message = pstrdup("no connection to the server");
+		err->connection_lost = true;
+		return false;
+	}
+	fed_conn_log_sql(c, sql);
+	r = c->driver->query_start(c->handle, sql, nparams, params, 0, err);
+	return fed_conn_finish_internal(c, r, err, deadline, interruptible, affected);
+}
+
+/*
+ * The asynchronous state machine.
+ *
+ * fed_conn_start begins a statement: connecting first if needed, running
+ * the session setup, then opening the remote transaction and savepoints up
+ * to the local nesting level, and finally sending the caller's statement
+ * (or stopping there when sql is NULL).  Every step returns at once: a
+ * wait mask (wait on fed_conn_socket, then call fed_conn_poll),
+ * FED_IO_DONE (the result is open, or the connection is ready), or
+ * FED_IO_ERROR (raise it with fed_conn_raise).
+ */
+static int
+begin_connect(FedConn *c, FedRemoteError *err)
+{
+	const char **keys;
+	const char **values;
+	MemoryContext old;
+	int			r;
+
+	/* a unit of the server's budget: required, unless claimed already */
+	if (!c->budget_held)
+	{
+		fed_budget_take(c->server, true, fed_pool_budget_deadline(c->server),
+						fed_pool_holds_busy(c->serverid));
+		c->budget_held = true;
+	}
+	fed_conn_params(c->server, c->user, &keys, &values);
+	c->invalidated = false;		/* made with the options of now */
+
+	if (!AcquireExternalFD())
+	{
+		fed_conn_close_handle(c);		/* gives the unit back */
+		ereport(ERROR,
+				(errcode(ERRCODE_SQLCLIENT_UNABLE_TO_ESTABLISH_SQLCONNECTION),
+				 errmsg("could not connect to server \"%s\"", c->servername),
+				 errdetail("There are too many open files on the local server."),
+				 errhint("Raise the server's max_files_per_process and/or \"ulimit -n\" limits.")));
+	}
+
+	c->cxt = AllocSetContextCreate(TopMemoryContext, "federate connection",
+								   ALLOCSET_SMALL_SIZES);
+	old = MemoryContextSwitchTo(c->cxt);
+	r = c->driver->connect_start(keys, values, &c->handle, err);
+	MemoryContextSwitchTo(old);
+	if (c->handle == NULL)
+	{
+		ReleaseExternalFD();
+		if (c->budget_held)
+			fed_budget_give_back(c->serverid, false);
+		c->budget_held = false;
+	}
+
+	c->phase = FED_PHASE_CONNECT;
+	c->connected_at = GetCurrentTimestamp();
+	c->draining = false;
+	if (c->xact != FED_XACT_BROKEN)	/* (never reconnected: prepare_entry) */
+		fed_xact_ended(c);
+	c->remote_timeout = 0;
+	c->cancel_sent = false;
+	c->connect_deadline = 0;
+	if (c->connect_timeout > 0)
+		c->connect_deadline = TimestampTzPlusMilliseconds(GetCurrentTimestamp(),
+														  c->connect_timeout * 1000);
+	return r;
+}
+
+/* Send an internal statement (setup, BEGIN, SAVEPOINT). */
+static int
+start_internal(FedConn *c, FedPhase phase, const char *sql, FedRemoteError *err)
+{
+	c->phase = phase;
+	c->draining = false;
+	c->cur_sql = sql;
+	fed_conn_log_sql(c, sql);
+	return c->driver->query_start(c->handle, sql, 0, NULL, 0, err);
+}
+
+/* The statement timeout's printf format for c's server. */
+static const char *
+timeout_format(FedConn *c)
+{
+	if (c->driver->timeout_format)
+		return c->driver->timeout_format(c->handle);
+	return c->driver->timeout_fmt;
+}
+
+/*
+ * Connected: a non-superuser's connection must have been authenticated by
+ * its password (see FedDriver.used_password).
+ */
+static void
+check_password_used(FedConn *c)
+{
+	if (c->driver->used_password == NULL || superuser_arg(c->userid) ||
+		c->driver->used_password(c->handle))
+		return;
+	fed_conn_close_handle(c);
+	ereport(ERROR,
+			(errcode(ERRCODE_S_R_E_PROHIBITED_SQL_STATEMENT_ATTEMPTED),
+			 errmsg("password is required"),
+			 errdetail("Non-superuser cannot connect to server \"%s\" if it does not request a password.",
+					   c->servername),
+			 errhint("The server's authentication method must be changed to one that asks for the password.")));
+}
+
+/* The next step once connected and set up: transaction, then statement. */
+static int
+next_xact_step(FedConn *c, FedRemoteError *err)
+{
+	int			curlevel = GetCurrentTransactionNestLevel();
+
+	if (c->xact_depth == 0)
+	{
+		const char *begin = c->driver->begin_sql;
+		char		settings[512];
+
+		/* the statement timeout: a session setting on some engines */
+		if (!c->driver->timeout_in_xact && c->stmt_timeout != c->remote_timeout)
+		{
+			c->pending_timeout = c->stmt_timeout;
+			snprintf(c->stmt_buf, sizeof(c->stmt_buf), timeout_format(c),
+					 c->stmt_timeout);
+			return start_internal(c, FED_PHASE_SET, c->stmt_buf, err);
+		}
+		/*
+		 * ... or of the transaction, with the session's TimeZone (the
+		 * session setup's is UTC): sent in the round trip of what follows
+		 */
+		settings[0] = '\0';
+		if (c->driver->timeout_in_xact && c->stmt_timeout > 0)
+			snprintf(settings, sizeof(settings), timeout_format(c),
+					 c->stmt_timeout);
+		if (c->driver->timezone_fmt)
+		{
+			const char *tz = pg_get_timezone_name(session_timezone);
+
+			strlcpy(c->remote_tz, "UTC", sizeof(c->remote_tz));
+			if (strcmp(tz, "UTC") != 0)
+			{
+				int			n = strlen(settings);
+
+				if (n > 0)
+					n += snprintf(settings + n, sizeof(settings) - n, "; ");
+				snprintf(settings + n, sizeof(settings) - n,
+						 c->driver->timezone_fmt, quote_literal_cstr(tz));
+				strlcpy(c->remote_tz, tz, sizeof(c->remote_tz));
+			}
+		}
+
+		/*
+		 * A read allowed to run outside a remote transaction (see
+		 * fed_conn_start): the statement alone, in one round trip with the
+		 * settings, which then last for it only.  Its result is small, so
+		 * it is read whole, without a cursor.
+		 */
+		if (c->q_autocommit && c->q_sql && curlevel == 1 &&
+			(settings[0] == '\0' ||
+			 (c->q_nparams == 0 && c->driver->query_start_after)))
+		{
+			c->phase = FED_PHASE_QUERY;
+			c->draining = false;
+			c->prefixed = true;
+			if (settings[0] == '\0')
+			{
+				fed_conn_log_sql(c, c->q_sql);
+				return c->driver->query_start(c->handle, c->q_sql,
+											  c->q_nparams, c->q_params, 0,
+											  err);
+			}
+			strlcpy(c->stmt_buf, settings, sizeof(c->stmt_buf));
+			fed_conn_log_sql(c, c->stmt_buf);
+			fed_conn_log_sql(c, c->q_sql);
+			return c->driver->query_start_after(c->handle, c->stmt_buf,
+												c->q_sql, 0, err);
+		}
+		if (settings[0] != '\0')
+		{
+			snprintf(c->stmt_buf, sizeof(c->stmt_buf), "%s; %s",
+					 c->driver->begin_sql, settings);
+			begin = c->stmt_buf;
+		}
+
+		/* a read without parameters: BEGIN and it in one round trip */
+		if (c->q_sql && c->q_nparams == 0 && curlevel == 1 &&
+			c->driver->query_start_after)
+		{
+			c->phase = FED_PHASE_QUERY;
+			c->draining = false;
+			c->prefixed = true;
+			fed_xact_opened(c, 1);
+			fed_conn_log_sql(c, begin);
+			fed_conn_log_sql(c, c->q_sql);
+			return c->driver->query_start_after(c->handle, begin,
+												c->q_sql, c->q_fetch_size, err);
+		}
+		c->pending_depth = 1;
+		return start_internal(c, FED_PHASE_BEGIN, begin, err);
+	}
+	if (c->xact_depth < curlevel)
+	{
+		c->pending_depth = c->xact_depth + 1;
+		snprintf(c->stmt_buf, sizeof(c->stmt_buf), c->driver->savepoint_fmt,
+				 c->pending_depth);
+		return start_internal(c, FED_PHASE_BEGIN, c->stmt_buf, err);
+	}
+	if (c->q_sql == NULL)
+	{
+		c->phase = FED_PHASE_IDLE;
+		return FED_IO_DONE;
+	}
+	/* the local session changed its TimeZone inside the transaction */
+	if (c->driver->timezone_fmt &&
+		strcmp(c->remote_tz, pg_get_timezone_name(session_timezone)) != 0)
+	{
+		c->pending_tz = true;
+		snprintf(c->stmt_buf, sizeof(c->stmt_buf), c->driver->timezone_fmt,
+				 quote_literal_cstr(pg_get_timezone_name(session_timezone)));
+		return start_internal(c, FED_PHASE_SET, c->stmt_buf, err);
+	}
+	c->phase = FED_PHASE_QUERY;
+	c->draining = false;
+	fed_conn_log_sql(c, c->q_sql);
+	return c->driver->query_start(c->handle, c->q_sql, c->q_nparams,
+								  c->q_params, c->q_fetch_size, err);
+}
+
+/*
+ * Advance with r, the result of the last driver step, until something has
+ * to be waited for, the caller's result is open, or a step fails.
+ */
+static int
+advance(FedConn *c, int r, FedRemoteError *err)
+{
+	FedRow		row;
+
+	for (;;)
+	{
+		if (r == FED_IO_ERROR)
+		{
+			/* a server restart shows up here: reconnect once and retry */
+			if (c->may_reconnect && err->connection_lost &&
+				((c->phase == FED_PHASE_BEGIN && c->xact_depth == 0) ||
+				 (c->phase == FED_PHASE_QUERY && c->prefixed)))
+			{
+				c->may_reconnect = false;
+				c->prefixed = false;
+				fed_xact_ended(c);	/* nothing was done in it */
+				fed_conn_close_handle(c);
+				r = begin_connect(c, err);
+				continue;
+			}
+			return FED_IO_ERROR;
+		}
+		if (r != FED_IO_DONE && r != FED_IO_ROW)
+			return r;
+
+		switch (c->phase)
+		{
+			case FED_PHASE_CONNECT:
+				check_password_used(c);
+				c->setup_step = -1;
+				c->phase = FED_PHASE_SETUP;
+				c->draining = true;
+				r = FED_IO_DONE;
+				continue;
+			case FED_PHASE_SETUP:
+			case FED_PHASE_SET:
+			case FED_PHASE_BEGIN:
+				if (!c->draining || r == FED_IO_ROW)
+				{
+					/* read and drop the statement's rows */
+					c->draining = true;
+					r = c->driver->next_row(c->handle, &row, err);
+					continue;
+				}
+				c->draining = false;
+				if (c->phase == FED_PHASE_SETUP)
+				{
+					const char *next = c->driver->session_setup[++c->setup_step];
+
+					if (next)
+					{
+						r = start_internal(c, FED_PHASE_SETUP, next, err);
+						continue;
+					}
+					fed_xact_ended(c);
+					c->invalidated = false;
+				}
+				else if (c->phase == FED_PHASE_SET && c->pending_tz)
+				{
+					c->pending_tz = false;
+					strlcpy(c->remote_tz, pg_get_timezone_name(session_timezone),
+							sizeof(c->remote_tz));
+				}
+				else if (c->phase == FED_PHASE_SET)
+					c->remote_timeout = c->pending_timeout;
+				else
+					fed_xact_opened(c, c->pending_depth);
+				r = next_xact_step(c, err);
+				continue;
+			case FED_PHASE_QUERY:
+				c->phase = FED_PHASE_OPEN;
+				fed_health_success(c->serverid, c->servername);
+				return FED_IO_DONE;
+			default:
+				return r;
+		}
+	}
+}
+
+/*
+ * The comment in front of every remote statement of the current query:
+ * the coordinator backend's pid and the query id (0 when query ids are
+ * not computed; federate turns them on when preloaded).
+ */
+void
+fed_conn_set_tag(void)
+{
+	snprintf(fed_statement_tag, FED_TAG_LEN,
+			 "/* federate pid=%d query_id=" INT64_FORMAT " */ ",
+			 MyProcPid, (int64) pgstat_get_my_query_id());
+}
+
+/*
+ * Begin a statement (see above).  The connection must have been claimed
+ * by the caller and be idle.  sql, params and their strings must stay
+ * valid until the result is open.
+ *
+ * autocommit: when no remote transaction is open on c yet, sql may run
+ * without one (and is then read whole, without a cursor).  Only for a read
+ * whose result is at most a batch and that is the only statement c serves
+ * in the local transaction, which is this one statement (exec/scan.c says
+ * when): then nothing can see that it had no transaction of its own.
+ */
+int
+fed_conn_start(FedConn *c, const char *sql, int nparams,
+			   const char *const *params, int fetch_size, bool autocommit,
+			   FedRemoteError *err)
+{
+	c->q_autocommit = autocommit;
+	c->q_sql = sql;
+	c->q_nparams = nparams;
+	c->q_params = params;
+	c->q_fetch_size = fetch_size;
+	c->prefixed = false;
+	c->cancel_sent = false;
+	fed_conn_set_tag();
+	if (sql)
+		fed_health_statement(c->serverid, c->servername);
+	if (c->handle == NULL)
+	{
+		c->may_reconnect = false;
+		return advance(c, begin_connect(c, err), err);
+	}
+	c->may_reconnect = true;
+	return advance(c, next_xact_step(c, err), err);
+}
+
+/* Continue after the socket became ready or the wait timed out. */
+int
+fed_conn_poll(FedConn *c, FedRemoteError *err)
+{
+	FedRow		row;
+	int			r;
+
+	switch (c->phase)
+	{
+		case FED_PHASE_CONNECT:
+			if (c->connect_deadline != 0 &&
+				GetCurrentTimestamp() >= c->connect_deadline)
+			{
+				set_timed_out(err, true);
+				return FED_IO_ERROR;
+			}
+			r = c->driver->connect_poll(c->handle, err);
+			break;
+		case FED_PHASE_SETUP:
+		case FED_PHASE_SET:
+		case FED_PHASE_BEGIN:
+			r = c->draining ? c->driver->next_row(c->handle, &row, err) :
+				c->driver->query_poll(c->handle, err);
+			break;
+		case FED_PHASE_QUERY:
+			r = c->driver->query_poll(c->handle, err);
+			break;
+		default:
+			return FED_IO_DONE;
+	}
+	return advance(c, r, err);
+}
+
+/* The next row of the open result, without waiting. */
+int
+fed_conn_fetch(FedConn *c, FedRow *row, FedRemoteError *err)
+{
+	int			r;
+
+	if (c->phase != FED_PHASE_OPEN || c->handle == NULL)
+		elog(ERROR, "federate: no open result on server \"%s\"", c->servername);
+	r = c->driver->next_row(c->handle, row, err);
+	if (r == FED_IO_DONE)
+	{
+		c->phase = FED_PHASE_IDLE;
+		c->owner = NULL;
+		c->park = NULL;
+	}
+	return r;
+}
+
+pgsocket
+fed_conn_socket(FedConn *c)
+{
+	return c->handle ? c->driver->socket(c->handle) : PGINVALID_SOCKET;
+}
+
+/*
+ * When a step asked for events including WL_TIMEOUT, or a connection
+ * attempt has a deadline: the milliseconds after which fed_conn_poll must
+ * be called even if the socket is not ready; -1 for no bound.
+ */
+long
+fed_conn_wait_ms(FedConn *c, int events)
+{
+	long		timeout = -1;
+
+	if (c->phase == FED_PHASE_CONNECT && c->connect_deadline != 0)
+		timeout = Max(0, TimestampDifferenceMilliseconds(GetCurrentTimestamp(),
+														 c->connect_deadline));
+	if ((events & WL_TIMEOUT) && c->driver->timeout_ms && c->handle)
+	{
+		long		t = c->driver->timeout_ms(c->handle);
+
+		if (timeout < 0 || t < timeout)
+			timeout = t;
+	}
+	return timeout;
+}
+
+/*
+ * Drive the state machine to its end, waiting as needed; raise on error.
+ * r is the result of the step just taken, whose error (if r says so) is in
+ * *err.
+ */
+void
+fed_conn_run_sync(FedConn *c, int r, FedRemoteError *err)
+{
+	while (r != FED_IO_DONE && r != FED_IO_ERROR)
+	{
+		TimestampTz deadline = c->phase == FED_PHASE_CONNECT ?
+		c->connect_deadline : 0;
+
+		if (!fed_conn_wait_for(c, r, deadline, true))
+		{
+			set_timed_out(err, true);
+			r = FED_IO_ERROR;
+			break;
+		}
+		r = fed_conn_poll(c, err);
+	}
+	if (r == FED_IO_ERROR)
+		fed_conn_raise(c, err);
+}
+
+/*
+ * Finish starting the owner's statement, waiting as needed (a fan-out task
+ * that is asked to park before its result was open).
+ */
+void
+fed_conn_finish(FedConn *c)
+{
+	FedRemoteError err = {0};
+
+	if (c->phase == FED_PHASE_IDLE || c->phase == FED_PHASE_OPEN)
+		return;
+	fed_conn_run_sync(c, fed_conn_poll(c, &err), &err);
+}

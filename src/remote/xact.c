@@ -1,0 +1,472 @@
+/*-------------------------------------------------------------------------
+ *
+ * xact.c
+ *		The remote transaction of each connection, following the local one.
+ *
+ * The first statement sent to a connection inside a local transaction
+ * first opens a remote one (REPEATABLE READ on PostgreSQL, a consistent
+ * snapshot on MySQL), and savepoints mirror local subtransactions lazily,
+ * as in postgres_fdw.  The remote transaction commits in the local
+ * PRE_COMMIT callback, so a remote commit failure still aborts the local
+ * transaction; it rolls back when the local transaction or subtransaction
+ * aborts.  Abort cleanup never throws and waits at most FED_ABORT_WAIT_MS
+ * per connection, once per server that does not answer (its other
+ * connections are closed at once).
+ *
+ * The states (FedXactState, remote/conn_internal.h) and their transitions
+ * are listed there.
+ *
+ * src/remote/xact.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/xact.h"
+#include "catalog/pg_foreign_server.h"
+#include "catalog/pg_user_mapping.h"
+#include "funcapi.h"
+#include "miscadmin.h"
+#include "pgstat.h"
+#include "pgtime.h"
+#include "storage/fd.h"
+#include "storage/latch.h"
+#include "utils/acl.h"
+#include "utils/backend_status.h"
+#include "utils/builtins.h"
+#include "utils/hsearch.h"
+#include "utils/inval.h"
+#include "utils/memutils.h"
+#include "utils/syscache.h"
+#include "utils/timestamp.h"
+
+#include "health/health.h"
+#include "remote/conn_internal.h"
+
+static void fed_xact_callback(XactEvent event, void *arg);
+static void fed_subxact_callback(SubXactEvent event, SubTransactionId mySubid,
+								 SubTransactionId parentSubid, void *arg);
+
+/*
+ * c's remote transaction ends with its connection, before the local one.
+ * One that changed nothing only held a snapshot: under READ COMMITTED a
+ * later statement may read in a new one, as a local statement would, so
+ * the connection is simply made again.  One that wrote, or a local
+ * transaction that keeps one snapshot (REPEATABLE READ, SERIALIZABLE),
+ * cannot go on: the local transaction must not commit (BROKEN).
+ */
+void
+fed_xact_lose(FedConn *c)
+{
+	if (c->xact_depth > 0 &&
+		(c->xact == FED_XACT_WRITTEN || IsolationUsesXactSnapshot()))
+		c->xact = FED_XACT_BROKEN;
+	else if (c->xact != FED_XACT_BROKEN)
+		c->xact = FED_XACT_NONE;
+	c->xact_depth = 0;
+}
+
+/* Remember that the current remote transaction changed data here. */
+void
+fed_conn_note_write(FedConn *c)
+{
+	Assert(c->xact_depth > 0);
+	c->xact = FED_XACT_WRITTEN;
+}
+
+/* Has the current remote transaction changed data through c? */
+bool
+fed_conn_wrote(FedConn *c)
+{
+	return c->xact == FED_XACT_WRITTEN;
+}
+
+/* Is a remote transaction open on c? */
+bool
+fed_conn_in_xact(FedConn *c)
+{
+	return c->xact_depth > 0;
+}
+
+/*
+ * Run a ROLLBACK (TO SAVEPOINT) or RELEASE during abort cleanup.  A cancel
+ * sent during this cleanup may reach the server only after the statement
+ * it was meant for had ended, and stop this one instead: it is then sent
+ * once more.  Never throws.
+ */
+static bool
+rollback_internal(FedConn *c, const char *sql, TimestampTz deadline)
+{
+	FedRemoteError err = {0};
+
+	if (fed_conn_exec_internal(c, sql, 0, NULL, &err, deadline, false, NULL))
+		return true;
+	if (c->cancel_sent && c->handle && !err.connection_lost &&
+		(strcmp(err.sqlstate, "57014") == 0 ||	/* query_canceled */
+		 strcmp(err.sqlstate, "70100") == 0))	/* MySQL's interrupted */
+	{
+		c->cancel_sent = false;
+		memset(&err, 0, sizeof(err));
+		return fed_conn_exec_internal(c, sql, 0, NULL, &err, deadline, false, NULL);
+	}
+	return false;
+}
+
+/*
+ * Cleanup after a local (sub)transaction abort.  Never throws; bounded in
+ * time; closes the connection when its state cannot be made known.
+ */
+static void
+abort_cleanup(FedConn *c, bool toplevel)
+{
+	FedRemoteError err = {0};
+	TimestampTz deadline;
+	char		errbuf[256];
+	int			r;
+
+	c->owner = NULL;
+	c->park = NULL;
+	c->q_sql = NULL;
+	if (c->handle == NULL)
+		return;
+	if (c->phase == FED_PHASE_CONNECT || c->phase == FED_PHASE_SETUP)
+	{
+		/* interrupted while connecting: no remote transaction yet */
+		fed_conn_close_handle(c);
+		return;
+	}
+
+	if (c->cancel_doubtful)
+	{
+		/* a cancel that got no answer may still stop a later statement */
+		fed_xact_lose(c);
+		fed_conn_close_handle(c);
+		c->cancel_sent = false;
+		return;
+	}
+
+	if (list_member_oid(fed_unresponsive_servers, c->serverid))
+	{
+		/* its server did not answer another connection: do not wait */
+		fed_xact_lose(c);
+		fed_conn_close_handle(c);
+		c->cancel_sent = false;
+		return;
+	}
+	deadline = TimestampTzPlusMilliseconds(GetCurrentTimestamp(),
+										   FED_ABORT_WAIT_MS);
+	if (c->phase == FED_PHASE_SET || c->phase == FED_PHASE_BEGIN)
+	{
+		/*
+		 * A SET, BEGIN or SAVEPOINT in flight ends soon: wait for it, so
+		 * that the remote transaction's levels are known again.
+		 */
+		FedPhase	phase = c->phase;
+
+		r = c->driver->discard(c->handle, &err);
+		r = fed_conn_drive(c, FED_STEP_DISCARD, r, NULL, &err, deadline, false);
+		c->phase = FED_PHASE_IDLE;
+		if (r == FED_IO_ERROR)
+		{
+			if (err.timed_out)
+				fed_conn_note_unresponsive(c);
+			fed_xact_lose(c);
+			fed_conn_close_handle(c);
+			return;
+		}
+		if (phase == FED_PHASE_BEGIN)
+			fed_xact_opened(c, c->pending_depth);
+		else if (c->pending_tz)
+			c->remote_tz[0] = '\0';
+		else
+			c->remote_timeout = c->pending_timeout;
+		c->pending_tz = false;
+	}
+	else
+	{
+		c->phase = FED_PHASE_IDLE;
+		if (c->driver->busy(c->handle))
+		{
+			if (!c->cancel_sent &&
+				!c->driver->cancel(c->handle, FED_CANCEL_TIMEOUT_SEC,
+								   errbuf, sizeof(errbuf)))
+			{
+				ereport(WARNING,
+						(errcode(ERRCODE_CONNECTION_FAILURE),
+						 errmsg("could not cancel the statement running on server \"%s\"",
+								c->servername),
+						 errdetail_internal("%s", errbuf)));
+				fed_xact_lose(c);
+				fed_conn_close_handle(c);
+				return;
+			}
+			c->cancel_sent = true;
+
+			/*
+			 * The cancelled statement ends with an error, as it should:
+			 * only a lost connection or no end in time makes the state
+			 * unknown.
+			 */
+			r = c->driver->discard(c->handle, &err);
+			r = fed_conn_drive(c, FED_STEP_DISCARD, r, NULL, &err, deadline, false);
+			if (r == FED_IO_ERROR &&
+				(err.connection_lost || err.timed_out || c->handle == NULL))
+			{
+				if (err.timed_out)
+					fed_conn_note_unresponsive(c);
+				fed_xact_lose(c);
+				fed_conn_close_handle(c);
+				return;
+			}
+		}
+	}
+
+	if (toplevel)
+	{
+		if (c->xact_depth > 0 &&
+			!rollback_internal(c, c->driver->rollback_sql, deadline))
+			fed_conn_close_handle(c);
+	}
+	else
+	{
+		int			level = GetCurrentTransactionNestLevel();
+
+		/* below this level's savepoint nothing ran on c in it */
+		if (c->xact_depth >= level)
+		{
+			/* a SET LOCAL TimeZone sent in it is undone too */
+			c->remote_tz[0] = '\0';
+			if (rollback_internal(c, psprintf(c->driver->rollback_to_fmt, level),
+								  deadline) &&
+				rollback_internal(c, psprintf(c->driver->release_fmt, level),
+								  deadline))
+				c->xact_depth = level - 1;
+			else
+			{
+				/* the remote transaction is in an unknown state */
+				fed_xact_lose(c);
+				fed_conn_close_handle(c);
+			}
+		}
+	}
+	c->cancel_sent = false;
+}
+
+/*
+ * Commit every open remote transaction: send all the COMMITs first, then
+ * wait for each, so N servers cost one round trip, not N.  A failure
+ * raises the error (the local transaction then aborts; servers that
+ * committed already keep their commit: there is no two-phase commit).
+ */
+static void
+commit_all(void)
+{
+	HASH_SEQ_STATUS scan;
+	FedConn    *c;
+
+	hash_seq_init(&scan, fed_conn_hash);
+	while ((c = (FedConn *) hash_seq_search(&scan)))
+	{
+		FedRemoteError err = {0};
+
+		c->commit_r = FED_IO_DONE;
+		if (c->xact_depth == 0)
+			continue;
+		if (c->xact == FED_XACT_BROKEN)
+		{
+			hash_seq_term(&scan);
+			ereport(ERROR,
+					(errcode(ERRCODE_CONNECTION_FAILURE),
+					 errmsg("could not commit the remote transaction on server \"%s\"",
+							c->servername),
+					 errdetail("The connection was lost during the transaction.")));
+		}
+		c->owner = NULL;
+		c->park = NULL;
+		fed_conn_make_idle(c);
+		if (c->handle == NULL)
+			continue;
+		fed_conn_log_sql(c, c->driver->commit_sql);
+		c->commit_r = c->driver->query_start(c->handle, c->driver->commit_sql,
+											 0, NULL, 0, &err);
+		if (c->commit_r == FED_IO_ERROR)
+		{
+			hash_seq_term(&scan);
+			fed_xact_ended(c);
+			fed_conn_fail(c, &err, c->driver->commit_sql);
+		}
+	}
+
+	hash_seq_init(&scan, fed_conn_hash);
+	while ((c = (FedConn *) hash_seq_search(&scan)))
+	{
+		FedRemoteError err = {0};
+
+		if (c->xact_depth == 0 || c->handle == NULL)
+			continue;
+		if (!fed_conn_finish_internal(c, c->commit_r, &err, 0, true, NULL))
+		{
+			hash_seq_term(&scan);
+			fed_xact_ended(c);
+			fed_conn_fail(c, &err, c->driver->commit_sql);
+		}
+		fed_xact_ended(c);
+	}
+}
+
+static void
+fed_xact_callback(XactEvent event, void *arg)
+{
+	HASH_SEQ_STATUS scan;
+	FedConn    *c;
+
+	if (fed_conn_hash == NULL)
+		return;
+
+	if (event == XACT_EVENT_PRE_COMMIT || event == XACT_EVENT_PARALLEL_PRE_COMMIT)
+		commit_all();
+
+	/*
+	 * On abort, every statement still running anywhere is asked to stop
+	 * before any connection is waited for: all shards stop at once.
+	 */
+	if (event == XACT_EVENT_ABORT || event == XACT_EVENT_PARALLEL_ABORT)
+	{
+		list_free(fed_unresponsive_servers);
+		fed_unresponsive_servers = NIL;
+		hash_seq_init(&scan, fed_conn_hash);
+		while ((c = (FedConn *) hash_seq_search(&scan)))
+			if (c->handle && (c->phase == FED_PHASE_QUERY ||
+							  c->phase == FED_PHASE_OPEN))
+				fed_conn_cancel_running(c);
+	}
+
+	hash_seq_init(&scan, fed_conn_hash);
+	while ((c = (FedConn *) hash_seq_search(&scan)))
+	{
+		/* readers of this transaction's queries are gone */
+		if (event == XACT_EVENT_ABORT || event == XACT_EVENT_PARALLEL_ABORT ||
+			event == XACT_EVENT_COMMIT || event == XACT_EVENT_PARALLEL_COMMIT)
+		{
+			c->owner = NULL;
+			c->park = NULL;
+		}
+		if (c->xact_depth == 0 && c->xact != FED_XACT_BROKEN)
+		{
+			/* a connection attempt cut short */
+			if (c->handle && c->phase != FED_PHASE_IDLE &&
+				(event == XACT_EVENT_ABORT || event == XACT_EVENT_PARALLEL_ABORT))
+				abort_cleanup(c, true);
+			/* nothing remote to end, but changed options apply now */
+			if (c->handle && c->invalidated &&
+				(event == XACT_EVENT_COMMIT || event == XACT_EVENT_ABORT))
+				fed_conn_close_handle(c);
+			continue;
+		}
+
+		switch (event)
+		{
+			case XACT_EVENT_PARALLEL_PRE_COMMIT:
+			case XACT_EVENT_PRE_COMMIT:
+				/* committed by commit_all() */
+				break;
+			case XACT_EVENT_PRE_PREPARE:
+				ereport(ERROR,
+						(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+						 errmsg("cannot PREPARE a transaction that has operated on federate foreign tables")));
+				break;
+			case XACT_EVENT_PARALLEL_COMMIT:
+			case XACT_EVENT_COMMIT:
+			case XACT_EVENT_PREPARE:
+				break;
+			case XACT_EVENT_PARALLEL_ABORT:
+			case XACT_EVENT_ABORT:
+				abort_cleanup(c, true);
+				break;
+		}
+		fed_xact_ended(c);
+		if (c->handle && c->invalidated)
+			fed_conn_close_handle(c);
+	}
+	/* (what one abort found says nothing about the next) */
+	list_free(fed_unresponsive_servers);
+	fed_unresponsive_servers = NIL;
+
+	if (event == XACT_EVENT_COMMIT || event == XACT_EVENT_PARALLEL_COMMIT ||
+		event == XACT_EVENT_ABORT || event == XACT_EVENT_PARALLEL_ABORT)
+		fed_pool_settle_idle();
+}
+
+static void
+fed_subxact_callback(SubXactEvent event, SubTransactionId mySubid,
+					 SubTransactionId parentSubid, void *arg)
+{
+	HASH_SEQ_STATUS scan;
+	FedConn    *c;
+	int			curlevel;
+
+	if (fed_conn_hash == NULL)
+		return;
+	if (event != SUBXACT_EVENT_PRE_COMMIT_SUB && event != SUBXACT_EVENT_ABORT_SUB)
+		return;
+
+	curlevel = GetCurrentTransactionNestLevel();
+	list_free(fed_unresponsive_servers);
+	fed_unresponsive_servers = NIL;
+	hash_seq_init(&scan, fed_conn_hash);
+	while ((c = (FedConn *) hash_seq_search(&scan)))
+	{
+		/* a reader of the aborted subtransaction's queries is gone */
+		if (event == SUBXACT_EVENT_ABORT_SUB && c->owner &&
+			c->owner_level >= curlevel)
+		{
+			c->owner = NULL;
+			c->park = NULL;
+		}
+		if (c->handle == NULL)
+			continue;
+		if (event == SUBXACT_EVENT_ABORT_SUB)
+		{
+			/* a reader of an outer level (an open cursor) keeps its stream */
+			if (c->owner && c->xact_depth < curlevel)
+				continue;
+			/* it sets xact_depth to what remains */
+			if (c->phase != FED_PHASE_IDLE || c->xact_depth >= curlevel)
+				abort_cleanup(c, false);
+			continue;
+		}
+		if (c->xact_depth < curlevel)
+			continue;
+		c->owner = NULL;
+		c->park = NULL;
+		fed_conn_exec(c, psprintf(c->driver->release_fmt, curlevel), 0, NULL);
+		c->xact_depth = curlevel - 1;
+	}
+	list_free(fed_unresponsive_servers);
+	fed_unresponsive_servers = NIL;
+}
+
+void
+fed_xact_init(void)
+{
+	RegisterXactCallback(fed_xact_callback, NULL);
+	RegisterSubXactCallback(fed_subxact_callback, NULL);
+}
+
+/* c's remote transaction is open at depth levels (see FedXactState). */
+void
+fed_xact_opened(FedConn *c, int depth)
+{
+	Assert(depth > 0 && c->xact != FED_XACT_BROKEN);
+	c->xact_depth = depth;
+	if (c->xact == FED_XACT_NONE)
+		c->xact = FED_XACT_OPEN;
+}
+
+/* c's remote transaction is over, or there never was one on c. */
+void
+fed_xact_ended(FedConn *c)
+{
+	c->xact_depth = 0;
+	c->xact = FED_XACT_NONE;
+}
