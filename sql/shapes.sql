@@ -174,3 +174,31 @@ SELECT id FROM many WHERE 1 / (k - k) = 1;
 ROLLBACK TO SAVEPOINT a;
 SELECT count(*) FROM many;
 COMMIT;
+
+-- 9. one statement per server (federate.combine_partitions): the
+-- partitions on one server are read with UNION ALL of their statements,
+-- ordered and limited as one; MariaDB's ordered reads stay one per
+-- partition (its ORDER BY spells out collation and NULL order)
+EXPLAIN (VERBOSE, COSTS OFF) SELECT id, region FROM many ORDER BY id LIMIT 5;
+EXPLAIN (VERBOSE, COSTS OFF) SELECT count(DISTINCT region) FROM many;
+SELECT same_rows('SELECT id, region FROM many ORDER BY region DESC NULLS FIRST, id LIMIT 40',
+                 'SELECT id, region FROM loc.many ORDER BY region DESC NULLS FIRST, id LIMIT 40');
+SELECT same_rows('SELECT id, amount FROM many ORDER BY amount NULLS FIRST, id DESC LIMIT 40',
+                 'SELECT id, amount FROM loc.many ORDER BY amount NULLS FIRST, id DESC LIMIT 40');
+SELECT same_rows('SELECT id, region FROM many ORDER BY region COLLATE "C", id LIMIT 40',
+                 'SELECT id, region FROM loc.many ORDER BY region COLLATE "C", id LIMIT 40');
+SELECT count(DISTINCT region), count(DISTINCT amount), count(DISTINCT k) FROM many;
+SELECT count(DISTINCT region), count(DISTINCT amount), count(DISTINCT k) FROM loc.many;
+SELECT same_rows('SELECT DISTINCT region FROM many', 'SELECT DISTINCT region FROM loc.many');
+SELECT same_rows('SELECT region, k FROM many GROUP BY region, k', 'SELECT region, k FROM loc.many GROUP BY region, k');
+SELECT same_rows('SELECT region, max(amount) FROM many GROUP BY region ORDER BY 2 DESC NULLS LAST LIMIT 3',
+                 'SELECT region, max(amount) FROM loc.many GROUP BY region ORDER BY 2 DESC NULLS LAST LIMIT 3');
+SELECT same_rows('SELECT id FROM many WHERE region = ''east'' LIMIT 2000', 'SELECT id FROM loc.many WHERE region = ''east''');
+-- a coverage note counts the partitions of a combined statement
+SELECT count(*) FROM many;
+SELECT shards_total, shards_answered FROM federate.last_coverage();
+SET federate.combine_partitions = off;
+EXPLAIN (VERBOSE, COSTS OFF) SELECT id, region FROM many WHERE k IN (1, 2, 3) ORDER BY id LIMIT 5;
+SELECT same_rows('SELECT id, region FROM many ORDER BY region DESC NULLS FIRST, id LIMIT 40',
+                 'SELECT id, region FROM loc.many ORDER BY region DESC NULLS FIRST, id LIMIT 40');
+RESET federate.combine_partitions;

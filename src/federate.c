@@ -90,6 +90,14 @@ _PG_init(void)
 							 PGC_USERSET, 0,
 							 NULL, NULL, NULL);
 
+	DefineCustomBoolVariable("federate.combine_partitions",
+							 "Reads the partitions a query needs on one server with one statement.",
+							 "When on, the statements for the partitions of a federated table that live on the same server (and user mapping) are sent as one, joined with UNION ALL; when off, each partition is its own statement, run in parallel on up to 8 connections per server.",
+							 &fed_combine_partitions,
+							 true,
+							 PGC_USERSET, 0,
+							 NULL, NULL, NULL);
+
 	DefineCustomIntVariable("federate.key_shipping_max_keys",
 							"Most distinct join keys sent from a join's other input to the shards of a federated table.",
 							"A hash join whose other input yields at most this many distinct keys sends them to every shard "

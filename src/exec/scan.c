@@ -111,6 +111,9 @@ typedef struct FedScanState
 	/* reporting (no catalog access there: it may run during abort) */
 	char	   *relname;
 	char	  **shard_names;
+	List	  **members;		/* per task, the names of the leaves its
+								 * statement reads, when several
+								 * (federate.combine_partitions), or NIL */
 	TimestampTz started_at;
 	bool		reported;		/* this execution's report is done */
 	bool		noticed;		/* the coverage NOTICE was sent */
@@ -198,7 +201,7 @@ keep_tasks(FedScanState *st, Bitmapset *keep)
 	{
 		st->valid[i] = bms_is_member(i, keep);
 		if (st->valid[i])
-			st->nvalid++;
+			st->nvalid += Max(list_length(st->members[i]), 1);
 	}
 }
 
@@ -300,7 +303,16 @@ report(FedScanState *st, bool aborting)
 		if (!st->valid[i])
 			continue;
 		fed_fanout_stats(st->fanout, i, &stats);
-		fed_coverage_add_task(&cov, st->shard_names[i], &stats);
+		if (st->members[i] == NIL)
+			fed_coverage_add_task(&cov, st->shard_names[i], &stats);
+		else
+		{
+			ListCell   *lc;
+
+			/* each leaf of a combined statement counts, as one task's */
+			foreach(lc, st->members[i])
+				fed_coverage_add_task(&cov, lfirst(lc), &stats);
+		}
 	}
 	if (st->split && st->sibling && st->sibling->started && !st->sibling->reported)
 	{
@@ -441,14 +453,23 @@ fed_begin_scan(CustomScanState *node, EState *estate, int eflags)
 	st->infos = palloc0(sizeof(FedTableInfo) * Max(st->ntasks, 1));
 	st->valid = palloc0(sizeof(bool) * Max(st->ntasks, 1));
 	st->shard_names = palloc0(sizeof(char *) * Max(st->ntasks, 1));
+	st->members = palloc0(sizeof(List *) * Max(st->ntasks, 1));
+	st->nvalid = 0;
 	for (i = 0; i < st->ntasks; i++)
 	{
+		List	   *members = list_nth(cs->custom_private, FedPlanMembers);
+		ListCell   *lc;
+
 		fed_table_info(list_nth_oid(st->relids, i), check_as_user,
 					   &st->infos[i]);
 		st->shard_names[i] = get_rel_name(st->infos[i].relid);
 		st->valid[i] = true;
+		if (members != NIL)
+			foreach(lc, (List *) list_nth(members, i))
+				st->members[i] = lappend(st->members[i],
+										 get_rel_name(lfirst_oid(lc)));
+		st->nvalid += Max(list_length(st->members[i]), 1);
 	}
-	st->nvalid = st->ntasks;
 
 	/* prune with the parameters known now */
 	if (pinfo)
@@ -777,7 +798,9 @@ prepare_fanout(FedScanState *st)
 								  econtext, InvalidOid, (Datum) 0,
 								  &nparams, &params);
 		fed_fanout_add(st->fanout, i, &st->infos[i], sql, nparams, params);
-		if (autocommit && st->max_rows <= st->infos[i].fetch_size)
+		/* (a combined statement returns its leaves' rows) */
+		if (autocommit && st->max_rows * Max(list_length(st->members[i]), 1) <=
+			st->infos[i].fetch_size)
 			fed_fanout_autocommit(st->fanout, i);
 	}
 	MemoryContextSwitchTo(old);
@@ -1022,6 +1045,18 @@ fed_explain_scan(CustomScanState *node, List *ancestors, ExplainState *es)
 									psprintf("%s, %s", get_rel_name(info->relid),
 											 get_rel_name(list_nth_oid(st->relids2, i))),
 									es);
+			else if (st->members[i] != NIL)
+			{
+				StringInfoData names;
+				ListCell   *lc;
+
+				initStringInfo(&names);
+				foreach(lc, st->members[i])
+					appendStringInfo(&names, "%s%s",
+									 foreach_current_index(lc) ? ", " : "",
+									 (char *) lfirst(lc));
+				ExplainPropertyText("Partitions", names.data, es);
+			}
 			else
 				ExplainPropertyText("Partition", get_rel_name(info->relid), es);
 			if (st->key_paramid >= 0)

@@ -40,6 +40,7 @@
 #include "plan/plan.h"
 
 bool		fed_enable_fanout = true;
+bool		fed_combine_partitions = true;
 
 static set_rel_pathlist_hook_type prev_set_rel_pathlist = NULL;
 static create_upper_paths_hook_type prev_create_upper_paths = NULL;

@@ -29,6 +29,7 @@
 #include "optimizer/restrictinfo.h"
 #include "parser/parsetree.h"
 #include "utils/lsyscache.h"
+#include "utils/typcache.h"
 
 #include "plan/plan.h"
 
@@ -90,6 +91,158 @@ keys_prune(FedPathInfo *fi)
 	return true;
 }
 
+/*
+ * Can the statements of fi's tasks on one server be sent as one
+ * (federate.combine_partitions)?  Each task's statement stays whole and
+ * they are joined with UNION ALL, the server's rows then ordered and
+ * limited as one task's were.  Not for reads that tell tasks apart later
+ * (run-time pruning, the shipped keys' pruning, tableoid), joins and
+ * window functions; an ordered read only on PostgreSQL, where ORDER BY can
+ * name the union's columns by position: each key must then be the
+ * default ordering of its column's type in the column's collation.
+ */
+static bool
+can_combine(FedPathInfo *fi, int tableoid_attno)
+{
+	ListCell   *lc;
+
+	if (!fed_combine_partitions || list_length(fi->tasks) < 2 ||
+		fi->pruneinfo != NULL || fi->key_filter != NULL || fi->rti2 != 0 ||
+		fi->shape == FED_SHAPE_WINDOW || tableoid_attno != 0)
+		return false;
+	foreach(lc, fi->sort_keys)
+	{
+		FedSortKey *key = lfirst(lc);
+		Expr	   *item = list_nth(fi->items, key->item - 1);
+		TypeCacheEntry *tc = lookup_type_cache(exprType((Node *) item),
+											   TYPECACHE_LT_OPR | TYPECACHE_GT_OPR);
+
+		if (key->sortop != (key->descending ? tc->gt_opr : tc->lt_opr) ||
+			key->collation != exprCollation((Node *) item))
+			return false;
+	}
+	return true;
+}
+
+/*
+ * The statement of a task that reads several leaves on one server: their
+ * statements (sqls, String) joined, then the order and limit of one task.
+ * distinct: every item is grouped by, so UNION (which compares as GROUP
+ * BY does on PostgreSQL) leaves each value once.
+ */
+static char *
+combined_sql(FedPathInfo *fi, List *sqls, bool distinct)
+{
+	StringInfoData buf;
+	ListCell   *lc;
+
+	initStringInfo(&buf);
+	foreach(lc, sqls)
+		appendStringInfo(&buf, "%s(%s)",
+						 foreach_current_index(lc) == 0 ? "" :
+						 distinct ? " UNION " : " UNION ALL ",
+						 strVal(lfirst(lc)));
+	foreach(lc, fi->sort_keys)
+	{
+		FedSortKey *key = lfirst(lc);
+
+		appendStringInfo(&buf, "%s%d%s%s",
+						 foreach_current_index(lc) == 0 ? " ORDER BY " : ", ",
+						 key->item, key->descending ? " DESC" : "",
+						 key->nulls_first ? " NULLS FIRST" : " NULLS LAST");
+	}
+	if (fi->limit >= 0)
+		appendStringInfo(&buf, " LIMIT %.0f", fi->limit);
+	return buf.data;
+}
+
+/*
+ * federate.combine_partitions: one task per server and user mapping for
+ * the leaves fi's tasks read there (see can_combine).  The task lists
+ * (statements, leaves, parameter spots, parameters) are rebuilt; *members
+ * gets, per task, the OIDs of the leaves it reads (NIL: only its own).
+ * A server whose statements differ in their parameters keeps one task per
+ * leaf; so does MySQL's, whose ordered statements spell the order out.
+ */
+static void
+combine_by_server(FedPathInfo *fi, List **sqls, List **relids,
+				  List **offsets, List **params, List **members)
+{
+	int			n = list_length(fi->tasks);
+	bool	   *done = palloc0(sizeof(bool) * n);
+	List	   *new_sqls = NIL;
+	List	   *new_relids = NIL;
+	List	   *new_offsets = NIL;
+	List	   *new_params = NIL;
+	int			i;
+	bool		distinct = fi->shape != FED_SHAPE_SCAN &&
+		fi->distinct_on == NIL && fi->sort_keys == NIL && fi->limit < 0 &&
+		list_length(fi->group_items) == list_length(fi->items);
+
+	*members = NIL;
+	for (i = 0; i < n; i++)
+	{
+		FedTaskPlan *ti = list_nth(fi->tasks, i);
+		List	   *group = list_make1_int(i);
+		List	   *pi = list_nth(*params, i);
+		bool		ok = list_nth(*offsets, i) == NIL &&
+			(fi->sort_keys == NIL || ti->info.driver == FED_DRIVER_POSTGRES);
+		List	   *group_sqls = NIL;
+		List	   *group_relids = NIL;
+		ListCell   *lc;
+		int			j;
+
+		if (done[i])
+			continue;
+		done[i] = true;
+		for (j = i + 1; j < n; j++)
+		{
+			FedTaskPlan *tj = list_nth(fi->tasks, j);
+
+			if (done[j] || tj->info.server->serverid != ti->info.server->serverid ||
+				tj->info.user->umid != ti->info.user->umid)
+				continue;
+			done[j] = true;
+			group = lappend_int(group, j);
+			if (!equal(list_nth(*params, j), pi) || list_nth(*offsets, j) != NIL)
+				ok = false;
+		}
+		if (list_length(group) == 1 || !ok)
+		{
+			/* one task per leaf, as planned */
+			foreach(lc, group)
+			{
+				int			k = lfirst_int(lc);
+
+				new_sqls = lappend(new_sqls, list_nth(*sqls, k));
+				new_relids = lappend_oid(new_relids, list_nth_oid(*relids, k));
+				new_offsets = lappend(new_offsets, list_nth(*offsets, k));
+				new_params = lappend(new_params, list_nth(*params, k));
+				*members = lappend(*members, NIL);
+			}
+			continue;
+		}
+		foreach(lc, group)
+		{
+			group_sqls = lappend(group_sqls, list_nth(*sqls, lfirst_int(lc)));
+			group_relids = lappend_oid(group_relids,
+									   list_nth_oid(*relids, lfirst_int(lc)));
+		}
+		new_sqls = lappend(new_sqls,
+						   makeString(combined_sql(fi, group_sqls,
+												   distinct &&
+												   ti->info.driver == FED_DRIVER_POSTGRES)));
+		new_relids = lappend_oid(new_relids, linitial_oid(group_relids));
+		new_offsets = lappend(new_offsets, NIL);
+		new_params = lappend(new_params, pi);
+		*members = lappend(*members, group_relids);
+	}
+	*sqls = new_sqls;
+	*relids = new_relids;
+	*offsets = new_offsets;
+	*params = new_params;
+}
+
 static Plan *
 fed_plan_custom_path(PlannerInfo *root, RelOptInfo *rel, CustomPath *best_path,
 					 List *tlist, List *clauses, List *custom_plans)
@@ -109,6 +262,7 @@ fed_plan_custom_path(PlannerInfo *root, RelOptInfo *rel, CustomPath *best_path,
 	List	   *key_sqls = NIL;
 	List	   *key_offsets_all = NIL;
 	List	   *relids2 = NIL;
+	List	   *members = NIL;
 	List	   *flags;
 	int			tableoid_attno = 0;
 	int			pos = 0;
@@ -244,6 +398,9 @@ fed_plan_custom_path(PlannerInfo *root, RelOptInfo *rel, CustomPath *best_path,
 		}
 	}
 
+	if (can_combine(fi, tableoid_attno))
+		combine_by_server(fi, &sqls, &relids, &offsets, &params, &members);
+
 	initStringInfo(&pushed);
 	if (fi->shape == FED_SHAPE_SCAN)
 		appendStringInfoString(&pushed, "rows");
@@ -331,6 +488,7 @@ fed_plan_custom_path(PlannerInfo *root, RelOptInfo *rel, CustomPath *best_path,
 	}
 	else
 		cs->custom_private = lappend(cs->custom_private, NIL);
+	cs->custom_private = lappend(cs->custom_private, members);
 	cs->custom_scan_tlist = scan_tlist;
 	cs->methods = &fed_scan_methods;
 	return &cs->scan.plan;

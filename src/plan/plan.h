@@ -137,11 +137,14 @@ typedef enum FedPlanPrivateIndex
 								 * array type, prune), per task the statement
 								 * with the keys (String) and its parameter
 								 * spots (IntList)) */
-	FedPlanJoin					/* co-located join: NIL, or (OidList of each
+	FedPlanJoin,				/* co-located join: NIL, or (OidList of each
 								 * task's second leaf, OidList (the first
 								 * table, the user it is read as), IntList
 								 * (the join's lowest planner range table
 								 * index, for run-time pruning)) */
+	FedPlanMembers				/* NIL, or per task an OidList of the leaves
+								 * its statement reads (NIL: its own only);
+								 * see federate.combine_partitions */
 } FedPlanPrivateIndex;
 
 typedef enum FedPlanFlag
@@ -159,6 +162,7 @@ typedef enum FedPlanFlag
 
 /* in plan/hook.c */
 extern bool fed_enable_fanout;
+extern bool fed_combine_partitions;
 extern void fed_plan_init(void);
 
 /* in plan/path.c */

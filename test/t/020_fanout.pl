@@ -23,6 +23,9 @@ use FederateTest::MariaDB;
 my $coord = PostgreSQL::Test::Cluster->new('coord');
 $coord->init;
 $coord->append_conf('postgresql.conf', "shared_preload_libraries = 'federate'");
+# one statement per partition, so that each partition's statement, slot
+# and timing can be watched; section 2 checks the combined statements
+$coord->append_conf('postgresql.conf', "federate.combine_partitions = off");
 $coord->start;
 
 my $sales_cols = 'id int, tenant int, region text, amount numeric(12,2), qty int, created timestamp';
@@ -325,6 +328,26 @@ sub compare
 	return $ok;
 }
 compare($_) for @queries;
+
+# federate.combine_partitions: the same answers when each server's
+# partitions are read by one statement
+for my $q (@queries)
+{
+	(my $fq = $q) =~ s/%T/sales/g;
+	(my $lq = $q) =~ s/%T/sales_local/g;
+	my ($frc, $fout, $ferr) = $coord->psql('postgres',
+		"SET federate.combine_partitions = on; $fq");
+	(my $name = $q) =~ s/\s+/ /g;
+	is($fout, $coord->safe_psql('postgres', $lq),
+		"same answer, one statement per server: $name");
+	diag("federate error: $ferr") if $frc != 0;
+}
+my $combined = $coord->safe_psql('postgres', q{SET federate.combine_partitions = on;
+	EXPLAIN (VERBOSE, COSTS OFF) SELECT id FROM sales ORDER BY amount DESC NULLS LAST, id LIMIT 9});
+is(scalar(() = $combined =~ /Remote SQL:/g), 3,
+	'one statement per server: three statements for four partitions');
+like($combined, qr/Partitions: \S+, \S+\n\s+Remote SQL: \(SELECT .*\) UNION ALL \(SELECT .*\) ORDER BY \d+ DESC NULLS LAST, \d+ NULLS LAST LIMIT 9$/m,
+	'one statement per server: the two partitions on s1, ordered and limited as one');
 
 # The sharded table is read through the Federate Scan, aggregates pushed.
 my $plan = $coord->safe_psql('postgres', q{EXPLAIN (VERBOSE, COSTS OFF)
