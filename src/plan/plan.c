@@ -127,21 +127,30 @@ can_combine(FedPathInfo *fi, int tableoid_attno)
 /*
  * The statement of a task that reads several leaves on one server: their
  * statements (sqls, String) joined, then the order and limit of one task.
- * distinct: every item is grouped by, so UNION (which compares as GROUP
- * BY does on PostgreSQL) leaves each value once.
+ * distinct: every item is grouped by, and sqls are the leaves' statements
+ * without their GROUP BY, grouped once over all of them (on PostgreSQL,
+ * where the union's columns can be named by position).
  */
 static char *
 combined_sql(FedPathInfo *fi, List *sqls, bool distinct)
 {
 	StringInfoData buf;
 	ListCell   *lc;
+	int			i;
 
 	initStringInfo(&buf);
+	if (distinct)
+		appendStringInfoString(&buf, "SELECT * FROM (");
 	foreach(lc, sqls)
 		appendStringInfo(&buf, "%s(%s)",
-						 foreach_current_index(lc) == 0 ? "" :
-						 distinct ? " UNION " : " UNION ALL ",
+						 foreach_current_index(lc) == 0 ? "" : " UNION ALL ",
 						 strVal(lfirst(lc)));
+	if (distinct)
+	{
+		appendStringInfoString(&buf, ") AS federate_u GROUP BY ");
+		for (i = 1; i <= list_length(fi->items); i++)
+			appendStringInfo(&buf, "%s%d", i > 1 ? ", " : "", i);
+	}
 	foreach(lc, fi->sort_keys)
 	{
 		FedSortKey *key = lfirst(lc);
@@ -163,10 +172,13 @@ combined_sql(FedPathInfo *fi, List *sqls, bool distinct)
  * gets, per task, the OIDs of the leaves it reads (NIL: only its own).
  * A server whose statements differ in their parameters keeps one task per
  * leaf; so does MySQL's, whose ordered statements spell the order out.
+ * plain_sqls: for a read that only groups (a DISTINCT), the leaves'
+ * statements without GROUP BY on PostgreSQL (others' as they are), or NIL.
  */
 static void
-combine_by_server(FedPathInfo *fi, List **sqls, List **relids,
-				  List **offsets, List **params, List **members)
+combine_by_server(FedPathInfo *fi, List **sqls, List *plain_sqls,
+				  List **relids, List **offsets, List **params,
+				  List **members)
 {
 	int			n = list_length(fi->tasks);
 	bool	   *done = palloc0(sizeof(bool) * n);
@@ -175,9 +187,6 @@ combine_by_server(FedPathInfo *fi, List **sqls, List **relids,
 	List	   *new_offsets = NIL;
 	List	   *new_params = NIL;
 	int			i;
-	bool		distinct = fi->shape != FED_SHAPE_SCAN &&
-		fi->distinct_on == NIL && fi->sort_keys == NIL && fi->limit < 0 &&
-		list_length(fi->group_items) == list_length(fi->items);
 
 	*members = NIL;
 	for (i = 0; i < n; i++)
@@ -185,6 +194,8 @@ combine_by_server(FedPathInfo *fi, List **sqls, List **relids,
 		FedTaskPlan *ti = list_nth(fi->tasks, i);
 		List	   *group = list_make1_int(i);
 		List	   *pi = list_nth(*params, i);
+		bool		plain = plain_sqls != NIL &&
+			ti->info.driver == FED_DRIVER_POSTGRES;
 		bool		ok = list_nth(*offsets, i) == NIL &&
 			(fi->sort_keys == NIL || ti->info.driver == FED_DRIVER_POSTGRES);
 		List	   *group_sqls = NIL;
@@ -224,14 +235,14 @@ combine_by_server(FedPathInfo *fi, List **sqls, List **relids,
 		}
 		foreach(lc, group)
 		{
-			group_sqls = lappend(group_sqls, list_nth(*sqls, lfirst_int(lc)));
+			group_sqls = lappend(group_sqls,
+								 list_nth(plain ? plain_sqls : *sqls,
+										  lfirst_int(lc)));
 			group_relids = lappend_oid(group_relids,
 									   list_nth_oid(*relids, lfirst_int(lc)));
 		}
 		new_sqls = lappend(new_sqls,
-						   makeString(combined_sql(fi, group_sqls,
-												   distinct &&
-												   ti->info.driver == FED_DRIVER_POSTGRES)));
+						   makeString(combined_sql(fi, group_sqls, plain)));
 		new_relids = lappend_oid(new_relids, linitial_oid(group_relids));
 		new_offsets = lappend(new_offsets, NIL);
 		new_params = lappend(new_params, pi);
@@ -263,7 +274,10 @@ fed_plan_custom_path(PlannerInfo *root, RelOptInfo *rel, CustomPath *best_path,
 	List	   *key_offsets_all = NIL;
 	List	   *relids2 = NIL;
 	List	   *members = NIL;
+	List	   *plain_sqls = NIL;
 	List	   *flags;
+	bool		combine;
+	bool		distinct;
 	int			tableoid_attno = 0;
 	int			pos = 0;
 	ListCell   *lc;
@@ -293,6 +307,15 @@ fed_plan_custom_path(PlannerInfo *root, RelOptInfo *rel, CustomPath *best_path,
 		sort_nf = lappend_int(sort_nf, key->nulls_first);
 	}
 
+	/*
+	 * federate.combine_partitions: a read that only groups, on PostgreSQL
+	 * shards, is grouped once over each server's partitions (see
+	 * combined_sql)
+	 */
+	combine = can_combine(fi, tableoid_attno);
+	distinct = combine && fi->shape != FED_SHAPE_SCAN &&
+		fi->distinct_on == NIL && fi->sort_keys == NIL && fi->limit < 0 &&
+		fi->having == NIL && list_length(fi->group_items) == list_length(fi->items);
 	foreach(lc, fi->tasks)
 	{
 		FedTaskPlan *task = lfirst(lc);
@@ -354,6 +377,21 @@ fed_plan_custom_path(PlannerInfo *root, RelOptInfo *rel, CustomPath *best_path,
 								  task->dialect, &sel, &task_params,
 								  &task_offsets);
 		sqls = lappend(sqls, makeString(sql.data));
+		if (distinct && task->info.driver != FED_DRIVER_POSTGRES)
+			plain_sqls = lappend(plain_sqls, llast(sqls));
+		else if (distinct)
+		{
+			List	   *p = NIL;
+			List	   *o = NIL;
+
+			/* (the same parameters: only GROUP BY is left out) */
+			sel.group_items = NIL;
+			initStringInfo(&sql);
+			fed_deparse_remote_select(&sql, root, task->rel, &task->info,
+									  task->dialect, &sel, &p, &o);
+			plain_sqls = lappend(plain_sqls, makeString(sql.data));
+			sel.group_items = fi->group_items;
+		}
 		relids = lappend_oid(relids, task->relid);
 		offsets = lappend(offsets, task_offsets);
 		params = lappend(params, task_params);
@@ -398,8 +436,9 @@ fed_plan_custom_path(PlannerInfo *root, RelOptInfo *rel, CustomPath *best_path,
 		}
 	}
 
-	if (can_combine(fi, tableoid_attno))
-		combine_by_server(fi, &sqls, &relids, &offsets, &params, &members);
+	if (combine)
+		combine_by_server(fi, &sqls, plain_sqls, &relids, &offsets, &params,
+						  &members);
 
 	initStringInfo(&pushed);
 	if (fi->shape == FED_SHAPE_SCAN)
