@@ -12,7 +12,9 @@
 # coordinator fed_a64.orders is PARTITION BY HASH (tenant_id) with 64
 # federate partitions.  Q1, Q5 and Q6 then run through federate on both
 # layouts in one session, alternating, LAYOUT_RUNS (default 5) timed runs
-# each after a warm-up; medians of psql's client-side times.
+# each after a warm-up; medians of psql's client-side times.  A third
+# column reads the 64 partitions with federate.combine_partitions = off
+# (one statement per partition instead of one per server).
 set -euo pipefail
 
 FED_LOG_TAG=layout
@@ -65,25 +67,31 @@ declare -A SQL=(
 	echo "federate layout, scenario A: 4 PostgreSQL shards, $n4 rows as 4 partitions (fed_a) or 64 (fed_a64); $(date -u +%Y-%m-%dT%H:%MZ), commit $(git -C "$REPO" rev-parse --short HEAD)"
 	echo "  median of $RUNS runs after a warm-up, alternating, psql \\timing (client-side ms); answers compared"
 	echo
-	printf '%-5s | %14s | %15s | %8s | %s\n' query "4 partitions ms" "64 partitions ms" "64p/4p" answers
-	echo "------+-----------------+------------------+----------+--------"
+	echo "  64p, one per partition: the same 64 partitions with federate.combine_partitions = off"
+	echo
+	printf '%-5s | %14s | %15s | %8s | %24s | %8s | %s\n' query "4 partitions ms" "64 partitions ms" "64p/4p" "64p, one per partition ms" "ratio" answers
+	echo "------+-----------------+------------------+----------+---------------------------+----------+--------"
 } | tee "$OUT"
 for qid in Q1 Q5 Q6; do
 	s4=$(printf "${SQL[$qid]}" fed_a)
 	s64=$(printf "${SQL[$qid]}" fed_a64)
-	script="\\timing on"$'\n'"$s4;"$'\n'"$s64;"
-	for _ in $(seq "$RUNS"); do script+=$'\n'"$s4;"$'\n'"$s64;"; done
+	# a round: 4p, 64p, SET off, 64p one per partition, RESET (5 timings)
+	round="$s4;"$'\n'"$s64;"$'\n'"SET federate.combine_partitions = off;"$'\n'"$s64;"$'\n'"RESET federate.combine_partitions;"
+	script="\\timing on"$'\n'"$round"
+	for _ in $(seq "$RUNS"); do script+=$'\n'"$round"; done
 	out=$(q "$COORD_PORT" postgres bench <<<"$script")
-	# timings in order: warm-up 4, warm-up 64, then alternating
 	mapfile -t t < <(grep -o '^Time: [0-9.]*' <<<"$out" | awk '{print $2}')
 	med() { sort -n | awk '{a[NR] = $1} END {print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2}'; }
-	m4=$(for ((k = 2; k < ${#t[@]}; k += 2)); do echo "${t[$k]}"; done | med)
-	m64=$(for ((k = 3; k < ${#t[@]}; k += 2)); do echo "${t[$k]}"; done | med)
+	m4=$(for ((k = 5; k < ${#t[@]}; k += 5)); do echo "${t[$k]}"; done | med)
+	m64=$(for ((k = 6; k < ${#t[@]}; k += 5)); do echo "${t[$k]}"; done | med)
+	moff=$(for ((k = 8; k < ${#t[@]}; k += 5)); do echo "${t[$k]}"; done | med)
 	a4=$(q "$COORD_PORT" postgres bench -c "$s4")
 	a64=$(q "$COORD_PORT" postgres bench -c "$s64")
+	aoff=$(PGOPTIONS="-c federate.combine_partitions=off" q "$COORD_PORT" postgres bench -c "$s64")
 	ans=ok
-	[ "$a4" = "$a64" ] || ans=DIFFERENT
-	printf '%-5s | %15.1f | %16.1f | %7.2fx | %s\n' "$qid" "$m4" "$m64" \
-		"$(awk -v a="$m64" -v b="$m4" 'BEGIN { print a / b }')" "$ans" | tee -a "$OUT"
+	[ "$a4" = "$a64" ] && [ "$a4" = "$aoff" ] || ans=DIFFERENT
+	printf '%-5s | %15.1f | %16.1f | %7.2fx | %25.1f | %7.2fx | %s\n' "$qid" "$m4" "$m64" \
+		"$(awk -v a="$m64" -v b="$m4" 'BEGIN { print a / b }')" "$moff" \
+		"$(awk -v a="$moff" -v b="$m4" 'BEGIN { print a / b }')" "$ans" | tee -a "$OUT"
 done
 fed_log "written to $OUT (target: 64p/4p <= 1.3)"
