@@ -53,6 +53,16 @@ SELECT n, same_rows(format(q, 'sales'), format(q, 'loc.sales')) FROM join_shapes
 SET federate.key_shipping_max_keys = 1;
 SELECT n, same_rows(format(q, 'sales'), format(q, 'loc.sales')) FROM join_shapes ORDER BY n;
 RESET federate.key_shipping_max_keys;
+-- IN lists of at most federate.key_shipping_batch_size keys to MySQL:
+-- rows and partial aggregates in several statements, one after another;
+-- ordered reads and whole groups in one list
+SET federate.key_shipping_batch_size = 2;
+SELECT n, same_rows(format(q, 'sales'), format(q, 'loc.sales')) FROM join_shapes ORDER BY n;
+SET federate.log_remote_sql = on;
+SELECT count(*) FROM sales s JOIN jr j ON s.region = j.region WHERE s.tenant = 2;
+RESET federate.log_remote_sql;
+SELECT count(*) FROM loc.sales s JOIN jr j ON s.region = j.region WHERE s.tenant = 2;
+RESET federate.key_shipping_batch_size;
 
 -- the plans: the Federate Keys node under the hash join's Hash, the keys
 -- in each shard's statement
@@ -85,6 +95,10 @@ SET federate.key_shipping_max_keys = 1;
 SELECT explain_lines('SELECT s.id, j.label FROM sales s JOIN jt j ON s.tenant = j.tenant',
                      'Keys');
 RESET federate.key_shipping_max_keys;
+SET federate.key_shipping_batch_size = 2;
+SELECT explain_lines('SELECT s.id, j.tag FROM sales s JOIN jr j ON s.region = j.region',
+                     'Keys|Received|Shard:|Key Batches');
+RESET federate.key_shipping_batch_size;
 
 -- Co-located joins: "returns" is partitioned like "sales" (hash on
 -- tenant, modulus 4), each partition on the server of the same sales

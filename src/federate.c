@@ -107,6 +107,14 @@ _PG_init(void)
 							PGC_USERSET, 0,
 							NULL, NULL, NULL);
 
+	DefineCustomIntVariable("federate.key_shipping_batch_size",
+							"Most shipped join keys in one IN list sent to a MySQL server.",
+							"More keys are sent in several statements, one after another on a connection, when the rows of a read may simply follow each other (rows, or partial aggregates without an order); otherwise in one list.",
+							&fed_key_shipping_batch_size,
+							1000, 1, 1000000,
+							PGC_USERSET, 0,
+							NULL, NULL, NULL);
+
 	DefineCustomIntVariable("federate.statement_timeout",
 							"Longest time a statement may run on a remote server.",
 							"Used when the server does not set option \"statement_timeout\".  "

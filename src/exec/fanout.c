@@ -104,7 +104,11 @@ typedef struct FedTask
 	ForeignServer *primary;		/* where it was meant to run */
 	Oid			userid;
 	Oid			relid;
-	const char *sql;
+	const char *sql;			/* the statement (of the current batch) */
+	const char **batches;		/* a read in several statements, one after
+								 * another (fed_fanout_add_batches) */
+	int			nbatches;		/* 1 for one statement */
+	int			batch;			/* the one running, from 0 */
 	int			nparams;
 	const char **params;
 	int			fetch_size;
@@ -149,6 +153,7 @@ struct FedFanout
 };
 
 static void start_task(FedTask *t, bool force);
+static bool next_batch(FedTask *t);
 static void task_failed(FedTask *t, FedFailKind kind, FedRemoteError *err,
 						const char *detail);
 
@@ -203,6 +208,25 @@ fed_fanout_autocommit(FedFanout *ff, int task)
 }
 
 /*
+ * The task reads with n statements (sqls, the first the one given to
+ * fed_fanout_add), one after another: the next starts, on a connection
+ * claimed as any task's is, when the one before has returned its last row.
+ * Only for reads whose rows may simply follow each other (no order, no
+ * group that two statements could both hold).
+ */
+void
+fed_fanout_add_batches(FedFanout *ff, int task, const char **sqls, int n)
+{
+	FedTask    *t = &ff->tasks[task];
+
+	Assert(t->used && n >= 1 && strcmp(sqls[0], t->sql) == 0);
+	t->batches = sqls;
+	t->nbatches = n;
+	t->batch = 0;
+	t->stats.batches = 1;
+}
+
+/*
  * Describe task: read the foreign table info describes with sql (strings
  * and params must live as long as the fan-out).
  */
@@ -218,6 +242,9 @@ fed_fanout_add(FedFanout *ff, int task, FedTableInfo *info, const char *sql,
 	t->userid = info->userid;
 	t->relid = info->relid;
 	t->sql = sql;
+	t->batches = NULL;
+	t->nbatches = 1;
+	t->batch = 0;
 	t->nparams = nparams;
 	t->params = params;
 	t->fetch_size = info->fetch_size;
@@ -776,7 +803,8 @@ step(FedTask *t)
 				   sizeof(bool) * ps->tts_tupleDescriptor->natts);
 			return ExecStoreVirtualTuple(t->slot);
 		}
-		t->state = TASK_DONE;
+		if (!next_batch(t))
+			t->state = TASK_DONE;
 		return NULL;
 	}
 	if (!t->ready)
@@ -800,8 +828,9 @@ step(FedTask *t)
 	if (r == FED_IO_DONE)
 	{
 		task_done(t);
-		t->state = TASK_DONE;
 		t->conn = NULL;
+		if (!next_batch(t))
+			t->state = TASK_DONE;
 		return NULL;
 	}
 	if (r == FED_IO_ERROR)
@@ -812,6 +841,34 @@ step(FedTask *t)
 	t->events = r;
 	t->ready = false;
 	return NULL;
+}
+
+/*
+ * The statement of t has returned its last row: queue the next batch, if
+ * any (it starts as a queued task does).  False when t is done.
+ */
+static bool
+next_batch(FedTask *t)
+{
+	if (t->batch + 1 >= t->nbatches)
+		return false;
+	t->batch++;
+	t->sql = t->batches[t->batch];
+	t->stats.batches = t->batch + 1;
+	/* a batch is not a retry: each has the retries of a statement */
+	t->attempts = 0;
+	t->stats.attempts--;
+	if (t->parked)
+	{
+		tuplestore_end(t->parked);
+		t->parked = NULL;
+	}
+	t->conn = NULL;
+	t->ready = false;
+	t->state = TASK_QUEUED;
+	t->ff->nqueued++;
+	t->ff->freed = true;
+	return true;
 }
 
 /* Fail every task still running: federate.total_timeout has passed. */

@@ -37,12 +37,16 @@ typedef struct FedTaskStats
 	const char *replica;		/* the replica the task moved to, or NULL */
 	int			fallback_kind;	/* why it left its server */
 	const char *replica_note;	/* why the replica could not be used */
+	int			batches;		/* statements of a read in batches started
+								 * (fed_fanout_add_batches), or 0 */
 } FedTaskStats;
 
 extern FedFanout *fed_fanout_create(int ntasks, TupleDesc desc,
 									FedRowConverter convert, void *arg);
 extern void fed_fanout_add(FedFanout *ff, int task, FedTableInfo *info,
 						   const char *sql, int nparams, const char **params);
+extern void fed_fanout_add_batches(FedFanout *ff, int task, const char **sqls,
+								   int n);
 extern void fed_fanout_autocommit(FedFanout *ff, int task);
 extern void fed_fanout_use_writer(FedFanout *ff);
 extern void fed_fanout_reserve(FedFanout *ff, FedFanout *other);

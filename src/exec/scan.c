@@ -81,6 +81,7 @@ typedef struct FedScanState
 	int			tableoid_attno;
 	int			max_rows;		/* most rows a task returns, or -1 */
 	bool		sole_read;		/* FedFlagSoleRead */
+	bool		batchable;		/* FedFlagBatchable */
 	int			nkeys;
 	char	   *pushed;
 	int			key_paramid;	/* key shipping: the keys' slot, or -1 */
@@ -430,6 +431,7 @@ fed_begin_scan(CustomScanState *node, EState *estate, int eflags)
 	st->tableoid_attno = list_nth_int(flags, FedFlagTableoid);
 	st->max_rows = list_nth_int(flags, FedFlagMaxRows);
 	st->sole_read = list_nth_int(flags, FedFlagSoleRead) != 0;
+	st->batchable = list_nth_int(flags, FedFlagBatchable) != 0;
 	st->ntasks = list_length(st->sqls);
 	st->nkeys = list_length(sort_attnos);
 	st->key_paramid = -1;
@@ -637,6 +639,60 @@ keys_fit(const FedDialect *dialect, ArrayType *keys)
 }
 
 /*
+ * Task i's keys as IN lists of at most federate.key_shipping_batch_size
+ * keys, one statement after another, for an engine whose statements carry
+ * the keys as literals (MySQL) and a read whose rows may simply follow
+ * each other (FedFlagBatchable).  Returns false, adding nothing, when the
+ * keys fit in one list or the read cannot be split.
+ */
+static bool
+key_batches(FedScanState *st, int i, ArrayType *keys, ExprContext *econtext)
+{
+	const FedDialect *dialect = fed_dialect(st->infos[i].driver);
+	Oid			elemtype = ARR_ELEMTYPE(keys);
+	int			size = fed_key_shipping_batch_size;
+	Datum	   *elems;
+	bool	   *nulls;
+	const char **sqls;
+	int16		typlen;
+	bool		typbyval;
+	char		typalign;
+	int			n;
+	int			b;
+
+	if (dialect->has_placeholders || !st->batchable)
+		return false;
+	fed_array_elements(keys, &elems, &nulls, &n);
+	if (n <= size)
+		return false;
+	get_typlenbyvalalign(elemtype, &typlen, &typbyval, &typalign);
+	sqls = palloc(sizeof(char *) * ((n + size - 1) / size));
+	for (b = 0; b * size < n; b++)
+	{
+		int			count = Min(size, n - b * size);
+		int			dims[1] = {count};
+		int			lbs[1] = {1};
+		ArrayType  *part;
+		const char **params;
+		int			nparams;
+
+		part = construct_md_array(elems + b * size, nulls + b * size, 1,
+								  dims, lbs, elemtype, typlen, typbyval,
+								  typalign);
+		sqls[b] = fed_bind_params(dialect, strVal(list_nth(st->key_sqls, i)),
+								  list_nth(st->key_offsets, i),
+								  st->param_states[i], econtext,
+								  st->key_array_type, PointerGetDatum(part),
+								  &nparams, &params);
+		if (b == 0)
+			fed_fanout_add(st->fanout, i, &st->infos[i], sqls[0], nparams,
+						   params);
+	}
+	fed_fanout_add_batches(st->fanout, i, sqls, b);
+	return true;
+}
+
+/*
  * Keep only the tasks whose partition holds one of the keys (they are
  * values of the partition key, see plan.c): each key's partition is found
  * as tuple routing finds it.
@@ -784,6 +840,9 @@ prepare_fanout(FedScanState *st)
 
 		if (!st->valid[i])
 			continue;
+		if (keys != NULL && keys_fit(fed_dialect(st->infos[i].driver), keys) &&
+			key_batches(st, i, keys, econtext))
+			continue;			/* added in batches */
 		if (keys != NULL && keys_fit(fed_dialect(st->infos[i].driver), keys))
 			sql = fed_bind_params(fed_dialect(st->infos[i].driver),
 								  strVal(list_nth(st->key_sqls, i)),
@@ -1094,6 +1153,8 @@ fed_explain_scan(CustomScanState *node, List *ancestors, ExplainState *es)
 			}
 			if (stats.attempts > 1 || es->format != EXPLAIN_FORMAT_TEXT)
 				ExplainPropertyInteger("Attempts", NULL, stats.attempts, es);
+			if (stats.batches > 0)
+				ExplainPropertyInteger("Key Batches", NULL, stats.batches, es);
 			if (stats.replica)
 				ExplainPropertyText("Answered By Replica", stats.replica, es);
 			if (stats.failed)

@@ -472,6 +472,11 @@ fed_plan_custom_path(PlannerInfo *root, RelOptInfo *rel, CustomPath *best_path,
 		flags = lappend_int(flags, fi->limit >= 0 && fi->limit <= PG_INT32_MAX ?
 							(int) fi->limit : -1);
 	flags = lappend_int(flags, 0);	/* FedFlagSoleRead: see plan/hook.c */
+	flags = lappend_int(flags,
+						(fi->shape == FED_SHAPE_SCAN ||
+						 fi->shape == FED_SHAPE_PARTIAL_AGG) &&
+						fi->sort_keys == NIL && fi->distinct_on == NIL &&
+						fi->windows == NIL);
 
 	cs->scan.plan.targetlist = tlist;
 	if (fi->shape == FED_SHAPE_SCAN)

@@ -157,6 +157,8 @@ typedef enum FedPlanFlag
 	FedFlagMaxRows,				/* most rows one task returns, or -1 */
 	FedFlagSoleRead,			/* the statement's only remote read, never
 								 * rescanned (plan/hook.c) */
+	FedFlagBatchable,			/* the rows of two statements may simply
+								 * follow each other (key batches) */
 	FedFlagCount
 } FedPlanFlag;
 
@@ -205,6 +207,7 @@ extern void fed_add_window_paths(PlannerInfo *root, RelOptInfo *input_rel,
 
 /* in plan/keyjoin.c */
 extern int	fed_key_shipping_max_keys;
+extern int	fed_key_shipping_batch_size;
 extern const CustomPathMethods fed_keys_path_methods;
 extern void fed_add_key_join_paths(PlannerInfo *root, RelOptInfo *joinrel,
 								   RelOptInfo *outerrel, RelOptInfo *innerrel,

@@ -354,6 +354,34 @@ fed_conn_next_row(FedConn *c, void *owner, FedRow *row)
 	return true;
 }
 
+/*
+ * Wait out a statement just cancelled on c: it ends with the cancel's
+ * error, or without one when it had ended first; either is expected.  A
+ * lost connection or no end in time leaves c's state unknown (c is then
+ * closed); another error is the statement's own, raised.  The remote transaction, if any, is one the cancel does not
+ * end (see fed_conn_release).
+ */
+static void
+discard_cancelled(FedConn *c)
+{
+	FedRemoteError err = {0};
+	int			r;
+
+	r = c->driver->discard(c->handle, &err);
+	r = fed_conn_drive(c, FED_STEP_DISCARD, r, NULL, &err, 0, true);
+	c->phase = FED_PHASE_IDLE;
+	if (r != FED_IO_ERROR)
+		return;
+	if (err.connection_lost || err.timed_out)
+	{
+		fed_xact_lose(c);
+		fed_conn_close_handle(c);
+	}
+	else if (strcmp(err.sqlstate, "57014") != 0 &&	/* query_canceled */
+			 strcmp(err.sqlstate, "70100") != 0)	/* MySQL's interrupted */
+		fed_conn_fail(c, &err, NULL);	/* it failed on its own */
+}
+
 /* The owner no longer wants the rest of its result. */
 void
 fed_conn_release(FedConn *c, void *owner)
@@ -420,6 +448,8 @@ fed_conn_release(FedConn *c, void *owner)
 			fed_conn_close_handle(c);
 			return;
 		}
+		discard_cancelled(c);
+		return;
 	}
 	fed_conn_make_idle(c);
 }

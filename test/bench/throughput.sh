@@ -11,7 +11,8 @@
 # them.  Queries: Q4 (one tenant's 20 latest orders: one shard) and Q3 (a
 # filtered count and sum over every shard).  Each runs TP_SECONDS (default
 # 30) per number of clients (TP_CLIENTS, default "1 8 32"), pgbench -j 2,
-# simple protocol; the systems alternate per client count.
+# simple protocol (TP_PROTOCOL=prepared: pgbench -M prepared, written to
+# throughput-A-prepared.txt); the systems alternate per client count.
 #
 # Knobs: BENCH_DIR, BENCH_PORT (as run.sh), TP_SECONDS, TP_CLIENTS,
 # TP_QUERIES (default "Q4 Q3"; "" measures only the connection rate at the
@@ -27,7 +28,10 @@ SECS=${TP_SECONDS:-30}
 CLIENTS=${TP_CLIENTS:-1 8 32}
 QUERIES=${TP_QUERIES-Q4 Q3}
 PGBENCH=$FED_PG_BINDIR/pgbench
+PROTOCOL=${TP_PROTOCOL:-simple}
+case $PROTOCOL in simple | prepared) ;; *) fed_die "TP_PROTOCOL must be simple or prepared" ;; esac
 OUT=$REPO/test/bench/throughput-A${TP_BUDGET:+-budget$TP_BUDGET}.txt
+[ "$PROTOCOL" = simple ] || OUT=${OUT%.txt}-$PROTOCOL.txt
 [ -n "$QUERIES" ] || OUT=$REPO/test/bench/connrate-A.txt
 [ -x "$PGBENCH" ] || fed_die "pgbench is missing ($PGBENCH)"
 
@@ -76,7 +80,7 @@ run() {
 	echo 0 >"$peakf"
 	peak_poll "$peakf" "$pat" </dev/null >/dev/null 2>&1 &
 	pid=$!
-	tps=$(PGOPTIONS="$opts" "$PGBENCH" -n -h "$DIR" -p "$port" -U "$user" -c "$c" -j 2 -T "$SECS" \
+	tps=$(PGOPTIONS="$opts" "$PGBENCH" -n -h "$DIR" -p "$port" -U "$user" -c "$c" -j 2 -T "$SECS" -M "$PROTOCOL" \
 		-f "$WORK/$qid.sql" "$db" 2>"$WORK/pgbench.err" | awk '/^tps = / {printf "%.1f", $3}')
 	kill "$pid" 2>/dev/null || true
 	wait "$pid" 2>/dev/null || true
@@ -89,7 +93,7 @@ run() {
 
 {
 	echo "federate throughput, scenario A (4 PostgreSQL shards; $(date -u +%Y-%m-%dT%H:%MZ), commit $(git -C "$REPO" rev-parse --short HEAD))"
-	echo "  pgbench -T $SECS -j 2, simple protocol; Q4 tenant $TENANT on shard$TPART; peak = most connections of that system on any one shard"
+	echo "  pgbench -T $SECS -j 2, $PROTOCOL protocol; Q4 tenant $TENANT on shard$TPART; peak = most connections of that system on any one shard"
 	[ -n "${TP_BUDGET:-}" ] && echo "  connection_budget $TP_BUDGET on every shard server"
 	echo
 	printf '%-5s | %7s | %12s | %10s | %12s | %12s | %10s | %12s\n' query clients "federate tps" "fed peak" "pg_fdw tps" "pg_fdw peak" "direct tps" "fed/direct"

@@ -2198,7 +2198,8 @@ my @GUCS = ('enable_hashagg = off', 'enable_sort = off', 'enable_hashjoin = off'
 	'max_parallel_workers_per_gather = 0', 'enable_seqscan = off', q{DateStyle = 'SQL, DMY'},
 	q{DateStyle = 'German'}, 'extra_float_digits = 0', q{IntervalStyle = 'sql_standard'},
 	'enable_indexscan = off', 'from_collapse_limit = 1', 'join_collapse_limit = 1',
-	'federate.fetch_size = 13', 'federate.fetch_size = 1000000', q{federate.on_shard_failure = 'partial'});
+	'federate.fetch_size = 13', 'federate.fetch_size = 1000000', q{federate.on_shard_failure = 'partial'},
+	'federate.combine_partitions = off', 'federate.key_shipping_batch_size = 3');
 
 sub query
 {
