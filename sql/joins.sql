@@ -219,4 +219,23 @@ EXECUTE cj(5);
 SELECT s.id, r.reason FROM loc.sales s JOIN loc.returns r
   ON s.tenant = r.tenant AND s.id = r.id WHERE s.tenant = 5 ORDER BY s.id;
 DEALLOCATE cj;
+-- ... and so is an aggregate over it, on either engine, also in a
+-- subquery (whose tables come later in the executed range table)
+PREPARE ca(int) AS SELECT r.reason, count(*) AS n, sum(s.amount) AS a, sum(r.qty) AS q FROM sales s
+  JOIN returns r ON s.tenant = r.tenant AND s.id = r.id WHERE s.tenant = $1 GROUP BY 1;
+PREPARE la(int) AS SELECT r.reason, count(*) AS n, sum(s.amount) AS a, sum(r.qty) AS q FROM loc.sales s
+  JOIN loc.returns r ON s.tenant = r.tenant AND s.id = r.id WHERE s.tenant = $1 GROUP BY 1;
+SELECT explain_lines('EXECUTE ca(5)', 'Strategy|Shard:');
+SELECT explain_lines('EXECUTE ca(2)', 'Strategy|Shard:');
+SELECT same_exec('ca(5)', 'la(5)') AS pg, same_exec('ca(2)', 'la(2)') AS mysql,
+       same_exec('ca(1000)', 'la(1000)') AS none;
+PREPARE cs(int) AS SELECT t.label, x.* FROM jt t, LATERAL (SELECT count(*) AS n, sum(r.qty) AS q
+  FROM sales s JOIN returns r ON s.tenant = r.tenant AND s.id = r.id WHERE s.tenant = $1) x
+  WHERE t.tenant = 3;
+PREPARE ls(int) AS SELECT t.label, x.* FROM jt t, LATERAL (SELECT count(*) AS n, sum(r.qty) AS q
+  FROM loc.sales s JOIN loc.returns r ON s.tenant = r.tenant AND s.id = r.id WHERE s.tenant = $1) x
+  WHERE t.tenant = 3;
+SELECT explain_lines('EXECUTE cs(5)', 'Strategy');
+SELECT same_exec('cs(5)', 'ls(5)') AS pg, same_exec('cs(2)', 'ls(2)') AS mysql;
+DEALLOCATE ca; DEALLOCATE la; DEALLOCATE cs; DEALLOCATE ls;
 RESET plan_cache_mode;

@@ -87,6 +87,16 @@ BEGIN
   EXECUTE format('SELECT string_agg(s::text, ''|'' ORDER BY s::text) FROM (%s) s', b) INTO y;
   RETURN x IS NOT DISTINCT FROM y;
 END $$;
+-- same_exec(a, b): the same for two EXECUTEs of prepared statements
+CREATE FUNCTION same_exec(a text, b text) RETURNS boolean LANGUAGE plpgsql AS $$
+DECLARE r boolean;
+BEGIN
+  EXECUTE 'CREATE TEMP TABLE exec_a AS EXECUTE ' || a;
+  EXECUTE 'CREATE TEMP TABLE exec_b AS EXECUTE ' || b;
+  r := same_rows('SELECT * FROM exec_a', 'SELECT * FROM exec_b');
+  DROP TABLE exec_a, exec_b;
+  RETURN r;
+END $$;
 
 -- Predicates that break federation when an engine reads them differently.
 CREATE TABLE preds (n serial, p text);

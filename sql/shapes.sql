@@ -39,17 +39,7 @@ INSERT INTO many SELECT * FROM loc.many;
 CREATE TABLE loc.picks (k int);
 INSERT INTO loc.picks VALUES (1), (14), (50), (96), (200), (NULL);
 
--- (same_rows(a, b) is in setup.sql)
--- same_exec(a, b): the same for two EXECUTEs of prepared statements
-CREATE FUNCTION same_exec(a text, b text) RETURNS boolean LANGUAGE plpgsql AS $$
-DECLARE r boolean;
-BEGIN
-  EXECUTE 'CREATE TEMP TABLE exec_a AS EXECUTE ' || a;
-  EXECUTE 'CREATE TEMP TABLE exec_b AS EXECUTE ' || b;
-  r := same_rows('SELECT * FROM exec_a', 'SELECT * FROM exec_b');
-  DROP TABLE exec_a, exec_b;
-  RETURN r;
-END $$;
+-- (same_rows(a, b) and same_exec(a, b) are in setup.sql)
 
 -- 1. more than 8 partitions of a table on one server: every partition's
 -- partial aggregate and rows arrive (they were read from the wrong slot)

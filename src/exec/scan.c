@@ -174,6 +174,52 @@ fed_create_scan_state(CustomScan *cscan)
 	return (Node *) st;
 }
 
+/*
+ * The same for a node that has no range table index to find the offset
+ * from (an aggregate over a co-located join): each partitioned table
+ * (rels, OIDs in the order of pinfo's entries) at the first place the
+ * executed range table holds it; pruning only reads its partition
+ * descriptor.  NULL when one is missing (then nothing is pruned at run
+ * time).
+ */
+static PartitionPruneInfo *
+pruneinfo_by_oid(PartitionPruneInfo *pinfo, List *rels, EState *estate)
+{
+	ListCell   *l1;
+	int			n = 0;
+
+	pinfo = copyObject(pinfo);
+	foreach(l1, pinfo->prune_infos)
+	{
+		ListCell   *l2;
+
+		foreach(l2, (List *) lfirst(l1))
+		{
+			PartitionedRelPruneInfo *pr = lfirst(l2);
+			Oid			relid = n < list_length(rels) ?
+				list_nth_oid(rels, n) : InvalidOid;
+			ListCell   *l3;
+
+			n++;
+			pr->rtindex = 0;
+			foreach(l3, estate->es_range_table)
+			{
+				RangeTblEntry *rte = lfirst(l3);
+
+				if (OidIsValid(relid) && rte->rtekind == RTE_RELATION &&
+					rte->relid == relid)
+				{
+					pr->rtindex = foreach_current_index(l3) + 1;
+					break;
+				}
+			}
+			if (pr->rtindex == 0)
+				return NULL;
+		}
+	}
+	return pinfo;
+}
+
 /* A partition prune description for the range table as executed. */
 static PartitionPruneInfo *
 offset_pruneinfo(PartitionPruneInfo *pinfo, int offset)
@@ -473,21 +519,33 @@ fed_begin_scan(CustomScanState *node, EState *estate, int eflags)
 		st->nvalid += Max(list_length(st->members[i]), 1);
 	}
 
+	/*
+	 * The prune description for the range table as executed: a scan's and
+	 * a join's moved by the offset the range table got (its relids tell),
+	 * an aggregate over a co-located join's found by the tables' OIDs
+	 */
+	if (pinfo && cs->scan.scanrelid == 0 && bms_is_empty(cs->custom_relids))
+		pinfo = pruneinfo_by_oid(pinfo,
+								 list_nth(cs->custom_private, FedPlanPruneRels),
+								 estate);
+	else if (pinfo)
+	{
+		int			offset = (int) cs->scan.scanrelid -
+			list_nth_int(flags, FedFlagRti);
+
+		if (cs->scan.scanrelid == 0)
+			offset = bms_next_member(cs->custom_relids, -1) -
+				linitial_int(lthird(list_nth(cs->custom_private, FedPlanJoin)));
+		pinfo = offset_pruneinfo(pinfo, offset);
+	}
+
 	/* prune with the parameters known now */
 	if (pinfo)
 	{
 		Bitmapset  *keep = NULL;
-		int			offset = (int) cs->scan.scanrelid -
-			list_nth_int(flags, FedFlagRti);
-
-		/* a join: its relids moved by the offset the range table got */
-		if (cs->scan.scanrelid == 0)
-			offset = bms_next_member(cs->custom_relids, -1) -
-				linitial_int(lthird(list_nth(cs->custom_private, FedPlanJoin)));
 
 		st->prune = ExecInitPartitionPruning(&node->ss.ps, st->ntasks,
-											 offset_pruneinfo(pinfo, offset),
-											 &keep);
+											 pinfo, &keep);
 
 		/*
 		 * ExecInitPartitionPruning gave the node a new ExprContext, which

@@ -496,14 +496,7 @@ fed_plan_custom_path(PlannerInfo *root, RelOptInfo *rel, CustomPath *best_path,
 	cs->custom_private = lappend(cs->custom_private, sort_ops);
 	cs->custom_private = lappend(cs->custom_private, sort_colls);
 	cs->custom_private = lappend(cs->custom_private, sort_nf);
-	/*
-	 * (A join node finds its range table offset from custom_relids, which
-	 * only a join relation's path gets: an aggregate over the join is not
-	 * pruned at run time.)
-	 */
-	cs->custom_private = lappend(cs->custom_private,
-								 fi->rti2 != 0 && rel->reloptkind != RELOPT_JOINREL ?
-								 NULL : fi->pruneinfo);
+	cs->custom_private = lappend(cs->custom_private, fi->pruneinfo);
 	cs->custom_private = lappend(cs->custom_private, makeString(pushed.data));
 	{
 		List	   *notes = NIL;
@@ -533,6 +526,30 @@ fed_plan_custom_path(PlannerInfo *root, RelOptInfo *rel, CustomPath *best_path,
 	else
 		cs->custom_private = lappend(cs->custom_private, NIL);
 	cs->custom_private = lappend(cs->custom_private, members);
+
+	/*
+	 * The table of each PartitionedRelPruneInfo: an aggregate over a
+	 * co-located join has no relids to find its range table offset from
+	 * (exec/scan.c finds the tables by OID instead).
+	 */
+	{
+		List	   *prune_rels = NIL;
+
+		if (fi->pruneinfo)
+			foreach(lc, fi->pruneinfo->prune_infos)
+			{
+				ListCell   *l2;
+
+				foreach(l2, (List *) lfirst(lc))
+				{
+					PartitionedRelPruneInfo *pr = lfirst(l2);
+
+					prune_rels = lappend_oid(prune_rels,
+											 planner_rt_fetch(pr->rtindex, root)->relid);
+				}
+			}
+		cs->custom_private = lappend(cs->custom_private, prune_rels);
+	}
 	cs->custom_scan_tlist = scan_tlist;
 	cs->methods = &fed_scan_methods;
 	return &cs->scan.plan;

@@ -142,9 +142,11 @@ typedef enum FedPlanPrivateIndex
 								 * table, the user it is read as), IntList
 								 * (the join's lowest planner range table
 								 * index, for run-time pruning)) */
-	FedPlanMembers				/* NIL, or per task an OidList of the leaves
+	FedPlanMembers,				/* NIL, or per task an OidList of the leaves
 								 * its statement reads (NIL: its own only);
 								 * see federate.combine_partitions */
+	FedPlanPruneRels			/* OidList: the table of each
+								 * PartitionedRelPruneInfo of FedPlanPrune */
 } FedPlanPrivateIndex;
 
 typedef enum FedPlanFlag
