@@ -56,6 +56,8 @@ my $shard_sql = q{
 	CREATE VIEW sales_nap AS
 	  SELECT s.id, s.k, s.v, s.t
 	  FROM sales s, (SELECT pg_sleep(secs) AS z FROM nap OFFSET 0) n;
+	CREATE VIEW nap_lo AS SELECT * FROM sales_nap WHERE id < 151;
+	CREATE VIEW nap_hi AS SELECT * FROM sales_nap WHERE id >= 151;
 };
 my %pg;
 for my $name (qw(shard1 shard2 replica2))
@@ -108,6 +110,13 @@ $setup .= q{
 	  SERVER s2 OPTIONS (schema_name 'public', table_name 'sales_nap');
 	CREATE FOREIGN TABLE sales_3 PARTITION OF sales FOR VALUES IN (3)
 	  SERVER m1 OPTIONS (table_name 'sales_nap');
+
+	-- two partitions on one server, read with one statement
+	CREATE TABLE pairs (id int, k int, v numeric(12,2), t text) PARTITION BY RANGE (id);
+	CREATE FOREIGN TABLE pairs_lo PARTITION OF pairs FOR VALUES FROM (MINVALUE) TO (151)
+	  SERVER s2 OPTIONS (schema_name 'public', table_name 'nap_lo');
+	CREATE FOREIGN TABLE pairs_hi PARTITION OF pairs FOR VALUES FROM (151) TO (MAXVALUE)
+	  SERVER s2 OPTIONS (schema_name 'public', table_name 'nap_hi');
 
 	CREATE TABLE sales_local (id int, k int, v numeric(12,2), t text);
 	INSERT INTO sales_local
@@ -318,6 +327,13 @@ is($o, loc(q{SELECT count(*), sum(v), max(t) FROM %T}, 1, 3), 'require_shard_key
 is($e, '', 'require_shard_key: k IN (1, 3) without message');
 run_s($A, 'RESET federate.require_shard_key;');
 
+my $pairs_q = 'SELECT count(*), sum(v), min(id), max(id) FROM %T';
+(my $pairs_fed = $pairs_q) =~ s/%T/pairs/;
+($o, $e) = run_s($A, "$pairs_fed;");
+is($o, loc($pairs_q, 2), 'two partitions on one server: the answer');
+like(q1("EXPLAIN (VERBOSE, COSTS OFF) $pairs_fed"), qr/Partitions: pairs_lo, pairs_hi\n\s+Remote SQL: \(SELECT .*nap_lo.*\) UNION ALL \(SELECT .*nap_hi/,
+	'two partitions on one server: one statement');
+
 # --- 1. a shard stopped before a query ---------------------------------------
 note('PostgreSQL shard stopped before a query');
 my %before = map { $_ => stat_of('s2', $_) } qw(errors retries);
@@ -343,6 +359,14 @@ is(last_dispatch($P), 'partial|scatter-gather|3|3|2|0|2/3', 'dispatch_log: statu
                        FROM federate.last_coverage();});
 like($o, qr/^3\|2\|\{(?:public\.)?sales_2\}\|\{s2\}\|\{"connection refused"\}\|f$/,
 	'last_coverage() of the partial query');
+# one statement for two partitions: the coverage counts both
+($o, $e) = run_s($P, "$pairs_fed;");
+is($o, '0|||', 'two partitions on one server, stopped, partial: an empty aggregate');
+like($e, qr/NOTICE:  shard coverage 0\/2, aggregates are approximate/,
+	'two partitions on one server, stopped, partial: NOTICE counts both partitions');
+($o, $e) = run_s($P, q{SELECT shards_total, shards_answered, missing_shards FROM federate.last_coverage();});
+like($o, qr/^2\|0\|\{(?:public\.)?pairs_lo,(?:public\.)?pairs_hi\}$/,
+	'two partitions on one server, stopped, partial: last_coverage() names both');
 cmp_ok(stat_of('s2', 'errors'), '>', $before{errors}, 'server_stats: errors of s2 increased');
 cmp_ok(stat_of('s2', 'retries'), '>', $before{retries}, 'server_stats: retries of s2 increased');
 
