@@ -171,6 +171,7 @@ COMMIT;
 -- partition (its ORDER BY spells out collation and NULL order)
 EXPLAIN (VERBOSE, COSTS OFF) SELECT id, region FROM many ORDER BY id LIMIT 5;
 EXPLAIN (VERBOSE, COSTS OFF) SELECT count(DISTINCT region) FROM many;
+EXPLAIN (VERBOSE, COSTS OFF) SELECT count(DISTINCT k) FROM many;
 SELECT same_rows('SELECT id, region FROM many ORDER BY region DESC NULLS FIRST, id LIMIT 40',
                  'SELECT id, region FROM loc.many ORDER BY region DESC NULLS FIRST, id LIMIT 40');
 SELECT same_rows('SELECT id, amount FROM many ORDER BY amount NULLS FIRST, id DESC LIMIT 40',
@@ -200,6 +201,32 @@ END $$;
 -- a coverage note counts the partitions of a combined statement
 SELECT count(*) FROM many;
 SELECT shards_total, shards_answered FROM federate.last_coverage();
+-- partitions on one server whose text columns differ in collation: text
+-- is never ordered or grouped across them on the server, nor unioned on
+-- MariaDB
+\c fed_pg1
+CREATE TABLE coll_c (id int PRIMARY KEY, region text COLLATE "C");
+CREATE TABLE coll_d (id int PRIMARY KEY, region text);
+\c contrib_regression
+CREATE TABLE colls (id int, region text) PARTITION BY RANGE (id);
+CREATE FOREIGN TABLE colls_c PARTITION OF colls FOR VALUES FROM (0) TO (100)
+  SERVER pg1 OPTIONS (schema_name 'public', table_name 'coll_c');
+CREATE FOREIGN TABLE colls_d PARTITION OF colls FOR VALUES FROM (100) TO (200)
+  SERVER pg1 OPTIONS (schema_name 'public', table_name 'coll_d');
+CREATE FOREIGN TABLE colls_mb PARTITION OF colls FOR VALUES FROM (200) TO (300)
+  SERVER my1 OPTIONS (table_name 'coll_m_uni');
+CREATE FOREIGN TABLE colls_mc PARTITION OF colls FOR VALUES FROM (300) TO (400)
+  SERVER my1 OPTIONS (table_name 'coll_m_gen');
+CREATE TABLE loc.colls (id int, region text);
+INSERT INTO loc.colls SELECT g, (ARRAY['b', 'B', 'a', 'A ', 'ä', NULL])[g % 6 + 1]
+FROM generate_series(0, 399) g;
+INSERT INTO colls SELECT * FROM loc.colls;
+SELECT same_order('SELECT region, id FROM colls ORDER BY region, id LIMIT 30',
+                  'SELECT region, id FROM loc.colls ORDER BY region, id LIMIT 30');
+SELECT same_rows('SELECT DISTINCT region FROM colls', 'SELECT DISTINCT region FROM loc.colls');
+SELECT same_rows('SELECT id, region FROM colls', 'SELECT id, region FROM loc.colls');
+SELECT count(DISTINCT region), count(*), max(id) FROM colls;
+SELECT count(DISTINCT region), count(*), max(id) FROM loc.colls;
 SET federate.combine_partitions = off;
 EXPLAIN (VERBOSE, COSTS OFF) SELECT id, region FROM many WHERE k IN (1, 2, 3) ORDER BY id LIMIT 5;
 SELECT same_rows('SELECT id, region FROM many ORDER BY region DESC NULLS FIRST, id LIMIT 40',

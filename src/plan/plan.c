@@ -99,7 +99,9 @@ keys_prune(FedPathInfo *fi)
  * (run-time pruning, the shipped keys' pruning, tableoid), joins and
  * window functions; an ordered read only on PostgreSQL, where ORDER BY can
  * name the union's columns by position: each key must then be the
- * default ordering of its column's type in the column's collation.
+ * default ordering of a type without collation (the partitions' tables
+ * could differ in a text column's collation, which the union cannot
+ * compare by).
  */
 static bool
 can_combine(FedPathInfo *fi, int tableoid_attno)
@@ -118,7 +120,7 @@ can_combine(FedPathInfo *fi, int tableoid_attno)
 											   TYPECACHE_LT_OPR | TYPECACHE_GT_OPR);
 
 		if (key->sortop != (key->descending ? tc->gt_opr : tc->lt_opr) ||
-			key->collation != exprCollation((Node *) item))
+			OidIsValid(exprCollation((Node *) item)))
 			return false;
 	}
 	return true;
@@ -171,7 +173,8 @@ combined_sql(FedPathInfo *fi, List *sqls, bool distinct)
  * (statements, leaves, parameter spots, parameters) are rebuilt; *members
  * gets, per task, the OIDs of the leaves it reads (NIL: only its own).
  * A server whose statements differ in their parameters keeps one task per
- * leaf; so does MySQL's, whose ordered statements spell the order out.
+ * leaf; so does MySQL's, whose ordered statements spell the order out, and
+ * whose UNION refuses text columns of different collations.
  * plain_sqls: for a read that only groups (a DISTINCT), the leaves'
  * statements without GROUP BY on PostgreSQL (others' as they are), or NIL.
  */
@@ -182,11 +185,17 @@ combine_by_server(FedPathInfo *fi, List **sqls, List *plain_sqls,
 {
 	int			n = list_length(fi->tasks);
 	bool	   *done = palloc0(sizeof(bool) * n);
+	bool		text_items = false;
+	ListCell   *lc;
 	List	   *new_sqls = NIL;
 	List	   *new_relids = NIL;
 	List	   *new_offsets = NIL;
 	List	   *new_params = NIL;
 	int			i;
+
+	foreach(lc, fi->items)
+		if (lfirst(lc) && OidIsValid(exprCollation(lfirst(lc))))
+			text_items = true;
 
 	*members = NIL;
 	for (i = 0; i < n; i++)
@@ -197,10 +206,10 @@ combine_by_server(FedPathInfo *fi, List **sqls, List *plain_sqls,
 		bool		plain = plain_sqls != NIL &&
 			ti->info.driver == FED_DRIVER_POSTGRES;
 		bool		ok = list_nth(*offsets, i) == NIL &&
-			(fi->sort_keys == NIL || ti->info.driver == FED_DRIVER_POSTGRES);
+			(ti->info.driver == FED_DRIVER_POSTGRES ||
+			 (fi->sort_keys == NIL && !text_items));
 		List	   *group_sqls = NIL;
 		List	   *group_relids = NIL;
-		ListCell   *lc;
 		int			j;
 
 		if (done[i])
@@ -316,6 +325,9 @@ fed_plan_custom_path(PlannerInfo *root, RelOptInfo *rel, CustomPath *best_path,
 	distinct = combine && fi->shape != FED_SHAPE_SCAN &&
 		fi->distinct_on == NIL && fi->sort_keys == NIL && fi->limit < 0 &&
 		fi->having == NIL && list_length(fi->group_items) == list_length(fi->items);
+	foreach(lc, fi->items)
+		if (OidIsValid(exprCollation(lfirst(lc))))
+			distinct = false;	/* (see can_combine) */
 	foreach(lc, fi->tasks)
 	{
 		FedTaskPlan *task = lfirst(lc);
