@@ -199,11 +199,16 @@ deparse_opexpr(FedDeparseCxt *cxt, OpExpr *op)
 		appendStringInfo(buf, "%s ", name);
 		deparse_operand(cxt, linitial(op->args), style);
 	}
-	else if (style == FED_OP_BYTES && strcmp(name, "=") == 0)
+	else if (style == FED_OP_BYTES && strcmp(name, "=") == 0 &&
+			 !(contain_var_clause(linitial(op->args)) &&
+			   contain_var_clause(lsecond(op->args))))
 	{
 		/*
 		 * Equal bytes imply equal under any MySQL collation, so the plain
 		 * comparison (which can use an index) is added as a pre-filter.
+		 * Not between two columns: their collations may differ, and MySQL
+		 * refuses to compare those ("Illegal mix of collations"); a
+		 * constant or parameter takes the column's.
 		 */
 		fed_deparse_expr(cxt, linitial(op->args));
 		appendStringInfoString(buf, " = ");
@@ -249,17 +254,19 @@ deparse_array_op(FedDeparseCxt *cxt, ScalarArrayOpExpr *sa)
 	if (cxt->dialect->has_placeholders)
 	{
 		deparse_operand(cxt, left, style);
-		appendStringInfo(buf, " %s ANY (", name);
+		appendStringInfo(buf, " %s %s (", name, sa->useOr ? "ANY" : "ALL");
 		fed_deparse_expr(cxt, arr);
 		appendStringInfoChar(buf, ')');
 	}
 	else if (IsA(arr, Param))
 	{
 		/*
-		 * Keys shipped from a join (plan/keyjoin.c): fed_splice_params
-		 * writes the array's elements as the IN list, each as its bytes when
-		 * the comparison is by bytes (a negative parameter number).
+		 * Keys shipped from a join (plan/keyjoin.c, always "= ANY"):
+		 * fed_splice_params writes the array's elements as the IN list, each
+		 * as its bytes when the comparison is by bytes (a negative parameter
+		 * number).
 		 */
+		Assert(sa->useOr && strcmp(name, "=") == 0);
 		deparse_operand(cxt, left, style);
 		appendStringInfoString(buf, " IN (");
 		fed_deparse_param(cxt, arr, exprType((Node *) arr));
@@ -269,20 +276,36 @@ deparse_array_op(FedDeparseCxt *cxt, ScalarArrayOpExpr *sa)
 	}
 	else
 	{
-		/* an IN list; shipcheck allowed only "=" over a constant array */
+		/*
+		 * A constant array (shipcheck allowed no other): "= ANY" is an IN
+		 * list; any other operator, or ALL, is the comparison with each
+		 * element joined by OR (ANY) or AND (ALL), which has the same
+		 * three-valued result as PostgreSQL's.
+		 */
 		ArrayType  *a = DatumGetArrayTypeP(((Const *) arr)->constvalue);
+		bool		in_list = sa->useOr && strcmp(name, "=") == 0;
 		Datum	   *elems;
 		bool	   *nulls;
 		int			n;
 		int			i;
 
 		fed_array_elements(a, &elems, &nulls, &n);
-		deparse_operand(cxt, left, style);
-		appendStringInfoString(buf, " IN (");
+		if (in_list)
+		{
+			deparse_operand(cxt, left, style);
+			appendStringInfoString(buf, " IN (");
+		}
 		for (i = 0; i < n; i++)
 		{
 			if (i > 0)
-				appendStringInfoString(buf, ", ");
+				appendStringInfoString(buf, in_list ? ", " :
+									   sa->useOr ? " OR " : " AND ");
+			if (!in_list)
+			{
+				appendStringInfoChar(buf, '(');
+				deparse_operand(cxt, left, style);
+				appendStringInfo(buf, " %s ", name);
+			}
 			if (style == FED_OP_BYTES)
 				appendStringInfoString(buf, BYTES_OPEN);
 			if (nulls[i])
@@ -291,8 +314,11 @@ deparse_array_op(FedDeparseCxt *cxt, ScalarArrayOpExpr *sa)
 				cxt->dialect->append_value(buf, elemtype, elems[i]);
 			if (style == FED_OP_BYTES)
 				appendStringInfoString(buf, BYTES_CLOSE);
+			if (!in_list)
+				appendStringInfoChar(buf, ')');
 		}
-		appendStringInfoChar(buf, ')');
+		if (in_list)
+			appendStringInfoChar(buf, ')');
 	}
 	appendStringInfoChar(buf, ')');
 }
@@ -575,6 +601,10 @@ init_cxt(FedDeparseCxt *cxt, PlannerInfo *root, RelOptInfo *rel,
 	cxt->param_offsets = param_offsets;
 }
 
+static const char *read_as_open(StringInfo buf, const FedDialect *dialect,
+								Oid typid);
+static void read_as_close(StringInfo buf, const char *as);
+
 /*
  * SELECT <the columns in attrs> FROM <remote table> WHERE <remote_conds>.
  * *retrieved gets the attribute numbers in select-list order.
@@ -592,6 +622,7 @@ fed_deparse_select(StringInfo buf, PlannerInfo *root, RelOptInfo *rel,
 	int			member = -1;
 	bool		whole_row;
 	int			natts;
+	const char *as;
 	Relation	relation = table_open(info->relid, NoLock);
 
 	natts = RelationGetNumberOfAttributes(relation);
@@ -611,7 +642,9 @@ fed_deparse_select(StringInfo buf, PlannerInfo *root, RelOptInfo *rel,
 			continue;
 		if (!first)
 			appendStringInfoString(buf, ", ");
+		as = read_as_open(buf, dialect, get_atttype(info->relid, attnum));
 		fed_deparse_column(buf, dialect, info->relid, attnum);
+		read_as_close(buf, as);
 		*retrieved = lappend_int(*retrieved, attnum);
 		first = false;
 	}
@@ -704,6 +737,28 @@ deparse_maybe_bytes(FedDeparseCxt *cxt, Expr *e, bool bytes)
 	fed_deparse_expr(cxt, e);
 	if (bytes)
 		appendStringInfoString(cxt->buf, BYTES_CLOSE);
+}
+
+/*
+ * The engine's type a select item of type typid is read as (FedDialect
+ * read_as), or NULL: write "CAST(" before the item, then finish with
+ * read_as_close.
+ */
+static const char *
+read_as_open(StringInfo buf, const FedDialect *dialect, Oid typid)
+{
+	const char *as = dialect->read_as ? dialect->read_as(typid) : NULL;
+
+	if (as)
+		appendStringInfoString(buf, "CAST(");
+	return as;
+}
+
+static void
+read_as_close(StringInfo buf, const char *as)
+{
+	if (as)
+		appendStringInfo(buf, " AS %s)", as);
 }
 
 /*
@@ -931,6 +986,7 @@ fed_deparse_remote_select(StringInfo buf, PlannerInfo *root, RelOptInfo *rel,
 {
 	FedDeparseCxt cxt;
 	ListCell   *lc;
+	const char *as;
 	int			pos = 0;
 	int			remote_pos = 0;
 	int		   *remote = palloc0(sizeof(int) * (list_length(sel->items) + 1));
@@ -968,15 +1024,18 @@ fed_deparse_remote_select(StringInfo buf, PlannerInfo *root, RelOptInfo *rel,
 		if (!first)
 			appendStringInfoString(buf, ", ");
 		first = false;
+		as = read_as_open(buf, dialect, exprType((Node *) e));
 		if (IsA(e, Aggref))
-		{
 			deparse_aggregate(&cxt, (Aggref *) e);
-			continue;
+		else
+		{
+			if (list_member_int(sel->group_items, pos))
+				(void) dialect->group_ok(exprType((Node *) e),
+										 exprCollation((Node *) e), false,
+										 &bytes);
+			deparse_maybe_bytes(&cxt, e, bytes);
 		}
-		if (list_member_int(sel->group_items, pos))
-			(void) dialect->group_ok(exprType((Node *) e),
-									 exprCollation((Node *) e), false, &bytes);
-		deparse_maybe_bytes(&cxt, e, bytes);
+		read_as_close(buf, as);
 	}
 	if (first)
 		appendStringInfoString(buf, "NULL");

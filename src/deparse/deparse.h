@@ -105,6 +105,13 @@ typedef struct FedDialect
 	 */
 	bool		(*window_ok) (WindowFunc *wf, const struct FedRemoteWindow *w);
 
+	/*
+	 * The engine's type that a value of this type is read as, when the
+	 * engine would print it with fewer digits than it holds (MySQL prints a
+	 * FLOAT with 6 significant digits, its DOUBLE in full), or NULL.
+	 */
+	const char *(*read_as) (Oid typid);
+
 	/* Parameters: true when the engine takes $n placeholders. */
 	bool		has_placeholders;
 

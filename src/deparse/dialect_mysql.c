@@ -221,6 +221,14 @@ my_append_value(StringInfo buf, Oid typid, Datum value)
 			appendStringInfo(buf, s[0] == '-' ? "(%s)" : "%s", s);
 			break;
 		case FLOAT4OID:
+
+			/*
+			 * A real is sent as the DOUBLE of the same value (exact), which
+			 * a FLOAT column equals when PostgreSQL's real equals it: its
+			 * shortest text as a real ("0.1") would be another DOUBLE.
+			 */
+			s = psprintf("%.17g", (double) DatumGetFloat4(value));
+			/* FALLTHROUGH */
 		case FLOAT8OID:
 			appendStringInfo(buf, s[0] == '-' ? "(%s%s)" : "%s%s", s,
 							 strpbrk(s, "eE") ? "" : "E0");
@@ -658,6 +666,13 @@ my_window_ok(WindowFunc *wf, const FedRemoteWindow *w)
 					 wf->inputcollid);
 }
 
+/* FLOAT (real) is read as DOUBLE: the value to the last bit */
+static const char *
+my_read_as(Oid typid)
+{
+	return typid == FLOAT4OID ? "DOUBLE" : NULL;
+}
+
 const FedDialect fed_dialect_mysql = {
 	.kind = FED_DRIVER_MYSQL,
 	.append_identifier = my_append_identifier,
@@ -673,6 +688,7 @@ const FedDialect fed_dialect_mysql = {
 	.sort_ok = my_sort_ok,
 	.agg_ok = my_agg_ok,
 	.window_ok = my_window_ok,
+	.read_as = my_read_as,
 	.has_placeholders = false,
 	.distinct_prefix = "(NOT (",
 	.distinct_infix = " <=> ",

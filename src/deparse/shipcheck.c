@@ -273,8 +273,6 @@ ship_ok(Node *node, ShipCxt *cxt)
 				Node	   *arr = lsecond(sa->args);
 				List	   *args;
 
-				if (!sa->useOr)
-					return false;
 				args = list_make2(linitial(sa->args),
 								  makeNullConst(get_element_type(exprType(arr)), -1,
 												InvalidOid));
@@ -283,7 +281,10 @@ ship_ok(Node *node, ShipCxt *cxt)
 				if (d->has_placeholders)
 					return ship_ok(arr, cxt);
 
-				/* engines without arrays get an IN list of constants */
+				/*
+				 * Engines without arrays get the constant elements: an IN
+				 * list, or one comparison per element (deparse.c).
+				 */
 				if (!IsA(arr, Const) || ((Const *) arr)->constisnull)
 					return false;
 				{

@@ -213,8 +213,11 @@ typedef struct FedDriver
 	bool		cancel_connects;
 
 	/* Engine SQL used by remote/connection.c, one statement each. */
-	const char *const *session_setup;	/* NULL-terminated statements run
-										 * once after connecting */
+	/*
+	 * The NULL-terminated statements run once after connecting (the
+	 * handle is connected: the server's flavor and version are known).
+	 */
+	const char *const *(*session_setup) (void *handle);
 	const char *begin_sql;
 	const char *commit_sql;
 	const char *rollback_sql;

@@ -710,6 +710,12 @@ static const char *const lq_session_setup[] = {
 	NULL
 };
 
+static const char *const *
+lq_session_setup_for(void *handle)
+{
+	return lq_session_setup;
+}
+
 /*
  * libpq's failures: connection refused is only told by its message (the
  * errno text), the rest by SQLSTATE.
@@ -755,7 +761,7 @@ const FedDriver fed_driver_libpq = {
 	.used_password = lq_used_password,
 	.cancel_aborts_xact = true,
 	.supports_params = true,
-	.session_setup = lq_session_setup,
+	.session_setup = lq_session_setup_for,
 	.begin_sql = "START TRANSACTION ISOLATION LEVEL REPEATABLE READ",
 	.commit_sql = "COMMIT TRANSACTION",
 	.rollback_sql = "ABORT TRANSACTION",

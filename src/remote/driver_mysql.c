@@ -175,6 +175,7 @@ static int	mydrv_query_poll(void *handle, FedRemoteError *err);
 static int	mydrv_next_row(void *handle, FedRow *row, FedRemoteError *err);
 static int	mydrv_discard(void *handle, FedRemoteError *err);
 static const char *mydrv_timeout_format(void *handle);
+static const char *const *mydrv_session_setup(void *handle);
 static uint64 mydrv_affected_rows(void *handle);
 static bool mydrv_cancel(void *handle, int timeout_sec,
 						 char *errbuf, int errbufsize);
@@ -204,11 +205,27 @@ static bool apply_options(MyConn *conn, MYSQL *m);
 static void abort_suspended_call(MyConn *conn);
 static void free_string(char *s);
 
+#define MY_SQL_MODE \
+	"SET SESSION sql_mode = 'ANSI_QUOTES,NO_BACKSLASH_ESCAPES," \
+	"PIPES_AS_CONCAT,STRICT_ALL_TABLES,NO_ZERO_IN_DATE,NO_ZERO_DATE," \
+	"ERROR_FOR_DIVISION_BY_ZERO,NO_ENGINE_SUBSTITUTION,ONLY_FULL_GROUP_BY', " \
+	"time_zone = '+00:00'"
+
 static const char *const mysql_session_setup[] = {
-	"SET SESSION sql_mode = 'ANSI_QUOTES,NO_BACKSLASH_ESCAPES,"
-	"PIPES_AS_CONCAT,STRICT_ALL_TABLES,NO_ZERO_IN_DATE,NO_ZERO_DATE,"
-	"ERROR_FOR_DIVISION_BY_ZERO,NO_ENGINE_SUBSTITUTION,ONLY_FULL_GROUP_BY', "
-	"time_zone = '+00:00'",
+	MY_SQL_MODE,
+	"SET SESSION TRANSACTION ISOLATION LEVEL REPEATABLE READ",
+	NULL
+};
+
+/*
+ * MariaDB also gets its subquery cache turned off: the cache looks up a
+ * correlated subquery's earlier answer by the outer values compared under
+ * their collation, so with a case-insensitive or PAD SPACE collation the
+ * answer for 'us' is reused for 'us ' even though the subquery compares
+ * the bytes (a wrong EXISTS or NOT EXISTS).
+ */
+static const char *const mariadb_session_setup[] = {
+	MY_SQL_MODE ", optimizer_switch = 'subquery_cache=off'",
 	"SET SESSION TRANSACTION ISOLATION LEVEL REPEATABLE READ",
 	NULL
 };
@@ -259,7 +276,7 @@ const FedDriver fed_driver_mysql = {
 	.busy = mydrv_busy,
 	.timeout_format = mydrv_timeout_format,
 	.supports_params = false,
-	.session_setup = mysql_session_setup,
+	.session_setup = mydrv_session_setup,
 	.begin_sql = "START TRANSACTION WITH CONSISTENT SNAPSHOT",
 	.commit_sql = "COMMIT",
 	.rollback_sql = "ROLLBACK",
@@ -544,6 +561,16 @@ mydrv_timeout_format(void *handle)
 	if (conn != NULL && conn->mysql != NULL && !mariadb_connection(conn->mysql))
 		return "SET SESSION max_execution_time = %d";
 	return fed_driver_mysql.timeout_fmt;
+}
+
+static const char *const *
+mydrv_session_setup(void *handle)
+{
+	MyConn	   *conn = (MyConn *) handle;
+
+	if (conn != NULL && conn->mysql != NULL && mariadb_connection(conn->mysql))
+		return mariadb_session_setup;
+	return mysql_session_setup;
 }
 
 static bool

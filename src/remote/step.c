@@ -494,7 +494,7 @@ advance(FedConn *c, int r, FedRemoteError *err)
 				c->draining = false;
 				if (c->phase == FED_PHASE_SETUP)
 				{
-					const char *next = c->driver->session_setup[++c->setup_step];
+					const char *next = c->driver->session_setup(c->handle)[++c->setup_step];
 
 					if (next)
 					{
