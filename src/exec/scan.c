@@ -39,6 +39,7 @@
 #include "executor/execdebug.h"
 #include "access/table.h"
 #include "access/xact.h"
+#include "catalog/partition.h"
 #include "executor/execPartition.h"
 #include "partitioning/partbounds.h"
 #include "partitioning/partdesc.h"
@@ -753,7 +754,8 @@ key_batches(FedScanState *st, int i, ArrayType *keys, ExprContext *econtext)
 /*
  * Keep only the tasks whose partition holds one of the keys (they are
  * values of the partition key, see plan.c): each key's partition is found
- * as tuple routing finds it.
+ * as tuple routing finds it.  A partition that is partitioned again keeps
+ * every leaf under it.
  */
 static void
 keep_key_partitions(FedScanState *st, ArrayType *keys)
@@ -816,11 +818,24 @@ keep_key_partitions(FedScanState *st, ArrayType *keys)
 
 	for (i = 0; i < st->ntasks; i++)
 	{
-		if (st->valid[i] && !list_member_oid(parts, st->infos[i].relid))
+		Oid			leaf = st->infos[i].relid;
+
+		if (!st->valid[i] || list_member_oid(parts, leaf))
+			continue;
+		if (get_rel_relispartition(leaf))
 		{
-			st->valid[i] = false;
-			st->nvalid--;
+			List	   *ancestors = get_partition_ancestors(leaf);
+			ListCell   *lc;
+			bool		under = false;
+
+			foreach(lc, ancestors)
+				under |= list_member_oid(parts, lfirst_oid(lc));
+			list_free(ancestors);
+			if (under)
+				continue;
 		}
+		st->valid[i] = false;
+		st->nvalid--;
 	}
 }
 
