@@ -232,3 +232,30 @@ SET federate.statement_timeout = '200ms';
 SELECT count(*) FROM ledger l JOIN slow1 s ON l.id = s.x;
 RESET federate.statement_timeout;
 RESET federate.circuit_failure_threshold;
+
+-- a split read (the MySQL shard sends rows, the PostgreSQL one computes
+-- its partial aggregate) whose MySQL shard is missing (partial mode) and
+-- whose PostgreSQL read fails a second later, after the MySQL read has
+-- ended: the query fails with the shard's error, and the coverage of both
+-- reads is reported once
+\c fed_pg1
+CREATE VIEW split_pg AS
+  SELECT g + 9 AS a, 'b' || g || (SELECT left(pg_sleep(1)::text, 0)) AS b
+  FROM generate_series(1, 5) g;
+\c contrib_regression
+CREATE SERVER dead_my FOREIGN DATA WRAPPER federate
+  OPTIONS (driver 'mysql', host '127.0.0.1', port '1', dbname 'fedtest');
+CREATE USER MAPPING FOR CURRENT_USER SERVER dead_my OPTIONS (user 'nobody', password 'x');
+CREATE TABLE split (a int, b text) PARTITION BY LIST (a);
+CREATE FOREIGN TABLE split_my PARTITION OF split FOR VALUES IN (1, 2)
+  SERVER dead_my OPTIONS (table_name 'nokey');
+CREATE FOREIGN TABLE split_pg PARTITION OF split DEFAULT
+  SERVER pg1 OPTIONS (table_name 'split_pg', schema_name 'public');
+EXPLAIN (COSTS OFF) SELECT min(b), sum(100 / (a - 10)) FROM split;
+SET federate.circuit_failure_threshold = 0;
+SET federate.on_shard_failure = partial;
+SELECT min(b), sum(100 / (a - 9)) FROM split;
+SELECT min(b), sum(100 / (a - 10)) FROM split;
+SELECT shards_total, shards_answered, missing_shards, exact FROM federate.last_coverage();
+RESET federate.on_shard_failure;
+RESET federate.circuit_failure_threshold;

@@ -364,8 +364,16 @@ report(FedScanState *st, bool aborting)
 	}
 	if (st->split && st->sibling && st->sibling->started && !st->sibling->reported)
 	{
-		/* the sibling reports for both */
-		st->pending = cov;
+		/*
+		 * The sibling reports for both, maybe from its reset callback on
+		 * the query's memory, which runs after the children of that memory
+		 * (exec_cxt) are gone: the report waits in the query's memory.
+		 */
+		MemoryContext prev =
+			MemoryContextSwitchTo(st->css.ss.ps.state->es_query_cxt);
+
+		fed_coverage_copy(&st->pending, &cov);
+		MemoryContextSwitchTo(prev);
 		st->pending_raised = raised;
 		st->cov_waiting = true;
 		if (old)
