@@ -158,6 +158,16 @@ ALTER SERVER pg1 OPTIONS (ADD statement_timeout '150');
 SELECT * FROM slow1;
 ALTER SERVER pg1 OPTIONS (SET statement_timeout 'soon');
 ALTER SERVER pg1 OPTIONS (DROP statement_timeout);
+-- the largest timeouts are long ones, on both engines
+ALTER SERVER pg1 OPTIONS (ADD statement_timeout '2147483647', ADD connect_timeout '2147483647');
+ALTER SERVER my1 OPTIONS (ADD statement_timeout '2147483647', ADD connect_timeout '2147483647');
+SET federate.statement_timeout = 2147483647;
+SELECT count(*) FROM ledger WHERE k = 1;
+SELECT count(*) FROM my_items;
+ALTER SERVER pg1 OPTIONS (DROP statement_timeout, DROP connect_timeout);
+ALTER SERVER my1 OPTIONS (DROP statement_timeout, DROP connect_timeout);
+SELECT count(*) FROM ledger WHERE k = 1;
+RESET federate.statement_timeout;
 -- federate's own bound on the whole scan (here the shard sets no timeout)
 SET federate.total_timeout = '300ms';
 SELECT * FROM slow1;

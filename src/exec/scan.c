@@ -939,7 +939,7 @@ prepare_fanout(FedScanState *st)
 								  &nparams, &params);
 		fed_fanout_add(st->fanout, i, &st->infos[i], sql, nparams, params);
 		/* (a combined statement returns its leaves' rows) */
-		if (autocommit && st->max_rows * Max(list_length(st->members[i]), 1) <=
+		if (autocommit && (int64) st->max_rows * Max(list_length(st->members[i]), 1) <=
 			st->infos[i].fetch_size)
 			fed_fanout_autocommit(st->fanout, i);
 	}

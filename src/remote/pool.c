@@ -113,7 +113,7 @@ fed_pool_budget_deadline(ForeignServer *server)
 									  fed_connect_timeout);
 
 	return secs > 0 ?
-		TimestampTzPlusMilliseconds(GetCurrentTimestamp(), secs * 1000) : 0;
+		TimestampTzPlusMilliseconds(GetCurrentTimestamp(), (int64) secs * 1000) : 0;
 }
 
 /* Checks and bookkeeping before a connection serves a statement. */
