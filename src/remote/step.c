@@ -91,6 +91,8 @@ fed_conn_wait_for(FedConn *c, int events, TimestampTz deadline, bool interruptib
 	}
 	if (timeout >= 0)
 		wakeup |= WL_TIMEOUT;
+	/* a latch wait takes at most INT_MAX ms: waking early is harmless */
+	timeout = Min(timeout, (long) INT_MAX);
 	wakeup |= events & (WL_SOCKET_READABLE | WL_SOCKET_WRITEABLE);
 
 	rc = WaitLatchOrSocket(MyLatch, wakeup, c->driver->socket(c->handle),
