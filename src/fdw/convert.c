@@ -137,8 +137,8 @@ check_mysql_time(const char *s)
 		return;
 	ereport(ERROR,
 			(errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE),
-			 errmsg("MySQL TIME value \"%s\" is out of range for type time without time zone",
-					s),
+			 errmsg("time value out of range: \"%s\"", s),
+			 errdetail("A MySQL TIME holds -838:59:59 to 838:59:59, type time without time zone 00:00:00 to 24:00:00."),
 			 errhint("Declare the column as interval, which holds every MySQL TIME value.")));
 }
 
