@@ -155,10 +155,8 @@ struct FedConn
 	int			budget;			/* the server's budget (0 = none) */
 	TimestampTz connected_at;
 	TimestampTz last_used;
-	int			owner_level;	/* transaction nesting level of the read:
-								 * of the claim, then of the statement's
-								 * sending (step.c); the parent's once
-								 * that level commits (xact.c) */
+	int			owner_level;	/* local nesting level of the reader's
+								 * statement (xact.c) */
 
 	/* the asynchronous state machine */
 	FedPhase	phase;
@@ -233,6 +231,7 @@ extern void fed_xact_init(void);
 extern void fed_xact_lose(FedConn *c);
 extern void fed_xact_opened(FedConn *c, int depth);
 extern void fed_xact_ended(FedConn *c);
+extern void fed_xact_read_sent(FedConn *c);
 extern bool fed_xact_take_pending(FedConn *c, char *buf, size_t len);
 extern void fed_xact_release_pending(FedConn *c);
 

@@ -393,7 +393,6 @@ fed_conn_open(FedConn *c, const char *sql, int nparams,
 	fed_conn_run_sync(c, fed_conn_start(c, sql, nparams, params, fetch_size, false, &err), &err);
 	c->owner = owner;
 	c->park = park;
-	c->owner_level = GetCurrentTransactionNestLevel();
 }
 
 /* The next row of the owner's result; false at its end. */

@@ -196,7 +196,6 @@ hand_over(FedConn *c, ForeignServer *server, UserMapping *user, void *owner,
 	fed_conn_make_idle(c);
 	c->owner = owner;
 	c->park = park;
-	c->owner_level = GetCurrentTransactionNestLevel();
 	return c;
 }
 

@@ -328,17 +328,13 @@ check_password_used(FedConn *c)
 			 errhint("The server's authentication method must be changed to one that asks for the password, or a superuser must set password_required 'false' in the user mapping.")));
 }
 
-/*
- * The caller's statement is being sent, inside the local level's
- * savepoint: the read belongs to that level (its rollback ends it, see
- * xact.c).
- */
+/* The caller's statement is being sent. */
 static void
-query_phase(FedConn *c, int level)
+query_phase(FedConn *c)
 {
 	c->phase = FED_PHASE_QUERY;
 	c->draining = false;
-	c->owner_level = level;
+	fed_xact_read_sent(c);
 }
 
 /* The next step once connected and set up: transaction, then statement. */
@@ -395,7 +391,7 @@ next_xact_step(FedConn *c, FedRemoteError *err)
 			(settings[0] == '\0' ||
 			 (c->q_nparams == 0 && c->driver->query_start_after)))
 		{
-			query_phase(c, curlevel);
+			query_phase(c);
 			c->prefixed = true;
 			if (settings[0] == '\0')
 			{
@@ -421,7 +417,7 @@ next_xact_step(FedConn *c, FedRemoteError *err)
 		if (c->q_sql && c->q_nparams == 0 && curlevel == 1 &&
 			c->driver->query_start_after)
 		{
-			query_phase(c, curlevel);
+			query_phase(c);
 			c->prefixed = true;
 			fed_xact_opened(c, 1);
 			fed_conn_log_sql(c, begin);
@@ -464,7 +460,7 @@ next_xact_step(FedConn *c, FedRemoteError *err)
 				 quote_literal_cstr(pg_get_timezone_name(session_timezone)));
 		return start_internal(c, FED_PHASE_SET, c->stmt_buf, err);
 	}
-	query_phase(c, curlevel);
+	query_phase(c);
 	fed_conn_log_sql(c, c->q_sql);
 	return c->driver->query_start(c->handle, c->q_sql, c->q_nparams,
 								  c->q_params, c->q_fetch_size, err);

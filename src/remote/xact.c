@@ -436,6 +436,18 @@ release_level(FedConn *c, int level)
 }
 
 /*
+ * The statement of c's reader is being sent, inside the savepoint of the
+ * current local level: the read belongs to that level, whose rollback ends
+ * it, and moves to the parent level when that level commits (as its
+ * portal does).
+ */
+void
+fed_xact_read_sent(FedConn *c)
+{
+	c->owner_level = GetCurrentTransactionNestLevel();
+}
+
+/*
  * Does the rollback of level end the read on c: its statement, sent in
  * that level (or one below it), or the savepoints its start opened there?
  */
