@@ -83,3 +83,15 @@ FROM unnest(ARRAY['f = 0.1::real', 'f = 1.2345678::real', 'f > 100000.7::real',
                   'f = 16777216::real', 'd = 0.1', 'f = 0.1']) AS v;
 SELECT same_rows('SELECT min(f), max(f), count(f) FROM sem_f', 'SELECT min(f), max(f), count(f) FROM loc.sem_f');
 EXPLAIN (VERBOSE, COSTS OFF) SELECT min(f), max(f) FROM sem_f WHERE f >= 0.1::real;
+
+-- arithmetic on a column that is UNSIGNED on MariaDB: signed, as
+-- PostgreSQL's bigint (MySQL's unsigned result of u32 - k fails when
+-- negative)
+CREATE FOREIGN TABLE sem_u (id int, u32 bigint, k int) SERVER my1 OPTIONS (table_name 'sem_u');
+CREATE TABLE loc.sem_u (id int, u32 bigint, k int);
+INSERT INTO loc.sem_u VALUES (1, 5, 10), (2, 4294967295, -3), (3, 0, 0), (4, NULL, 7), (5, 7, NULL);
+SELECT v, same_rows(format('SELECT id, %s FROM sem_u WHERE %s < 100', v, v),
+                    format('SELECT id, %s FROM loc.sem_u WHERE %s < 100', v, v))
+FROM unnest(ARRAY['u32 - k', 'k - u32', 'u32 - 1', '0 - u32', 'u32 * 2 - 20', 'u32 + k - 100']) AS v;
+SELECT same_rows('SELECT sum(u32 - k), min(k - u32) FROM sem_u', 'SELECT sum(u32 - k), min(k - u32) FROM loc.sem_u');
+EXPLAIN (VERBOSE, COSTS OFF) SELECT id FROM sem_u WHERE u32 - k < 100;

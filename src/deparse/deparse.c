@@ -172,9 +172,13 @@ deparse_operand(FedDeparseCxt *cxt, Expr *arg, FedOpStyle style)
 {
 	if (style == FED_OP_BYTES)
 		appendStringInfoString(cxt->buf, BYTES_OPEN);
+	else if (style == FED_OP_SIGNED)
+		appendStringInfoString(cxt->buf, "CAST(");
 	fed_deparse_expr(cxt, arg);
 	if (style == FED_OP_BYTES)
 		appendStringInfoString(cxt->buf, BYTES_CLOSE);
+	else if (style == FED_OP_SIGNED)
+		appendStringInfoString(cxt->buf, " AS SIGNED)");
 }
 
 static FedOpStyle

@@ -29,8 +29,10 @@ typedef enum FedOpStyle
 {
 	FED_OP_NONE,				/* not shippable: evaluate locally */
 	FED_OP_INFIX,				/* "a op b" with the returned name */
-	FED_OP_BYTES				/* MySQL text: compare the UTF-8 bytes of
+	FED_OP_BYTES,				/* MySQL text: compare the UTF-8 bytes of
 								 * both sides with the returned operator */
+	FED_OP_SIGNED				/* MySQL integer arithmetic: each operand
+								 * as a signed BIGINT */
 } FedOpStyle;
 
 typedef struct FedDialect

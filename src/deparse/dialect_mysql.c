@@ -309,12 +309,17 @@ my_operator_style(Oid opno, Oid lefttype, Oid righttype, Oid inputcollid,
 
 	if (strcmp(op, "+") == 0 || strcmp(op, "-") == 0 || strcmp(op, "*") == 0)
 	{
-		/* bigint arithmetic: MySQL's BIGINT, an error on overflow too */
+		/*
+		 * bigint arithmetic: MySQL's signed BIGINT, an error on overflow
+		 * too.  Each operand is cast to SIGNED: a column that is UNSIGNED
+		 * on the server would make the result UNSIGNED, and a negative one
+		 * an error ("BIGINT UNSIGNED value is out of range").
+		 */
 		if (integer_type(lefttype) && integer_type(righttype) &&
 			(lefttype == INT8OID || righttype == INT8OID))
 		{
 			*name = op;
-			return FED_OP_INFIX;
+			return FED_OP_SIGNED;
 		}
 		return FED_OP_NONE;
 	}
