@@ -174,10 +174,26 @@ SELECT count(*), sum(amount) FROM sales WHERE tenant = 5;
 COMMIT;
 SELECT count(*) FROM sales s WHERE tenant = 5
   AND amount > (SELECT avg(amount) FROM sales WHERE tenant = 2);
--- a LIMIT that bounds nothing (pg1's two partitions in one statement may
--- return twice as many rows, past 2^31)
-SELECT id FROM sales WHERE id < 5 ORDER BY id LIMIT 2147483647;
 RESET federate.log_remote_sql;
+-- a LIMIT that bounds nothing (pg1's two partitions in one statement may
+-- return twice as many rows, past 2^31): streamed, not read whole
+EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF)
+SELECT id FROM sales WHERE id < 5 ORDER BY id LIMIT 2147483647;
+-- how each shard reads: outside a transaction block, a small answer
+-- whole and a larger one as it arrives; in one, aggregates and small
+-- answers as they arrive, other reads through a cursor
+EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF)
+SELECT id FROM sales WHERE tenant = 5 ORDER BY id LIMIT 3;
+EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF)
+SELECT id FROM sales WHERE tenant = 5;
+BEGIN;
+EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF)
+SELECT region, count(*) FROM sales WHERE tenant IN (5, 6) GROUP BY region;
+EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF)
+SELECT id FROM sales WHERE tenant = 5 ORDER BY id LIMIT 3;
+EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF)
+SELECT id FROM sales WHERE tenant = 5;
+COMMIT;
 SELECT id, amount FROM loc.sales WHERE tenant = 5 ORDER BY amount DESC NULLS LAST, id LIMIT 3;
 SELECT count(*) FROM loc.sales s WHERE tenant = 5
   AND amount > (SELECT avg(amount) FROM loc.sales WHERE tenant = 2);

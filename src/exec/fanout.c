@@ -236,6 +236,18 @@ fed_fanout_autocommit(FedFanout *ff, int task)
 }
 
 /*
+ * The task's statement goes plainly, its rows read as they arrive
+ * (FED_FETCH_STREAM), not through a cursor: the server may plan it in
+ * parallel.  Stopped part-way inside a remote transaction, the rest of it
+ * is read out (remote/connection.c): for reads that run to their end.
+ */
+void
+fed_fanout_stream(FedFanout *ff, int task)
+{
+	ff->tasks[task].fetch_size = FED_FETCH_STREAM;
+}
+
+/*
  * The task reads with n statements (sqls, the first the one given to
  * fed_fanout_add), one after another: the next starts, on a connection
  * claimed as any task's is, when the one before has returned its last row.
@@ -681,6 +693,10 @@ start_task(FedTask *t, bool force)
 	t->state = TASK_STARTING;
 	r = fed_conn_start(t->conn, t->sql, t->nparams, t->params, t->fetch_size,
 					   t->autocommit, &err);
+	/* (a read outside a remote transaction takes no cursor: step.c) */
+	t->stats.read = !fed_conn_driver(t->conn)->reads_in_batches ||
+		t->fetch_size == FED_FETCH_STREAM ? "streamed" :
+		t->fetch_size == 0 || (t->autocommit && t->fresh) ? "whole" : "cursor";
 	starting_step(t, r, &err);
 }
 

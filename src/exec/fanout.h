@@ -39,6 +39,8 @@ typedef struct FedTaskStats
 	const char *replica_note;	/* why the replica could not be used */
 	int			batches;		/* statements of a read in batches started
 								 * (fed_fanout_add_batches), or 0 */
+	const char *read;			/* how the last statement was read: "cursor",
+								 * "streamed" or "whole" */
 } FedTaskStats;
 
 extern FedFanout *fed_fanout_create(int ntasks, TupleDesc desc,
@@ -48,6 +50,7 @@ extern void fed_fanout_add(FedFanout *ff, int task, FedTableInfo *info,
 extern void fed_fanout_add_batches(FedFanout *ff, int task, const char **sqls,
 								   int n);
 extern void fed_fanout_autocommit(FedFanout *ff, int task);
+extern void fed_fanout_stream(FedFanout *ff, int task);
 extern void fed_fanout_use_writer(FedFanout *ff);
 extern void fed_fanout_reserve(FedFanout *ff, FedFanout *other);
 extern void fed_fanout_start(FedFanout *ff);

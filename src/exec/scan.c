@@ -22,6 +22,22 @@
  * ordinary ExecScan machinery), and its projection computes what the plan
  * asks from the scan tuple.
  *
+ * How a shard reads (prepare_fanout), on PostgreSQL (a MySQL statement is
+ * always one plain statement whose rows stream, stopped by KILL QUERY):
+ *
+ *	- the statement's only remote read (FedFlagSoleRead), when the local
+ *	  transaction is this statement: no remote transaction, the statement
+ *	  alone in one round trip, read whole when its answer fits in a batch,
+ *	  else as its rows arrive; stopping early cancels it, which harms
+ *	  nothing;
+ *	- in a remote transaction, aggregates and answers that fit in a batch:
+ *	  one plain statement read as its rows arrive, which the shard plans as
+ *	  for a direct client (in parallel if it likes); stopping early reads
+ *	  out the rest, since a cancel would abort the remote transaction;
+ *	- in a remote transaction, other reads: a cursor, read in batches of
+ *	  fetch_size, which can stop between two batches at no cost (but whose
+ *	  plan is never parallel).
+ *
  * Each execution ends with a report: a line in the dispatch log, the
  * session's last coverage, and, when shards were missing (partial mode) or
  * answered by a replica, the coverage NOTICE (once per node).  A query
@@ -856,6 +872,7 @@ prepare_fanout(FedScanState *st)
 	MemoryContext old;
 	ArrayType  *keys;
 	bool		autocommit;
+	bool		bounded;
 	int			i;
 
 	/*
@@ -907,11 +924,18 @@ prepare_fanout(FedScanState *st)
 		keep_key_partitions(st, keys);
 
 	/*
-	 * The statement's only remote read, in a local transaction that is this
-	 * statement alone: a shard whose answer fits in one batch answers in
-	 * one round trip, without a remote transaction (FedFlagSoleRead).
+	 * How each shard reads (see "How a shard reads" in exec/scan.c's
+	 * header): the statement's only remote read, in a local transaction
+	 * that is this statement alone, needs no remote transaction
+	 * (FedFlagSoleRead): a shard answers in one round trip, its statement
+	 * read whole when the answer fits in a batch, else as its rows arrive
+	 * (stopped by a cancel if the reader stops early).  In a remote
+	 * transaction, aggregates and answers that fit in a batch are read as
+	 * their rows arrive (the shard computes the whole answer anyway, and may
+	 * do it in parallel; a reader that stops early reads out the rest),
+	 * other reads through cursors, which stop between batches.
 	 */
-	autocommit = st->sole_read && st->max_rows >= 0 && !IsTransactionBlock() &&
+	autocommit = st->sole_read && !IsTransactionBlock() &&
 		GetCurrentTransactionNestLevel() == 1 && !IsolationUsesXactSnapshot();
 	for (i = 0; i < st->ntasks; i++)
 	{
@@ -939,9 +963,15 @@ prepare_fanout(FedScanState *st)
 								  &nparams, &params);
 		fed_fanout_add(st->fanout, i, &st->infos[i], sql, nparams, params);
 		/* (a combined statement returns its leaves' rows) */
-		if (autocommit && (int64) st->max_rows * Max(list_length(st->members[i]), 1) <=
-			st->infos[i].fetch_size)
+		bounded = st->max_rows >= 0 &&
+			(int64) st->max_rows * Max(list_length(st->members[i]), 1) <=
+			st->infos[i].fetch_size;
+		if (autocommit)
 			fed_fanout_autocommit(st->fanout, i);
+		if (autocommit ? !bounded :
+			(bounded || st->shape == FED_SHAPE_PARTIAL_AGG ||
+			 st->shape == FED_SHAPE_FULL_AGG))
+			fed_fanout_stream(st->fanout, i);
 	}
 	MemoryContextSwitchTo(old);
 	st->cov_waiting = false;
@@ -1223,6 +1253,8 @@ fed_explain_scan(CustomScanState *node, List *ancestors, ExplainState *es)
 								 stats.rows, stats.bytes);
 				if (es->timing)
 					appendStringInfo(&buf, " time=%.3f ms", stats.ms);
+				if (stats.read)
+					appendStringInfo(&buf, " (%s)", stats.read);
 				ExplainPropertyText("Received", buf.data, es);
 			}
 			else
@@ -1231,6 +1263,8 @@ fed_explain_scan(CustomScanState *node, List *ancestors, ExplainState *es)
 				ExplainPropertyUInteger("Bytes Received", NULL, stats.bytes, es);
 				if (es->timing)
 					ExplainPropertyFloat("Shard Time", "ms", stats.ms, 3, es);
+				if (stats.read)
+					ExplainPropertyText("Read", stats.read, es);
 			}
 			if (stats.attempts > 1 || es->format != EXPLAIN_FORMAT_TEXT)
 				ExplainPropertyInteger("Attempts", NULL, stats.attempts, es);

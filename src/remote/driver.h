@@ -61,6 +61,15 @@ extern char fed_statement_tag[FED_TAG_LEN];
 #define FED_IO_DONE		0
 #define FED_IO_ROW		1		/* never collides with the WL_SOCKET_* bits */
 
+/*
+ * query_start's fetch_size for a row-returning statement sent plainly and
+ * read as its rows arrive (the server plans it as for any client, in
+ * parallel if it likes; nothing is buffered whole).  Unlike a cursor's
+ * batches it cannot be stopped part-way but by a cancel or by reading it
+ * to its end.
+ */
+#define FED_FETCH_STREAM	(-1)
+
 /* A driver-neutral copy of a remote error, safe after the handle is gone. */
 typedef struct FedRemoteError
 {
@@ -136,8 +145,9 @@ typedef struct FedDriver
 	 * NULL means SQL NULL); only drivers with supports_params accept
 	 * nparams > 0.  fetch_size > 0 marks a row-returning statement that
 	 * must be streamed in batches of about that many rows instead of being
-	 * received whole.  Returns FED_IO_DONE when the result is open, a wait
-	 * mask (then call query_poll), or FED_IO_ERROR.
+	 * received whole; FED_FETCH_STREAM one whose rows are handed out as they
+	 * arrive; 0 one received whole.  Returns FED_IO_DONE when the result is
+	 * open, a wait mask (then call query_poll), or FED_IO_ERROR.
 	 */
 	int			(*query_start) (void *handle, const char *sql,
 								int nparams, const char *const *params,
@@ -208,6 +218,12 @@ typedef struct FedDriver
 	 * reading it to its end.
 	 */
 	bool		cancel_aborts_xact;
+
+	/*
+	 * fetch_size > 0 reads through a cursor, in batches (else every row
+	 * returning statement streams, whatever fetch_size says).
+	 */
+	bool		reads_in_batches;
 
 	/*
 	 * cancel() opens a connection of its own to the server (MySQL's KILL

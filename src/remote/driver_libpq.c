@@ -8,10 +8,14 @@
  * Connecting uses PQconnectStartParams/PQconnectPoll.  Statements are sent
  * with PQsendQuery(Params) on a non-blocking connection; PQflush says when
  * the socket must become writable, PQconsumeInput/PQisBusy when it must be
- * read.  A streamed statement (fetch_size > 0) becomes a cursor: DECLARE
- * federate_cN CURSOR FOR <statement>, then FETCH fetch_size FROM it as
- * often as needed, so a large result never sits whole in memory on either
- * side.  The statement that opens the next cursor closes the previous one
+ * read.  A statement read in batches (fetch_size > 0) becomes a cursor:
+ * DECLARE federate_cN CURSOR FOR <statement>, then FETCH fetch_size FROM it
+ * as often as needed, so a large result never sits whole in memory on
+ * either side.  A statement read as it arrives (FED_FETCH_STREAM) goes as
+ * it is, in libpq's single-row mode: each row is its own PGresult, handed
+ * out and freed before the next is taken, so memory stays at a row and the
+ * socket's buffer; the server plans it as for any client (a cursor's plan
+ * is never parallel).  The statement that opens the next cursor closes the previous one
  * in the same round trip ("CLOSE federate_cM; DECLARE ..."), so a query
  * rescanned once per outer row keeps one cursor open on the shard, not
  * thousands; a cursor still open when another kind of statement comes
@@ -56,6 +60,7 @@ typedef enum LqPhase
 	LQ_PLAIN,					/* an ordinary statement */
 	LQ_DECLARE,					/* DECLARE of a streamed statement */
 	LQ_FETCH,					/* FETCH from that cursor */
+	LQ_STREAM,					/* a statement in single-row mode */
 	LQ_DISCARD					/* waiting out a statement being thrown away */
 } LqPhase;
 
@@ -288,6 +293,7 @@ collect_results(LqHandle *h, FedRemoteError *err)
 					break;
 				}
 			case PGRES_EMPTY_QUERY:
+			case PGRES_SINGLE_TUPLE:	/* of a stream being discarded */
 				PQclear(res);
 				break;
 			default:
@@ -301,10 +307,85 @@ collect_results(LqHandle *h, FedRemoteError *err)
 	return WL_SOCKET_READABLE;
 }
 
+/*
+ * The next row of a statement in single-row mode: FED_IO_DONE with the row
+ * in h->res (state ROWS), or with the statement ended (state IDLE); a wait
+ * mask; or the statement's error, once all of its results are in.  Only
+ * what the socket has is read, and only when no result is ready: a row at
+ * a time stays in memory, however fast the server sends.
+ */
+static int
+stream_next(LqHandle *h, FedRemoteError *err)
+{
+	if (h->flushing)
+	{
+		int			r = flush_output(h, err);
+
+		if (r != FED_IO_DONE)
+			return r;
+	}
+	for (;;)
+	{
+		PGresult   *res;
+
+		if (PQisBusy(h->conn))
+		{
+			if (!PQconsumeInput(h->conn))
+			{
+				fill_conn_error(h, err);
+				clear_results(h);
+				h->state = LQ_IDLE;
+				return FED_IO_ERROR;
+			}
+			if (PQisBusy(h->conn))
+				return WL_SOCKET_READABLE;
+		}
+		res = PQgetResult(h->conn);
+		if (res == NULL)
+		{
+			h->state = LQ_IDLE;
+			h->phase = LQ_PLAIN;
+			if (h->errres)
+			{
+				fill_result_error(h, h->errres, err);
+				clear_results(h);
+				return FED_IO_ERROR;
+			}
+			return FED_IO_DONE;
+		}
+		switch (PQresultStatus(res))
+		{
+			case PGRES_SINGLE_TUPLE:
+				if (h->errres)
+				{
+					PQclear(res);
+					break;
+				}
+				h->res = res;
+				h->nextrow = 0;
+				h->state = LQ_ROWS;
+				return FED_IO_DONE;
+			case PGRES_COMMAND_OK:
+			case PGRES_TUPLES_OK:	/* the end of a result (no more rows) */
+			case PGRES_EMPTY_QUERY:
+				PQclear(res);
+				break;
+			default:
+				if (h->errres == NULL)
+					h->errres = res;
+				else
+					PQclear(res);
+				break;
+		}
+	}
+}
+
 /* Drive the command in flight; FED_IO_DONE when rows (or nothing) remain. */
 static int
 advance(LqHandle *h, FedRemoteError *err)
 {
+	if (h->phase == LQ_STREAM)
+		return stream_next(h, err);
 	for (;;)
 	{
 		int			r = collect_results(h, err);
@@ -337,6 +418,7 @@ advance(LqHandle *h, FedRemoteError *err)
 					PQntuples(h->res) < h->fetch_size;
 				break;
 			case LQ_PLAIN:
+			case LQ_STREAM:
 				break;
 			case LQ_DISCARD:
 				clear_results(h);
@@ -413,13 +495,16 @@ send_statement(LqHandle *h, const char *first, const char *sql, int nparams,
 		/* it may end the transaction or roll back past the cursor */
 		h->live_cursor = 0;
 		h->close_pending = 0;
+		h->fetch_size = 0;
 		appendStringInfoString(&buf, sql);
-		h->phase = LQ_PLAIN;
+		h->phase = fetch_size == FED_FETCH_STREAM ? LQ_STREAM : LQ_PLAIN;
 		if (nparams > 0)
 			ok = PQsendQueryParams(h->conn, buf.data, nparams, NULL, params,
 								   NULL, NULL, 0);
 		else
 			ok = PQsendQuery(h->conn, buf.data);
+		if (ok && h->phase == LQ_STREAM && !PQsetSingleRowMode(h->conn))
+			h->phase = LQ_PLAIN;	/* cannot happen right after sending */
 	}
 	pfree(buf.data);
 	if (!ok)
@@ -515,6 +600,11 @@ lq_next_row(void *handle, FedRow *row, FedRemoteError *err)
 		/* this batch is used up */
 		PQclear(h->res);
 		h->res = NULL;
+		if (h->phase == LQ_STREAM)
+		{
+			h->state = LQ_BUSY;
+			continue;
+		}
 		if (h->fetch_size > 0 && !h->cursor_done)
 		{
 			int			r = send_fetch(h, err);
@@ -537,7 +627,8 @@ lq_discard(void *handle, FedRemoteError *err)
 	if (h->state == LQ_ROWS)
 	{
 		clear_results(h);
-		h->state = LQ_IDLE;
+		/* the rest of a stream is still to come, and is read out */
+		h->state = h->phase == LQ_STREAM ? LQ_BUSY : LQ_IDLE;
 	}
 	if (h->state != LQ_BUSY)
 	{
@@ -767,6 +858,7 @@ const FedDriver fed_driver_libpq = {
 	.busy = lq_busy,
 	.used_password = lq_used_password,
 	.cancel_aborts_xact = true,
+	.reads_in_batches = true,
 	.supports_params = true,
 	.session_setup = lq_session_setup_for,
 	.begin_sql = "START TRANSACTION ISOLATION LEVEL REPEATABLE READ",

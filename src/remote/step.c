@@ -384,8 +384,8 @@ next_xact_step(FedConn *c, FedRemoteError *err)
 		/*
 		 * A read allowed to run outside a remote transaction (see
 		 * fed_conn_start): the statement alone, in one round trip with the
-		 * settings, which then last for it only.  Its result is small, so
-		 * it is read whole, without a cursor.
+		 * settings, which then last for it only.  Its result is read whole
+		 * or as it arrives (a cursor needs a transaction).
 		 */
 		if (c->q_autocommit && c->q_sql && curlevel == 1 &&
 			(settings[0] == '\0' ||
@@ -397,14 +397,15 @@ next_xact_step(FedConn *c, FedRemoteError *err)
 			{
 				fed_conn_log_sql(c, c->q_sql);
 				return c->driver->query_start(c->handle, c->q_sql,
-											  c->q_nparams, c->q_params, 0,
-											  err);
+											  c->q_nparams, c->q_params,
+											  Min(c->q_fetch_size, 0), err);
 			}
 			strlcpy(c->stmt_buf, settings, sizeof(c->stmt_buf));
 			fed_conn_log_sql(c, c->stmt_buf);
 			fed_conn_log_sql(c, c->q_sql);
 			return c->driver->query_start_after(c->handle, c->stmt_buf,
-												c->q_sql, 0, err);
+												c->q_sql,
+												Min(c->q_fetch_size, 0), err);
 		}
 		if (settings[0] != '\0')
 		{
@@ -584,10 +585,11 @@ fed_conn_set_tag(void)
  * valid until the result is open.
  *
  * autocommit: when no remote transaction is open on c yet, sql may run
- * without one (and is then read whole, without a cursor).  Only for a read
- * whose result is at most a batch and that is the only statement c serves
- * in the local transaction, which is this one statement (exec/scan.c says
- * when): then nothing can see that it had no transaction of its own.
+ * without one (and is then read whole, or as it arrives when fetch_size is
+ * FED_FETCH_STREAM: never through a cursor).  Only for a read that is the
+ * only statement c serves in the local transaction, which is this one
+ * statement (exec/scan.c says when): then nothing can see that it had no
+ * transaction of its own.
  */
 int
 fed_conn_start(FedConn *c, const char *sql, int nparams,
