@@ -624,6 +624,7 @@ starting_step(FedTask *t, int r, FedRemoteError *err)
 	if (r == FED_IO_DONE)
 	{
 		t->state = TASK_OPEN;
+		t->stats.read = fed_conn_read_kind(t->conn);
 		t->ready = true;
 		t->deadline = 0;
 	}
@@ -693,10 +694,6 @@ start_task(FedTask *t, bool force)
 	t->state = TASK_STARTING;
 	r = fed_conn_start(t->conn, t->sql, t->nparams, t->params, t->fetch_size,
 					   t->autocommit, &err);
-	/* (a read outside a remote transaction takes no cursor: step.c) */
-	t->stats.read = !fed_conn_driver(t->conn)->reads_in_batches ||
-		t->fetch_size == FED_FETCH_STREAM ? "streamed" :
-		t->fetch_size == 0 || (t->autocommit && t->fresh) ? "whole" : "cursor";
 	starting_step(t, r, &err);
 }
 

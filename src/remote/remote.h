@@ -84,6 +84,7 @@ extern void fed_conn_abandon(FedConn *conn, int kind, FedRemoteError *err);
 extern int64 fed_timeout_grace(int ms);
 extern const FedDriver *fed_conn_driver(FedConn *conn);
 extern const char *fed_conn_server_name(FedConn *conn);
+extern const char *fed_conn_read_kind(FedConn *c);
 extern void fed_conn_init(void);
 extern Datum fed_conn_list(PG_FUNCTION_ARGS);
 extern bool fed_conn_disconnect(Oid serverid, bool all);

@@ -328,13 +328,22 @@ check_password_used(FedConn *c)
 			 errhint("The server's authentication method must be changed to one that asks for the password, or a superuser must set password_required 'false' in the user mapping.")));
 }
 
-/* The caller's statement is being sent. */
+/* The caller's statement is being sent, with c->q_fetch_size. */
 static void
 query_phase(FedConn *c)
 {
 	c->phase = FED_PHASE_QUERY;
 	c->draining = false;
 	fed_xact_read_sent(c);
+}
+
+/* How c's last statement is read: "cursor", "streamed" or "whole". */
+const char *
+fed_conn_read_kind(FedConn *c)
+{
+	if (!c->driver->reads_in_batches || c->q_fetch_size == FED_FETCH_STREAM)
+		return "streamed";
+	return c->q_fetch_size > 0 ? "cursor" : "whole";
 }
 
 /* The next step once connected and set up: transaction, then statement. */
@@ -391,6 +400,7 @@ next_xact_step(FedConn *c, FedRemoteError *err)
 			(settings[0] == '\0' ||
 			 (c->q_nparams == 0 && c->driver->query_start_after)))
 		{
+			c->q_fetch_size = Min(c->q_fetch_size, 0);
 			query_phase(c);
 			c->prefixed = true;
 			if (settings[0] == '\0')
@@ -398,14 +408,14 @@ next_xact_step(FedConn *c, FedRemoteError *err)
 				fed_conn_log_sql(c, c->q_sql);
 				return c->driver->query_start(c->handle, c->q_sql,
 											  c->q_nparams, c->q_params,
-											  Min(c->q_fetch_size, 0), err);
+											  c->q_fetch_size, err);
 			}
 			strlcpy(c->stmt_buf, settings, sizeof(c->stmt_buf));
 			fed_conn_log_sql(c, c->stmt_buf);
 			fed_conn_log_sql(c, c->q_sql);
 			return c->driver->query_start_after(c->handle, c->stmt_buf,
-												c->q_sql,
-												Min(c->q_fetch_size, 0), err);
+												c->q_sql, c->q_fetch_size,
+												err);
 		}
 		if (settings[0] != '\0')
 		{
