@@ -8,6 +8,7 @@
 -- servers is done by test/t/030_failures.pl.
 --
 SELECT federate.reset_stats();
+\getenv my_user FED_MYSQL_USER
 
 \c fed_pg1
 CREATE TABLE ledger_1 (k int, id int, v numeric, t text);
@@ -35,6 +36,7 @@ CREATE FOREIGN TABLE ledger_4 PARTITION OF ledger FOR VALUES IN (4)
   SERVER dead OPTIONS (table_name 'ledger_4', schema_name 'public');
 CREATE FOREIGN TABLE slow1 (x int, z text)
   SERVER pg1 OPTIONS (table_name 'slow', schema_name 'public');
+CREATE FOREIGN TABLE slow_my (x int, z int) SERVER my1 OPTIONS (table_name 'slow');
 CREATE FOREIGN TABLE boom1 (g int, x int)
   SERVER pg1 OPTIONS (table_name 'boom', schema_name 'public', fetch_size '100');
 CREATE FOREIGN TABLE me1 (application_name text, query text)
@@ -130,6 +132,50 @@ SELECT federate.reset_circuit('dead');
 RESET federate.circuit_cooldown;
 RESET federate.circuit_failure_threshold;
 RESET federate.max_retries;
+
+-- only the server's own failures count against its breaker, which every
+-- session shares: not a timeout a session chose, nor a user mapping's
+-- wrong password; a timeout of the server's own option counts
+SET federate.circuit_failure_threshold = 2;
+SET federate.max_retries = 0;
+SELECT federate.reset_circuit('pg1'), federate.reset_circuit('my1');
+SET federate.statement_timeout = '100ms';
+SELECT * FROM slow1;
+SELECT * FROM slow1;
+SELECT * FROM slow1;
+SELECT * FROM slow_my;
+SELECT * FROM slow_my;
+RESET federate.statement_timeout;
+CREATE ROLE fed_wrongpw LOGIN;
+GRANT SELECT ON my_items TO fed_wrongpw;
+GRANT USAGE ON FOREIGN SERVER my1 TO fed_wrongpw;
+CREATE USER MAPPING FOR fed_wrongpw SERVER my1
+  OPTIONS (user :'my_user', password 'not the password');
+SET ROLE fed_wrongpw;
+SELECT count(*) FROM my_items;
+SELECT count(*) FROM my_items;
+SELECT count(*) FROM my_items;
+SET federate.on_shard_failure = partial;
+SELECT count(*) FROM my_items;
+RESET federate.on_shard_failure;
+RESET ROLE;
+SELECT server_name, state, consecutive_failures FROM federate.circuit_breakers
+  WHERE server_name IN ('pg1', 'my1') ORDER BY 1;
+SELECT server_name, errors >= 3 AS errors, timeouts >= 3 AS timeouts
+  FROM federate.server_stats WHERE server_name IN ('pg1', 'my1') ORDER BY 1;
+ALTER SERVER pg1 OPTIONS (ADD statement_timeout '100');
+SELECT * FROM slow1;
+SELECT * FROM slow1;
+ALTER SERVER pg1 OPTIONS (DROP statement_timeout);
+SELECT server_name, state, consecutive_failures FROM federate.circuit_breakers
+  WHERE server_name = 'pg1';
+SELECT federate.reset_circuit('pg1');
+DROP USER MAPPING FOR fed_wrongpw SERVER my1;
+REVOKE ALL ON my_items FROM fed_wrongpw;
+REVOKE ALL ON FOREIGN SERVER my1 FROM fed_wrongpw;
+DROP ROLE fed_wrongpw;
+RESET federate.circuit_failure_threshold;
+RESET federate.max_retries;
 SET federate.circuit_failure_threshold = 0;
 
 -- replica fallback: complete answers, and a NOTICE saying who answered
@@ -158,6 +204,16 @@ ALTER SERVER pg1 OPTIONS (ADD statement_timeout '150');
 SELECT * FROM slow1;
 ALTER SERVER pg1 OPTIONS (SET statement_timeout 'soon');
 ALTER SERVER pg1 OPTIONS (DROP statement_timeout);
+-- the largest timeouts are long ones, on both engines
+ALTER SERVER pg1 OPTIONS (ADD statement_timeout '2147483647', ADD connect_timeout '2147483647');
+ALTER SERVER my1 OPTIONS (ADD statement_timeout '2147483647', ADD connect_timeout '2147483647');
+SET federate.statement_timeout = 2147483647;
+SELECT count(*) FROM ledger WHERE k = 1;
+SELECT count(*) FROM my_items;
+ALTER SERVER pg1 OPTIONS (DROP statement_timeout, DROP connect_timeout);
+ALTER SERVER my1 OPTIONS (DROP statement_timeout, DROP connect_timeout);
+SELECT count(*) FROM ledger WHERE k = 1;
+RESET federate.statement_timeout;
 -- federate's own bound on the whole scan (here the shard sets no timeout)
 SET federate.total_timeout = '300ms';
 SELECT * FROM slow1;
@@ -231,4 +287,31 @@ SELECT count(*) FROM ledger l JOIN ledger_4 d ON l.id = d.id;
 SET federate.statement_timeout = '200ms';
 SELECT count(*) FROM ledger l JOIN slow1 s ON l.id = s.x;
 RESET federate.statement_timeout;
+RESET federate.circuit_failure_threshold;
+
+-- a split read (the MySQL shard sends rows, the PostgreSQL one computes
+-- its partial aggregate) whose MySQL shard is missing (partial mode) and
+-- whose PostgreSQL read fails a second later, after the MySQL read has
+-- ended: the query fails with the shard's error, and the coverage of both
+-- reads is reported once
+\c fed_pg1
+CREATE VIEW split_pg AS
+  SELECT g + 9 AS a, 'b' || g || (SELECT left(pg_sleep(1)::text, 0)) AS b
+  FROM generate_series(1, 5) g;
+\c contrib_regression
+CREATE SERVER dead_my FOREIGN DATA WRAPPER federate
+  OPTIONS (driver 'mysql', host '127.0.0.1', port '1', dbname 'fedtest');
+CREATE USER MAPPING FOR CURRENT_USER SERVER dead_my OPTIONS (user 'nobody', password 'x');
+CREATE TABLE split (a int, b text) PARTITION BY LIST (a);
+CREATE FOREIGN TABLE split_my PARTITION OF split FOR VALUES IN (1, 2)
+  SERVER dead_my OPTIONS (table_name 'nokey');
+CREATE FOREIGN TABLE split_pg PARTITION OF split DEFAULT
+  SERVER pg1 OPTIONS (table_name 'split_pg', schema_name 'public');
+EXPLAIN (COSTS OFF) SELECT min(b), sum(100 / (a - 10)) FROM split;
+SET federate.circuit_failure_threshold = 0;
+SET federate.on_shard_failure = partial;
+SELECT min(b), sum(100 / (a - 9)) FROM split;
+SELECT min(b), sum(100 / (a - 10)) FROM split;
+SELECT shards_total, shards_answered, missing_shards, exact FROM federate.last_coverage();
+RESET federate.on_shard_failure;
 RESET federate.circuit_failure_threshold;

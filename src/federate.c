@@ -39,6 +39,46 @@ int			fed_max_idle_connections = 8;
 int			fed_idle_timeout = 0;
 int			fed_connection_lifetime = 0;
 
+/*
+ * Whether federate.statement_timeout and federate.connect_timeout have the
+ * value an administrator gave them (see timeout_trust_check).
+ */
+bool		fed_statement_timeout_trusted = true;
+bool		fed_connect_timeout_trusted = true;
+
+/*
+ * A timeout a session chose (SET, a function's SET clause, ALTER ROLE or
+ * ALTER DATABASE, the client's connection options) is the session's own
+ * business: a statement that runs past it says nothing about the server,
+ * so it must not count against the server's circuit breaker, which every
+ * session shares.  The value's source travels with it as the GUC "extra":
+ * trusted for the defaults, postgresql.conf and ALTER SYSTEM, the command
+ * line, and ALTER ROLE ALL SET (superusers only).
+ */
+static bool
+timeout_trust_check(int *newval, void **extra, GucSource source)
+{
+	bool	   *trusted = malloc(sizeof(bool));
+
+	if (trusted == NULL)
+		return false;
+	*trusted = source <= PGC_S_GLOBAL;
+	*extra = trusted;
+	return true;
+}
+
+static void
+statement_timeout_assign(int newval, void *extra)
+{
+	fed_statement_timeout_trusted = extra == NULL || *(bool *) extra;
+}
+
+static void
+connect_timeout_assign(int newval, void *extra)
+{
+	fed_connect_timeout_trusted = extra == NULL || *(bool *) extra;
+}
+
 static const struct config_enum_entry on_shard_failure_options[] = {
 	{"strict", FED_ON_FAILURE_STRICT, false},
 	{"partial", FED_ON_FAILURE_PARTIAL, false},
@@ -72,7 +112,7 @@ _PG_init(void)
 							&fed_connect_timeout,
 							10, 0, 3600,
 							PGC_USERSET, GUC_UNIT_S,
-							NULL, NULL, NULL);
+							timeout_trust_check, connect_timeout_assign, NULL);
 
 	DefineCustomBoolVariable("federate.log_remote_sql",
 							 "Reports every statement sent to a remote server as a NOTICE.",
@@ -122,7 +162,7 @@ _PG_init(void)
 							&fed_statement_timeout,
 							0, 0, INT_MAX,
 							PGC_USERSET, GUC_UNIT_MS,
-							NULL, NULL, NULL);
+							timeout_trust_check, statement_timeout_assign, NULL);
 
 	DefineCustomIntVariable("federate.total_timeout",
 							"Longest time a federated scan waits for its shards, retries included.",

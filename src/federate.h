@@ -23,6 +23,8 @@ extern int	fed_default_batch_size;
 extern int	fed_connect_timeout;
 extern bool fed_log_remote_sql;
 extern int	fed_statement_timeout;
+extern bool fed_statement_timeout_trusted;
+extern bool fed_connect_timeout_trusted;
 extern int	fed_total_timeout;
 extern int	fed_max_retries;
 extern int	fed_retry_base_delay;

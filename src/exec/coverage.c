@@ -121,6 +121,21 @@ copy_note(FedShardNote *n)
 	return c;
 }
 
+/* A copy of src, notes and all, in the current memory context. */
+void
+fed_coverage_copy(FedCoverage *dst, const FedCoverage *src)
+{
+	ListCell   *lc;
+
+	*dst = *src;
+	dst->missing = NIL;
+	dst->replaced = NIL;
+	foreach(lc, src->missing)
+		dst->missing = lappend(dst->missing, copy_note(lfirst(lc)));
+	foreach(lc, src->replaced)
+		dst->replaced = lappend(dst->replaced, copy_note(lfirst(lc)));
+}
+
 /*
  * Add a scan's coverage to the session's last coverage: the statement's,
  * starting afresh when this is a new statement.

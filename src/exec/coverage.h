@@ -35,6 +35,7 @@ typedef struct FedCoverage
 } FedCoverage;
 
 extern void fed_coverage_notice(FedCoverage *cov);
+extern void fed_coverage_copy(FedCoverage *dst, const FedCoverage *src);
 extern void fed_coverage_remember(FedCoverage *cov);
 extern void fed_coverage_add_task(FedCoverage *cov, const char *shard,
 								  const FedTaskStats *stats);

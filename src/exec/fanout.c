@@ -892,6 +892,7 @@ total_timeout(FedFanout *ff)
 			continue;
 		err.message = detail;
 		err.timed_out = true;
+		err.session_bound = true;
 		if (t->conn)
 			fed_conn_abandon(t->conn, FED_FAIL_TIMEOUT, &err);
 		task_failed(t, FED_FAIL_TIMEOUT, &err, detail);

@@ -39,6 +39,7 @@
 #include "executor/execdebug.h"
 #include "access/table.h"
 #include "access/xact.h"
+#include "catalog/partition.h"
 #include "executor/execPartition.h"
 #include "partitioning/partbounds.h"
 #include "partitioning/partdesc.h"
@@ -363,8 +364,16 @@ report(FedScanState *st, bool aborting)
 	}
 	if (st->split && st->sibling && st->sibling->started && !st->sibling->reported)
 	{
-		/* the sibling reports for both */
-		st->pending = cov;
+		/*
+		 * The sibling reports for both, maybe from its reset callback on
+		 * the query's memory, which runs after the children of that memory
+		 * (exec_cxt) are gone: the report waits in the query's memory.
+		 */
+		MemoryContext prev =
+			MemoryContextSwitchTo(st->css.ss.ps.state->es_query_cxt);
+
+		fed_coverage_copy(&st->pending, &cov);
+		MemoryContextSwitchTo(prev);
 		st->pending_raised = raised;
 		st->cov_waiting = true;
 		if (old)
@@ -753,7 +762,8 @@ key_batches(FedScanState *st, int i, ArrayType *keys, ExprContext *econtext)
 /*
  * Keep only the tasks whose partition holds one of the keys (they are
  * values of the partition key, see plan.c): each key's partition is found
- * as tuple routing finds it.
+ * as tuple routing finds it.  A partition that is partitioned again keeps
+ * every leaf under it.
  */
 static void
 keep_key_partitions(FedScanState *st, ArrayType *keys)
@@ -816,11 +826,24 @@ keep_key_partitions(FedScanState *st, ArrayType *keys)
 
 	for (i = 0; i < st->ntasks; i++)
 	{
-		if (st->valid[i] && !list_member_oid(parts, st->infos[i].relid))
+		Oid			leaf = st->infos[i].relid;
+
+		if (!st->valid[i] || list_member_oid(parts, leaf))
+			continue;
+		if (get_rel_relispartition(leaf))
 		{
-			st->valid[i] = false;
-			st->nvalid--;
+			List	   *ancestors = get_partition_ancestors(leaf);
+			ListCell   *lc;
+			bool		under = false;
+
+			foreach(lc, ancestors)
+				under |= list_member_oid(parts, lfirst_oid(lc));
+			list_free(ancestors);
+			if (under)
+				continue;
 		}
+		st->valid[i] = false;
+		st->nvalid--;
 	}
 }
 
@@ -916,7 +939,7 @@ prepare_fanout(FedScanState *st)
 								  &nparams, &params);
 		fed_fanout_add(st->fanout, i, &st->infos[i], sql, nparams, params);
 		/* (a combined statement returns its leaves' rows) */
-		if (autocommit && st->max_rows * Max(list_length(st->members[i]), 1) <=
+		if (autocommit && (int64) st->max_rows * Max(list_length(st->members[i]), 1) <=
 			st->infos[i].fetch_size)
 			fed_fanout_autocommit(st->fanout, i);
 	}

@@ -26,6 +26,8 @@ typedef enum FedFailKind
 	FED_FAIL_CONNECT,			/* other connection failure */
 	FED_FAIL_LOST,				/* connection lost during the statement */
 	FED_FAIL_CIRCUIT,			/* skipped: circuit breaker open */
+	FED_FAIL_AUTH,				/* connecting: the server refused the user
+								 * mapping's credentials */
 	FED_FAIL_REMOTE				/* the server reported an error */
 } FedFailKind;
 
@@ -72,7 +74,8 @@ extern bool fed_circuit_allows(Oid serverid, const char *name, char **why);
 extern void fed_health_statement(Oid serverid, const char *name);
 extern void fed_health_success(Oid serverid, const char *name);
 extern void fed_health_failure(Oid serverid, const char *name,
-							   FedFailKind kind, const char *message);
+							   FedFailKind kind, bool availability,
+							   const char *message);
 extern void fed_health_finish(Oid serverid, const char *name, uint64 rows,
 							  uint64 bytes, double ms);
 extern void fed_health_count(Oid serverid, const char *name,

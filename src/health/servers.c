@@ -173,10 +173,15 @@ fed_health_success(Oid serverid, const char *name)
 	fed_health_unlock(h);
 }
 
-/* A statement for server failed; message never holds a password. */
+/*
+ * A statement for server failed; message never holds a password.
+ * availability: the failure was the server's (it counts against the
+ * circuit breaker); otherwise the server answered, or the cause was the
+ * session's own.
+ */
 void
 fed_health_failure(Oid serverid, const char *name, FedFailKind kind,
-				   const char *message)
+				   bool availability, const char *message)
 {
 	FedHealthShared *h = fed_health_area();
 	FedServerSlot *s;
@@ -194,13 +199,13 @@ fed_health_failure(Oid serverid, const char *name, FedFailKind kind,
 		snprintf(s->last_error, sizeof(s->last_error), "%s: %s",
 				 fed_fail_reason(kind), message ? message : "");
 		s->last_error_at = now;
-		if (!fed_availability_failure(kind))
+		if (!availability && kind != FED_FAIL_TIMEOUT)
 		{
 			/* the server answered, with an error */
 			s->consecutive = 0;
 			s->state = FED_CIRCUIT_CLOSED;
 		}
-		else
+		else if (availability)
 		{
 			s->consecutive++;
 			if (s->state == FED_CIRCUIT_HALF_OPEN ||

@@ -49,8 +49,9 @@ item_name(FedPathInfo *fi, PlannerInfo *root, Expr *e)
 
 /*
  * Can the shipped keys also tell which partitions to read?  When the key
- * column is the partition key of a table partitioned once, compared with
- * its partitioning equality: exec/scan.c then finds each key's partition.
+ * column is the (top level's) partition key, compared with its partitioning
+ * equality: exec/scan.c then finds each key's partition, and reads the
+ * leaves under it.  (rel->nparts is 0 here: path.c hid the partitions.)
  */
 static bool
 keys_prune(FedPathInfo *fi)
@@ -60,7 +61,6 @@ keys_prune(FedPathInfo *fi)
 	PartitionScheme ps = rel->part_scheme;
 	ListCell   *lc;
 	bool		found = false;
-	int			i;
 
 	if (ps == NULL || ps->partnatts != 1 || rel->partexprs == NULL ||
 		rel->part_rels == NULL ||
@@ -83,11 +83,6 @@ keys_prune(FedPathInfo *fi)
 							ps->strategy == PARTITION_STRATEGY_HASH ?
 							HTEqualStrategyNumber : BTEqualStrategyNumber) != kf->opno)
 		return false;
-	for (i = 0; i < rel->nparts; i++)
-	{
-		if (rel->part_rels[i] && rel->part_rels[i]->part_scheme)
-			return false;		/* partitioned again */
-	}
 	return true;
 }
 

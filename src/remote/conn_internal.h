@@ -111,6 +111,9 @@ struct FedConn
 	uint32		mapping_hashvalue;
 	int			connect_timeout;	/* seconds, 0 = none */
 	int			stmt_timeout;	/* ms, 0 = none: of the current statement */
+	bool		connect_timeout_counts; /* the bounds are the server's own or */
+	bool		stmt_timeout_counts;	/* an administrator's: passing them
+										 * counts against the circuit */
 	int			remote_timeout; /* ms, the session's (drivers that keep it) */
 	int			pending_timeout;
 	bool		cancel_sent;	/* during abort: cancel already requested */

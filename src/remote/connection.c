@@ -117,11 +117,24 @@ fed_conn_close_handle(FedConn *c)
 	c->cancel_doubtful = false;
 }
 
-/* Count a failure against the server (statistics, circuit breaker). */
+/*
+ * Count a failure against the server: in its statistics always, against
+ * its circuit breaker (which every session shares) only when it was the
+ * server's own.  A timeout is the server's when the bound that passed is
+ * its own option or an administrator's setting, never a bound a session
+ * chose (fed_statement_timeout_trusted); refused credentials (an
+ * authentication failure) are the user mapping's.
+ */
 void
 fed_conn_note_failure(FedConn *c, FedFailKind kind, FedRemoteError *err)
 {
-	fed_health_failure(c->serverid, c->servername, kind,
+	bool		availability = fed_availability_failure(kind);
+
+	if (kind == FED_FAIL_TIMEOUT)
+		availability = !(err && err->session_bound) &&
+			(c->phase == FED_PHASE_CONNECT ? c->connect_timeout_counts :
+			 c->stmt_timeout_counts);
+	fed_health_failure(c->serverid, c->servername, kind, availability,
 					   err && err->message ? err->message : NULL);
 }
 

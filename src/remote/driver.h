@@ -72,6 +72,8 @@ typedef struct FedRemoteError
 	int			native_code;	/* MySQL error number; 0 for PostgreSQL */
 	bool		connection_lost;	/* the handle is unusable from now on */
 	bool		timed_out;		/* set by the caller, not by drivers */
+	bool		session_bound;	/* set by the caller: the bound that passed
+								 * is the session's (federate.total_timeout) */
 } FedRemoteError;
 
 /* One row of a result, in text format. */
@@ -95,7 +97,9 @@ typedef enum FedErrorClass
 	FED_ERRCLASS_REFUSED,		/* connecting: the server refused */
 	FED_ERRCLASS_CONNECT,		/* connecting failed otherwise, or the
 								 * server takes no connection now */
-	FED_ERRCLASS_LOST			/* the connection is gone */
+	FED_ERRCLASS_LOST,			/* the connection is gone */
+	FED_ERRCLASS_AUTH			/* connecting: the server answered, refusing
+								 * the credentials */
 } FedErrorClass;
 
 typedef struct FedDriver

@@ -167,6 +167,10 @@ lq_connect_poll(void *handle, FedRemoteError *err)
 		default:
 			fill_conn_error(h, err);
 			err->connection_lost = true;
+			/* the server asked for a password and refused it, or got none */
+			if (PQconnectionUsedPassword(h->conn) ||
+				PQconnectionNeedsPassword(h->conn))
+				strlcpy(err->sqlstate, "28P01", sizeof(err->sqlstate));
 			return FED_IO_ERROR;
 	}
 }
@@ -718,13 +722,16 @@ lq_session_setup_for(void *handle)
 
 /*
  * libpq's failures: connection refused is only told by its message (the
- * errno text), the rest by SQLSTATE.
+ * errno text), the rest by SQLSTATE; a connection attempt that failed after
+ * the server asked for a password has 28P01 (lq_connect_poll).
  */
 static FedErrorClass
 lq_classify(const FedRemoteError *err, bool connecting)
 {
 	const char *s = err->sqlstate;
 
+	if (connecting && strncmp(s, "28", 2) == 0)
+		return FED_ERRCLASS_AUTH;
 	if (connecting)
 		return err->message && strstr(err->message, "refused") ?
 			FED_ERRCLASS_REFUSED : FED_ERRCLASS_CONNECT;

@@ -232,7 +232,8 @@ static const char *const mariadb_session_setup[] = {
 
 /*
  * MySQL's failures, by error number: 2002/2003 with errno 111
- * (ECONNREFUSED) in the text when connecting; 1969 (MariaDB's
+ * (ECONNREFUSED) in the text when connecting; 1044, 1045 and 1698 (access
+ * denied: the credentials, or the account's rights); 1969 (MariaDB's
  * max_statement_time) and 3024 (MySQL's max_execution_time); 1040 too
  * many connections; 1053 shutdown, 1927 connection killed, 2006 server
  * gone away, 2013 lost during query.
@@ -242,6 +243,8 @@ mydrv_classify(const FedRemoteError *err, bool connecting)
 {
 	int			code = err->native_code;
 
+	if (connecting && (code == 1044 || code == 1045 || code == 1698))
+		return FED_ERRCLASS_AUTH;
 	if (connecting)
 		return (code == 2002 || code == 2003) && err->message &&
 			strstr(err->message, "(111)") ?

@@ -91,6 +91,8 @@ fed_classify_error(const FedDriver *driver, const FedRemoteError *err,
 			return FED_FAIL_CONNECT;
 		case FED_ERRCLASS_LOST:
 			return FED_FAIL_LOST;
+		case FED_ERRCLASS_AUTH:
+			return FED_FAIL_AUTH;
 		case FED_ERRCLASS_STATEMENT:
 			break;
 	}
@@ -113,6 +115,8 @@ fed_fail_reason(FedFailKind kind)
 			return "connection lost";
 		case FED_FAIL_CIRCUIT:
 			return "circuit open";
+		case FED_FAIL_AUTH:
+			return "authentication failed";
 		case FED_FAIL_REMOTE:
 			return "remote error";
 		default:
@@ -143,6 +147,7 @@ fed_report_failure(int elevel, int kind, FedRemoteError *err,
 			break;
 		case FED_FAIL_REFUSED:
 		case FED_FAIL_CONNECT:
+		case FED_FAIL_AUTH:
 			ereport(elevel,
 					(errcode(ERRCODE_SQLCLIENT_UNABLE_TO_ESTABLISH_SQLCONNECTION),
 					 errmsg("could not connect to server \"%s\"", servername),

@@ -113,7 +113,7 @@ fed_pool_budget_deadline(ForeignServer *server)
 									  fed_connect_timeout);
 
 	return secs > 0 ?
-		TimestampTzPlusMilliseconds(GetCurrentTimestamp(), secs * 1000) : 0;
+		TimestampTzPlusMilliseconds(GetCurrentTimestamp(), (int64) secs * 1000) : 0;
 }
 
 /* Checks and bookkeeping before a connection serves a statement. */
@@ -144,6 +144,8 @@ prepare_entry(FedConn *c, ForeignServer *server, UserMapping *user)
 			&fed_driver_mysql : &fed_driver_libpq;
 		c->connect_timeout = fed_int_option(server->options, "connect_timeout",
 											fed_connect_timeout);
+		c->connect_timeout_counts = fed_connect_timeout_trusted ||
+			fed_int_option(server->options, "connect_timeout", -1) >= 0;
 		c->server_hashvalue = GetSysCacheHashValue1(FOREIGNSERVEROID,
 													ObjectIdGetDatum(server->serverid));
 		c->mapping_hashvalue = GetSysCacheHashValue1(USERMAPPINGOID,
@@ -152,6 +154,8 @@ prepare_entry(FedConn *c, ForeignServer *server, UserMapping *user)
 	c->server = server;
 	c->user = user;
 	c->stmt_timeout = fed_server_statement_timeout(server);
+	c->stmt_timeout_counts = fed_statement_timeout_trusted ||
+		fed_int_option(server->options, "statement_timeout", -1) >= 0;
 	c->budget = fed_server_budget(server);
 	c->last_used = GetCurrentTimestamp();
 	if (c->idle_counted)

@@ -61,7 +61,7 @@ extern int	fed_conn_timeout(FedConn *conn);
 extern char *fed_conn_timeout_detail(FedConn *conn, FedRemoteError *err,
 									 bool connecting);
 extern void fed_conn_abandon(FedConn *conn, int kind, FedRemoteError *err);
-extern int	fed_timeout_grace(int ms);
+extern int64 fed_timeout_grace(int ms);
 extern const FedDriver *fed_conn_driver(FedConn *conn);
 extern const char *fed_conn_server_name(FedConn *conn);
 extern void fed_conn_init(void);

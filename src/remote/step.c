@@ -109,10 +109,10 @@ fed_conn_wait_for(FedConn *c, int events, TimestampTz deadline, bool interruptib
  * ms: a little more than the timeout, so that the server's own timeout
  * (a clean error) usually comes first.
  */
-int
+int64
 fed_timeout_grace(int ms)
 {
-	return ms + Min(1000, 100 + ms / 10);
+	return (int64) ms + Min(1000, 100 + ms / 10);
 }
 
 static void
@@ -278,7 +278,7 @@ begin_connect(FedConn *c, FedRemoteError *err)
 	c->connect_deadline = 0;
 	if (c->connect_timeout > 0)
 		c->connect_deadline = TimestampTzPlusMilliseconds(GetCurrentTimestamp(),
-														  c->connect_timeout * 1000);
+														  (int64) c->connect_timeout * 1000);
 	return r;
 }
 

@@ -599,7 +599,22 @@ my $accept_pending = sub {
 	}
 };
 
+# The connect timeout that counts against the breaker is the server's own
+# (or an administrator's): the same failures under a timeout a session
+# chose (SET federate.connect_timeout) are not the server's.
+# (The first query also finds its kept connection to shard2 lost, which
+# counts: the circuit is closed again by hand.)
 run_s($A, 'SET federate.connect_timeout = 2;');
+for my $i (1, 2)
+{
+	($o, $e) = run_s($A, fed($agg));
+	like($e, qr/ERROR:  could not connect to server "s2"/, "breaker: a session's connect timeout passes ($i)");
+	$accept_pending->();
+	q1(q{SELECT federate.reset_circuit('s2')}) if $i == 1;
+}
+is(breaker('s2'), 'closed|0', 'breaker: a session\'s own connect timeout does not count');
+run_s($A, 'SET federate.connect_timeout = 10;');
+coord_ok("ALTER SERVER s2 OPTIONS (ADD connect_timeout '2')", 'server option connect_timeout 2');
 for my $i (1, 2)
 {
 	($o, $e) = run_s($A, fed($agg));
@@ -617,7 +632,6 @@ is(q1($breaker_gucs . q{SELECT retry_at > clock_timestamp(),
 is(q1(q{SELECT circuit_state FROM federate.server_stats WHERE server_name = 's2'}), 'open',
 	'server_stats: circuit_state open');
 
-run_s($A, 'SET federate.connect_timeout = 10;');
 ($o, $e) = run_s($A, fed($agg));
 like($e, qr/ERROR:  circuit breaker for server "s2" is open/, 'breaker open, strict: the circuit error');
 cmp_ok($A->{elapsed}, '<', 2, 'breaker open, strict: fails fast');
@@ -636,7 +650,7 @@ ok( poll(10, sub {
 $accept_pending->();
 $_->close for @held;
 @held = ();
-run_s($A, 'SET federate.connect_timeout = 3;');
+coord_ok("ALTER SERVER s2 OPTIONS (SET connect_timeout '3')", 'server option connect_timeout 3');
 send_s($A, fed($agg));
 ok(IO::Select->new($hang)->can_read(10), 'breaker: the probe connects to shard2\'s port');
 $accept_pending->();
@@ -651,7 +665,7 @@ cmp_ok($A->{elapsed}, '>=', 1.5, 'breaker: the probe waited for the connect time
 like(breaker('s2'), qr/^open\|/, 'breaker: open again after the failed probe');
 is(q1($breaker_gucs . q{SELECT retry_at > clock_timestamp() FROM federate.circuit_breakers WHERE server_name = 's2'}),
 	't', 'breaker: a new cool-down');
-run_s($A, 'SET federate.connect_timeout = 10;');
+coord_ok('ALTER SERVER s2 OPTIONS (DROP connect_timeout)', 'server option connect_timeout dropped');
 ($o, $e) = run_s($A, fed($agg));
 like($e, qr/ERROR:  circuit breaker for server "s2" is open/, 'breaker reopened: the circuit error');
 cmp_ok($A->{elapsed}, '<', 2, 'breaker reopened: fails fast');
