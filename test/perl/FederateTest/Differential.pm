@@ -91,7 +91,8 @@ whose partition lives on MariaDB never hold values MariaDB cannot store
 sometimes do.  The layouts' rows never do (every layout routes them
 differently): their values are the ones MariaDB stores its own way
 (0.1, 1.2345678, 100000.7, 1e-7 and 16777217 as FLOAT, unsigned values up
-to 18446744073709551615, 'us' and 'us ', ß/ss, ü/u).
+to 18446744073709551615, 'us' and 'us ', sharp s and ss, u with and
+without umlaut).
 
 =cut
 
