@@ -58,6 +58,21 @@ INSERT INTO my_w VALUES (1, 'dup', 1), (1, 'dup', 1);
 INSERT INTO pg_w VALUES (1, 'dup', 1), (1, 'dup', 1);
 \echo :LAST_ERROR_SQLSTATE
 
+-- the views cut long text at a character boundary: a remote error naming
+-- a long table (last_error) and a long query (dispatch_log)
+DO $$ BEGIN
+  EXECUTE format('CREATE FOREIGN TABLE my_long (id int) SERVER my1 OPTIONS (schema_name %L, table_name %L)',
+                 repeat('€', 64), repeat('€', 64));
+END $$;
+\set VERBOSITY terse
+SELECT * FROM my_long;
+\set VERBOSITY default
+SELECT octet_length(last_error), convert_from(convert_to(last_error, 'UTF8'), 'UTF8') = last_error AS valid
+  FROM federate.server_stats WHERE server_name = 'my1';
+SELECT format('SELECT /* %s */ count(*) FROM my_items', repeat('é', 200)) \gexec
+SELECT octet_length(query), convert_from(convert_to(query, 'UTF8'), 'UTF8') = query AS valid
+  FROM federate.dispatch_log WHERE relation = 'my_items' ORDER BY dispatched_at DESC LIMIT 1;
+
 -- PREPARE TRANSACTION is refused
 BEGIN;
 SELECT count(*) FROM pg_items;

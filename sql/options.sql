@@ -48,10 +48,56 @@ CREATE FOREIGN TABLE plain_items (id int) SERVER pg1 OPTIONS (table_name 'items'
 GRANT SELECT ON plain_items TO fed_plain;
 SET ROLE fed_plain;
 SELECT count(*) FROM plain_items;
+-- only a superuser may turn the rule off (password_required, as postgres_fdw)
+ALTER USER MAPPING FOR fed_plain SERVER pg1 OPTIONS (ADD password_required 'false');
+RESET ROLE;
+ALTER USER MAPPING FOR fed_plain SERVER pg1 OPTIONS (ADD password_required 'maybe');
+ALTER USER MAPPING FOR fed_plain SERVER pg1 OPTIONS (ADD password_required 'false');
+SET ROLE fed_plain;
+SELECT count(*) FROM plain_items;
+-- nor change a mapping where it is off
+ALTER USER MAPPING FOR fed_plain SERVER pg1 OPTIONS (ADD user 'x');
 RESET ROLE;
 DROP FOREIGN TABLE plain_items;
 DROP USER MAPPING FOR fed_plain SERVER pg1;
 REVOKE USAGE ON FOREIGN SERVER pg1 FROM fed_plain;
+
+-- a non-superuser's MySQL connection must not go through a Unix socket,
+-- where the server may authenticate the coordinator's operating-system
+-- user and ignore the password (MariaDB's unix_socket); TCP is fine
+\getenv my_socket FED_MYSQL_SOCKET
+\getenv my_host FED_MYSQL_HOST
+\getenv my_port FED_MYSQL_PORT
+\getenv my_user FED_MYSQL_USER
+\getenv my_password FED_MYSQL_PASSWORD
+CREATE SERVER my_sock FOREIGN DATA WRAPPER federate
+  OPTIONS (driver 'mysql', host :'my_socket', dbname 'fedtest');
+CREATE SERVER my_nohost FOREIGN DATA WRAPPER federate
+  OPTIONS (driver 'mysql', port :'my_port', dbname 'fedtest');
+CREATE SERVER my_tcp FOREIGN DATA WRAPPER federate
+  OPTIONS (driver 'mysql', host :'my_host', port :'my_port', dbname 'fedtest');
+GRANT USAGE ON FOREIGN SERVER my_sock, my_nohost, my_tcp TO fed_plain;
+CREATE USER MAPPING FOR fed_plain SERVER my_sock OPTIONS (user :'my_user', password :'my_password');
+CREATE USER MAPPING FOR fed_plain SERVER my_nohost OPTIONS (user :'my_user', password :'my_password');
+CREATE USER MAPPING FOR fed_plain SERVER my_tcp OPTIONS (user :'my_user', password :'my_password');
+CREATE FOREIGN TABLE plain_sock (id int) SERVER my_sock OPTIONS (table_name 'items');
+CREATE FOREIGN TABLE plain_nohost (id int) SERVER my_nohost OPTIONS (table_name 'items');
+CREATE FOREIGN TABLE plain_tcp (id int) SERVER my_tcp OPTIONS (table_name 'items');
+GRANT SELECT ON plain_sock, plain_nohost, plain_tcp TO fed_plain;
+SET ROLE fed_plain;
+SELECT count(*) FROM plain_sock;
+SELECT count(*) FROM plain_nohost;
+SELECT count(*) FROM plain_tcp;
+RESET ROLE;
+-- a superuser's is not checked, and neither is a mapping where a
+-- superuser set password_required 'false'
+CREATE USER MAPPING FOR CURRENT_USER SERVER my_sock OPTIONS (user :'my_user', password :'my_password');
+SELECT count(*) FROM plain_sock;
+ALTER USER MAPPING FOR fed_plain SERVER my_sock OPTIONS (ADD password_required 'false');
+SET ROLE fed_plain;
+SELECT count(*) FROM plain_sock;
+RESET ROLE;
+DROP SERVER my_sock, my_nohost, my_tcp CASCADE;
 DROP ROLE fed_plain;
 
 DROP SERVER ok1 CASCADE;

@@ -109,6 +109,7 @@ static const FedOption fed_options[] = {
 	/* user mapping */
 	{"user", UserMappingRelationId, FED_ANY, true, FED_OPT_STRING},
 	{"password", UserMappingRelationId, FED_ANY, true, FED_OPT_STRING},
+	{"password_required", UserMappingRelationId, FED_ANY, false, FED_OPT_BOOL},
 
 	/* foreign table */
 	{"schema_name", ForeignTableRelationId, FED_ANY, false, FED_OPT_STRING},
@@ -160,6 +161,15 @@ parse_driver(const char *value, FedDriverKind *kind)
 	else
 		return false;
 	return true;
+}
+
+/* A boolean option's value (checked by check_value) */
+static bool
+option_true(const char *value)
+{
+	bool		b = false;
+
+	return parse_bool(value, &b) && b;
 }
 
 /* The valid keywords for a catalog and driver, for an error hint. */
@@ -330,6 +340,19 @@ federate_validator(PG_FUNCTION_ARGS)
 								 valid_option_list(catalog, drivers))));
 		}
 		check_value(found, def);
+
+		/*
+		 * As in postgres_fdw: only a superuser may turn the password rule
+		 * off, and so only a superuser may change a mapping where it is
+		 * off (the validator sees the whole new option list, not the old).
+		 */
+		if (catalog == UserMappingRelationId &&
+			strcmp(def->defname, "password_required") == 0 &&
+			!option_true(defGetString(def)) && !superuser())
+			ereport(ERROR,
+					(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+					 errmsg("password_required=false is superuser-only"),
+					 errhint("User mappings with the password_required option set to false may only be created or modified by the superuser.")));
 	}
 
 	PG_RETURN_VOID();
@@ -436,10 +459,54 @@ fed_table_info(Oid relid, Oid userid, FedTableInfo *info)
 }
 
 /*
+ * Must the connection of this user mapping be authenticated by its
+ * password?  Yes for a non-superuser, unless a superuser has set the
+ * mapping's option password_required to false (as in postgres_fdw).
+ */
+bool
+fed_password_required(UserMapping *user)
+{
+	char	   *v;
+
+	if (superuser_arg(user->userid))
+		return false;
+	v = find_option(user->options, "password_required");
+	return v == NULL || option_true(v);
+}
+
+/*
+ * MySQL servers exchange text with us in UTF8 (character set utf8mb4), and
+ * nothing converts it: refuse them in a database of any other encoding
+ * rather than store or compare garbled text.
+ */
+static void
+check_mysql_encoding(ForeignServer *server)
+{
+	if (GetDatabaseEncoding() == PG_UTF8)
+		return;
+	ereport(ERROR,
+			(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+			 errmsg("cannot use MySQL server \"%s\" in a database with encoding \"%s\"",
+					server->servername, GetDatabaseEncodingName()),
+			 errdetail("Text is exchanged with MySQL servers in UTF8 and is not converted to other encodings."),
+			 errhint("Use MySQL servers from a database created with ENCODING 'UTF8'.")));
+}
+
+/*
  * Connection keywords and values for a server and user mapping, as
- * NULL-terminated arrays for the driver.  Errors out when a non-superuser
- * has no password: otherwise the remote server could be reached with the
- * coordinator's own operating-system identity.
+ * NULL-terminated arrays for the driver.
+ *
+ * A connection that must be authenticated by its password (see
+ * fed_password_required) needs a password in the mapping: otherwise the
+ * remote server could be reached with the coordinator's own
+ * operating-system identity.  That is not enough where the server may
+ * ignore the password: libpq tells afterwards whether the server asked
+ * for it (FedDriver.used_password), but a MySQL server authenticating an
+ * account by the peer's operating-system user (unix_socket, auth_socket)
+ * over a Unix socket takes any password without a word, and the client
+ * cannot tell.  So such MySQL connections must go over TCP, and may only
+ * authenticate with plugins that send the password (driver option
+ * "password_auth_only").  MySQL servers also need a UTF8 database.
  */
 void
 fed_conn_params(ForeignServer *server, UserMapping *user,
@@ -447,12 +514,17 @@ fed_conn_params(ForeignServer *server, UserMapping *user,
 {
 	FedDriverKind kind = fed_server_driver(server);
 	List	   *all = list_concat(list_copy(server->options), user->options);
-	const char **keys = palloc0(sizeof(char *) * (list_length(all) + 4));
-	const char **values = palloc0(sizeof(char *) * (list_length(all) + 4));
+	const char **keys = palloc0(sizeof(char *) * (list_length(all) + 5));
+	const char **values = palloc0(sizeof(char *) * (list_length(all) + 5));
+	bool		password_required = fed_password_required(user);
 	bool		have_password = false;
 	bool		have_appname = false;
+	const char *host = NULL;
 	int			n = 0;
 	ListCell   *lc;
+
+	if (kind == FED_DRIVER_MYSQL)
+		check_mysql_encoding(server);
 
 	foreach(lc, all)
 	{
@@ -475,6 +547,8 @@ fed_conn_params(ForeignServer *server, UserMapping *user,
 		}
 		if (strcmp(def->defname, "application_name") == 0)
 			have_appname = true;
+		if (strcmp(def->defname, "host") == 0)
+			host = defGetString(def);
 		keys[n] = def->defname;
 		values[n] = defGetString(def);
 		n++;
@@ -493,15 +567,31 @@ fed_conn_params(ForeignServer *server, UserMapping *user,
 		values[n] = GetDatabaseEncodingName();
 		n++;
 	}
+	if (kind == FED_DRIVER_MYSQL && password_required)
+	{
+		keys[n] = "password_auth_only";
+		values[n] = "true";
+		n++;
+	}
 	keys[n] = NULL;
 	values[n] = NULL;
 
-	if (!have_password && !superuser_arg(user->userid))
+	if (password_required && !have_password)
 		ereport(ERROR,
 				(errcode(ERRCODE_S_R_E_PROHIBITED_SQL_STATEMENT_ATTEMPTED),
 				 errmsg("password is required"),
 				 errdetail("Non-superusers must supply a password in the user mapping for server \"%s\".",
 						   server->servername)));
+
+	/* the MySQL driver takes a missing host or a path for a Unix socket */
+	if (kind == FED_DRIVER_MYSQL && password_required &&
+		(host == NULL || host[0] == '\0' || host[0] == '/'))
+		ereport(ERROR,
+				(errcode(ERRCODE_S_R_E_PROHIBITED_SQL_STATEMENT_ATTEMPTED),
+				 errmsg("password is required"),
+				 errdetail("Non-superuser cannot connect to MySQL server \"%s\" through a Unix socket, where the server may authenticate the coordinator's operating-system user and ignore the password.",
+						   server->servername),
+				 errhint("Set the server's option \"host\" to a host name or address, which connects over TCP, or have a superuser set password_required 'false' in the user mapping.")));
 
 	*keys_out = keys;
 	*values_out = values;

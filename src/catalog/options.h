@@ -40,6 +40,7 @@ typedef struct FedTableInfo
 extern FedDriverKind fed_server_driver(ForeignServer *server);
 extern const char *fed_driver_name(FedDriverKind kind);
 extern void fed_table_info(Oid relid, Oid userid, FedTableInfo *info);
+extern bool fed_password_required(UserMapping *user);
 extern void fed_conn_params(ForeignServer *server, UserMapping *user,
 							const char ***keys, const char ***values);
 extern char *fed_column_name(Oid relid, AttrNumber attnum);

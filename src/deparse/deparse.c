@@ -416,6 +416,111 @@ deparse_boolean_test(FedDeparseCxt *cxt, BooleanTest *bt)
 static void deparse_window_func(FedDeparseCxt *cxt, WindowFunc *wf);
 static void deparse_join(FedDeparseCxt *cxt, FedRemoteSelect *sel);
 
+/* Does the dialect write a column of this type through an expression? */
+static bool
+column_expr_needed(const FedDialect *dialect, Oid typid)
+{
+	return dialect->column_expr_needed != NULL &&
+		dialect->column_expr_needed(typid);
+}
+
+/*
+ * A column in an expression: in a join, r1's or r2's; through the
+ * dialect's append_column_expr where it has one for the column's type
+ * (not in a pre-filter, see deparse_condition).
+ */
+static void
+deparse_var(FedDeparseCxt *cxt, Var *var)
+{
+	bool		second = (cxt->varno2 != 0 && var->varno == cxt->varno2);
+	StringInfoData col;
+
+	initStringInfo(&col);
+	if (cxt->varno2 != 0)
+		appendStringInfoString(&col, second ? "r2." : "r1.");
+	fed_deparse_column(&col, cxt->dialect, second ? cxt->relid2 : cxt->relid,
+					   var->varattno);
+	if (!cxt->stored_columns && column_expr_needed(cxt->dialect, var->vartype))
+		cxt->dialect->append_column_expr(cxt->buf, col.data);
+	else
+		appendStringInfoString(cxt->buf, col.data);
+	pfree(col.data);
+}
+
+/* e without RelabelTypes on top */
+static Expr *
+strip_relabel(Expr *e)
+{
+	while (e && IsA(e, RelabelType))
+		e = ((RelabelType *) e)->arg;
+	return e;
+}
+
+/*
+ * Is the condition a strict comparison of a column written through the
+ * dialect's append_column_expr with an expression of no column (a value,
+ * a parameter), "col op value" or "col op ANY/ALL (values)"?
+ */
+static bool
+column_value_comparison(FedDeparseCxt *cxt, Expr *e)
+{
+	List	   *args;
+	Oid			opno;
+	Expr	   *left;
+	Expr	   *right;
+
+	if (IsA(e, OpExpr))
+	{
+		args = ((OpExpr *) e)->args;
+		opno = ((OpExpr *) e)->opno;
+	}
+	else if (IsA(e, ScalarArrayOpExpr))
+	{
+		args = ((ScalarArrayOpExpr *) e)->args;
+		opno = ((ScalarArrayOpExpr *) e)->opno;
+	}
+	else
+		return false;
+	if (list_length(args) != 2 || !op_strict(opno))
+		return false;
+	left = strip_relabel(linitial(args));
+	right = strip_relabel(lsecond(args));
+	if (IsA(right, Var) && IsA(e, OpExpr))
+	{
+		Expr	   *t = left;
+
+		left = right;
+		right = t;
+	}
+	return IsA(left, Var) &&
+		column_expr_needed(cxt->dialect, ((Var *) left)->vartype) &&
+		!contain_var_clause((Node *) right);
+}
+
+/*
+ * A condition at the top of a WHERE or ON list, where NULL means false.
+ * A comparison of a column the dialect writes through an expression with
+ * a value goes after the same comparison of the column as stored, a
+ * pre-filter an index on the column can serve: it holds wherever the
+ * comparison does (the column's value is then the one stored).
+ */
+static void
+deparse_condition(FedDeparseCxt *cxt, Expr *e)
+{
+	if (!cxt->stored_columns && column_value_comparison(cxt, e))
+	{
+		appendStringInfoChar(cxt->buf, '(');
+		cxt->stored_columns = true;
+		fed_deparse_expr(cxt, e);
+		cxt->stored_columns = false;
+		appendStringInfoString(cxt->buf, " AND ");
+		fed_deparse_expr(cxt, e);
+		appendStringInfoChar(cxt->buf, ')');
+	}
+	else
+		fed_deparse_expr(cxt, e);
+}
+
 void
 fed_deparse_expr(FedDeparseCxt *cxt, Expr *expr)
 {
@@ -472,19 +577,7 @@ fed_deparse_expr(FedDeparseCxt *cxt, Expr *expr)
 				break;
 			}
 		case T_Var:
-			if (cxt->varno2 == 0)
-				fed_deparse_column(buf, cxt->dialect, cxt->relid,
-								   ((Var *) expr)->varattno);
-			else
-			{
-				/* in a join: r1 or r2 */
-				bool		second = (((Var *) expr)->varno == cxt->varno2);
-
-				appendStringInfoString(buf, second ? "r2." : "r1.");
-				fed_deparse_column(buf, cxt->dialect,
-								   second ? cxt->relid2 : cxt->relid,
-								   ((Var *) expr)->varattno);
-			}
+			deparse_var(cxt, (Var *) expr);
 			break;
 		case T_Const:
 			deparse_const(cxt, (Const *) expr);
@@ -576,7 +669,7 @@ fed_deparse_where(FedDeparseCxt *cxt, List *conds)
 		if (IsA(e, RestrictInfo))
 			e = ((RestrictInfo *) e)->clause;
 		appendStringInfoString(cxt->buf, first ? " WHERE " : " AND ");
-		fed_deparse_expr(cxt, e);
+		deparse_condition(cxt, e);
 		first = false;
 	}
 	fed_reset_transmission_modes(nest);
@@ -599,6 +692,7 @@ init_cxt(FedDeparseCxt *cxt, PlannerInfo *root, RelOptInfo *rel,
 	cxt->buf = buf;
 	cxt->params = params;
 	cxt->param_offsets = param_offsets;
+	cxt->stored_columns = false;
 }
 
 static const char *read_as_open(StringInfo buf, const FedDialect *dialect,
@@ -715,6 +809,9 @@ not_null_column(FedDeparseCxt *cxt, Expr *e)
 	while (IsA(e, RelabelType))
 		e = ((RelabelType *) e)->arg;
 	if (!IsA(e, Var) || ((Var *) e)->varattno <= 0)
+		return false;
+	/* values the engine holds may read as NULL (append_column_expr) */
+	if (column_expr_needed(cxt->dialect, ((Var *) e)->vartype))
 		return false;
 	tp = SearchSysCache2(ATTNUM,
 						 ObjectIdGetDatum(cxt->varno2 != 0 &&
@@ -919,7 +1016,7 @@ deparse_and(FedDeparseCxt *cxt, const char *prefix, List *conds, bool *first)
 		if (IsA(e, RestrictInfo))
 			e = ((RestrictInfo *) e)->clause;
 		appendStringInfoString(cxt->buf, *first ? prefix : " AND ");
-		fed_deparse_expr(cxt, e);
+		deparse_condition(cxt, e);
 		*first = false;
 	}
 }
@@ -1029,11 +1126,16 @@ fed_deparse_remote_select(StringInfo buf, PlannerInfo *root, RelOptInfo *rel,
 			deparse_aggregate(&cxt, (Aggref *) e);
 		else
 		{
-			if (list_member_int(sel->group_items, pos))
+			bool		grouped = list_member_int(sel->group_items, pos);
+
+			if (grouped)
 				(void) dialect->group_ok(exprType((Node *) e),
 										 exprCollation((Node *) e), false,
 										 &bytes);
+			/* a column only fetched is converted here (append_column_expr) */
+			cxt.stored_columns = IsA(e, Var) && !grouped;
 			deparse_maybe_bytes(&cxt, e, bytes);
+			cxt.stored_columns = false;
 		}
 		read_as_close(buf, as);
 	}

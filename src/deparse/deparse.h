@@ -112,6 +112,16 @@ typedef struct FedDialect
 	 */
 	const char *(*read_as) (Oid typid);
 
+	/*
+	 * Optional: does the engine keep values of columns of this type that
+	 * PostgreSQL reads as NULL (MySQL's zero dates, see fdw/convert.c)?
+	 * Then append_column_expr writes such a column ("col": quoted, and
+	 * qualified in a join) wherever the engine evaluates it, so that
+	 * those values are NULL there too.
+	 */
+	bool		(*column_expr_needed) (Oid typid);
+	void		(*append_column_expr) (StringInfo buf, const char *col);
+
 	/* Parameters: true when the engine takes $n placeholders. */
 	bool		has_placeholders;
 
@@ -156,6 +166,8 @@ typedef struct FedDeparseCxt
 	StringInfo	buf;
 	List	  **params;			/* List of Expr, in placeholder order */
 	List	  **param_offsets;	/* List of int (no-placeholder engines) */
+	bool		stored_columns; /* columns as stored, never through
+								 * append_column_expr (a pre-filter) */
 } FedDeparseCxt;
 
 /*

@@ -36,6 +36,16 @@
  *	- no other functions, no boolean comparisons (tinyint(1) may hold 2),
  *	  no char(n) (PostgreSQL pads, MySQL strips), no bytea, json or uuid.
  *
+ * Dates with a zero year, month or day ('0000-00-00', '2024-00-10'),
+ * which MySQL keeps where its sql_mode allowed them, read as NULL
+ * (fdw/convert.c).  So wherever MySQL evaluates a date, datetime or
+ * timestamp column (conditions, grouping, sorting, aggregates), the column
+ * is written IF(YEAR(c) = 0 OR MONTH(c) = 0 OR DAYOFMONTH(c) = 0, NULL, c):
+ * MySQL would find '0000-00-00' smaller than every date, count it, and
+ * group and sort it apart from NULL.  A comparison with a value at the top
+ * of the WHERE list also gets the plain comparison first, which an index
+ * can serve (deparse.c, deparse_condition).
+ *
  * Literals: strings are single-quoted with quotes doubled (the session has
  * NO_BACKSLASH_ESCAPES, so a backslash is just a backslash); identifiers
  * are double-quoted (ANSI_QUOTES); floats carry an exponent so MySQL reads
@@ -50,6 +60,7 @@
 
 #include "access/transam.h"
 #include "catalog/pg_type.h"
+#include "common/int.h"
 #include "nodes/nodeFuncs.h"
 #include "nodes/parsenodes.h"
 #include "pgtime.h"
@@ -180,6 +191,35 @@ append_quoted(StringInfo buf, const char *s)
 	appendStringInfoChar(buf, '\'');
 }
 
+/*
+ * An interval as MySQL's TIME, [-]hours:mm:ss.ffffff (written to a TIME
+ * column, which IMPORT FOREIGN SCHEMA maps to interval).  Months have no
+ * fixed length: such a value cannot be sent.
+ */
+static void
+append_interval(StringInfo buf, Datum value)
+{
+	Interval   *iv = DatumGetIntervalP(value);
+	int64		usecs;
+	uint64		u;
+
+	if (iv->month != 0 ||
+		pg_mul_s64_overflow((int64) iv->day, USECS_PER_DAY, &usecs) ||
+		pg_add_s64_overflow(usecs, iv->time, &usecs))
+		ereport(ERROR,
+				(errcode(ERRCODE_FDW_INVALID_DATA_TYPE),
+				 errmsg("cannot send value \"%s\" of type interval to a mysql server",
+						fed_value_text(INTERVALOID, value)),
+				 errdetail("A MySQL TIME holds hours, minutes and seconds only.")));
+	u = usecs < 0 ? -(uint64) usecs : (uint64) usecs;
+	appendStringInfo(buf, "'%s" UINT64_FORMAT ":%02d:%02d.%06d'",
+					 usecs < 0 ? "-" : "",
+					 u / USECS_PER_HOUR,
+					 (int) ((u / USECS_PER_MINUTE) % 60),
+					 (int) ((u / USECS_PER_SEC) % 60),
+					 (int) (u % USECS_PER_SEC));
+}
+
 static void
 my_append_value(StringInfo buf, Oid typid, Datum value)
 {
@@ -189,6 +229,9 @@ my_append_value(StringInfo buf, Oid typid, Datum value)
 	{
 		case BOOLOID:
 			appendStringInfoString(buf, DatumGetBool(value) ? "1" : "0");
+			return;
+		case INTERVALOID:
+			append_interval(buf, value);
 			return;
 		case BYTEAOID:
 			{
@@ -666,6 +709,21 @@ my_window_ok(WindowFunc *wf, const FedRemoteWindow *w)
 					 wf->inputcollid);
 }
 
+/* Dates, datetimes and timestamps: see the file header */
+static bool
+my_column_expr_needed(Oid typid)
+{
+	return typid == DATEOID || typid == TIMESTAMPOID || typid == TIMESTAMPTZOID;
+}
+
+static void
+my_append_column_expr(StringInfo buf, const char *col)
+{
+	appendStringInfo(buf,
+					 "IF(YEAR(%s) = 0 OR MONTH(%s) = 0 OR DAYOFMONTH(%s) = 0, NULL, %s)",
+					 col, col, col, col);
+}
+
 /* FLOAT (real) is read as DOUBLE: the value to the last bit */
 static const char *
 my_read_as(Oid typid)
@@ -689,6 +747,8 @@ const FedDialect fed_dialect_mysql = {
 	.agg_ok = my_agg_ok,
 	.window_ok = my_window_ok,
 	.read_as = my_read_as,
+	.column_expr_needed = my_column_expr_needed,
+	.append_column_expr = my_append_column_expr,
 	.has_placeholders = false,
 	.distinct_prefix = "(NOT (",
 	.distinct_infix = " <=> ",

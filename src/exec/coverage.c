@@ -227,9 +227,9 @@ fed_coverage_report(FedCoverage *cov, const char *relname,
 	d.userid = GetUserId();
 	d.pid = MyProcPid;
 	d.query_id = pgstat_get_my_query_id();
-	strlcpy(d.query, debug_query_string ? debug_query_string : "",
-			sizeof(d.query));
-	strlcpy(d.relation, relname ? relname : "", sizeof(d.relation));
+	fed_copy_text(d.query, debug_query_string ? debug_query_string : "",
+				  sizeof(d.query));
+	fed_copy_text(d.relation, relname ? relname : "", sizeof(d.relation));
 	d.targeted = cov->total == 1;
 	d.contacted = cov->total;
 	d.total = nshards;

@@ -973,7 +973,9 @@ wait_tasks(FedFanout *ff, int only)
 			timeout = ms;
 	}
 
-	n = WaitEventSetWait(set, timeout, events, nevents, PG_WAIT_EXTENSION);
+	/* a wait takes at most INT_MAX ms: the deadlines are checked below */
+	n = WaitEventSetWait(set, Min(timeout, (long) INT_MAX), events, nevents,
+						 PG_WAIT_EXTENSION);
 	for (i = 0; i < n; i++)
 	{
 		if (events[i].events & WL_LATCH_SET)

@@ -5,12 +5,19 @@
  *
  * Values arrive in the remote server's text format and go through the
  * column type's input function, so PostgreSQL's own parsing decides what
- * is valid.  MySQL needs four adjustments: BLOB/BINARY data arrives as raw
- * bytes (bytea is built from them directly); booleans arrive as integers
- * (tinyint(1): zero is false, anything else true) or as a BIT(1) byte;
- * TIMESTAMP/DATETIME values for a timestamptz column are in UTC (the remote
- * session's time_zone); and text is checked to be valid in the database
- * encoding, since MySQL will happily send a binary column's bytes.
+ * is valid.  MySQL needs these adjustments: BLOB/BINARY data arrives as
+ * raw bytes (bytea is built from them directly); booleans arrive as
+ * integers (tinyint(1): zero is false, anything else true) or as a BIT(1)
+ * byte; TIMESTAMP/DATETIME values for a timestamptz column are in UTC (the
+ * remote session's time_zone); dates with a zero year, month or day
+ * ('0000-00-00', '2024-00-10', which MySQL keeps where its sql_mode allowed
+ * them) read as NULL, as MySQL's own connectors do (zeroDateTimeBehavior
+ * =convertToNull) and as the MySQL dialect makes the remote side see them
+ * (dialect_mysql.c); a TIME outside PostgreSQL's time range (MySQL's runs
+ * from -838:59:59 to 838:59:59) is an error that says so, for a time
+ * column (an interval column takes every one); and text is checked to be
+ * valid in the database encoding, since MySQL will happily send a binary
+ * column's bytes.
  *
  * A conversion error names the column and the foreign table.
  *
@@ -86,8 +93,58 @@ fed_convert_init(TupleDesc tupdesc, List *retrieved, FedDriverKind driver,
 	return cv;
 }
 
-static Datum
-convert_mysql(FedConverter *cv, int i, char *s, int len)
+/*
+ * Is s (MySQL's text of a DATE, DATETIME or TIMESTAMP) a date with a zero
+ * year, month or day?  MySQL writes them as YYYY-MM-DD[ hh:mm:ss[.f]].
+ */
+static bool
+mysql_zero_date(const char *s, int len)
+{
+	int			i;
+
+	if (len < 10 || s[4] != '-' || s[7] != '-')
+		return false;
+	for (i = 0; i < 10; i++)
+	{
+		if (i != 4 && i != 7 && (s[i] < '0' || s[i] > '9'))
+			return false;
+	}
+	return strncmp(s, "0000", 4) == 0 || strncmp(s + 5, "00", 2) == 0 ||
+		strncmp(s + 8, "00", 2) == 0;
+}
+
+/*
+ * MySQL's text of a TIME for a time column: an error unless PostgreSQL's
+ * time holds it (00:00:00 to 24:00:00).
+ */
+static void
+check_mysql_time(const char *s)
+{
+	const char *p = s;
+	long		hours = 0;
+	bool		rest_zero = true;
+
+	if (*p == '-')
+		p++;
+	while (*p >= '0' && *p <= '9' && hours <= 24)
+		hours = hours * 10 + (*p++ - '0');
+	for (; *p; p++)
+	{
+		if (*p >= '1' && *p <= '9')
+			rest_zero = false;
+	}
+	if (s[0] != '-' && (hours < 24 || (hours == 24 && rest_zero)))
+		return;
+	ereport(ERROR,
+			(errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE),
+			 errmsg("time value out of range: \"%s\"", s),
+			 errdetail("A MySQL TIME holds -838:59:59 to 838:59:59, type time without time zone 00:00:00 to 24:00:00."),
+			 errhint("Declare the column as interval, which holds every MySQL TIME value.")));
+}
+
+/* Convert a MySQL value; false: it reads as NULL */
+static bool
+convert_mysql(FedConverter *cv, int i, char *s, int len, Datum *value)
 {
 	switch (cv->types[i])
 	{
@@ -97,20 +154,34 @@ convert_mysql(FedConverter *cv, int i, char *s, int len)
 
 				SET_VARSIZE(b, len + VARHDRSZ);
 				memcpy(VARDATA(b), s, len);
-				return PointerGetDatum(b);
+				*value = PointerGetDatum(b);
+				return true;
 			}
 		case BOOLOID:
 			if (len == 1 && (s[0] == '\0' || s[0] == '\1'))
-				return BoolGetDatum(s[0] == '\1');
+			{
+				*value = BoolGetDatum(s[0] == '\1');
+				return true;
+			}
 			{
 				char	   *end;
 				long		v = strtol(s, &end, 10);
 
 				if (end != s && *end == '\0')
-					return BoolGetDatum(v != 0);
+				{
+					*value = BoolGetDatum(v != 0);
+					return true;
+				}
 			}
 			break;
+		case DATEOID:
+		case TIMESTAMPOID:
+			if (mysql_zero_date(s, len))
+				return false;
+			break;
 		case TIMESTAMPTZOID:
+			if (mysql_zero_date(s, len))
+				return false;
 			if (len >= 10 && strchr(s + 10, '+') == NULL && strchr(s + 10, '-') == NULL)
 				s = psprintf("%s+00", s);
 			break;
@@ -118,7 +189,11 @@ convert_mysql(FedConverter *cv, int i, char *s, int len)
 			break;
 	}
 	pg_verifymbstr(s, len, false);
-	return InputFunctionCall(&cv->infuncs[i], s, cv->ioparams[i], cv->typmods[i]);
+	if (cv->types[i] == TIMEOID)
+		check_mysql_time(s);
+	*value = InputFunctionCall(&cv->infuncs[i], s, cv->ioparams[i],
+							   cv->typmods[i]);
+	return true;
 }
 
 /*
@@ -154,16 +229,15 @@ fed_convert_row(FedConverter *cv, FedRow *row, Datum *values, bool *nulls)
 		char	   *s = row->values[col];
 
 		cv->cur_attnum = attnum;
-		if (s != NULL)
+		if (s != NULL && cv->driver == FED_DRIVER_MYSQL)
+			nulls[i] = !convert_mysql(cv, i, s, row->lengths[col], &values[i]);
+		else if (s != NULL)
 		{
 			nulls[i] = false;
-			if (cv->driver == FED_DRIVER_MYSQL)
-				values[i] = convert_mysql(cv, i, s, row->lengths[col]);
-			else
-				values[i] = InputFunctionCall(&cv->infuncs[i], s,
-											  cv->ioparams[i], cv->typmods[i]);
+			values[i] = InputFunctionCall(&cv->infuncs[i], s,
+										  cv->ioparams[i], cv->typmods[i]);
 		}
-		else
+		if (nulls[i])
 			(void) InputFunctionCall(&cv->infuncs[i], NULL,
 									 cv->ioparams[i], cv->typmods[i]);
 		col++;

@@ -66,6 +66,7 @@ typedef struct FedDispatch
 /* in health/shmem.c */
 extern int	fed_dispatch_log_size;
 extern void fed_health_init(void);
+extern void fed_copy_text(char *dst, const char *src, int size);
 
 /* in health/servers.c */
 extern int	fed_circuit_threshold;

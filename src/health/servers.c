@@ -186,9 +186,12 @@ fed_health_failure(Oid serverid, const char *name, FedFailKind kind,
 	FedHealthShared *h = fed_health_area();
 	FedServerSlot *s;
 	TimestampTz now = GetCurrentTimestamp();
+	char		text[1024];
 
 	if (kind == FED_FAIL_CIRCUIT)
 		return;
+	snprintf(text, sizeof(text), "%s: %s", fed_fail_reason(kind),
+			 message ? message : "");
 	fed_health_lock(h, true);
 	s = fed_server_slot(h, serverid, name, true);
 	if (s)
@@ -196,8 +199,8 @@ fed_health_failure(Oid serverid, const char *name, FedFailKind kind,
 		s->errors++;
 		if (kind == FED_FAIL_TIMEOUT)
 			s->timeouts++;
-		snprintf(s->last_error, sizeof(s->last_error), "%s: %s",
-				 fed_fail_reason(kind), message ? message : "");
+		/* cut at a character boundary (the view shows it as text) */
+		fed_copy_text(s->last_error, text, sizeof(s->last_error));
 		s->last_error_at = now;
 		if (!availability && kind != FED_FAIL_TIMEOUT)
 		{

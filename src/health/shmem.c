@@ -18,6 +18,7 @@
  */
 #include "postgres.h"
 
+#include "mb/pg_wchar.h"
 #include "miscadmin.h"
 #include "storage/ipc.h"
 #include "storage/shmem.h"
@@ -155,4 +156,21 @@ fed_health_unlock(FedHealthShared *h)
 {
 	if (h->lock)
 		LWLockRelease(h->lock);
+}
+
+/*
+ * Copy text into a field of size bytes of the area, cut at a character
+ * boundary of the database encoding if it is longer: the views show it as
+ * text, which must not end in half a character.
+ */
+void
+fed_copy_text(char *dst, const char *src, int size)
+{
+	int			len = strlen(src);
+
+	Assert(size > 0);
+	if (len >= size)
+		len = pg_mbcliplen(src, len, size - 1);
+	memcpy(dst, src, len);
+	dst[len] = '\0';
 }

@@ -151,10 +151,21 @@ typedef struct MyConn
 	char	   *ssl_cipher;
 	bool		ssl_verify_set;
 	my_bool		ssl_verify;
+	bool		password_auth_only; /* only plugins that send the password */
 } MyConn;
 
 /* Bound of a blocking TLS handshake when no connect_timeout is given (s) */
 #define TLS_HANDSHAKE_TIMEOUT	30
+
+/*
+ * The client authentication plugins that send the password the user
+ * mapping gives (MySQL's and MariaDB's; "dialog" answers PAM's password
+ * question with it): the only ones a connection that must be
+ * authenticated by its password may use.
+ */
+#define MY_PASSWORD_PLUGINS \
+	"mysql_native_password,caching_sha2_password,sha256_password," \
+	"client_ed25519,parsec,mysql_clear_password,dialog"
 
 /* Rows dropped in one call before handing control back to the caller */
 #define DISCARD_BATCH		1000
@@ -1351,6 +1362,12 @@ parse_options(MyConn *conn, const char *const *keys, const char *const *values)
 				conn->ssl_verify = b ? 1 : 0;
 			}
 		}
+		else if (strcmp(key, "password_auth_only") == 0)
+		{
+			bool		b;
+
+			conn->password_auth_only = parse_bool(val, &b) && b;
+		}
 	}
 }
 
@@ -1410,6 +1427,18 @@ apply_options(MyConn *conn, MYSQL *m)
 	if (conn->application_name)
 		ok &= mysql_options4(m, MYSQL_OPT_CONNECT_ATTR_ADD, "program_name",
 							 conn->application_name) == 0;
+
+	/*
+	 * A connection that must be authenticated by its password (a
+	 * non-superuser's, see fed_conn_params) may not use a client plugin
+	 * that authenticates otherwise, such as GSSAPI with the coordinator's
+	 * own Kerberos credentials.  (Plugins that only check who is at the
+	 * other end of a Unix socket need no client plugin; fed_conn_params
+	 * keeps such connections off sockets.)
+	 */
+	if (conn->password_auth_only)
+		ok &= mysql_optionsv(m, MARIADB_OPT_RESTRICTED_AUTH,
+							 MY_PASSWORD_PLUGINS) == 0;
 
 	return ok;
 }

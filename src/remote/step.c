@@ -91,6 +91,8 @@ fed_conn_wait_for(FedConn *c, int events, TimestampTz deadline, bool interruptib
 	}
 	if (timeout >= 0)
 		wakeup |= WL_TIMEOUT;
+	/* a latch wait takes at most INT_MAX ms: waking early is harmless */
+	timeout = Min(timeout, (long) INT_MAX);
 	wakeup |= events & (WL_SOCKET_READABLE | WL_SOCKET_WRITEABLE);
 
 	rc = WaitLatchOrSocket(MyLatch, wakeup, c->driver->socket(c->handle),
@@ -304,12 +306,13 @@ timeout_format(FedConn *c)
 
 /*
  * Connected: a non-superuser's connection must have been authenticated by
- * its password (see FedDriver.used_password).
+ * its password (see FedDriver.used_password), unless a superuser set
+ * password_required 'false' in the user mapping (fed_password_required).
  */
 static void
 check_password_used(FedConn *c)
 {
-	if (c->driver->used_password == NULL || superuser_arg(c->userid) ||
+	if (c->driver->used_password == NULL || !fed_password_required(c->user) ||
 		c->driver->used_password(c->handle))
 		return;
 	fed_conn_close_handle(c);
@@ -318,7 +321,7 @@ check_password_used(FedConn *c)
 			 errmsg("password is required"),
 			 errdetail("Non-superuser cannot connect to server \"%s\" if it does not request a password.",
 					   c->servername),
-			 errhint("The server's authentication method must be changed to one that asks for the password.")));
+			 errhint("The server's authentication method must be changed to one that asks for the password, or a superuser must set password_required 'false' in the user mapping.")));
 }
 
 /* The next step once connected and set up: transaction, then statement. */
