@@ -176,10 +176,14 @@ our %MCOLL = (gen => 'utf8mb4_general_ci', uni => 'utf8mb4_unicode_ci', bin => '
 # The layouts: partitioned tables over the same three servers, holding
 # row set "w" (wh, wr, wl, wt, wu: local twin lw) or "w2" (wh2, wr2: lw2).
 # A part is [bound, server, tx collation, vc collation] (collations only
-# on m1) or [bound, { by => ..., parts => [...] }] for a partition that
-# is partitioned again.  wh2 and wr2 are partitioned like wh and wr, each
-# partition on the server of its partner (co-located), with other
-# collations on MariaDB.
+# on m1; a tx collation ending in ":v" makes tx a VARCHAR(200) there,
+# otherwise it is a TEXT: MariaDB's subquery cache keys on VARCHARs only)
+# or [bound, { by => ..., parts => [...] }] for a partition that is
+# partitioned again.  wh2 and wr2 are partitioned like wh and wr, each
+# partition on the server of its partner (co-located); on MariaDB a
+# partner pair's text columns share a collation (a case-insensitive one:
+# where MariaDB's subquery cache merged 'us' and 'us ') or differ (where
+# comparing them needs care: "Illegal mix of collations").
 sub _hash_parts
 {
 	my ($mod, @spec) = @_;
@@ -189,29 +193,31 @@ our @LAYOUTS = (
 	{ name => 'wh', rows => 'w', by => 'HASH (k)',
 	  parts => _hash_parts(8, ['s1'], ['s2'], [ 'm1', 'gen', 'uni' ], [ 'm1', 'uni', 'bin' ], ['s1'], ['s2'],
 		[ 'm1', 'bin', 'nopad' ], [ 'm1', 'nopad', 'gen' ]) },
+	# tx: same in 2 (general_ci) and 6 (bin); vc: same in 6 and 7
 	{ name => 'wh2', rows => 'w2', by => 'HASH (k)',
-	  parts => _hash_parts(8, ['s1'], ['s2'], [ 'm1', 'bin', 'gen' ], [ 'm1', 'nopad', 'uni' ], ['s1'], ['s2'],
-		[ 'm1', 'bin', 'nopad' ], [ 'm1', 'uni', 'bin' ]) },
+	  parts => _hash_parts(8, ['s1'], ['s2'], [ 'm1', 'gen:v', 'gen' ], [ 'm1', 'nopad', 'uni' ], ['s1'], ['s2'],
+		[ 'm1', 'bin:v', 'nopad' ], [ 'm1', 'uni:v', 'gen' ]) },
 	{ name => 'wr', rows => 'w', by => 'RANGE (k)',
 	  parts => [
 		[ 'FOR VALUES FROM (MINVALUE) TO (0)', 's1' ],
-		[ 'FOR VALUES FROM (0) TO (15)', 'm1', 'gen', 'gen' ],
+		[ 'FOR VALUES FROM (0) TO (15)', 'm1', 'gen:v', 'gen' ],
 		[ 'FOR VALUES FROM (15) TO (40)', 's2' ],
 		[ 'FOR VALUES FROM (40) TO (60)', 'm1', 'bin', 'uni' ],
 		[ 'FOR VALUES FROM (75) TO (90)', 'm1', 'uni', 'nopad' ],
-		[ 'DEFAULT', 'm1', 'nopad', 'bin' ] ] },
+		[ 'DEFAULT', 'm1', 'nopad:v', 'bin' ] ] },
+	# tx: same in 1 (general_ci) and 4 (unicode_ci); vc: same in 3 and 5
 	{ name => 'wr2', rows => 'w2', by => 'RANGE (k)',
 	  parts => [
 		[ 'FOR VALUES FROM (MINVALUE) TO (0)', 's1' ],
-		[ 'FOR VALUES FROM (0) TO (15)', 'm1', 'nopad', 'bin' ],
+		[ 'FOR VALUES FROM (0) TO (15)', 'm1', 'gen:v', 'nopad' ],
 		[ 'FOR VALUES FROM (15) TO (40)', 's2' ],
-		[ 'FOR VALUES FROM (40) TO (60)', 'm1', 'gen', 'gen' ],
-		[ 'FOR VALUES FROM (75) TO (90)', 'm1', 'bin', 'uni' ],
-		[ 'DEFAULT', 'm1', 'uni', 'gen' ] ] },
+		[ 'FOR VALUES FROM (40) TO (60)', 'm1', 'gen', 'uni' ],
+		[ 'FOR VALUES FROM (75) TO (90)', 'm1', 'uni:v', 'bin' ],
+		[ 'DEFAULT', 'm1', 'bin', 'bin' ] ] },
 	{ name => 'wl', rows => 'w', by => 'LIST (g)',
 	  parts => [
 		[ 'FOR VALUES IN (0, 1)', 's1' ],
-		[ 'FOR VALUES IN (2, 3)', 'm1', 'uni', 'gen' ],
+		[ 'FOR VALUES IN (2, 3)', 'm1', 'uni:v', 'gen' ],
 		[ 'FOR VALUES IN (4)', 'm1', 'bin', 'bin' ],
 		[ 'FOR VALUES IN (5, 6)', 's2' ],
 		[ 'FOR VALUES IN (7, NULL)', 'm1', 'gen', 'nopad' ],
@@ -220,7 +226,7 @@ our @LAYOUTS = (
 	{ name => 'wt', rows => 'w', by => 'HASH (k)',
 	  parts => [
 		[ 'FOR VALUES WITH (MODULUS 3, REMAINDER 0)', { by => 'LIST (g)', parts => [
-			[ 'FOR VALUES IN (0, 1, 2, 3, 4)', 's1' ], [ 'DEFAULT', 'm1', 'gen', 'bin' ] ] } ],
+			[ 'FOR VALUES IN (0, 1, 2, 3, 4)', 's1' ], [ 'DEFAULT', 'm1', 'gen:v', 'bin' ] ] } ],
 		[ 'FOR VALUES WITH (MODULUS 3, REMAINDER 1)', { by => 'RANGE (id)', parts => [
 			[ 'FOR VALUES FROM (MINVALUE) TO (150)', 'm1', 'bin', 'gen' ],
 			[ 'FOR VALUES FROM (150) TO (300)', 's2' ], [ 'DEFAULT', 's1' ] ] } ],
@@ -229,7 +235,7 @@ our @LAYOUTS = (
 	{ name => 'wu', rows => 'w', by => 'LIST (g)',
 	  parts => [
 		[ 'FOR VALUES IN (0, 1, 2, 3, 4)', { by => 'HASH (k)', parts => _hash_parts(2, ['s2'], [ 'm1', 'nopad', 'gen' ]) } ],
-		[ 'DEFAULT', { by => 'HASH (k)', parts => _hash_parts(2, [ 'm1', 'uni', 'uni' ], ['s1']) } ] ] },
+		[ 'DEFAULT', { by => 'HASH (k)', parts => _hash_parts(2, [ 'm1', 'uni:v', 'uni' ], ['s1']) } ] ] },
 );
 
 # Every partition of a layout, parents first: { name, parent, bound, by }
@@ -253,8 +259,9 @@ sub layout_parts
 			}
 			else
 			{
+				my $vartx = @coll && $coll[0] =~ s/:v$//;
 				push @out, { name => $name, parent => $parent, bound => $bound, server => $what,
-					coll => [ map { $MCOLL{$_} } @coll ] };
+					coll => [ map { $MCOLL{$_} } @coll ], vartx => $vartx };
 			}
 		}
 	};
@@ -543,7 +550,25 @@ sub _gen_u32
 	return _r(4_294_967_296);
 }
 
-# Rows of a layout table (columns of @W_COLS); $ks: keys to draw from.
+# Keys whose rows carry variants of one word (case, trailing spaces):
+# equal under MariaDB's collations, not under PostgreSQL's, in one
+# partition and joined on (k, text): a subquery cache or a comparison
+# under the collation answers one variant with what another found.
+# (Keys in every range of wr, at least two in each of wh's 8 hash
+# partitions: 13 and 48 hash to remainder 6, 4, 24 and 29 to 3.)
+our @CLUSTERS = map { [ $_, (qw(us a eu b ss e ü ab))[ ($_ + 8) % 8 ] ] }
+  (-2, 1, 3, 4, 7, 9, 12, 13, 16, 20, 24, 26, 29, 33, 38, 41, 45, 48, 50, 54, 57, 60, 64, 68, 70, 77, 81, 84, 88,
+	92, 95, 99);
+
+sub _variant
+{
+	my ($base, $all) = @_;
+	return _pick($base, uc($base)) unless $all;
+	return _pick($base, uc($base), "$base ", ucfirst($base) . ' ', "$base  ", uc($base) . ' ', ucfirst($base));
+}
+
+# Rows of a layout table (columns of @W_COLS); $ks: keys to draw from
+# (the partner's row set: its clusters hold two variants only).
 sub _gen_w
 {
 	my ($n, $ks) = @_;
@@ -552,11 +577,18 @@ sub _gen_w
 	{
 		my $k = rand() < 0.02 ? undef : $ks && rand() < 0.8 ? _pick(@$ks)
 		  : rand() < 0.06 ? -1 - _r(4) : _r(100);
+		my ($tx, $vc) = (_gen_text(\@WTEXTS), _gen_text(\@WVCS));
+		if (rand() < 0.35)
+		{
+			my ($ck, $base) = @{ _pick(@CLUSTERS) };
+			($k, $tx) = ($ck, _variant($base, !$ks));
+			$vc = _variant($base, !$ks) if rand() < 0.6;
+		}
 		push @rows, [
 			$k, $i,
 			_maybe(0.05, _r(10)),
-			_maybe(0.06, _gen_text(\@WTEXTS)),
-			_maybe(0.06, _gen_text(\@WVCS)),
+			_maybe(0.06, $tx),
+			_maybe(0.06, $vc),
 			_maybe(0.06, _gen_f4()),
 			_maybe(0.06, _gen_f8()),
 			_maybe(0.06, _gen_nm()),
@@ -765,8 +797,8 @@ sub build
 			{
 				my @c = @{ $p->{coll} };
 				$mysql .= sprintf("CREATE TABLE app.%s (%s);\n", $p->{name}, join(', ',
-					map { "$_->[0] $_->[3]" . ($_->[1] =~ /text|varchar/ ? ' COLLATE ' . shift(@c) : '') }
-					  @W_COLS));
+					map { "$_->[0] " . ($_->[0] eq 'tx' && $p->{vartx} ? 'VARCHAR(200)' : $_->[3])
+						  . ($_->[1] =~ /text|varchar/ ? ' COLLATE ' . shift(@c) : '') } @W_COLS));
 			}
 			else
 			{
