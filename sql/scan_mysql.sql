@@ -49,3 +49,45 @@ SELECT count(*) FROM (SELECT id FROM my_big LIMIT 10) s;
 SELECT count(*) FROM my_big;
 
 SELECT server_name, driver, valid FROM federate.connections() ORDER BY 1;
+
+-- a connection that a read still uses is kept, with a warning, and the
+-- read goes on (a read of at most a batch, outside a transaction block)
+SELECT federate.disconnect_all();
+SELECT federate.disconnect('my1') AS closed, id FROM my_items ORDER BY id LIMIT 3;
+
+-- a cursor declared in a savepoint lives on after RELEASE, as the same
+-- cursor over loc.items does, also while another statement reads the
+-- server and after a subtransaction commit in PL/pgSQL
+BEGIN;
+SAVEPOINT a;
+DECLARE c CURSOR FOR SELECT id, name FROM my_items ORDER BY id;
+DECLARE l CURSOR FOR SELECT id, name FROM loc.items ORDER BY id;
+FETCH 2 FROM c;
+FETCH 2 FROM l;
+RELEASE a;
+FETCH 3 FROM c;
+FETCH 3 FROM l;
+SELECT count(*) FROM my_items;
+SAVEPOINT b;
+FETCH 1 FROM c;
+FETCH 1 FROM l;
+SELECT 1 / 0;
+ROLLBACK TO b;
+FETCH ALL FROM c;
+FETCH ALL FROM l;
+SELECT count(*) FROM my_items;
+COMMIT;
+SELECT cursor_after_block('SELECT id, name FROM my_items ORDER BY id') AS remote,
+       cursor_after_block('SELECT id, name FROM loc.items ORDER BY id') AS local;
+-- a stream of 5000 rows: the write parks it (reads its rest), then the
+-- deferred RELEASE goes before the write
+BEGIN;
+SAVEPOINT a;
+DECLARE c CURSOR FOR SELECT id, g FROM my_big ORDER BY id;
+DECLARE l CURSOR FOR SELECT g AS id, g % 7 AS g FROM generate_series(1, 5000) g;
+SELECT fetch_same('c', 'l', 2);
+RELEASE a;
+SELECT fetch_same('c', 'l', 2);
+UPDATE my_items SET qty = qty WHERE id = 1;
+SELECT fetch_same('c', 'l', 10000);
+ROLLBACK;

@@ -48,6 +48,19 @@ SELECT server_name FROM federate.connections() ORDER BY 1;
 SELECT count(*) FROM pg_items;
 SELECT federate.disconnect_all();
 
+-- a connection that a read still uses is kept, with a warning, and the
+-- read goes on: a read of at most a batch outside a transaction block
+-- (which runs without a remote transaction), and a cursor's
+SELECT federate.disconnect('pg1') AS closed, id FROM pg_items ORDER BY id LIMIT 3;
+SELECT federate.disconnect_all() AS closed, id FROM pg_items WHERE id > 5 ORDER BY id LIMIT 2;
+BEGIN;
+DECLARE c CURSOR FOR SELECT id FROM pg_items ORDER BY id;
+FETCH 2 FROM c;
+SELECT federate.disconnect('pg1');
+FETCH 2 FROM c;
+COMMIT;
+SELECT federate.disconnect('pg1');
+
 -- a cursor kept open while another statement uses the same connection
 BEGIN;
 DECLARE c CURSOR FOR SELECT id FROM pg_items ORDER BY id;
@@ -55,6 +68,68 @@ FETCH 2 FROM c;
 SELECT count(*) FROM pg_items WHERE flag;
 FETCH 2 FROM c;
 COMMIT;
+
+-- a cursor declared in a savepoint lives on after RELEASE (PostgreSQL
+-- moves it to the outer level) and reads the rest of its rows, batch after
+-- batch of 3, as the same cursor over loc.items does; a ROLLBACK TO a
+-- later savepoint leaves it alone, and a write that needs its connection
+-- parks it
+ALTER SERVER pg1 OPTIONS (ADD fetch_size '3');
+BEGIN;
+SAVEPOINT a;
+DECLARE c CURSOR FOR SELECT id, name FROM pg_items ORDER BY id;
+DECLARE l CURSOR FOR SELECT id, name FROM loc.items ORDER BY id;
+FETCH 2 FROM c;
+FETCH 2 FROM l;
+RELEASE a;
+FETCH 3 FROM c;
+FETCH 3 FROM l;
+SAVEPOINT b;
+FETCH 1 FROM c;
+FETCH 1 FROM l;
+SELECT 1 / 0;
+ROLLBACK TO b;
+FETCH 1 FROM c;
+FETCH 1 FROM l;
+UPDATE pg_items SET qty = qty WHERE id = 1;
+FETCH ALL FROM c;
+FETCH ALL FROM l;
+SELECT count(*) FROM pg_items;
+ROLLBACK;
+-- two levels released while the cursor reads, and a subtransaction commit
+-- in PL/pgSQL (a block with an exception handler)
+BEGIN;
+SAVEPOINT a;
+SAVEPOINT b;
+DECLARE c CURSOR FOR SELECT id, name, price FROM pg_items ORDER BY id;
+DECLARE l CURSOR FOR SELECT id, name, price FROM loc.items ORDER BY id;
+SELECT fetch_same('c', 'l', 4);
+RELEASE b;
+SELECT fetch_same('c', 'l', 2);
+RELEASE a;
+SELECT fetch_same('c', 'l', 100);
+COMMIT;
+SELECT cursor_after_block('SELECT id, name FROM pg_items ORDER BY id') AS remote,
+       cursor_after_block('SELECT id, name FROM loc.items ORDER BY id') AS local;
+BEGIN;
+SELECT cursor_after_block('SELECT id, name FROM pg_items ORDER BY id') AS remote;
+COMMIT;
+-- ROLLBACK TO ends the streams of the level it rolls back: a cursor
+-- declared there is gone, and one declared before it but first read there
+-- cannot go on (its remote cursor was rolled back)
+BEGIN;
+SAVEPOINT a;
+DECLARE c CURSOR FOR SELECT id FROM pg_items ORDER BY id;
+FETCH 2 FROM c;
+ROLLBACK TO a;
+SELECT count(*) FROM pg_items;
+DECLARE d CURSOR FOR SELECT id FROM pg_items ORDER BY id;
+SAVEPOINT b;
+FETCH 2 FROM d;
+ROLLBACK TO b;
+FETCH 2 FROM d;
+ROLLBACK;
+ALTER SERVER pg1 OPTIONS (DROP fetch_size);
 
 -- remote transactions follow the local one (REPEATABLE READ)
 BEGIN;

@@ -97,6 +97,61 @@ BEGIN
   DROP TABLE exec_a, exec_b;
   RETURN r;
 END $$;
+-- fetch_same(a, b, n): fetch the next n rows from cursors a and b, row by
+-- row; how many rows a gave, or -1 if the two gave different rows
+CREATE FUNCTION fetch_same(a refcursor, b refcursor, n int) RETURNS int LANGUAGE plpgsql AS $$
+DECLARE x record; y record; fa boolean; fb boolean; i int := 0;
+BEGIN
+  WHILE i < n LOOP
+    FETCH a INTO x;
+    fa := FOUND;
+    FETCH b INTO y;
+    fb := FOUND;
+    IF fa <> fb OR (fa AND x::text IS DISTINCT FROM y::text) THEN
+      RETURN -1;
+    END IF;
+    EXIT WHEN NOT fa;
+    i := i + 1;
+  END LOOP;
+  RETURN i;
+END $$;
+-- fetch_rows(c, n): the next n rows of cursor c, each as text
+CREATE FUNCTION fetch_rows(c refcursor, n int) RETURNS SETOF text LANGUAGE plpgsql AS $$
+DECLARE x record; i int := 0;
+BEGIN
+  WHILE i < n LOOP
+    FETCH c INTO x;
+    EXIT WHEN NOT FOUND;
+    RETURN NEXT x::text;
+    i := i + 1;
+  END LOOP;
+END $$;
+-- cursor_after_block(q): open a cursor for q and read its first row in a
+-- PL/pgSQL block with an exception handler (a subtransaction, released
+-- when the block ends), the other rows after it: how many rows, and
+-- their md5
+CREATE FUNCTION cursor_after_block(q text) RETURNS text LANGUAGE plpgsql AS $$
+DECLARE c refcursor; r record; n int := 0; s text := '';
+BEGIN
+  BEGIN
+    OPEN c FOR EXECUTE q;
+    FETCH c INTO r;
+    IF FOUND THEN
+      n := 1;
+      s := r::text;
+    END IF;
+  EXCEPTION WHEN division_by_zero THEN
+    RETURN 'failed';
+  END;
+  LOOP
+    FETCH c INTO r;
+    EXIT WHEN NOT FOUND;
+    n := n + 1;
+    s := s || '|' || r::text;
+  END LOOP;
+  CLOSE c;
+  RETURN n || ' rows, md5 ' || md5(s);
+END $$;
 
 -- Predicates that break federation when an engine reads them differently.
 CREATE TABLE preds (n serial, p text);

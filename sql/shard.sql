@@ -202,6 +202,48 @@ SELECT count(*) FROM sales;
 FETCH 2 FROM c2;
 COMMIT;
 
+-- a read of at most a batch per shard, outside a transaction block, keeps
+-- every shard's connection while federate.disconnect_all() runs (each
+-- with a warning) and returns its rows
+SET client_min_messages = error;
+SELECT id, tenant FROM (SELECT federate.disconnect_all() AS closed, id, tenant
+                          FROM sales ORDER BY id LIMIT 4) s;
+RESET client_min_messages;
+
+-- a cursor declared in a savepoint lives on after RELEASE on every shard
+-- (PostgreSQL and MariaDB), batch after batch of 5 rows, as the same
+-- cursor over loc.sales does: merged in order and concatenated, through a
+-- ROLLBACK TO a later savepoint and a write that needs the shards'
+-- connections
+SET federate.fetch_size = 5;
+BEGIN;
+SAVEPOINT a;
+DECLARE c CURSOR FOR SELECT id, tenant, region, amount FROM sales ORDER BY id;
+DECLARE l CURSOR FOR SELECT id, tenant, region, amount FROM loc.sales ORDER BY id;
+DECLARE cu CURSOR FOR SELECT id, tenant FROM sales WHERE id % 3 = 0;
+CREATE TEMP TABLE got (r text);
+SELECT fetch_same('c', 'l', 7);
+INSERT INTO got SELECT fetch_rows('cu', 2);
+RELEASE a;
+SELECT fetch_same('c', 'l', 30);
+INSERT INTO got SELECT fetch_rows('cu', 20);
+SAVEPOINT b;
+SELECT fetch_same('c', 'l', 12);
+SELECT 1 / 0;
+ROLLBACK TO b;
+SELECT fetch_same('c', 'l', 30);
+INSERT INTO sales (id, tenant, region) VALUES (100001, 1, 'txn'), (100002, 2, 'txn'),
+  (100003, 3, 'txn'), (100004, 4, 'txn');
+SELECT fetch_same('c', 'l', 5000);
+INSERT INTO got SELECT fetch_rows('cu', 5000);
+SELECT count(*), same_rows('SELECT r FROM got',
+                           'SELECT (id, tenant)::text FROM loc.sales WHERE id % 3 = 0') AS same
+  FROM got;
+ROLLBACK;
+SELECT cursor_after_block('SELECT id, tenant, amount FROM sales ORDER BY id') AS remote,
+       cursor_after_block('SELECT id, tenant, amount FROM loc.sales ORDER BY id') AS local;
+RESET federate.fetch_size;
+
 -- after a write, reads share the writing connection: an open fan-out
 -- parks (reads its rest into local storage) when another needs it
 BEGIN;

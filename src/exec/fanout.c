@@ -91,6 +91,8 @@ typedef enum FedTaskState
 	TASK_PARKED,				/* rows in the tuplestore */
 	TASK_BACKOFF,				/* waiting to retry */
 	TASK_FAILED,				/* given up (partial mode) */
+	TASK_LOST,					/* its result ended early (lost_event says
+								 * why): asked for rows, it raises */
 	TASK_DONE
 } FedTaskState;
 
@@ -127,6 +129,7 @@ typedef struct FedTask
 	MemoryContext row_cxt;		/* reset before each row */
 	Tuplestorestate *parked;
 	TupleTableSlot *parked_slot;
+	FedReaderEvent lost_event;	/* TASK_LOST: why */
 	FedTaskStats stats;
 	instr_time	start;
 } FedTask;
@@ -150,12 +153,34 @@ struct FedFanout
 	int			nqueued;		/* tasks in TASK_QUEUED */
 	bool		freed;			/* a task let go of its connection since
 								 * the queued ones were last tried */
+	MemoryContextCallback on_free;	/* the fan-out's memory goes */
 };
 
 static void start_task(FedTask *t, bool force);
 static bool next_batch(FedTask *t);
 static void task_failed(FedTask *t, FedFailKind kind, FedRemoteError *err,
 						const char *detail);
+
+/*
+ * The fan-out's memory goes (the query ended, or failed and its executor
+ * state is freed without ExecutorEnd): connections still held by its tasks
+ * forget them, so that none refers to a task that is gone.
+ */
+static void
+forget_tasks(void *arg)
+{
+	FedFanout  *ff = (FedFanout *) arg;
+	int			i;
+
+	for (i = 0; i < ff->ntasks; i++)
+	{
+		FedTask    *t = &ff->tasks[i];
+
+		if (t->conn)
+			fed_conn_forget(t->conn, t);
+		t->conn = NULL;
+	}
+}
 
 FedFanout *
 fed_fanout_create(int ntasks, TupleDesc desc, FedRowConverter convert,
@@ -183,6 +208,9 @@ fed_fanout_create(int ntasks, TupleDesc desc, FedRowConverter convert,
 		t->row_cxt = AllocSetContextCreate(ff->cxt, "federate task row",
 										   ALLOCSET_SMALL_SIZES);
 	}
+	ff->on_free.func = forget_tasks;
+	ff->on_free.arg = ff;
+	MemoryContextRegisterResetCallback(ff->cxt, &ff->on_free);
 	return ff;
 }
 
@@ -261,7 +289,7 @@ task_active(FedTask *t)
 {
 	return t->state == TASK_STARTING || t->state == TASK_OPEN ||
 		t->state == TASK_PARKED || t->state == TASK_BACKOFF ||
-		t->state == TASK_QUEUED;
+		t->state == TASK_QUEUED || t->state == TASK_LOST;
 }
 
 static void
@@ -311,12 +339,20 @@ convert_into(FedTask *t, FedRow *row, TupleTableSlot *slot,
 }
 
 /*
- * Park: another statement needs this task's connection.  Finish opening
- * the result if needed and read the rest of it into a tuplestore.  The
- * task's current row (which the merge may still hold) is left alone.
+ * The task's connection is taken from it (see FedParkCallback).
+ *
+ * Park: another statement needs it.  Finish opening the result if needed
+ * and read the rest of it into a tuplestore.  The task's current row
+ * (which the merge may still hold) is left alone.  Until the last row is
+ * read the task counts as lost: a failure on the way (raised in the
+ * statement that needed the connection) leaves it without its rest, and
+ * a cursor that outlives that statement must not end silently.
+ *
+ * Otherwise the result is gone (no I/O here: this runs during abort): the
+ * task is lost, and raises when asked for rows.
  */
 static void
-park_task(void *owner)
+park_task(void *owner, FedReaderEvent event)
 {
 	FedTask    *t = (FedTask *) owner;
 	FedFanout  *ff = t->ff;
@@ -327,6 +363,16 @@ park_task(void *owner)
 
 	if (t->state != TASK_STARTING && t->state != TASK_OPEN)
 		return;
+	t->state = TASK_LOST;
+	t->ready = false;
+	if (event != FED_READER_PARK)
+	{
+		t->lost_event = event;
+		t->conn = NULL;
+		ff->freed = true;
+		return;
+	}
+	t->lost_event = FED_READER_FAILED;
 	fed_conn_finish(t->conn);
 
 	old = MemoryContextSwitchTo(ff->cxt);
@@ -773,6 +819,29 @@ restart_due(FedFanout *ff)
 }
 
 /*
+ * Task t's result ended early: it cannot give the rows it still had, and
+ * the statement reading it (a cursor that outlived the cause) fails.
+ */
+static void
+task_lost(FedTask *t)
+{
+	const char *shard = get_rel_name(t->relid);
+
+	if (t->lost_event == FED_READER_ROLLED_BACK)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("cannot read the rest of \"%s\" from server \"%s\"",
+						shard, t->server->servername),
+				 errdetail("The read began inside a savepoint that has been rolled back since, which ended it on the server."),
+				 errhint("Fetch from the cursor before setting the savepoint: reads begun outside a savepoint go on after ROLLBACK TO SAVEPOINT.")));
+	ereport(ERROR,
+			(errcode(ERRCODE_CONNECTION_FAILURE),
+			 errmsg("cannot read the rest of \"%s\" from server \"%s\"",
+					shard, t->server->servername),
+			 errdetail("The read failed earlier, in another statement that needed its connection.")));
+}
+
+/*
  * Try to get a row from task t without waiting: its slot, or NULL when it
  * has none now (then t->ready is false, or the task is done or failed).
  */
@@ -783,6 +852,8 @@ step(FedTask *t)
 	FedRow		row;
 	int			r;
 
+	if (t->state == TASK_LOST)
+		task_lost(t);
 	if (t->state == TASK_PARKED)
 	{
 		TupleTableSlot *ps = t->parked_slot;
@@ -811,14 +882,14 @@ step(FedTask *t)
 		return NULL;
 	if (t->state == TASK_STARTING)
 	{
-		starting_step(t, fed_conn_poll(t->conn, &err), &err);
+		starting_step(t, fed_conn_poll(t->conn, t, &err), &err);
 		if (t->state != TASK_OPEN)
 			return NULL;
 	}
 	if (t->state != TASK_OPEN)
 		return NULL;
 
-	r = fed_conn_fetch(t->conn, &row, &err);
+	r = fed_conn_fetch(t->conn, t, &row, &err);
 	if (r == FED_IO_ROW)
 	{
 		t->deadline = 0;
@@ -1046,7 +1117,7 @@ advance_starting(FedFanout *ff, int except)
 
 		if (i == except || t->state != TASK_STARTING || !t->ready)
 			continue;
-		r = fed_conn_poll(t->conn, &err);
+		r = fed_conn_poll(t->conn, t, &err);
 		starting_step(t, r, &err);
 	}
 }
@@ -1130,10 +1201,10 @@ fed_fanout_end(FedFanout *ff)
 		FedTask    *t = &ff->tasks[i];
 
 		if (t->conn && (t->state == TASK_STARTING || t->state == TASK_OPEN))
-		{
 			task_done(t);
+		/* (also a lost task whose parking failed) */
+		if (t->conn)
 			fed_conn_release(t->conn, t);
-		}
 		t->conn = NULL;
 		if (t->parked)
 			tuplestore_end(t->parked);

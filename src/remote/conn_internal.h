@@ -58,7 +58,8 @@ typedef enum FedPhase
 	FED_PHASE_CONNECT,			/* connect_poll pending */
 	FED_PHASE_SETUP,			/* a session setup statement in flight */
 	FED_PHASE_SET,				/* the statement timeout being set */
-	FED_PHASE_BEGIN,			/* BEGIN or SAVEPOINT in flight */
+	FED_PHASE_BEGIN,			/* BEGIN, SAVEPOINT (or a pending RELEASE)
+								 * in flight */
 	FED_PHASE_QUERY,			/* the caller's statement sent, result not open */
 	FED_PHASE_OPEN				/* the caller's result is open */
 } FedPhase;
@@ -66,7 +67,7 @@ typedef enum FedPhase
 /*
  * A connection's remote transaction (xact.c).  xact_depth counts its
  * levels: 0 in NONE and BROKEN, 1 for the transaction, one more for each
- * savepoint.
+ * savepoint, as the local levels it follows.
  *
  *	 from			event							to
  *	 -------------	------------------------------	-------------------------
@@ -85,6 +86,31 @@ typedef enum FedPhase
  *
  * In BROKEN the local transaction must not commit (commit_all raises), and
  * the connection serves nothing more in it (fed_pool_prepare raises).
+ *
+ * When a local subtransaction commits (RELEASE SAVEPOINT) while a reader's
+ * statement sent in it still streams on the connection, its savepoint
+ * stays on the server: the reader's portal lives on at the parent level,
+ * and nothing else can be sent on the connection before the stream is read
+ * or parked.  xact_depth drops at once, and release_pending says that the
+ * server still has savepoint xact_depth + 1 (and those above it), all
+ * released locally:
+ *
+ *	 from			event							to
+ *	 -------------	------------------------------	-------------------------
+ *	 not pending	RELEASE of level L while a		xact_depth = L - 1,
+ *					reader's statement sent in L	pending
+ *					runs, or while its start opens
+ *					L's savepoint (then it counts
+ *					as released once opened)
+ *	 pending		c made idle for a statement		not pending: RELEASE
+ *					(fed_xact_release_pending),		SAVEPOINT of level
+ *					or a starting statement needs	xact_depth + 1 sent
+ *					a savepoint of that level
+ *					(next_xact_step)
+ *	 pending		RELEASE, ROLLBACK TO of a		not pending (that statement
+ *					level <= xact_depth				ends those savepoints too)
+ *	 pending		COMMIT, ROLLBACK, connection	not pending
+ *					lost (fed_xact_ended, _lose)
  */
 typedef enum FedXactState
 {
@@ -106,6 +132,8 @@ struct FedConn
 	int			xact_depth;		/* 0 = no remote transaction, 1 = open,
 								 * >1 = that many levels of savepoints */
 	FedXactState xact;			/* the remote transaction (xact.c) */
+	bool		release_pending;	/* savepoint xact_depth + 1 still on the
+									 * server (xact.c, see above) */
 	bool		invalidated;	/* server or mapping changed: reconnect */
 	uint32		server_hashvalue;
 	uint32		mapping_hashvalue;
@@ -127,7 +155,8 @@ struct FedConn
 	int			budget;			/* the server's budget (0 = none) */
 	TimestampTz connected_at;
 	TimestampTz last_used;
-	int			owner_level;	/* transaction nesting level of the claim */
+	int			owner_level;	/* local nesting level of the reader's
+								 * statement (xact.c) */
 
 	/* the asynchronous state machine */
 	FedPhase	phase;
@@ -170,6 +199,7 @@ extern void fed_conn_note_unresponsive(FedConn *c);
 extern void fed_conn_cancel_running(FedConn *c);
 extern void fed_conn_fail(FedConn *c, FedRemoteError *err, const char *sql);
 extern void fed_conn_make_idle(FedConn *c);
+extern void fed_conn_drop_owner(FedConn *c, FedReaderEvent event);
 
 /* in pool.c */
 extern HTAB *fed_conn_hash;
@@ -194,11 +224,15 @@ extern bool fed_conn_exec_internal(FedConn *c, const char *sql, int nparams,
 								   bool interruptible, uint64 *affected);
 extern void fed_conn_set_tag(void);
 extern void fed_conn_run_sync(FedConn *c, int r, FedRemoteError *err);
+extern bool fed_conn_begin_released(FedConn *c, int level);
 
 /* in xact.c */
 extern void fed_xact_init(void);
 extern void fed_xact_lose(FedConn *c);
 extern void fed_xact_opened(FedConn *c, int depth);
 extern void fed_xact_ended(FedConn *c);
+extern void fed_xact_read_sent(FedConn *c);
+extern bool fed_xact_take_pending(FedConn *c, char *buf, size_t len);
+extern void fed_xact_release_pending(FedConn *c);
 
 #endif							/* FEDERATE_CONN_INTERNAL_H */

@@ -214,9 +214,9 @@ fed_conn_timeout_detail(FedConn *c, FedRemoteError *err, bool connecting)
 					c->stmt_timeout, err->message);
 }
 
-/* Make the connection free for a new statement: park or drop the reader. */
-void
-fed_conn_make_idle(FedConn *c)
+/* Park or drop the reader, and throw away what is left of its result. */
+static void
+stop_reader(FedConn *c)
 {
 	FedRemoteError err = {0};
 	int			r;
@@ -228,9 +228,21 @@ fed_conn_make_idle(FedConn *c)
 
 		/* the reader reads its rest through fed_conn_next_row */
 		if (park)
-			park(owner);
+			park(owner, FED_READER_PARK);
 		c->owner = NULL;
 		c->park = NULL;
+	}
+
+	/*
+	 * A start whose reader went away (fed_conn_forget): open the remote
+	 * transaction and savepoints it was opening, so that their levels are
+	 * known, and send nothing more.
+	 */
+	if (c->handle && c->phase != FED_PHASE_IDLE &&
+		c->phase != FED_PHASE_QUERY && c->phase != FED_PHASE_OPEN)
+	{
+		c->q_sql = NULL;
+		fed_conn_finish(c);
 	}
 	if (c->handle && c->driver->busy(c->handle))
 	{
@@ -242,14 +254,58 @@ fed_conn_make_idle(FedConn *c)
 	c->phase = FED_PHASE_IDLE;
 }
 
+/*
+ * Make the connection free for a new statement: park or drop the reader,
+ * then release the savepoints a stream kept open past their level's end
+ * (see FedConn.release_pending).
+ */
+void
+fed_conn_make_idle(FedConn *c)
+{
+	stop_reader(c);
+	fed_xact_release_pending(c);
+}
+
+/*
+ * c's reader, if any, loses its result without parking (event says why):
+ * it is told, and c forgets it.  No I/O; never throws.
+ */
+void
+fed_conn_drop_owner(FedConn *c, FedReaderEvent event)
+{
+	void	   *owner = c->owner;
+	FedParkCallback park = c->park;
+
+	Assert(event != FED_READER_PARK);
+	c->owner = NULL;
+	c->park = NULL;
+	if (owner && park)
+		park(owner, event);
+}
+
+/*
+ * owner goes away without ending its result (its query failed, and its
+ * memory is being freed): c, if owner still holds it, forgets it.  What is
+ * left of the result is thrown away before c serves another statement
+ * (fed_conn_make_idle), or by the transaction's end.  No I/O; never throws.
+ */
+void
+fed_conn_forget(FedConn *c, void *owner)
+{
+	if (c->owner != owner)
+		return;
+	c->owner = NULL;
+	c->park = NULL;
+}
+
 /* Raise the error of a failed step, in the words of the step that failed. */
 void
 fed_conn_raise(FedConn *c, FedRemoteError *err)
 {
 	FedRemoteError copy = {0};
 
-	c->owner = NULL;
-	c->park = NULL;
+	/* (a reader whose start this was learns that it failed) */
+	fed_conn_drop_owner(c, FED_READER_FAILED);
 	if (c->phase != FED_PHASE_CONNECT)
 		fed_conn_fail(c, err, c->phase == FED_PHASE_QUERY ? c->q_sql : c->cur_sql);
 
@@ -337,7 +393,6 @@ fed_conn_open(FedConn *c, const char *sql, int nparams,
 	fed_conn_run_sync(c, fed_conn_start(c, sql, nparams, params, fetch_size, false, &err), &err);
 	c->owner = owner;
 	c->park = park;
-	c->owner_level = GetCurrentTransactionNestLevel();
 }
 
 /* The next row of the owner's result; false at its end. */
@@ -444,7 +499,7 @@ fed_conn_release(FedConn *c, void *owner)
 
 		if (side && !fed_budget_take(c->server, false, 0, false))
 		{
-			fed_conn_make_idle(c);
+			stop_reader(c);
 			return;
 		}
 		ok = c->driver->cancel(c->handle, FED_CANCEL_TIMEOUT_SEC,
@@ -464,5 +519,5 @@ fed_conn_release(FedConn *c, void *owner)
 		discard_cancelled(c);
 		return;
 	}
-	fed_conn_make_idle(c);
+	stop_reader(c);
 }

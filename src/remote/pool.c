@@ -196,7 +196,6 @@ hand_over(FedConn *c, ForeignServer *server, UserMapping *user, void *owner,
 	fed_conn_make_idle(c);
 	c->owner = owner;
 	c->park = park;
-	c->owner_level = GetCurrentTransactionNestLevel();
 	return c;
 }
 
@@ -467,8 +466,10 @@ fed_conn_list(PG_FUNCTION_ARGS)
 
 /*
  * Close the cached connections of one server (or all).  A connection in
- * use by the current transaction is kept, with a warning.  Returns true if
- * anything was closed.
+ * use is kept, with a warning: one in a remote transaction, or one a
+ * reader holds (a read that runs without a remote transaction, such as the
+ * statement calling this, still reads from it).  Returns true if anything
+ * was closed.
  */
 bool
 fed_conn_disconnect(Oid serverid, bool all)
@@ -484,7 +485,7 @@ fed_conn_disconnect(Oid serverid, bool all)
 	{
 		if (c->handle == NULL || (!all && c->serverid != serverid))
 			continue;
-		if (c->xact_depth > 0)
+		if (c->xact_depth > 0 || c->owner != NULL)
 		{
 			ereport(WARNING,
 					(errmsg("cannot close the connection to server \"%s\" because it is still in use",

@@ -21,11 +21,29 @@
 typedef struct FedConn FedConn;
 
 /*
- * Something that reads a result from a connection and can be asked to
- * "park": read the rest of its result into local storage so that the
- * connection can serve another statement.
+ * Something that reads a result from a connection (its owner) is told by
+ * this callback when the connection is taken from it before the result's
+ * end; the connection forgets the owner right after.
+ *
+ * FED_READER_PARK: another statement needs the connection: read the rest
+ * of the result into local storage now (may wait and throw).
+ * FED_READER_ROLLED_BACK, FED_READER_FAILED: the result is gone (the read
+ * began inside a savepoint that was rolled back, or the connection failed
+ * in another statement): never use the connection again, and say so if
+ * asked for more rows.  Called during abort: no I/O, never throws.
+ *
+ * A reader that goes away without ending its result (its query failed)
+ * calls fed_conn_forget instead, so that a connection never refers to a
+ * reader that is gone.
  */
-typedef void (*FedParkCallback) (void *owner);
+typedef enum FedReaderEvent
+{
+	FED_READER_PARK,
+	FED_READER_ROLLED_BACK,
+	FED_READER_FAILED
+} FedReaderEvent;
+
+typedef void (*FedParkCallback) (void *owner, FedReaderEvent event);
 
 /* in remote/connection.c */
 extern FedConn *fed_conn_get(ForeignServer *server, UserMapping *user,
@@ -37,6 +55,7 @@ extern void fed_conn_open(FedConn *conn, const char *sql,
 						  int fetch_size, void *owner, FedParkCallback park);
 extern bool fed_conn_next_row(FedConn *conn, void *owner, FedRow *row);
 extern void fed_conn_release(FedConn *conn, void *owner);
+extern void fed_conn_forget(FedConn *conn, void *owner);
 extern FedConn *fed_conn_claim(ForeignServer *server, UserMapping *user,
 							   void *owner, FedParkCallback park, bool force);
 extern FedConn *fed_conn_claim_writer(ForeignServer *server,
@@ -47,8 +66,9 @@ extern void fed_conn_reserve(ForeignServer **servers, UserMapping **users,
 extern int	fed_conn_start(FedConn *conn, const char *sql, int nparams,
 						   const char *const *params, int fetch_size,
 						   bool autocommit, FedRemoteError *err);
-extern int	fed_conn_poll(FedConn *conn, FedRemoteError *err);
-extern int	fed_conn_fetch(FedConn *conn, FedRow *row, FedRemoteError *err);
+extern int	fed_conn_poll(FedConn *conn, void *owner, FedRemoteError *err);
+extern int	fed_conn_fetch(FedConn *conn, void *owner, FedRow *row,
+						   FedRemoteError *err);
 extern pgsocket fed_conn_socket(FedConn *conn);
 extern long fed_conn_wait_ms(FedConn *conn, int events);
 extern void fed_conn_raise(FedConn *conn, FedRemoteError *err) pg_attribute_noreturn();

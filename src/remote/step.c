@@ -18,14 +18,18 @@
  *											   below
  *	 SET		 the statement timeout or	   as below
  *				 TimeZone being set
- *	 BEGIN		 BEGIN or SAVEPOINT			   as below
+ *	 BEGIN		 BEGIN or SAVEPOINT (or the	   as below
+ *				 RELEASE of savepoints a
+ *				 stream kept past their level)
  *	 QUERY		 the caller's statement		   OPEN (its result is read by
  *											   fed_conn_fetch, then IDLE)
  *
  * "As below" is next_xact_step: SET while the session's statement timeout
  * differs, BEGIN while the remote transaction is below the local nesting
- * level (a read without parameters goes in BEGIN's round trip), then
- * QUERY, or IDLE when there is no statement.  A failure in any phase
+ * level (a read without parameters goes in BEGIN's round trip; savepoints
+ * left on the server for a stream of a released level are released before
+ * a new one opens, see FedConn.release_pending), then QUERY, or IDLE when
+ * there is no statement.  A failure in any phase
  * returns FED_IO_ERROR; a lost connection during the BEGIN of a connection
  * made earlier (a server restart) reconnects once and goes on.
  *
@@ -324,6 +328,15 @@ check_password_used(FedConn *c)
 			 errhint("The server's authentication method must be changed to one that asks for the password, or a superuser must set password_required 'false' in the user mapping.")));
 }
 
+/* The caller's statement is being sent. */
+static void
+query_phase(FedConn *c)
+{
+	c->phase = FED_PHASE_QUERY;
+	c->draining = false;
+	fed_xact_read_sent(c);
+}
+
 /* The next step once connected and set up: transaction, then statement. */
 static int
 next_xact_step(FedConn *c, FedRemoteError *err)
@@ -378,8 +391,7 @@ next_xact_step(FedConn *c, FedRemoteError *err)
 			(settings[0] == '\0' ||
 			 (c->q_nparams == 0 && c->driver->query_start_after)))
 		{
-			c->phase = FED_PHASE_QUERY;
-			c->draining = false;
+			query_phase(c);
 			c->prefixed = true;
 			if (settings[0] == '\0')
 			{
@@ -405,8 +417,7 @@ next_xact_step(FedConn *c, FedRemoteError *err)
 		if (c->q_sql && c->q_nparams == 0 && curlevel == 1 &&
 			c->driver->query_start_after)
 		{
-			c->phase = FED_PHASE_QUERY;
-			c->draining = false;
+			query_phase(c);
 			c->prefixed = true;
 			fed_xact_opened(c, 1);
 			fed_conn_log_sql(c, begin);
@@ -419,6 +430,17 @@ next_xact_step(FedConn *c, FedRemoteError *err)
 	}
 	if (c->xact_depth < curlevel)
 	{
+		/*
+		 * The server still has a savepoint of this depth, of a level
+		 * released while this statement was starting (see
+		 * FedConn.release_pending): release it first, so that the new one
+		 * is the only one of its name.
+		 */
+		if (fed_xact_take_pending(c, c->stmt_buf, sizeof(c->stmt_buf)))
+		{
+			c->pending_depth = c->xact_depth;
+			return start_internal(c, FED_PHASE_BEGIN, c->stmt_buf, err);
+		}
 		c->pending_depth = c->xact_depth + 1;
 		snprintf(c->stmt_buf, sizeof(c->stmt_buf), c->driver->savepoint_fmt,
 				 c->pending_depth);
@@ -438,11 +460,25 @@ next_xact_step(FedConn *c, FedRemoteError *err)
 				 quote_literal_cstr(pg_get_timezone_name(session_timezone)));
 		return start_internal(c, FED_PHASE_SET, c->stmt_buf, err);
 	}
-	c->phase = FED_PHASE_QUERY;
-	c->draining = false;
+	query_phase(c);
 	fed_conn_log_sql(c, c->q_sql);
 	return c->driver->query_start(c->handle, c->q_sql, c->q_nparams,
 								  c->q_params, c->q_fetch_size, err);
+}
+
+/*
+ * The local level a SAVEPOINT in flight on c is opening (or one below it)
+ * has been released (xact.c): once done, that savepoint counts as released
+ * too, and c's levels end below it.  False when no such SAVEPOINT is in
+ * flight.
+ */
+bool
+fed_conn_begin_released(FedConn *c, int level)
+{
+	if (c->phase != FED_PHASE_BEGIN || c->pending_depth < level)
+		return false;
+	c->pending_depth = level - 1;
+	return true;
 }
 
 /*
@@ -578,8 +614,8 @@ fed_conn_start(FedConn *c, const char *sql, int nparams,
 }
 
 /* Continue after the socket became ready or the wait timed out. */
-int
-fed_conn_poll(FedConn *c, FedRemoteError *err)
+static int
+poll_step(FedConn *c, FedRemoteError *err)
 {
 	FedRow		row;
 	int			r;
@@ -610,12 +646,38 @@ fed_conn_poll(FedConn *c, FedRemoteError *err)
 	return advance(c, r, err);
 }
 
-/* The next row of the open result, without waiting. */
+/*
+ * A reader's call on c: c must be serving owner's statement.  A
+ * connection taken from its reader always tells it first (FedParkCallback),
+ * so a reader that asks all the same has a bug: it could read another
+ * statement's rows.
+ */
+static void
+check_owner(FedConn *c, void *owner)
+{
+	if (c->owner != owner || owner == NULL)
+		elog(ERROR, "federate: connection to server \"%s\" is not reading this result",
+			 c->servername);
+}
+
+/*
+ * Continue owner's statement after the socket became ready or the wait
+ * timed out.
+ */
 int
-fed_conn_fetch(FedConn *c, FedRow *row, FedRemoteError *err)
+fed_conn_poll(FedConn *c, void *owner, FedRemoteError *err)
+{
+	check_owner(c, owner);
+	return poll_step(c, err);
+}
+
+/* The next row of owner's open result, without waiting. */
+int
+fed_conn_fetch(FedConn *c, void *owner, FedRow *row, FedRemoteError *err)
 {
 	int			r;
 
+	check_owner(c, owner);
 	if (c->phase != FED_PHASE_OPEN || c->handle == NULL)
 		elog(ERROR, "federate: no open result on server \"%s\"", c->servername);
 	r = c->driver->next_row(c->handle, row, err);
@@ -676,7 +738,7 @@ fed_conn_run_sync(FedConn *c, int r, FedRemoteError *err)
 			r = FED_IO_ERROR;
 			break;
 		}
-		r = fed_conn_poll(c, err);
+		r = poll_step(c, err);
 	}
 	if (r == FED_IO_ERROR)
 		fed_conn_raise(c, err);
@@ -693,5 +755,5 @@ fed_conn_finish(FedConn *c)
 
 	if (c->phase == FED_PHASE_IDLE || c->phase == FED_PHASE_OPEN)
 		return;
-	fed_conn_run_sync(c, fed_conn_poll(c, &err), &err);
+	fed_conn_run_sync(c, poll_step(c, &err), &err);
 }

@@ -64,6 +64,7 @@ fed_xact_lose(FedConn *c)
 	else if (c->xact != FED_XACT_BROKEN)
 		c->xact = FED_XACT_NONE;
 	c->xact_depth = 0;
+	c->release_pending = false;
 }
 
 /* Remember that the current remote transaction changed data here. */
@@ -240,7 +241,11 @@ abort_cleanup(FedConn *c, bool toplevel)
 								  deadline) &&
 				rollback_internal(c, psprintf(c->driver->release_fmt, level),
 								  deadline))
+			{
+				/* (savepoints left for a stream were above it: gone too) */
 				c->xact_depth = level - 1;
+				c->release_pending = false;
+			}
 			else
 			{
 				/* the remote transaction is in an unknown state */
@@ -283,6 +288,7 @@ commit_all(void)
 		}
 		c->owner = NULL;
 		c->park = NULL;
+		c->release_pending = false;	/* the COMMIT releases them */
 		fed_conn_make_idle(c);
 		if (c->handle == NULL)
 			continue;
@@ -397,6 +403,63 @@ fed_xact_callback(XactEvent event, void *arg)
 		fed_pool_settle_idle();
 }
 
+/*
+ * The local subtransaction at level commits (RELEASE SAVEPOINT, or the end
+ * of a PL/pgSQL block with an exception handler): release c's savepoint
+ * of that level.  A reader whose stream runs on c keeps it, as its portal
+ * lives on at the parent level: its savepoint stays on the server, since
+ * nothing else can be sent on c meanwhile, until c next serves a statement
+ * (FedConn.release_pending).
+ */
+static void
+release_level(FedConn *c, int level)
+{
+	/* a reader's start opening a savepoint of this level: the same */
+	if (fed_conn_begin_released(c, level))
+	{
+		c->xact_depth = Min(c->xact_depth, level - 1);
+		c->release_pending = true;
+		return;
+	}
+	if (c->xact_depth < level)
+		return;
+	if (c->owner && c->phase != FED_PHASE_IDLE)
+	{
+		c->xact_depth = level - 1;
+		c->release_pending = true;
+		return;
+	}
+	/* (this RELEASE ends any savepoint still pending above it) */
+	c->release_pending = false;
+	fed_conn_exec(c, psprintf(c->driver->release_fmt, level), 0, NULL);
+	c->xact_depth = level - 1;
+}
+
+/*
+ * The statement of c's reader is being sent, inside the savepoint of the
+ * current local level: the read belongs to that level, whose rollback ends
+ * it, and moves to the parent level when that level commits (as its
+ * portal does).
+ */
+void
+fed_xact_read_sent(FedConn *c)
+{
+	c->owner_level = GetCurrentTransactionNestLevel();
+}
+
+/*
+ * Does the rollback of level end the read on c: its statement, sent in
+ * that level (or one below it), or the savepoints its start opened there?
+ */
+static bool
+read_rolled_back(FedConn *c, int level)
+{
+	if (c->phase == FED_PHASE_QUERY || c->phase == FED_PHASE_OPEN)
+		return c->owner_level >= level;
+	return c->xact_depth >= level ||
+		(c->phase == FED_PHASE_BEGIN && c->pending_depth >= level);
+}
+
 static void
 fed_subxact_callback(SubXactEvent event, SubTransactionId mySubid,
 					 SubTransactionId parentSubid, void *arg)
@@ -404,6 +467,8 @@ fed_subxact_callback(SubXactEvent event, SubTransactionId mySubid,
 	HASH_SEQ_STATUS scan;
 	FedConn    *c;
 	int			curlevel;
+	List	   *release = NIL;
+	ListCell   *lc;
 
 	if (fed_conn_hash == NULL)
 		return;
@@ -416,32 +481,38 @@ fed_subxact_callback(SubXactEvent event, SubTransactionId mySubid,
 	hash_seq_init(&scan, fed_conn_hash);
 	while ((c = (FedConn *) hash_seq_search(&scan)))
 	{
-		/* a reader of the aborted subtransaction's queries is gone */
-		if (event == SUBXACT_EVENT_ABORT_SUB && c->owner &&
-			c->owner_level >= curlevel)
+		if (event == SUBXACT_EVENT_PRE_COMMIT_SUB)
 		{
-			c->owner = NULL;
-			c->park = NULL;
+			/* a reader of this level goes on at the parent level */
+			if (c->owner && c->owner_level >= curlevel)
+				c->owner_level = curlevel - 1;
+			/* (released after the scan: a failure raises) */
+			if (c->handle && (c->xact_depth >= curlevel ||
+							  c->phase == FED_PHASE_BEGIN))
+				release = lappend(release, c);
+			continue;
 		}
+
+		/*
+		 * A reader whose read began in the aborted subtransaction loses it:
+		 * the ROLLBACK TO below ends its statement on the server, or what
+		 * its start opened there.  (A reader whose query is gone forgot its
+		 * connection already.)
+		 */
+		if (c->owner && read_rolled_back(c, curlevel))
+			fed_conn_drop_owner(c, FED_READER_ROLLED_BACK);
 		if (c->handle == NULL)
 			continue;
-		if (event == SUBXACT_EVENT_ABORT_SUB)
-		{
-			/* a reader of an outer level (an open cursor) keeps its stream */
-			if (c->owner && c->xact_depth < curlevel)
-				continue;
-			/* it sets xact_depth to what remains */
-			if (c->phase != FED_PHASE_IDLE || c->xact_depth >= curlevel)
-				abort_cleanup(c, false);
+		/* a reader of an outer level (an open cursor) keeps its stream */
+		if (c->owner && c->xact_depth < curlevel)
 			continue;
-		}
-		if (c->xact_depth < curlevel)
-			continue;
-		c->owner = NULL;
-		c->park = NULL;
-		fed_conn_exec(c, psprintf(c->driver->release_fmt, curlevel), 0, NULL);
-		c->xact_depth = curlevel - 1;
+		/* it sets xact_depth to what remains */
+		if (c->phase != FED_PHASE_IDLE || c->xact_depth >= curlevel)
+			abort_cleanup(c, false);
 	}
+	foreach(lc, release)
+		release_level((FedConn *) lfirst(lc), curlevel);
+	list_free(release);
 	list_free(fed_unresponsive_servers);
 	fed_unresponsive_servers = NIL;
 }
@@ -453,11 +524,23 @@ fed_xact_init(void)
 	RegisterSubXactCallback(fed_subxact_callback, NULL);
 }
 
-/* c's remote transaction is open at depth levels (see FedXactState). */
+/*
+ * c's remote transaction is open at depth levels (see FedXactState).  A
+ * SAVEPOINT sent for a local level that has been released since, while
+ * the reader's statement that needed it was starting, is left on the
+ * server as release_level leaves a stream's.
+ */
 void
 fed_xact_opened(FedConn *c, int depth)
 {
+	int			curlevel = GetCurrentTransactionNestLevel();
+
 	Assert(depth > 0 && c->xact != FED_XACT_BROKEN);
+	if (depth > curlevel)
+	{
+		depth = curlevel;
+		c->release_pending = true;
+	}
 	c->xact_depth = depth;
 	if (c->xact == FED_XACT_NONE)
 		c->xact = FED_XACT_OPEN;
@@ -469,4 +552,39 @@ fed_xact_ended(FedConn *c)
 {
 	c->xact_depth = 0;
 	c->xact = FED_XACT_NONE;
+	c->release_pending = false;
+}
+
+/*
+ * If savepoints released locally are still on c's server (see
+ * release_level), put the statement that releases them in buf and forget
+ * them: the caller sends it before anything else.
+ */
+bool
+fed_xact_take_pending(FedConn *c, char *buf, size_t len)
+{
+	if (!c->release_pending)
+		return false;
+	Assert(c->xact_depth > 0);
+	c->release_pending = false;
+	snprintf(buf, len, c->driver->release_fmt, c->xact_depth + 1);
+	return true;
+}
+
+/*
+ * c is idle and about to serve a statement: release the savepoints a
+ * stream kept open on the server past the local RELEASE of their level.
+ * Raises if the server refuses.
+ */
+void
+fed_xact_release_pending(FedConn *c)
+{
+	FedRemoteError err = {0};
+	char		sql[64];
+
+	if (c->handle == NULL || !fed_xact_take_pending(c, sql, sizeof(sql)))
+		return;
+	Assert(c->phase == FED_PHASE_IDLE);
+	if (!fed_conn_exec_internal(c, sql, 0, NULL, &err, 0, true, NULL))
+		fed_conn_fail(c, &err, sql);
 }

@@ -793,6 +793,37 @@ for my $f ([ 'MariaDB', sub { ($m->pid) } ],
 	is($e, '', "$name thawed: no message");
 }
 
+# --- a savepoint released while a cursor's read starts on a frozen server -----
+# The cursor's first rows come from the other shards while the frozen
+# server's SAVEPOINT is in flight; RELEASE moves the cursor to the outer
+# level (the streams of the others go on, and that savepoint counts as
+# released once opened), and a new savepoint is set before the server
+# thaws: the read then starts in it, every row comes once, and the
+# transaction goes on and commits.
+for my $f ([ 'MariaDB', sub { ($m->pid) } ],
+	[ 'shard2', sub { my $pm = $pg{shard2}->{_pid}; ($pm, split(' ', `pgrep -P $pm`)) } ])
+{
+	my ($name, $pids) = @$f;
+	($o, $e) = run_s($A, 'BEGIN; SELECT count(*) FROM sales;');
+	is($o, '300', "$name frozen in a savepoint: the remote transactions are open");
+	my @p = $pids->();
+	kill 'STOP', @p;
+	my ($o1, $e1) = run_s($A, q{SAVEPOINT a;
+		DECLARE c CURSOR FOR SELECT id, k, v, t FROM sales;
+		FETCH 5 FROM c;
+		RELEASE a;
+		SAVEPOINT b;});
+	kill 'CONT', @p;
+	my ($o2, $e2) = run_s($A, 'FETCH ALL FROM c;');
+	my @got = sort { (split(/\|/, $a))[0] <=> (split(/\|/, $b))[0] } split(/\n/, "$o1\n$o2");
+	is(join("\n", @got), loc($rows),
+		"$name frozen in a savepoint: the cursor reads every row once after RELEASE");
+	is("$e1$e2", '', "$name frozen in a savepoint: no message");
+	($o, $e) = run_s($A, 'ROLLBACK TO b; ' . fed($agg) . ' COMMIT;');
+	is($o, loc($agg), "$name frozen in a savepoint: the transaction goes on");
+	is($e, '', "$name frozen in a savepoint: and commits");
+}
+
 # --- the statistics ----------------------------------------------------------------
 is(q1(q{SELECT string_agg(server_name || ':' || driver, ',' ORDER BY server_name)
         FROM federate.server_stats WHERE server_name IN ('s1', 's2', 'm1')}),
