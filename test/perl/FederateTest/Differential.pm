@@ -67,12 +67,16 @@ numeric(14,4) (DECIMAL), u64 numeric(20,0) (BIGINT UNSIGNED), u32 bigint
 (INT UNSIGNED), over s1, s2 and m1 (see @LAYOUTS).  Every MariaDB
 partition gives tx and vc one of utf8mb4_general_ci, utf8mb4_unicode_ci,
 utf8mb4_bin, utf8mb4_nopad_bin, differing between partitions and between
-the two columns.  wh: HASH (k), 8 partitions; wh2: partitioned like wh, the
-same servers, other collations (co-located); wr/wr2: RANGE (k) with a gap
-and a DEFAULT partition (co-located); wl: LIST (g) with NULL and a
+the two columns, tx a TEXT or a VARCHAR(200).  wh: HASH (k), 8
+partitions; wh2: partitioned like wh on the same servers (co-located),
+its text sharing wh's collation in some partitions and not in others;
+wr/wr2: RANGE (k) with a gap and a DEFAULT partition (co-located, the
+same way); wl: LIST (g) with NULL and a
 DEFAULT partition; wt: HASH (k), then LIST (g) with a DEFAULT, RANGE (id)
 with a DEFAULT, or a leaf; wu: LIST (g), then HASH (k).  wh, wr, wl, wt
-and wu hold row set "w" (400 rows), wh2 and wr2 row set "w2" (300).
+and wu hold row set "w" (400 rows), wh2 and wr2 row set "w2" (300); both
+have clusters of rows under one key whose text differs only in case and
+trailing spaces.
 
 =item C<lt>, C<lt2>, C<ldim>, C<lw>, C<lw2>
 
@@ -303,7 +307,8 @@ sub range_default_keys
 
 for my $l (@LAYOUTS)
 {
-	$TABLE{ $l->{name} } = { range_default_keys => range_default_keys($l), local => $l->{rows} eq 'w' ? 'lw' : 'lw2', cols => \@W_COLS, uniq => 'id',
+	$TABLE{ $l->{name} } = { local => $l->{rows} eq 'w' ? 'lw' : 'lw2', cols => \@W_COLS, uniq => 'id',
+		range_default_keys => range_default_keys($l),
 		key => ($l->{by} =~ /\((\w+)\)/)[0], base => 'w', rows => $l->{rows}, layout => $l };
 }
 our @W_TABLES = map { $_->{name} } @LAYOUTS;
