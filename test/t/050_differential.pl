@@ -5,7 +5,14 @@
 #             each, 12 per server, co-located (same remainder, same server);
 #   dim_loc, dim_pg, dim_my   one dimension table as a local table, on a
 #             PostgreSQL shard and on MariaDB;
-#   lt, lt2, ldim   local heap tables with the same rows,
+#   dim_ref, dim_refm, dim_refb   reference tables (option "copies") with
+#             copies on both engines;
+#   wh, wh2, wr, wr2, wl, wt, wu   layouts: MariaDB FLOAT, DOUBLE, DECIMAL
+#             and unsigned columns, text in general_ci, unicode_ci, bin or
+#             nopad_bin per partition; hash (wh, and wh2 co-located with
+#             it), RANGE with a DEFAULT partition (wr, wr2 co-located),
+#             LIST with a DEFAULT (wl), two levels (wt, wu);
+#   lt, lt2, ldim, lw, lw2   local heap tables with the same rows,
 # with values that trip federation up (case and trailing-space variants,
 # empty strings, quotes, backslashes, LIKE wildcards, unicode, NULLs in every
 # column, huge and negative numerics, -0/NaN/infinities on PostgreSQL
@@ -16,7 +23,10 @@
 # ft2, LATERAL, correlated subqueries, VALUES lists, pseudoconstant
 # conditions, prepared statements with generic and custom plans, scrollable
 # and holdable cursors, transactions with savepoints around statements that
-# fail on the shards, other time zones and planner settings, with
+# fail on the shards, other time zones and planner settings, x op
+# ANY/ALL (array) with every operator, joins of the layouts on text across
+# collations, semi and anti joins on text, small inputs that ship their
+# keys, random federate settings per query, with
 # circuit breakers off) and runs each one on the federated
 # tables and, with the table names swapped, on the local ones: the answers
 # must be equal, the errors the same, and the coordinator must not crash.
