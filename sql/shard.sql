@@ -162,9 +162,12 @@ SELECT count(*), sum(amount) FROM loc.sales WHERE tenant = 2;
 RESET plan_cache_mode;
 DEALLOCATE q;
 
--- the statement's only remote read, small and on its own: one plain
--- statement per shard, no remote transaction; in a transaction block, or
--- beside another remote read, or unbounded, the shards read in one
+-- a read that is the only one of its servers in a statement that is the
+-- local transaction: one plain statement per shard, no remote transaction
+-- (the session's TimeZone with it, or made the remote session's first
+-- when it has parameters, as EXECUTE q(5) above did); in a transaction
+-- block, or beside another read of one of its servers, in a remote
+-- transaction
 SET federate.log_remote_sql = on;
 SELECT count(*), sum(amount) FROM sales WHERE tenant = 5;
 SELECT count(*), sum(amount) FROM sales WHERE tenant = 2;
@@ -174,6 +177,25 @@ SELECT count(*), sum(amount) FROM sales WHERE tenant = 5;
 COMMIT;
 SELECT count(*) FROM sales s WHERE tenant = 5
   AND amount > (SELECT avg(amount) FROM sales WHERE tenant = 2);
+SELECT count(*) FROM sales s WHERE tenant = 5
+  AND amount > (SELECT avg(amount) FROM sales WHERE tenant = 5);
+PREPARE q2(int) AS SELECT count(*) FROM sales WHERE tenant = $1;
+SET plan_cache_mode = force_generic_plan;
+SET TimeZone = 'Europe/Berlin';
+SELECT count(*), sum(amount) FROM sales WHERE tenant = 5;
+EXECUTE q2(5);
+SET federate.statement_timeout = '10s';
+EXECUTE q2(5);
+EXECUTE q2(5);
+SELECT count(*), sum(amount) FROM sales WHERE tenant = 5;
+BEGIN;
+SELECT count(*), sum(amount) FROM sales WHERE tenant = 5;
+COMMIT;
+RESET federate.statement_timeout;
+EXECUTE q2(5);
+RESET TimeZone;
+RESET plan_cache_mode;
+DEALLOCATE q2;
 RESET federate.log_remote_sql;
 -- a LIMIT that bounds nothing (pg1's two partitions in one statement may
 -- return twice as many rows, past 2^31): streamed, not read whole

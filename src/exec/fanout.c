@@ -114,7 +114,7 @@ typedef struct FedTask
 	int			nparams;
 	const char **params;
 	int			fetch_size;
-	bool		autocommit;		/* may run outside a remote transaction */
+	FedAutocommit autocommit;	/* may run outside a remote transaction */
 
 	FedConn    *conn;
 	FedTaskState state;
@@ -226,13 +226,16 @@ fed_fanout_use_writer(FedFanout *ff)
 }
 
 /*
- * The task's read may run outside a remote transaction; see
- * fed_conn_start for when that is right.
+ * The task's read may run outside a remote transaction, read whole (a
+ * small answer) or as its rows arrive; see fed_conn_start for when that is
+ * right.
  */
 void
-fed_fanout_autocommit(FedFanout *ff, int task)
+fed_fanout_autocommit(FedFanout *ff, int task, bool whole)
 {
-	ff->tasks[task].autocommit = !ff->writer;
+	if (!ff->writer)
+		ff->tasks[task].autocommit = whole ? FED_AUTOCOMMIT_WHOLE :
+			FED_AUTOCOMMIT_STREAM;
 }
 
 /*
@@ -288,7 +291,7 @@ fed_fanout_add(FedFanout *ff, int task, FedTableInfo *info, const char *sql,
 	t->nparams = nparams;
 	t->params = params;
 	t->fetch_size = info->fetch_size;
-	t->autocommit = false;
+	t->autocommit = FED_AUTOCOMMIT_NO;
 	t->state = TASK_IDLE;
 	t->attempts = 0;
 	t->deadline = 0;

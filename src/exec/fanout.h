@@ -49,7 +49,7 @@ extern void fed_fanout_add(FedFanout *ff, int task, FedTableInfo *info,
 						   const char *sql, int nparams, const char **params);
 extern void fed_fanout_add_batches(FedFanout *ff, int task, const char **sqls,
 								   int n);
-extern void fed_fanout_autocommit(FedFanout *ff, int task);
+extern void fed_fanout_autocommit(FedFanout *ff, int task, bool whole);
 extern void fed_fanout_stream(FedFanout *ff, int task);
 extern void fed_fanout_use_writer(FedFanout *ff);
 extern void fed_fanout_reserve(FedFanout *ff, FedFanout *other);

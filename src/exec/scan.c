@@ -967,10 +967,9 @@ prepare_fanout(FedScanState *st)
 			(int64) st->max_rows * Max(list_length(st->members[i]), 1) <=
 			st->infos[i].fetch_size;
 		if (autocommit)
-			fed_fanout_autocommit(st->fanout, i);
-		if (autocommit ? !bounded :
-			(bounded || st->shape == FED_SHAPE_PARTIAL_AGG ||
-			 st->shape == FED_SHAPE_FULL_AGG))
+			fed_fanout_autocommit(st->fanout, i, bounded);
+		if (bounded || st->shape == FED_SHAPE_PARTIAL_AGG ||
+			st->shape == FED_SHAPE_FULL_AGG)
 			fed_fanout_stream(st->fanout, i);
 	}
 	MemoryContextSwitchTo(old);

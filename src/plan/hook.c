@@ -18,8 +18,8 @@
  * relations that are not federated.
  *
  * planner_hook marks, in the finished plan, a fan-out node that is the
- * statement's only remote read and runs once (see mark_sole_read): such a
- * read may go to the shards without a remote transaction.
+ * only remote read of its servers and runs once (see mark_sole_reads): such
+ * a read may go to the shards without a remote transaction.
  *
  * Writes and row locks keep PostgreSQL's own plan (an Append of
  * ForeignScans, or one ForeignScan): the fan-out node only reads.
@@ -31,12 +31,14 @@
 #include "postgres.h"
 
 #include "catalog/pg_class.h"
+#include "foreign/foreign.h"
 #include "optimizer/pathnode.h"
 #include "optimizer/paths.h"
 #include "optimizer/planner.h"
 #include "optimizer/prep.h"
 #include "miscadmin.h"
 
+#include "catalog/options.h"
 #include "plan/plan.h"
 
 bool		fed_enable_fanout = true;
@@ -47,16 +49,56 @@ static create_upper_paths_hook_type prev_create_upper_paths = NULL;
 static set_join_pathlist_hook_type prev_set_join_pathlist = NULL;
 static planner_hook_type prev_planner = NULL;
 
+/* A remote read of a statement's plan, and the servers it may use. */
+typedef struct FedRead
+{
+	CustomScan *fanout;			/* a fan-out node, or NULL (a ForeignScan) */
+	bool		rescan;			/* may run more than once per execution */
+	List	   *servers;		/* OidList: its servers, replicas and copies */
+} FedRead;
+
+/* Add server serverid and its replica, if any, to *servers. */
+static void
+add_server(List **servers, Oid serverid)
+{
+	ForeignServer *server = GetForeignServer(serverid);
+	char	   *replica = fed_server_replica(server);
+
+	*servers = list_append_unique_oid(*servers, serverid);
+	if (replica)
+	{
+		ForeignServer *r = GetForeignServerByName(replica, true);
+
+		if (r)
+			*servers = list_append_unique_oid(*servers, r->serverid);
+	}
+}
+
+/* The servers a foreign table's reads may use: its own, replica, copies. */
+static void
+add_table_servers(List **servers, Oid relid)
+{
+	ForeignTable *table = GetForeignTable(relid);
+	ListCell   *lc;
+
+	add_server(servers, table->serverid);
+	foreach(lc, fed_table_copies(table))
+	{
+		ForeignServer *copy = GetForeignServerByName(lfirst(lc), true);
+
+		if (copy)
+			add_server(servers, copy->serverid);
+	}
+}
+
 /*
- * Count the remote reads under plan: fan-out nodes into *nfanout (the last
- * one into *found, when it cannot be run more than once per execution of
- * the statement) and other foreign scans into *nother.  rescan: plan is
- * below something that may run it again (the inner side of a nested loop,
- * a subplan).
+ * Collect the remote reads under plan into *reads: fan-out nodes and other
+ * foreign scans, with the servers each may use.  rescan: plan is below
+ * something that may run it again (the inner side of a nested loop, a
+ * subplan).
  */
 static void
-count_reads(Plan *plan, bool rescan, int *nfanout, int *nother,
-			CustomScan **found)
+collect_reads(Plan *plan, bool rescan, List **reads)
 {
 	ListCell   *lc;
 	List	   *children = NIL;
@@ -67,13 +109,31 @@ count_reads(Plan *plan, bool rescan, int *nfanout, int *nother,
 	switch (nodeTag(plan))
 	{
 		case T_ForeignScan:
-			(*nother)++;
-			break;
+			{
+				FedRead    *r = palloc0(sizeof(FedRead));
+
+				r->rescan = rescan;
+				if (OidIsValid(((ForeignScan *) plan)->fs_server))
+					add_server(&r->servers, ((ForeignScan *) plan)->fs_server);
+				*reads = lappend(*reads, r);
+				break;
+			}
 		case T_CustomScan:
 			if (((CustomScan *) plan)->methods == &fed_scan_methods)
 			{
-				(*nfanout)++;
-				*found = rescan ? NULL : (CustomScan *) plan;
+				CustomScan *cs = (CustomScan *) plan;
+				FedRead    *r = palloc0(sizeof(FedRead));
+				List	   *join = list_nth(cs->custom_private, FedPlanJoin);
+
+				r->fanout = cs;
+				r->rescan = rescan;
+				foreach(lc, (List *) list_nth(cs->custom_private, FedPlanRelids))
+					add_table_servers(&r->servers, lfirst_oid(lc));
+				/* a join's second tables are on the first's servers */
+				if (join != NIL)
+					foreach(lc, (List *) linitial(join))
+						add_table_servers(&r->servers, lfirst_oid(lc));
+				*reads = lappend(*reads, r);
 			}
 			children = ((CustomScan *) plan)->custom_plans;
 			break;
@@ -90,49 +150,63 @@ count_reads(Plan *plan, bool rescan, int *nfanout, int *nother,
 			children = ((BitmapOr *) plan)->bitmapplans;
 			break;
 		case T_SubqueryScan:
-			count_reads(((SubqueryScan *) plan)->subplan, rescan, nfanout,
-						nother, found);
+			collect_reads(((SubqueryScan *) plan)->subplan, rescan, reads);
 			break;
 		case T_NestLoop:
-			count_reads(plan->lefttree, rescan, nfanout, nother, found);
-			count_reads(plan->righttree, true, nfanout, nother, found);
+			collect_reads(plan->lefttree, rescan, reads);
+			collect_reads(plan->righttree, true, reads);
 			return;
 		default:
 			break;
 	}
 	foreach(lc, children)
-		count_reads((Plan *) lfirst(lc), rescan, nfanout, nother, found);
-	count_reads(plan->lefttree, rescan, nfanout, nother, found);
-	count_reads(plan->righttree, rescan, nfanout, nother, found);
+		collect_reads((Plan *) lfirst(lc), rescan, reads);
+	collect_reads(plan->lefttree, rescan, reads);
+	collect_reads(plan->righttree, rescan, reads);
 }
 
 /*
- * A SELECT without row locks whose only remote read is one fan-out node
- * that runs once: mark it (FedFlagSoleRead).  At run time, when the local
- * transaction is this one statement, each of its shards may then answer
- * a bounded read in one plain statement, outside a remote transaction
- * (exec/scan.c): with no other remote read in the statement, nothing can
- * tell the difference, and it saves the round trips of BEGIN and COMMIT.
+ * In a SELECT without row locks, mark each fan-out node that runs once and
+ * whose servers no other remote read of the statement uses
+ * (FedFlagSoleRead).  At run time, when the local transaction is this one
+ * statement, its shards may then answer outside a remote transaction, one
+ * plain statement each (exec/scan.c): a remote transaction only gives the
+ * statements of one server one snapshot, and each of these servers gets
+ * one statement, so nothing can tell the difference; it saves the round
+ * trips of BEGIN and COMMIT.
  */
 static void
-mark_sole_read(PlannedStmt *stmt)
+mark_sole_reads(PlannedStmt *stmt)
 {
-	int			nfanout = 0;
-	int			nother = 0;
-	CustomScan *found = NULL;
+	List	   *reads = NIL;
 	ListCell   *lc;
-	List	   *flags;
+	ListCell   *lc2;
+	ListCell   *lc3;
 
 	if (stmt->commandType != CMD_SELECT || stmt->rowMarks != NIL ||
 		stmt->hasModifyingCTE)
 		return;
-	count_reads(stmt->planTree, false, &nfanout, &nother, &found);
+	collect_reads(stmt->planTree, false, &reads);
 	foreach(lc, stmt->subplans)
-		count_reads((Plan *) lfirst(lc), true, &nfanout, &nother, &found);
-	if (nfanout != 1 || nother != 0 || found == NULL)
-		return;
-	flags = list_nth(found->custom_private, FedPlanFlags);
-	lfirst_int(list_nth_cell(flags, FedFlagSoleRead)) = 1;
+		collect_reads((Plan *) lfirst(lc), true, &reads);
+	foreach(lc, reads)
+	{
+		FedRead    *r = lfirst(lc);
+		bool		alone = r->fanout != NULL && !r->rescan;
+		List	   *flags;
+
+		foreach(lc2, reads)
+		{
+			FedRead    *other = lfirst(lc2);
+
+			foreach(lc3, other == r ? NIL : other->servers)
+				alone &= !list_member_oid(r->servers, lfirst_oid(lc3));
+		}
+		if (!alone)
+			continue;
+		flags = list_nth(r->fanout->custom_private, FedPlanFlags);
+		lfirst_int(list_nth_cell(flags, FedFlagSoleRead)) = 1;
+	}
 }
 
 static PlannedStmt *
@@ -147,7 +221,7 @@ fed_planner(Query *parse, const char *query_string, int cursorOptions,
 		stmt = standard_planner(parse, query_string, cursorOptions,
 								boundParams);
 	if (fed_enable_fanout)
-		mark_sole_read(stmt);
+		mark_sole_reads(stmt);
 	return stmt;
 }
 

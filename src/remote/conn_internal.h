@@ -172,13 +172,19 @@ struct FedConn
 	char		remote_tz[TZ_STRLEN_MAX + 1];	/* the remote transaction's
 												 * TimeZone ("" unknown) */
 	bool		pending_tz;		/* the SET in flight is the TimeZone's */
+	bool		pending_session;	/* the SET in flight is the session's */
+	char		session_tz[TZ_STRLEN_MAX + 1];	/* the remote session's own
+												 * TimeZone ("" unknown) */
+	int			session_timeout;	/* ms, the remote session's own statement
+									 * timeout (0 the server's default, -1
+									 * unknown), for timeout_in_xact drivers */
 	ForeignServer *server;		/* valid during the current statement */
 	UserMapping *user;
 	const char *q_sql;			/* the caller's statement, or NULL */
 	int			q_nparams;
 	const char *const *q_params;
 	int			q_fetch_size;
-	bool		q_autocommit;	/* may run outside a remote transaction */
+	FedAutocommit q_autocommit; /* may run outside a remote transaction */
 };
 
 typedef enum FedStep

@@ -390,7 +390,7 @@ fed_conn_open(FedConn *c, const char *sql, int nparams,
 		ereport(ERROR,
 				(errcode(ERRCODE_CONNECTION_FAILURE),
 				 errmsg("connection to server \"%s\" was lost", c->servername)));
-	fed_conn_run_sync(c, fed_conn_start(c, sql, nparams, params, fetch_size, false, &err), &err);
+	fed_conn_run_sync(c, fed_conn_start(c, sql, nparams, params, fetch_size, FED_AUTOCOMMIT_NO, &err), &err);
 	c->owner = owner;
 	c->park = park;
 }

@@ -264,6 +264,22 @@ typedef struct FedDriver
 	 * the engine is never given such functions with the session's zone.
 	 */
 	const char *timezone_fmt;
+
+	/*
+	 * For engines with timezone_fmt and timeout_in_xact: the same two
+	 * settings made for the remote session, outside a transaction (the
+	 * zone's format takes the quoted name, the timeout's the milliseconds;
+	 * timeout_reset puts the server's own default back), and the
+	 * transaction's timeout set back to that default (timeout_default_fmt,
+	 * after begin_sql).  A read outside a remote transaction whose
+	 * statement carries parameters (the extended protocol takes one
+	 * statement a message) sets them for the session first, once; the
+	 * transactions then set only what differs from the session's.
+	 */
+	const char *session_timezone_fmt;
+	const char *session_timeout_fmt;
+	const char *session_timeout_reset;
+	const char *timeout_default_sql;
 } FedDriver;
 
 /* in remote/driver_libpq.c */

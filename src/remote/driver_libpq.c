@@ -870,4 +870,8 @@ const FedDriver fed_driver_libpq = {
 	.timeout_fmt = "SET LOCAL statement_timeout = %d",
 	.timeout_in_xact = true,
 	.timezone_fmt = "SET LOCAL timezone = %s",
+	.session_timezone_fmt = "SET timezone = %s",
+	.session_timeout_fmt = "SET statement_timeout = %d",
+	.session_timeout_reset = "RESET statement_timeout",
+	.timeout_default_sql = "SET LOCAL statement_timeout TO DEFAULT",
 };

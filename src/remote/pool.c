@@ -183,7 +183,7 @@ fed_conn_get(ForeignServer *server, UserMapping *user, bool start_xact)
 		fed_report_failure(ERROR, FED_FAIL_CIRCUIT, NULL, server->servername,
 						   why, NULL, NULL);
 	fed_conn_make_idle(c);
-	fed_conn_run_sync(c, fed_conn_start(c, NULL, 0, NULL, 0, false, &err), &err);
+	fed_conn_run_sync(c, fed_conn_start(c, NULL, 0, NULL, 0, FED_AUTOCOMMIT_NO, &err), &err);
 	return c;
 }
 

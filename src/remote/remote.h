@@ -45,6 +45,17 @@ typedef enum FedReaderEvent
 
 typedef void (*FedParkCallback) (void *owner, FedReaderEvent event);
 
+/*
+ * Whether, and how, a read may run outside a remote transaction
+ * (fed_conn_start).
+ */
+typedef enum FedAutocommit
+{
+	FED_AUTOCOMMIT_NO,			/* in the remote transaction */
+	FED_AUTOCOMMIT_WHOLE,		/* alone, read whole: a small answer */
+	FED_AUTOCOMMIT_STREAM		/* alone, read as its rows arrive */
+} FedAutocommit;
+
 /* in remote/connection.c */
 extern FedConn *fed_conn_get(ForeignServer *server, UserMapping *user,
 							 bool start_xact);
@@ -65,7 +76,7 @@ extern void fed_conn_reserve(ForeignServer **servers, UserMapping **users,
 							 int n);
 extern int	fed_conn_start(FedConn *conn, const char *sql, int nparams,
 						   const char *const *params, int fetch_size,
-						   bool autocommit, FedRemoteError *err);
+						   FedAutocommit autocommit, FedRemoteError *err);
 extern int	fed_conn_poll(FedConn *conn, void *owner, FedRemoteError *err);
 extern int	fed_conn_fetch(FedConn *conn, void *owner, FedRow *row,
 						   FedRemoteError *err);

@@ -280,6 +280,10 @@ begin_connect(FedConn *c, FedRemoteError *err)
 	if (c->xact != FED_XACT_BROKEN)	/* (never reconnected: prepare_entry) */
 		fed_xact_ended(c);
 	c->remote_timeout = 0;
+	/* the session setup's TimeZone, the server's default timeout */
+	strlcpy(c->session_tz, "UTC", sizeof(c->session_tz));
+	c->session_timeout = 0;
+	c->pending_session = false;
 	c->cancel_sent = false;
 	c->connect_deadline = 0;
 	if (c->connect_timeout > 0)
@@ -346,6 +350,83 @@ fed_conn_read_kind(FedConn *c)
 	return c->q_fetch_size > 0 ? "cursor" : "whole";
 }
 
+/* Append "; " and sql to buf (of size bytes) unless buf is empty. */
+static void
+append_setting(char *buf, int size, const char *sql)
+{
+	int			n = strlen(buf);
+
+	snprintf(buf + n, size - n, "%s%s", n > 0 ? "; " : "", sql);
+}
+
+/*
+ * The settings of a new remote transaction on c (timeout_in_xact engines:
+ * the statement timeout; engines with timezone_fmt: the TimeZone), where
+ * they differ from the remote session's own; "" if none.  The transaction's
+ * TimeZone is then the coordinator session's.
+ */
+static void
+xact_settings(FedConn *c, char *buf, int size)
+{
+	buf[0] = '\0';
+	if (c->driver->timeout_in_xact && c->stmt_timeout != c->session_timeout)
+	{
+		char		one[128];
+
+		if (c->stmt_timeout > 0)
+			snprintf(one, sizeof(one), timeout_format(c), c->stmt_timeout);
+		else
+			strlcpy(one, c->driver->timeout_default_sql, sizeof(one));
+		append_setting(buf, size, one);
+	}
+	if (c->driver->timezone_fmt)
+	{
+		const char *tz = pg_get_timezone_name(session_timezone);
+
+		if (strcmp(tz, c->session_tz) != 0)
+		{
+			char		one[TZ_STRLEN_MAX + 64];
+
+			snprintf(one, sizeof(one), c->driver->timezone_fmt,
+					 quote_literal_cstr(tz));
+			append_setting(buf, size, one);
+		}
+		strlcpy(c->remote_tz, tz, sizeof(c->remote_tz));
+	}
+}
+
+/*
+ * The same settings made the remote session's (see FedDriver's
+ * session_timezone_fmt), for a read outside a transaction whose statement
+ * must go alone.
+ */
+static void
+session_settings(FedConn *c, char *buf, int size)
+{
+	const char *tz = pg_get_timezone_name(session_timezone);
+
+	buf[0] = '\0';
+	if (c->stmt_timeout != c->session_timeout)
+	{
+		char		one[128];
+
+		if (c->stmt_timeout > 0)
+			snprintf(one, sizeof(one), c->driver->session_timeout_fmt,
+					 c->stmt_timeout);
+		else
+			strlcpy(one, c->driver->session_timeout_reset, sizeof(one));
+		append_setting(buf, size, one);
+	}
+	if (strcmp(tz, c->session_tz) != 0)
+	{
+		char		one[TZ_STRLEN_MAX + 64];
+
+		snprintf(one, sizeof(one), c->driver->session_timezone_fmt,
+				 quote_literal_cstr(tz));
+		append_setting(buf, size, one);
+	}
+}
+
 /* The next step once connected and set up: transaction, then statement. */
 static int
 next_xact_step(FedConn *c, FedRemoteError *err)
@@ -366,41 +447,35 @@ next_xact_step(FedConn *c, FedRemoteError *err)
 			return start_internal(c, FED_PHASE_SET, c->stmt_buf, err);
 		}
 		/*
-		 * ... or of the transaction, with the session's TimeZone (the
-		 * session setup's is UTC): sent in the round trip of what follows
+		 * ... or of the transaction, with the session's TimeZone: sent in
+		 * the round trip of what follows, where the remote session's own
+		 * values (UTC from the session setup, or what a read outside a
+		 * transaction set) differ
 		 */
-		settings[0] = '\0';
-		if (c->driver->timeout_in_xact && c->stmt_timeout > 0)
-			snprintf(settings, sizeof(settings), timeout_format(c),
-					 c->stmt_timeout);
-		if (c->driver->timezone_fmt)
-		{
-			const char *tz = pg_get_timezone_name(session_timezone);
-
-			strlcpy(c->remote_tz, "UTC", sizeof(c->remote_tz));
-			if (strcmp(tz, "UTC") != 0)
-			{
-				int			n = strlen(settings);
-
-				if (n > 0)
-					n += snprintf(settings + n, sizeof(settings) - n, "; ");
-				snprintf(settings + n, sizeof(settings) - n,
-						 c->driver->timezone_fmt, quote_literal_cstr(tz));
-				strlcpy(c->remote_tz, tz, sizeof(c->remote_tz));
-			}
-		}
+		xact_settings(c, settings, sizeof(settings));
 
 		/*
 		 * A read allowed to run outside a remote transaction (see
 		 * fed_conn_start): the statement alone, in one round trip with the
 		 * settings, which then last for it only.  Its result is read whole
-		 * or as it arrives (a cursor needs a transaction).
+		 * or as it arrives (a cursor needs a transaction).  A statement
+		 * with parameters goes alone (one statement a message): the
+		 * settings are made the session's first, once.
 		 */
+		if (c->q_autocommit && c->q_sql && curlevel == 1 &&
+			settings[0] != '\0' && c->q_nparams > 0 &&
+			c->driver->session_timezone_fmt)
+		{
+			session_settings(c, c->stmt_buf, sizeof(c->stmt_buf));
+			c->pending_session = true;
+			return start_internal(c, FED_PHASE_SET, c->stmt_buf, err);
+		}
 		if (c->q_autocommit && c->q_sql && curlevel == 1 &&
 			(settings[0] == '\0' ||
 			 (c->q_nparams == 0 && c->driver->query_start_after)))
 		{
-			c->q_fetch_size = Min(c->q_fetch_size, 0);
+			c->q_fetch_size = c->q_autocommit == FED_AUTOCOMMIT_STREAM ?
+				FED_FETCH_STREAM : 0;
 			query_phase(c);
 			c->prefixed = true;
 			if (settings[0] == '\0')
@@ -554,6 +629,13 @@ advance(FedConn *c, int r, FedRemoteError *err)
 					fed_xact_ended(c);
 					c->invalidated = false;
 				}
+				else if (c->phase == FED_PHASE_SET && c->pending_session)
+				{
+					c->pending_session = false;
+					strlcpy(c->session_tz, pg_get_timezone_name(session_timezone),
+							sizeof(c->session_tz));
+					c->session_timeout = c->stmt_timeout;
+				}
 				else if (c->phase == FED_PHASE_SET && c->pending_tz)
 				{
 					c->pending_tz = false;
@@ -595,17 +677,25 @@ fed_conn_set_tag(void)
  * valid until the result is open.
  *
  * autocommit: when no remote transaction is open on c yet, sql may run
- * without one (and is then read whole, or as it arrives when fetch_size is
- * FED_FETCH_STREAM: never through a cursor).  Only for a read that is the
- * only statement c serves in the local transaction, which is this one
- * statement (exec/scan.c says when): then nothing can see that it had no
- * transaction of its own.
+ * without one, read whole or as its rows arrive as autocommit says (a
+ * cursor needs a transaction; fetch_size is for the read in one, when the
+ * statement needs it after all: a parameter and settings to send with it).
+ * Only for a read that is the only statement c serves in the local
+ * transaction, which is this one statement (exec/scan.c says when): then
+ * nothing can see that it had no transaction of its own.
  */
 int
 fed_conn_start(FedConn *c, const char *sql, int nparams,
-			   const char *const *params, int fetch_size, bool autocommit,
-			   FedRemoteError *err)
+			   const char *const *params, int fetch_size,
+			   FedAutocommit autocommit, FedRemoteError *err)
 {
+	if (c->pending_session)
+	{
+		/* a session SET that did not complete: its effect is unknown */
+		c->pending_session = false;
+		c->session_tz[0] = '\0';
+		c->session_timeout = -1;
+	}
 	c->q_autocommit = autocommit;
 	c->q_sql = sql;
 	c->q_nparams = nparams;

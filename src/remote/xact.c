@@ -177,11 +177,18 @@ abort_cleanup(FedConn *c, bool toplevel)
 		}
 		if (phase == FED_PHASE_BEGIN)
 			fed_xact_opened(c, c->pending_depth);
+		else if (c->pending_session)
+		{
+			/* it may or may not have taken effect */
+			c->session_tz[0] = '\0';
+			c->session_timeout = -1;
+		}
 		else if (c->pending_tz)
 			c->remote_tz[0] = '\0';
 		else
 			c->remote_timeout = c->pending_timeout;
 		c->pending_tz = false;
+		c->pending_session = false;
 	}
 	else
 	{
