@@ -36,6 +36,7 @@
 #include "catalog/pg_type.h"
 #include "miscadmin.h"
 #include "parser/parse_func.h"
+#include "pgtime.h"
 #include "catalog/pg_collation.h"
 #include "nodes/makefuncs.h"
 #include "nodes/nodeFuncs.h"
@@ -62,11 +63,24 @@ fed_dialect(FedDriverKind kind)
 
 /*
  * Output functions must write values the way the remote session reads
- * them, whatever the local session's settings.  As in postgres_fdw.
+ * them, whatever the local session's settings.  As in postgres_fdw.  When
+ * the session's settings are those already (as usually but for the
+ * TimeZone), nothing is set, and *nestlevel is 0: a GUC nest level costs a
+ * walk over every setting when it ends.
  */
 void
 fed_set_transmission_modes(int *nestlevel)
 {
+	static pg_tz *utc = NULL;
+
+	if (utc == NULL)
+		utc = pg_tzset("UTC");
+	if (DateStyle == USE_ISO_DATES && IntervalStyle == INTSTYLE_POSTGRES &&
+		extra_float_digits >= 3 && session_timezone == utc)
+	{
+		*nestlevel = 0;
+		return;
+	}
 	*nestlevel = NewGUCNestLevel();
 	if (DateStyle != USE_ISO_DATES)
 		(void) set_config_option("datestyle", "ISO", PGC_USERSET, PGC_S_SESSION,
@@ -78,14 +92,16 @@ fed_set_transmission_modes(int *nestlevel)
 		(void) set_config_option("extra_float_digits", "3", PGC_USERSET,
 								 PGC_S_SESSION, GUC_ACTION_SAVE, true, 0, false);
 	/* MySQL values are written in UTC; PostgreSQL ones carry their offset */
-	(void) set_config_option("timezone", "UTC", PGC_USERSET, PGC_S_SESSION,
-							 GUC_ACTION_SAVE, true, 0, false);
+	if (session_timezone != utc)
+		(void) set_config_option("timezone", "UTC", PGC_USERSET, PGC_S_SESSION,
+								 GUC_ACTION_SAVE, true, 0, false);
 }
 
 void
 fed_reset_transmission_modes(int nestlevel)
 {
-	AtEOXact_GUC(true, nestlevel);
+	if (nestlevel > 0)
+		AtEOXact_GUC(true, nestlevel);
 }
 
 /* A value in PostgreSQL's text form, under the transmission modes. */

@@ -156,6 +156,24 @@ struct FedFanout
 	MemoryContextCallback on_free;	/* the fan-out's memory goes */
 };
 
+/*
+ * The wait event set of the backend's last fan-out wait, kept while the
+ * next waits on the same connections (making one costs an epoll
+ * descriptor and a system call per socket: a good part of a targeted
+ * query's time, whose connections are kept from query to query).  After
+ * the latch and postmaster death, position wait_first + i waits on
+ * wait_socks[i] of connection generation wait_gens[i]: a socket closed and
+ * opened again (the same number, another connection, which the kernel
+ * dropped from the set) is never taken for the one registered.  In
+ * TopMemoryContext.
+ */
+static WaitEventSet *wait_set = NULL;
+static int	wait_n = 0;
+static int	wait_first = 2;		/* the position of the first socket */
+static int	wait_max = 0;
+static pgsocket *wait_socks = NULL;
+static uint64 *wait_gens = NULL;
+
 static void start_task(FedTask *t, bool force);
 static bool next_batch(FedTask *t);
 static void task_failed(FedTask *t, FedFailKind kind, FedRemoteError *err,
@@ -995,20 +1013,19 @@ total_timeout(FedFanout *ff)
 static void
 wait_tasks(FedFanout *ff, int only)
 {
-	WaitEventSet *set;
 	WaitEvent  *events;
 	TimestampTz now = GetCurrentTimestamp();
 	long		timeout = -1;
-	int			nevents;
+	int			nsocks = 0;
+	FedTask   **tasks = palloc(sizeof(FedTask *) * Max(ff->ntasks, 1));
+	pgsocket   *socks = palloc(sizeof(pgsocket) * Max(ff->ntasks, 1));
+	uint64	   *gens = palloc(sizeof(uint64) * Max(ff->ntasks, 1));
+	int		   *evs = palloc(sizeof(int) * Max(ff->ntasks, 1));
+	bool		same;
 	int			n;
 	int			i;
 	bool		latch = false;
 
-	set = CreateWaitEventSet(CurrentMemoryContext, ff->ntasks + 2);
-	events = palloc(sizeof(WaitEvent) * (ff->ntasks + 2));
-	AddWaitEventToSet(set, WL_LATCH_SET, PGINVALID_SOCKET, MyLatch, NULL);
-	AddWaitEventToSet(set, WL_EXIT_ON_PM_DEATH, PGINVALID_SOCKET, NULL, NULL);
-	nevents = 2;
 	for (i = 0; i < ff->ntasks; i++)
 	{
 		FedTask    *t = &ff->tasks[i];
@@ -1033,8 +1050,11 @@ wait_tasks(FedFanout *ff, int only)
 		sock = fed_conn_socket(t->conn);
 		if (ev && sock != PGINVALID_SOCKET)
 		{
-			AddWaitEventToSet(set, ev, sock, NULL, t);
-			nevents++;
+			tasks[nsocks] = t;
+			socks[nsocks] = sock;
+			gens[nsocks] = fed_conn_generation(t->conn);
+			evs[nsocks] = ev;
+			nsocks++;
 		}
 		ms = fed_conn_wait_ms(t->conn, t->events);
 		if (ms >= 0 && (timeout < 0 || ms < timeout))
@@ -1060,18 +1080,66 @@ wait_tasks(FedFanout *ff, int only)
 			timeout = ms;
 	}
 
+	/* the last wait's set, if it waited on the same connections */
+	same = wait_set != NULL && wait_n == nsocks;
+	for (i = 0; same && i < nsocks; i++)
+		same = wait_socks[i] == socks[i] && wait_gens[i] == gens[i];
+	if (same)
+	{
+		for (i = 0; i < nsocks; i++)
+			ModifyWaitEvent(wait_set, i + wait_first, evs[i], NULL);
+	}
+	else
+	{
+		MemoryContext old = MemoryContextSwitchTo(TopMemoryContext);
+
+		if (wait_set)
+			FreeWaitEventSet(wait_set);
+		wait_set = NULL;
+		if (nsocks > wait_max)
+		{
+			if (wait_socks)
+			{
+				pfree(wait_socks);
+				pfree(wait_gens);
+			}
+			wait_max = Max(nsocks, 8);
+			wait_socks = palloc(sizeof(pgsocket) * wait_max);
+			wait_gens = palloc(sizeof(uint64) * wait_max);
+		}
+		wait_set = CreateWaitEventSet(TopMemoryContext, nsocks + 2);
+		AddWaitEventToSet(wait_set, WL_LATCH_SET, PGINVALID_SOCKET, MyLatch, NULL);
+		/* (a stand-alone backend has no postmaster to watch) */
+		if (IsUnderPostmaster)
+			AddWaitEventToSet(wait_set, WL_EXIT_ON_PM_DEATH, PGINVALID_SOCKET,
+							  NULL, NULL);
+		wait_first = IsUnderPostmaster ? 2 : 1;
+		for (i = 0; i < nsocks; i++)
+		{
+			AddWaitEventToSet(wait_set, evs[i], socks[i], NULL, NULL);
+			wait_socks[i] = socks[i];
+			wait_gens[i] = gens[i];
+		}
+		wait_n = nsocks;
+		MemoryContextSwitchTo(old);
+	}
+
 	/* a wait takes at most INT_MAX ms: the deadlines are checked below */
-	n = WaitEventSetWait(set, Min(timeout, (long) INT_MAX), events, nevents,
-						 PG_WAIT_EXTENSION);
+	events = palloc(sizeof(WaitEvent) * (nsocks + 2));
+	n = WaitEventSetWait(wait_set, Min(timeout, (long) INT_MAX), events,
+						 nsocks + 2, PG_WAIT_EXTENSION);
 	for (i = 0; i < n; i++)
 	{
 		if (events[i].events & WL_LATCH_SET)
 			latch = true;
-		else if (events[i].user_data)
-			((FedTask *) events[i].user_data)->ready = true;
+		else if (events[i].pos >= wait_first)
+			tasks[events[i].pos - wait_first]->ready = true;
 	}
-	FreeWaitEventSet(set);
 	pfree(events);
+	pfree(tasks);
+	pfree(socks);
+	pfree(gens);
+	pfree(evs);
 
 	if (latch)
 	{

@@ -111,8 +111,12 @@ typedef struct FedScanState
 
 	/* per task */
 	FedTableInfo *infos;
-	FedConverter **converters;
-	List	  **param_states;
+	FedConverter **converters; /* per task, made at its first row */
+	List	  **param_states;	/* per task, made when it is first bound */
+	bool	   *params_ready;
+	TupleDesc	scan_desc;
+	FedConverter *first_converter;	/* whose input functions the others
+									 * share */
 	ExprState  *gating;			/* pseudoconstant conditions, or NULL */
 	bool	   *valid;			/* not pruned at startup */
 	int			nvalid;
@@ -627,16 +631,11 @@ fed_begin_scan(CustomScanState *node, EState *estate, int eflags)
 										 "federate execution",
 										 ALLOCSET_DEFAULT_SIZES);
 
+	/* (tasks pruned at startup never need theirs: see task_params) */
 	st->converters = palloc0(sizeof(FedConverter *) * Max(st->ntasks, 1));
 	st->param_states = palloc0(sizeof(List *) * Max(st->ntasks, 1));
-	for (i = 0; i < st->ntasks; i++)
-	{
-		st->converters[i] = fed_convert_init(desc, st->retrieved,
-											 st->infos[i].driver,
-											 get_rel_name(st->infos[i].relid));
-		st->param_states[i] = ExecInitExprList(list_nth(cs->custom_exprs, i),
-											   &node->ss.ps);
-	}
+	st->params_ready = palloc0(sizeof(bool) * Max(st->ntasks, 1));
+	st->scan_desc = desc;
 	st->gating = ExecInitQual(list_nth(cs->custom_exprs, st->ntasks),
 							  &node->ss.ps);
 
@@ -645,13 +644,52 @@ fed_begin_scan(CustomScanState *node, EState *estate, int eflags)
 		find_sibling(st);
 }
 
+/*
+ * Task i's parameter expressions, made ready at its first binding, in the
+ * query's memory (a generic plan's tasks pruned at startup never are).
+ */
+static List *
+task_params(FedScanState *st, int i)
+{
+	if (!st->params_ready[i])
+	{
+		CustomScan *cs = (CustomScan *) st->css.ss.ps.plan;
+		MemoryContext old = MemoryContextSwitchTo(st->css.ss.ps.state->es_query_cxt);
+
+		st->param_states[i] = ExecInitExprList(list_nth(cs->custom_exprs, i),
+											   &st->css.ss.ps);
+		st->params_ready[i] = true;
+		MemoryContextSwitchTo(old);
+	}
+	return st->param_states[i];
+}
+
+/* Task i's converter, made at its first row; it shares the first one's. */
+static FedConverter *
+task_converter(FedScanState *st, int i)
+{
+	if (st->converters[i] == NULL)
+	{
+		MemoryContext old = MemoryContextSwitchTo(st->css.ss.ps.state->es_query_cxt);
+
+		st->converters[i] = fed_convert_init(st->scan_desc, st->retrieved,
+											 st->infos[i].driver,
+											 get_rel_name(st->infos[i].relid),
+											 st->first_converter);
+		if (st->first_converter == NULL)
+			st->first_converter = st->converters[i];
+		MemoryContextSwitchTo(old);
+	}
+	return st->converters[i];
+}
+
 static void
 convert_row(void *arg, int task, FedRow *row, TupleTableSlot *slot)
 {
 	FedScanState *st = (FedScanState *) arg;
 
 	ExecClearTuple(slot);
-	fed_convert_row(st->converters[task], row, slot->tts_values,
+	fed_convert_row(task_converter(st, task), row, slot->tts_values,
 					slot->tts_isnull);
 	if (st->tableoid_attno > 0)
 	{
@@ -764,7 +802,7 @@ key_batches(FedScanState *st, int i, ArrayType *keys, ExprContext *econtext)
 								  typalign);
 		sqls[b] = fed_bind_params(dialect, strVal(list_nth(st->key_sqls, i)),
 								  list_nth(st->key_offsets, i),
-								  st->param_states[i], econtext,
+								  task_params(st, i), econtext,
 								  st->key_array_type, PointerGetDatum(part),
 								  &nparams, &params);
 		if (b == 0)
@@ -952,13 +990,13 @@ prepare_fanout(FedScanState *st)
 			sql = fed_bind_params(fed_dialect(st->infos[i].driver),
 								  strVal(list_nth(st->key_sqls, i)),
 								  list_nth(st->key_offsets, i),
-								  st->param_states[i], econtext,
+								  task_params(st, i), econtext,
 								  st->key_array_type, PointerGetDatum(keys),
 								  &nparams, &params);
 		else
 			sql = fed_bind_params(fed_dialect(st->infos[i].driver),
 								  strVal(list_nth(st->sqls, i)),
-								  list_nth(st->offsets, i), st->param_states[i],
+								  list_nth(st->offsets, i), task_params(st, i),
 								  econtext, InvalidOid, (Datum) 0,
 								  &nparams, &params);
 		fed_fanout_add(st->fanout, i, &st->infos[i], sql, nparams, params);

@@ -61,13 +61,28 @@ conversion_error_callback(void *arg)
 				   cv->relname);
 }
 
+/*
+ * A converter of rows of tupdesc; like, when given, is a converter of the
+ * same tuple descriptor whose input functions this one shares (the
+ * partitions of one scan: only the engine and the name differ).
+ */
 FedConverter *
 fed_convert_init(TupleDesc tupdesc, List *retrieved, FedDriverKind driver,
-				 const char *relname)
+				 const char *relname, FedConverter *like)
 {
 	FedConverter *cv = palloc0(sizeof(FedConverter));
 	int			i;
 
+	if (like)
+	{
+		Assert(like->tupdesc == tupdesc);
+		*cv = *like;
+		cv->driver = driver;
+		cv->relname = pstrdup(relname);
+		cv->retrieved = retrieved;
+		cv->cur_attnum = 0;
+		return cv;
+	}
 	cv->natts = tupdesc->natts;
 	cv->infuncs = palloc0(sizeof(FmgrInfo) * cv->natts);
 	cv->ioparams = palloc0(sizeof(Oid) * cv->natts);

@@ -23,7 +23,8 @@ struct ExplainState;
 typedef struct FedConverter FedConverter;
 extern FedConverter *fed_convert_init(TupleDesc tupdesc, List *retrieved,
 									  FedDriverKind driver,
-									  const char *relname);
+									  const char *relname,
+									  FedConverter *like);
 extern void fed_convert_row(FedConverter *cv, FedRow *row,
 							Datum *values, bool *nulls);
 

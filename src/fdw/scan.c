@@ -266,7 +266,8 @@ fedBeginForeignScan(ForeignScanState *node, int eflags)
 	st->param_states = ExecInitExprList(fs->fdw_exprs, (PlanState *) node);
 	st->converter = fed_convert_init(RelationGetDescr(rel),
 									 list_nth(fs->fdw_private, FedPrivateRetrieved),
-									 st->info.driver, RelationGetRelationName(rel));
+									 st->info.driver, RelationGetRelationName(rel),
+									 NULL);
 	st->exec_cxt = AllocSetContextCreate(estate->es_query_cxt,
 										 "federate scan execution",
 										 ALLOCSET_SMALL_SIZES);

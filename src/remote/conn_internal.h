@@ -154,6 +154,7 @@ struct FedConn
 	bool		idle_counted;	/* counted idle in the budget's view */
 	int			budget;			/* the server's budget (0 = none) */
 	TimestampTz connected_at;
+	uint64		generation;		/* a number new for each connection made */
 	TimestampTz last_used;
 	int			owner_level;	/* local nesting level of the reader's
 								 * statement (xact.c) */

@@ -81,6 +81,7 @@ extern int	fed_conn_poll(FedConn *conn, void *owner, FedRemoteError *err);
 extern int	fed_conn_fetch(FedConn *conn, void *owner, FedRow *row,
 						   FedRemoteError *err);
 extern pgsocket fed_conn_socket(FedConn *conn);
+extern uint64 fed_conn_generation(FedConn *conn);
 extern long fed_conn_wait_ms(FedConn *conn, int events);
 extern void fed_conn_raise(FedConn *conn, FedRemoteError *err) pg_attribute_noreturn();
 extern void fed_conn_finish(FedConn *conn);

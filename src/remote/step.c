@@ -60,6 +60,9 @@
 #include "health/health.h"
 #include "remote/conn_internal.h"
 
+
+/* fed_conn_generation's counter */
+static uint64 generations = 0;
 static int	advance(FedConn *c, int r, FedRemoteError *err);
 
 /*
@@ -276,6 +279,7 @@ begin_connect(FedConn *c, FedRemoteError *err)
 
 	c->phase = FED_PHASE_CONNECT;
 	c->connected_at = GetCurrentTimestamp();
+	c->generation = ++generations;
 	c->draining = false;
 	if (c->xact != FED_XACT_BROKEN)	/* (never reconnected: prepare_entry) */
 		fed_xact_ended(c);
@@ -796,6 +800,16 @@ pgsocket
 fed_conn_socket(FedConn *c)
 {
 	return c->handle ? c->driver->socket(c->handle) : PGINVALID_SOCKET;
+}
+
+/*
+ * A number that differs for every connection made: a socket of the same
+ * number, opened again after a close, is another connection.
+ */
+uint64
+fed_conn_generation(FedConn *c)
+{
+	return c->generation;
 }
 
 /*

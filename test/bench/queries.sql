@@ -122,3 +122,13 @@ SELECT extract(year FROM created_at), avg(qty) FROM orders GROUP BY 1;
 -- @target floor 1.20
 -- @target local 1.0
 SELECT region, count(*), sum(revenue) FROM orders WHERE created_at > date_trunc('day', now()) - interval '90 days' GROUP BY 1;
+
+-- Q17 reads one big partition (Q4's tenant's, about 1M rows, as the one
+-- foreign table orders_big): a tenant dashboard whose filter the shard
+-- must compute for every row, which a shard plans in parallel when the
+-- statement comes plainly (a cursor's plan never is).  Its figures mean
+-- most with the shards' parallel workers on: BENCH_SHARD_PARALLEL=2.
+-- @query Q17
+-- @target direct 1.10
+-- @direct.postgres SELECT region, sum(revenue), count(*) FROM public.orders WHERE md5(order_id::text) > '1' GROUP BY 1
+SELECT region, sum(revenue), count(*) FROM orders_big WHERE md5(order_id::text) > '1' GROUP BY 1;

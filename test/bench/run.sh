@@ -19,6 +19,9 @@
 #   BENCH_PORT            first of 6 consecutive TCP ports (default 56400)
 #   BENCH_STATEMENT_TIMEOUT  statement_timeout of the coordinator sessions (default 600s)
 #   BENCH_REVENUE_INDEX=1 index orders.revenue everywhere (default: no such index)
+#   BENCH_SHARD_PARALLEL  max_parallel_workers_per_gather of the PostgreSQL shards
+#                         (default 0: the fan-out is compared, not per-shard parallel
+#                         workers competing for the cores; 2 for Q17)
 #
 # Run as root, the servers run as $FED_OS_USER (default postgres), as
 # test/run_tests.sh and test/demo.sh do.  The federate extension must be
@@ -500,7 +503,12 @@ fi
 psql_on "$COORD_PORT" bench -q <<-EOF >/dev/null
 	CREATE OR REPLACE VIEW bench_local.products_my AS SELECT * FROM public.products;
 	CREATE OR REPLACE VIEW bench_local.products_ref AS SELECT * FROM public.products;
+	CREATE OR REPLACE VIEW bench_local.orders_big AS SELECT * FROM bench_local.orders
+	  WHERE satisfies_hash_partition('bench_hashkey'::regclass, 4, $TENANT_PART, tenant_id);
 EOF
+# Q17 reads the partition of Q4's tenant from a PostgreSQL shard alone
+[ "$TENANT_PART" != 3 ] || [ "$NEED_A" = 1 ] \
+	|| fed_die "Q4's tenant is on partition 3, which scenario B has on MariaDB: Q17 needs a PostgreSQL shard"
 pids=()
 for n in "${PG_SHARDS[@]}"; do
 	[ -f "$DIR/done.${n}_joins" ] && continue
@@ -569,6 +577,14 @@ psql_on "$COORD_PORT" bench -q -c "$loc_rev" >/dev/null
 for i in 0 1 2 3; do
 	psql_on "$(node_port "shard$i")" app -U app -q -c "$pg_rev" >/dev/null
 done
+# The shards' parallel workers (BENCH_SHARD_PARALLEL), also applied on every
+# run: a session of each system, kept or new, plans with it from now on.
+SHARD_PARALLEL=${BENCH_SHARD_PARALLEL:-0}
+for n in "${PG_SHARDS[@]}"; do
+	psql_on "$(node_port "$n")" postgres -q \
+		-c "ALTER SYSTEM SET max_parallel_workers_per_gather = $SHARD_PARALLEL" \
+		-c "SELECT pg_reload_conf()" >/dev/null
+done
 if [ "$NEED_B" = 1 ]; then
 	fed_mariadb_sql "$MDIR" "$MYSQL_DB" <<<"$my_rev" >/dev/null
 fi
@@ -618,6 +634,9 @@ fed_log "creating the federate and postgres_fdw tables on the coordinator"
 		# Q9: products on MariaDB; Q11: products as a reference table,
 		# a copy on every shard
 		echo "CREATE FOREIGN TABLE $sch.products_my (product_id int, category text, name text) SERVER shard3_mariadb OPTIONS (table_name 'products');"
+		# Q17: Q4's tenant's partition (a PostgreSQL shard's whole table)
+		# as one foreign table
+		echo "CREATE FOREIGN TABLE $sch.orders_big ($COLS) SERVER shard$TENANT_PART OPTIONS (schema_name 'public', table_name 'orders');"
 		read -r -a srvs <<<"$(scenario_servers "$s")"
 		echo "CREATE FOREIGN TABLE $sch.products_ref (product_id int, category text, name text) SERVER ${srvs[0]} OPTIONS (schema_name 'public', table_name 'products', copies '${srvs[1]}, ${srvs[2]}, ${srvs[3]}');"
 	done
@@ -657,6 +676,7 @@ for s in $SCENARIOS; do
 			fi
 			i=$((i + 1))
 		done
+		echo "CREATE FOREIGN TABLE $sch.orders_big ($COLS) SERVER pgfdw_shard$TENANT_PART OPTIONS (schema_name 'public', table_name 'orders');"
 		echo "ANALYZE $sch.orders;"
 		# Q10: order_items partitioned alike
 		echo "CREATE TABLE $sch.order_items ($ITEMS_COLS) PARTITION BY HASH (tenant_id);"
@@ -689,6 +709,7 @@ if [ -n "${BENCH_QUERIES:-}" ]; then
 	RESULTS_SUFFIX=$(echo "$BENCH_QUERIES" | tr -s ' ' '-')
 	RESULTS_SUFFIX=-${RESULTS_SUFFIX%-}
 fi
+[ "$SHARD_PARALLEL" = 0 ] || RESULTS_SUFFIX="$RESULTS_SUFFIX-parallel$SHARD_PARALLEL"
 COMMIT=$(git -C "$REPO" rev-parse --short HEAD 2>/dev/null || echo unknown)
 FED_VERSION=$(psql_on "$COORD_PORT" bench -At -c "SELECT extversion FROM pg_extension WHERE extname = 'federate'")
 FAILED=0
