@@ -216,6 +216,26 @@ SELECT id FROM sales WHERE tenant = 5 ORDER BY id LIMIT 3;
 EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF)
 SELECT id FROM sales WHERE tenant = 5;
 COMMIT;
+-- readers that stop early: a streamed statement outside a transaction is
+-- cancelled, one inside is read out, a cursor stops between batches; the
+-- connections serve the next statements
+SELECT count(*) FROM (SELECT id FROM sales WHERE note || 'x' <> 'y' LIMIT 5) s;
+SELECT count(*) FROM sales;
+BEGIN;
+SELECT region FROM (SELECT region, count(*) FROM sales GROUP BY region ORDER BY 2 DESC, 1 LIMIT 1) s;
+SELECT region FROM (SELECT region, count(*) FROM loc.sales GROUP BY region ORDER BY 2 DESC, 1 LIMIT 1) s;
+SELECT count(*) FROM (SELECT id FROM sales WHERE note || 'x' <> 'y' LIMIT 5) s;
+SAVEPOINT a;
+SELECT EXISTS (SELECT 1 FROM sales WHERE note || 'x' <> 'y');
+SELECT count(*), sum(amount) FROM sales WHERE tenant IN (1, 2, 3);
+ROLLBACK TO SAVEPOINT a;
+SELECT count(*), sum(amount) FROM sales WHERE tenant IN (1, 2, 3);
+SELECT count(*), sum(amount) FROM loc.sales WHERE tenant IN (1, 2, 3);
+COMMIT;
+-- a MySQL read that fails after some of its rows: the error, and the
+-- session goes on
+SELECT id FROM sales WHERE tenant = 2 AND id * 4611686018427387904 > 0;
+SELECT count(*) FROM sales WHERE tenant = 2;
 SELECT id, amount FROM loc.sales WHERE tenant = 5 ORDER BY amount DESC NULLS LAST, id LIMIT 3;
 SELECT count(*) FROM loc.sales s WHERE tenant = 5
   AND amount > (SELECT avg(amount) FROM loc.sales WHERE tenant = 2);
