@@ -43,6 +43,7 @@ SELECT tenant_id, sum(revenue), count(*), avg(revenue) FROM orders GROUP BY tena
 SELECT count(*), sum(revenue) FROM orders WHERE created_at >= '2024-01-01 00:00:00+00' AND created_at < '2024-04-01 00:00:00+00' AND status = 'shipped';
 
 -- @query Q4
+-- @target floor 1.30
 -- @target direct 1.30
 -- @fallback.scope tenant
 -- @fallback.postgres SELECT order_id, tenant_id, region, product_id, revenue, qty, status, created_at FROM public.orders WHERE ((tenant_id = @TENANT@)) ORDER BY created_at DESC, order_id DESC LIMIT 20
