@@ -258,13 +258,10 @@ send_fetch(LqHandle *h, FedRemoteError *err)
 static int
 collect_results(LqHandle *h, FedRemoteError *err)
 {
-	if (h->flushing)
-	{
-		int			r = flush_output(h, err);
+	int			r = h->flushing ? flush_output(h, err) : FED_IO_DONE;
 
-		if (r != FED_IO_DONE)
-			return r;
-	}
+	if (r != FED_IO_DONE)
+		return r;
 	if (!PQconsumeInput(h->conn))
 	{
 		fill_conn_error(h, err);
@@ -317,13 +314,10 @@ collect_results(LqHandle *h, FedRemoteError *err)
 static int
 stream_next(LqHandle *h, FedRemoteError *err)
 {
-	if (h->flushing)
-	{
-		int			r = flush_output(h, err);
+	int			r = h->flushing ? flush_output(h, err) : FED_IO_DONE;
 
-		if (r != FED_IO_DONE)
-			return r;
-	}
+	if (r != FED_IO_DONE)
+		return r;
 	for (;;)
 	{
 		PGresult   *res;
