@@ -149,9 +149,10 @@ _PG_init(void)
 
 	DefineCustomIntVariable("federate.key_shipping_batch_size",
 							"Most shipped join keys in one IN list sent to a MySQL server.",
-							"More keys are sent in several statements, one after another on a connection, when the rows of a read may simply follow each other (rows, or partial aggregates without an order); otherwise in one list.",
+							"More keys are sent in several statements, one after another on a connection, when the rows of a read may simply follow each other (rows, or partial aggregates without an order); otherwise in one list.  "
+							"Each statement may scan the shard's table again when no index serves the key.",
 							&fed_key_shipping_batch_size,
-							1000, 1, 1000000,
+							10000, 1, 1000000,
 							PGC_USERSET, 0,
 							NULL, NULL, NULL);
 

@@ -52,7 +52,7 @@
 #include "plan/plan.h"
 
 int			fed_key_shipping_max_keys = 10000;
-int			fed_key_shipping_batch_size = 1000;
+int			fed_key_shipping_batch_size = 10000;
 
 /*
  * May every task of fi evaluate "column op key" for a key of type

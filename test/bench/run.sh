@@ -574,8 +574,8 @@ else
 	loc_rev="DROP INDEX IF EXISTS bench_local.orders_revenue_local; DROP INDEX IF EXISTS bench_local.orders_revenue_idx"
 fi
 psql_on "$COORD_PORT" bench -q -c "$loc_rev" >/dev/null
-for i in 0 1 2 3; do
-	psql_on "$(node_port "shard$i")" app -U app -q -c "$pg_rev" >/dev/null
+for n in "${PG_SHARDS[@]}"; do
+	psql_on "$(node_port "$n")" app -U app -q -c "$pg_rev" >/dev/null
 done
 # The shards' parallel workers (BENCH_SHARD_PARALLEL), also applied on every
 # run: a session of each system, kept or new, plans with it from now on.
