@@ -71,6 +71,24 @@ COPY mparted FROM stdin;
 \.
 SELECT * FROM my_w WHERE id >= 500 ORDER BY id;
 
+-- an UPDATE of the partition key: no row is left outside its partition.
+-- Each new row is checked against the partition's bounds (row by row, by
+-- key); one that stays is written, one that would move is refused (rows
+-- are not moved between partitions yet), and the statement changes nothing.
+ALTER FOREIGN TABLE mparted_lo ALTER COLUMN id OPTIONS (ADD key 'true');
+EXPLAIN (VERBOSE, COSTS OFF) UPDATE mparted SET id = id + 1 WHERE id = 600;
+UPDATE mparted SET id = id + 1 WHERE id = 600;
+SELECT id, name FROM mparted WHERE id BETWEEN 500 AND 999 ORDER BY id;
+UPDATE mparted SET id = 2000 WHERE id = 601;
+UPDATE mparted SET id = CASE WHEN id = 500 THEN 502 ELSE 5000 END WHERE id IN (500, 601);
+UPDATE mparted_lo SET id = 2000 WHERE id = 601;
+SELECT id, name FROM mparted WHERE id BETWEEN 500 AND 999 OR id >= 2000 ORDER BY id;
+SELECT id, name FROM my_w WHERE id >= 500 ORDER BY id;
+-- other columns are still sent as one statement
+EXPLAIN (VERBOSE, COSTS OFF) UPDATE mparted SET name = 'renamed' WHERE id = 601;
+UPDATE mparted SET name = 'renamed' WHERE id = 601;
+SELECT id, name FROM mparted WHERE id = 601;
+
 -- not supported yet: a clear error
 INSERT INTO my_w VALUES (700, 'r', 1) RETURNING id;
 INSERT INTO my_w VALUES (1, 'c', 1) ON CONFLICT DO NOTHING;

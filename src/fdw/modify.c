@@ -12,6 +12,13 @@
  * remote primary key).  Without a key such a statement is refused: a row
  * is never identified by a guess such as its first column.
  *
+ * An UPDATE that assigns a partition key column of the table's partitioned
+ * ancestors is never sent whole: each new row is checked against the
+ * partition's constraint here, and a row that would have to move to
+ * another partition is an error (rows are not moved between partitions
+ * yet; updated in place, the row would sit where no query for its new key
+ * looks).
+ *
  * Values are sent as $n parameters to PostgreSQL and as literals written
  * by the dialect to MySQL.  RETURNING is not supported yet.
  *
@@ -24,6 +31,7 @@
 #include "access/htup_details.h"
 #include "access/sysattr.h"
 #include "access/table.h"
+#include "catalog/partition.h"
 #include "commands/explain.h"
 #include "executor/executor.h"
 #include "miscadmin.h"
@@ -38,6 +46,7 @@
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
+#include "utils/partcache.h"
 #include "utils/rel.h"
 
 #include "deparse/deparse.h"
@@ -47,7 +56,8 @@
 enum FedModifyPrivateIndex
 {
 	FedModifyTargetAttrs,		/* attnums written (IntList) */
-	FedModifyKeyAttrs			/* attnums of the key (IntList) */
+	FedModifyKeyAttrs,			/* attnums of the key (IntList) */
+	FedModifySetsPartKey		/* UPDATE assigns a partition key column */
 };
 
 /* fdw_private of a direct-modify ForeignScan */
@@ -67,6 +77,7 @@ typedef struct FedModifyState
 	List	   *target_attrs;
 	List	   *key_attrs;
 	AttrNumber *key_junk;		/* junk column of each key attr */
+	bool		check_partition;	/* new rows must stay in the partition */
 	int			batch_size;
 	MemoryContext temp_cxt;		/* reset per statement */
 } FedModifyState;
@@ -100,7 +111,7 @@ key_attrs_of(Relation rel)
 }
 
 static void
-require_key(Relation rel, List *keys, CmdType op)
+require_key(Relation rel, List *keys, CmdType op, bool sets_part_key)
 {
 	if (keys == NIL)
 		ereport(ERROR,
@@ -108,8 +119,90 @@ require_key(Relation rel, List *keys, CmdType op)
 				 errmsg("cannot %s foreign table \"%s\" row by row because it has no key column",
 						op == CMD_UPDATE ? "UPDATE" : "DELETE",
 						RelationGetRelationName(rel)),
+				 sets_part_key ?
+				 errdetail("The UPDATE assigns a partition key column, so each new row must be checked against the partition's bounds before it is written, and each row identified by its key.") :
 				 errdetail("The statement's conditions or new values cannot all be evaluated by the remote server, so each row must be identified by its key."),
 				 errhint("Set the column option \"key\" to 'true' on the columns of the remote primary key, or import the table with IMPORT FOREIGN SCHEMA, which does so.")));
+}
+
+/*
+ * Does an UPDATE of foreign table relid that writes the columns attnos
+ * (the table's attribute numbers) assign a partition key column of one of
+ * its partitioned ancestors (a column of the key, or one its expressions
+ * use)?  Ancestors may number their columns differently: columns are
+ * matched by name.
+ */
+static bool
+sets_partition_key(Oid relid, List *attnos)
+{
+	List	   *ancestors;
+	ListCell   *lc;
+	bool		found = false;
+
+	if (attnos == NIL || !get_rel_relispartition(relid))
+		return false;
+	ancestors = get_partition_ancestors(relid);
+	foreach(lc, ancestors)
+	{
+		Oid			parent = lfirst_oid(lc);
+		Relation	prel = table_open(parent, AccessShareLock);
+		PartitionKey key = RelationGetPartitionKey(prel);
+		Bitmapset  *cols = NULL;
+		int			i;
+		int			col = -1;
+
+		for (i = 0; i < key->partnatts; i++)
+		{
+			if (key->partattrs[i] != 0)
+				cols = bms_add_member(cols, key->partattrs[i] -
+									  FirstLowInvalidHeapAttributeNumber);
+		}
+		pull_varattnos((Node *) key->partexprs, 1, &cols);
+		while (!found && (col = bms_next_member(cols, col)) >= 0)
+		{
+			AttrNumber	pattno = col + FirstLowInvalidHeapAttributeNumber;
+			char	   *name;
+
+			if (pattno <= InvalidAttrNumber)
+				continue;		/* a whole-row reference: any column */
+			name = get_attname(parent, pattno, false);
+			found = list_member_int(attnos, get_attnum(relid, name));
+		}
+		if (!found && bms_is_member(InvalidAttrNumber -
+									FirstLowInvalidHeapAttributeNumber, cols))
+			found = true;
+		table_close(prel, NoLock);
+		if (found)
+			break;
+	}
+	list_free(ancestors);
+	return found;
+}
+
+/*
+ * A new row of an UPDATE that assigns the partition key must still belong
+ * to the partition: federate does not move rows between partitions (yet),
+ * and a row updated in place outside its partition's bounds would be
+ * stranded, found by no query for its new key.
+ */
+static void
+check_partition(FedModifyState *ms, ResultRelInfo *rinfo,
+				TupleTableSlot *slot, EState *estate)
+{
+	ResultRelInfo *root = rinfo->ri_RootResultRelInfo;
+
+	if (ExecPartitionCheck(rinfo, slot, estate, false))
+		return;
+	if (root == NULL)
+		ExecPartitionCheckEmitError(rinfo, slot, estate);
+	ereport(ERROR,
+			(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+			 errmsg("cannot move a row of foreign table \"%s\" to another partition of \"%s\"",
+					RelationGetRelationName(ms->rel),
+					RelationGetRelationName(root->ri_RelationDesc)),
+			 errdetail("The UPDATE changes the partition key so that the row no longer belongs to partition \"%s\", and federate does not move rows between partitions.",
+					   RelationGetRelationName(ms->rel)),
+			 errhint("Delete the row and insert it with its new values, in one transaction.")));
 }
 
 void
@@ -161,6 +254,7 @@ fedPlanForeignModify(PlannerInfo *root, ModifyTable *plan,
 	Relation	rel = table_open(rte->relid, NoLock);
 	List	   *targets = NIL;
 	List	   *keys = NIL;
+	bool		sets_part_key;
 
 	if (plan->returningLists)
 		ereport(ERROR,
@@ -176,7 +270,6 @@ fedPlanForeignModify(PlannerInfo *root, ModifyTable *plan,
 	else if (op == CMD_UPDATE || op == CMD_DELETE)
 	{
 		keys = key_attrs_of(rel);
-		require_key(rel, keys, op);
 		if (op == CMD_UPDATE)
 		{
 			RelOptInfo *relinfo = find_base_rel(root, resultRelation);
@@ -197,8 +290,11 @@ fedPlanForeignModify(PlannerInfo *root, ModifyTable *plan,
 	else
 		elog(ERROR, "unexpected operation: %d", (int) op);
 
+	sets_part_key = (op == CMD_UPDATE && sets_partition_key(rte->relid, targets));
+	if (op != CMD_INSERT)
+		require_key(rel, keys, op, sets_part_key);
 	table_close(rel, NoLock);
-	return list_make2(targets, keys);
+	return list_make3(targets, keys, makeBoolean(sets_part_key));
 }
 
 /* The user whose user mapping applies (a view owner, or the caller). */
@@ -269,6 +365,8 @@ fedBeginForeignModify(ModifyTableState *mtstate, ResultRelInfo *rinfo,
 							list_nth(fdw_private, FedModifyTargetAttrs),
 							list_nth(fdw_private, FedModifyKeyAttrs),
 							outerPlanState(mtstate)->plan);
+	((FedModifyState *) rinfo->ri_FdwState)->check_partition =
+		boolVal(list_nth(fdw_private, FedModifySetsPartKey));
 }
 
 void
@@ -465,6 +563,8 @@ fedExecForeignUpdate(EState *estate, ResultRelInfo *rinfo,
 	uint64		n;
 
 	slot_getallattrs(slot);
+	if (ms->check_partition)
+		check_partition(ms, rinfo, slot, estate);
 	initStringInfo(&sql);
 	appendStringInfoString(&sql, "UPDATE ");
 	fed_deparse_relation(&sql, ms->dialect, &ms->info);
@@ -601,6 +701,9 @@ fedPlanDirectModify(PlannerInfo *root, ModifyTable *plan,
 				!fed_is_shippable(root, rel, resultRelation, dialect, tle->expr))
 				return false;
 		}
+		/* each new row's partition is checked here (check_partition) */
+		if (sets_partition_key(rte->relid, colnos))
+			return false;
 	}
 
 	initStringInfo(&sql);
