@@ -57,6 +57,24 @@ INSERT INTO my_w VALUES (1, 'dup', 1), (1, 'dup', 1);
 \echo :LAST_ERROR_SQLSTATE
 INSERT INTO pg_w VALUES (1, 'dup', 1), (1, 'dup', 1);
 \echo :LAST_ERROR_SQLSTATE
+-- MySQL's error numbers become PostgreSQL's SQLSTATEs where one means the
+-- same (duplicate key 23505 above; not null, too long, out of range, check)
+CREATE FOREIGN TABLE my_wc (id int, name text, n int) SERVER my1 OPTIONS (table_name 'wc');
+INSERT INTO my_wc VALUES (1, NULL, 1);
+\echo :LAST_ERROR_SQLSTATE
+INSERT INTO my_wc VALUES (1, 'much too long', 1);
+\echo :LAST_ERROR_SQLSTATE
+INSERT INTO my_wc VALUES (1, 'ok', 300);
+\echo :LAST_ERROR_SQLSTATE
+INSERT INTO my_wc VALUES (1, 'ok', -1);
+\echo :LAST_ERROR_SQLSTATE
+DO $$
+BEGIN
+	INSERT INTO my_w VALUES (1, 'dup', 1);
+EXCEPTION WHEN unique_violation THEN
+	RAISE NOTICE 'caught unique_violation';
+END $$;
+SELECT count(*) FROM my_wc;
 
 -- the views cut long text at a character boundary: a remote error naming
 -- a long table (last_error) and a long query (dispatch_log)

@@ -89,6 +89,61 @@ EXPLAIN (VERBOSE, COSTS OFF) UPDATE mparted SET name = 'renamed' WHERE id = 601;
 UPDATE mparted SET name = 'renamed' WHERE id = 601;
 SELECT id, name FROM mparted WHERE id = 601;
 
+-- a SET list that reads a column it assigns: every new value sees the old
+-- row, as on PostgreSQL (MySQL evaluates a SET list left to right: such an
+-- UPDATE goes row by row, its values computed on the coordinator)
+CREATE FOREIGN TABLE my_swap (id int OPTIONS (key 'true'), a int, b int)
+  SERVER my1 OPTIONS (table_name 'swap');
+CREATE TABLE loc_swap (id int PRIMARY KEY, a int, b int);
+INSERT INTO loc_swap VALUES (1, 1, 2), (2, 3, 4), (3, NULL, 5);
+EXPLAIN (VERBOSE, COSTS OFF) UPDATE my_swap SET a = b, b = a WHERE id > 0;
+UPDATE my_swap SET a = b, b = a WHERE id > 0;
+UPDATE loc_swap SET a = b, b = a WHERE id > 0;
+SELECT same('SELECT * FROM my_swap', 'SELECT * FROM loc_swap');
+UPDATE my_swap SET a = NULL, b = a + 1 WHERE id > 1;
+UPDATE loc_swap SET a = NULL, b = a + 1 WHERE id > 1;
+SELECT same('SELECT * FROM my_swap', 'SELECT * FROM loc_swap');
+-- no new value reads a column assigned before it: sent whole
+EXPLAIN (VERBOSE, COSTS OFF) UPDATE my_swap SET b = a WHERE id = 1;
+UPDATE my_swap SET b = a WHERE id = 1;
+UPDATE loc_swap SET b = a WHERE id = 1;
+SELECT * FROM my_swap ORDER BY id;
+SELECT same('SELECT * FROM my_swap', 'SELECT * FROM loc_swap');
+
+-- SELECT ... FOR UPDATE / FOR SHARE lock the rows on the shard (NOWAIT and
+-- SKIP LOCKED too): a second connection to the same database (another
+-- server object) cannot take them
+\getenv my_host FED_MYSQL_HOST
+\getenv my_port FED_MYSQL_PORT
+\getenv my_user FED_MYSQL_USER
+\getenv my_password FED_MYSQL_PASSWORD
+CREATE SERVER my1_other FOREIGN DATA WRAPPER federate
+  OPTIONS (driver 'mysql', host :'my_host', port :'my_port', dbname 'fedtest');
+CREATE USER MAPPING FOR CURRENT_USER SERVER my1_other
+  OPTIONS (user :'my_user', password :'my_password');
+CREATE FOREIGN TABLE my_w_other (id int OPTIONS (key 'true'), name varchar(40), v numeric(10,2))
+  SERVER my1_other OPTIONS (table_name 'w');
+EXPLAIN (VERBOSE, COSTS OFF) SELECT id FROM my_w WHERE id = 1 FOR UPDATE;
+EXPLAIN (VERBOSE, COSTS OFF) SELECT id FROM my_w WHERE id = 1 FOR KEY SHARE NOWAIT;
+EXPLAIN (VERBOSE, COSTS OFF) SELECT id FROM mparted WHERE id < 1000 FOR NO KEY UPDATE SKIP LOCKED;
+BEGIN;
+SELECT id, name FROM my_w WHERE id = 1 FOR UPDATE;
+SELECT id FROM my_w_other WHERE id = 1 FOR UPDATE NOWAIT;
+\echo :LAST_ERROR_SQLSTATE
+ROLLBACK;
+BEGIN;
+SELECT id FROM my_w WHERE id = 1 FOR SHARE;
+SELECT id FROM my_w_other WHERE id = 1 FOR SHARE NOWAIT;
+SELECT id FROM my_w_other WHERE id = 1 FOR UPDATE NOWAIT;
+ROLLBACK;
+BEGIN;
+SELECT id FROM my_w WHERE id = 1 FOR UPDATE;
+SELECT id FROM my_w_other WHERE id <= 5 ORDER BY id FOR UPDATE SKIP LOCKED;
+ROLLBACK;
+BEGIN;
+SELECT id FROM my_w_other WHERE id = 1 FOR UPDATE NOWAIT;
+COMMIT;
+
 -- not supported yet: a clear error
 INSERT INTO my_w VALUES (700, 'r', 1) RETURNING id;
 INSERT INTO my_w VALUES (1, 'c', 1) ON CONFLICT DO NOTHING;

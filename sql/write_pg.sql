@@ -89,6 +89,38 @@ EXPLAIN (VERBOSE, COSTS OFF) UPDATE parted SET name = 'renamed' WHERE id = 601;
 UPDATE parted SET name = 'renamed' WHERE id = 601;
 SELECT id, name FROM parted WHERE id = 601;
 
+-- SELECT ... FOR UPDATE / FOR SHARE lock the rows on the shard (NOWAIT and
+-- SKIP LOCKED too): a second connection to the same database (another
+-- server object) cannot take them
+DO $$ BEGIN
+  EXECUTE format('CREATE SERVER pg1_other FOREIGN DATA WRAPPER federate OPTIONS (host %L, port %L, dbname %L)',
+                 split_part(current_setting('unix_socket_directories'), ',', 1),
+                 current_setting('port'), 'fed_pg1');
+END $$;
+CREATE USER MAPPING FOR CURRENT_USER SERVER pg1_other;
+CREATE FOREIGN TABLE pg_w_other (id int OPTIONS (key 'true'), name varchar(40), v numeric(10,2))
+  SERVER pg1_other OPTIONS (table_name 'w');
+EXPLAIN (VERBOSE, COSTS OFF) SELECT id FROM pg_w WHERE id = 1 FOR UPDATE;
+EXPLAIN (VERBOSE, COSTS OFF) SELECT id FROM pg_w WHERE id = 1 FOR KEY SHARE NOWAIT;
+EXPLAIN (VERBOSE, COSTS OFF) SELECT id FROM parted WHERE id < 1000 FOR NO KEY UPDATE SKIP LOCKED;
+BEGIN;
+SELECT id, name FROM pg_w WHERE id = 1 FOR UPDATE;
+SELECT id FROM pg_w_other WHERE id = 1 FOR UPDATE NOWAIT;
+\echo :LAST_ERROR_SQLSTATE
+ROLLBACK;
+BEGIN;
+SELECT id FROM pg_w WHERE id = 1 FOR SHARE;
+SELECT id FROM pg_w_other WHERE id = 1 FOR SHARE NOWAIT;
+SELECT id FROM pg_w_other WHERE id = 1 FOR UPDATE NOWAIT;
+ROLLBACK;
+BEGIN;
+SELECT id FROM pg_w WHERE id = 1 FOR UPDATE;
+SELECT id FROM pg_w_other WHERE id <= 5 ORDER BY id FOR UPDATE SKIP LOCKED;
+ROLLBACK;
+BEGIN;
+SELECT id FROM pg_w_other WHERE id = 1 FOR UPDATE NOWAIT;
+COMMIT;
+
 -- not supported yet: a clear error
 INSERT INTO pg_w VALUES (700, 'r', 1) RETURNING id;
 INSERT INTO pg_w VALUES (1, 'c', 1) ON CONFLICT DO NOTHING;

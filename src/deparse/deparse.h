@@ -127,6 +127,9 @@ typedef struct FedDialect
 	/* Parameters: true when the engine takes $n placeholders. */
 	bool		has_placeholders;
 
+	/* The locking clause of SELECT ... FOR SHARE / FOR KEY SHARE */
+	const char *lock_share;
+
 	/* "a IS DISTINCT FROM b" */
 	const char *distinct_prefix;	/* written before a */
 	const char *distinct_infix;		/* between a and b */

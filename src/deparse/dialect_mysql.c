@@ -755,6 +755,7 @@ const FedDialect fed_dialect_mysql = {
 	.column_expr_needed = my_column_expr_needed,
 	.append_column_expr = my_append_column_expr,
 	.has_placeholders = false,
+	.lock_share = " LOCK IN SHARE MODE",
 	.distinct_prefix = "(NOT (",
 	.distinct_infix = " <=> ",
 	.distinct_suffix = "))",

@@ -198,6 +198,7 @@ const FedDialect fed_dialect_pg = {
 	.agg_ok = pg_agg_ok,
 	.window_ok = pg_window_ok,
 	.has_placeholders = true,
+	.lock_share = " FOR SHARE",
 	.distinct_prefix = "(",
 	.distinct_infix = " IS DISTINCT FROM ",
 	.distinct_suffix = ")",

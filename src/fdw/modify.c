@@ -180,6 +180,38 @@ sets_partition_key(Oid relid, List *attnos)
 }
 
 /*
+ * Does a new value of the SET list read a column assigned before it in the
+ * list?  MySQL evaluates single-table SET lists from left to right, each
+ * expression seeing the columns already assigned (MariaDB too, unless
+ * sql_mode SIMULTANEOUS_ASSIGNMENT, which MySQL lacks), where SQL has
+ * every expression see the old row: "SET a = b, b = a" swaps on
+ * PostgreSQL and copies on MySQL.  Such an UPDATE goes row by row, its
+ * new values computed here.
+ */
+static bool
+set_reads_assigned(List *tlist, List *colnos, Index varno)
+{
+	Bitmapset  *assigned = NULL;
+	ListCell   *lc;
+	ListCell   *lc2;
+
+	forboth(lc, tlist, lc2, colnos)
+	{
+		TargetEntry *tle = lfirst_node(TargetEntry, lc);
+		Bitmapset  *reads = NULL;
+
+		pull_varattnos((Node *) tle->expr, varno, &reads);
+		if (bms_overlap(reads, assigned) ||
+			bms_is_member(InvalidAttrNumber - FirstLowInvalidHeapAttributeNumber,
+						  reads))
+			return true;
+		assigned = bms_add_member(assigned, lfirst_int(lc2) -
+								  FirstLowInvalidHeapAttributeNumber);
+	}
+	return false;
+}
+
+/*
  * A new row of an UPDATE that assigns the partition key must still belong
  * to the partition: federate does not move rows between partitions (yet),
  * and a row updated in place outside its partition's bounds would be
@@ -703,6 +735,9 @@ fedPlanDirectModify(PlannerInfo *root, ModifyTable *plan,
 		}
 		/* each new row's partition is checked here (check_partition) */
 		if (sets_partition_key(rte->relid, colnos))
+			return false;
+		if (info.driver == FED_DRIVER_MYSQL && set_reads_assigned(tlist, colnos,
+																  resultRelation))
 			return false;
 	}
 

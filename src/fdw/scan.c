@@ -35,6 +35,7 @@
 #include "optimizer/optimizer.h"
 #include "optimizer/pathnode.h"
 #include "optimizer/planmain.h"
+#include "optimizer/prep.h"
 #include "optimizer/restrictinfo.h"
 #include "parser/parsetree.h"
 #include "utils/builtins.h"
@@ -180,11 +181,32 @@ fedGetForeignPlan(PlannerInfo *root, RelOptInfo *baserel, Oid foreigntableid,
 					   fr->attrs_used, remote_conds, &retrieved,
 					   &params, &offsets);
 
-	/* Rows that an UPDATE or DELETE will change are locked when read. */
+	/*
+	 * Rows that an UPDATE or DELETE will change are locked when read, and
+	 * so are those of SELECT ... FOR UPDATE / FOR SHARE (with NOWAIT or
+	 * SKIP LOCKED), on the shard that holds them.  FOR NO KEY UPDATE and
+	 * FOR KEY SHARE lock as FOR UPDATE and FOR SHARE: the engines' nearest.
+	 */
 	if (bms_is_member(baserel->relid, root->all_result_relids) &&
 		(root->parse->commandType == CMD_UPDATE ||
 		 root->parse->commandType == CMD_DELETE))
 		appendStringInfoString(&sql, " FOR UPDATE");
+	else
+	{
+		PlanRowMark *rc = get_plan_rowmark(root->rowMarks, baserel->relid);
+
+		if (rc && rc->strength != LCS_NONE)
+		{
+			if (rc->strength == LCS_FORKEYSHARE || rc->strength == LCS_FORSHARE)
+				appendStringInfoString(&sql, dialect->lock_share);
+			else
+				appendStringInfoString(&sql, " FOR UPDATE");
+			if (rc->waitPolicy == LockWaitError)
+				appendStringInfoString(&sql, " NOWAIT");
+			else if (rc->waitPolicy == LockWaitSkip)
+				appendStringInfoString(&sql, " SKIP LOCKED");
+		}
+	}
 
 	return make_foreignscan(tlist, local_exprs, baserel->relid, params,
 							list_make4(makeString(sql.data), retrieved, offsets,

@@ -1246,6 +1246,60 @@ is_lost_code(unsigned int code)
  * MY_BROKEN if the connection is lost (always so when "lost" is given),
  * MY_IDLE otherwise.  The strings are copied at once.
  */
+/*
+ * PostgreSQL's SQLSTATE for a MySQL error number, where one means the same
+ * thing: MySQL reports most constraint failures as 23000 and lock and data
+ * errors as HY000, and code that catches unique_violation (an ORM's
+ * get-or-create) must see 23505.  The number stays in the error's detail.
+ */
+static const char *
+pg_sqlstate_of(unsigned int code)
+{
+	switch (code)
+	{
+		case 1062:				/* ER_DUP_ENTRY */
+		case 1586:				/* ER_DUP_ENTRY_WITH_KEY_NAME */
+			return "23505";		/* unique_violation */
+		case 1048:				/* ER_BAD_NULL_ERROR */
+		case 1364:				/* ER_NO_DEFAULT_FOR_FIELD */
+			return "23502";		/* not_null_violation */
+		case 1216:				/* ER_NO_REFERENCED_ROW */
+		case 1217:				/* ER_ROW_IS_REFERENCED */
+		case 1451:				/* ER_ROW_IS_REFERENCED_2 */
+		case 1452:				/* ER_NO_REFERENCED_ROW_2 */
+			return "23503";		/* foreign_key_violation */
+		case 3819:				/* MySQL's ER_CHECK_CONSTRAINT_VIOLATED */
+		case 4025:				/* MariaDB's ER_CONSTRAINT_FAILED */
+			return "23514";		/* check_violation */
+		case 1213:				/* ER_LOCK_DEADLOCK */
+			return "40P01";		/* deadlock_detected */
+		case 1205:				/* ER_LOCK_WAIT_TIMEOUT */
+			return "55P03";		/* lock_not_available */
+		case 1406:				/* ER_DATA_TOO_LONG */
+			return "22001";		/* string_data_right_truncation */
+		case 1264:				/* ER_WARN_DATA_OUT_OF_RANGE */
+		case 1690:				/* ER_DATA_OUT_OF_RANGE */
+			return "22003";		/* numeric_value_out_of_range */
+		case 1365:				/* ER_DIVISION_BY_ZERO */
+			return "22012";		/* division_by_zero */
+		case 1292:				/* ER_TRUNCATED_WRONG_VALUE */
+			return "22007";		/* invalid_datetime_format */
+		case 1366:				/* ER_TRUNCATED_WRONG_VALUE_FOR_FIELD */
+			return "22P02";		/* invalid_text_representation */
+		case 1054:				/* ER_BAD_FIELD_ERROR */
+			return "42703";		/* undefined_column */
+		case 1146:				/* ER_NO_SUCH_TABLE */
+			return "42P01";		/* undefined_table */
+		case 1064:				/* ER_PARSE_ERROR */
+			return "42601";		/* syntax_error */
+		case 1142:				/* ER_TABLEACCESS_DENIED_ERROR */
+		case 1143:				/* ER_COLUMNACCESS_DENIED_ERROR */
+			return "42501";		/* insufficient_privilege */
+		default:
+			return NULL;
+	}
+}
+
 static int
 report_mysql_error(MyConn *conn, FedRemoteError *err, bool lost)
 {
@@ -1259,6 +1313,8 @@ report_mysql_error(MyConn *conn, FedRemoteError *err, bool lost)
 			"unknown MySQL error";
 	if (sqlstate == NULL || strlen(sqlstate) != 5)
 		sqlstate = "";
+	if (pg_sqlstate_of(code) != NULL)
+		sqlstate = pg_sqlstate_of(code);
 	lost = lost || is_lost_code(code) || connection_gone(conn);
 
 	conn->goal = GOAL_NONE;

@@ -5,9 +5,11 @@
  *
  * Remote text is passed through untranslated (errmsg_internal), with the
  * remote SQLSTATE where it means the same thing here: always for
- * PostgreSQL servers; for MySQL only the standard SQL classes (a MySQL
- * "HY000" becomes ERRCODE_FDW_ERROR, with the MySQL error number in the
- * detail).  Context lines name the server and the remote statement.
+ * PostgreSQL servers; for MySQL only the standard SQL classes, with the
+ * errors PostgreSQL has a code of its own for mapped by the driver
+ * (duplicate key 1062 is 23505, deadlock 1213 40P01, lock wait timeout
+ * 1205 55P03, ...; a MySQL "HY000" becomes ERRCODE_FDW_ERROR), and the
+ * MySQL error number in the detail.  Context lines name the server and the remote statement.
  * A lost connection is reported in our own words, with the remote text as
  * detail.
  *
@@ -24,7 +26,7 @@ static bool
 standard_class(const char *sqlstate)
 {
 	static const char *const classes[] = {
-		"21", "22", "23", "25", "28", "40", "42", "44", "0A", "57", NULL
+		"21", "22", "23", "25", "28", "40", "42", "44", "0A", "55", "57", NULL
 	};
 	const char *const *c;
 
