@@ -147,3 +147,18 @@ COMMIT;
 -- not supported yet: a clear error
 INSERT INTO my_w VALUES (700, 'r', 1) RETURNING id;
 INSERT INTO my_w VALUES (1, 'c', 1) ON CONFLICT DO NOTHING;
+
+-- TRUNCATE runs in the remote transaction (a ROLLBACK undoes it): MySQL
+-- gets a DELETE (its TRUNCATE TABLE would commit the transaction), and
+-- so neither RESTART IDENTITY nor CASCADE
+BEGIN;
+SET LOCAL federate.log_remote_sql = on;
+TRUNCATE my_w;
+SET LOCAL federate.log_remote_sql = off;
+SELECT count(*) FROM my_w;
+ROLLBACK;
+SELECT count(*) > 0 AS kept FROM my_w;
+TRUNCATE my_w RESTART IDENTITY;
+TRUNCATE mparted CASCADE;
+TRUNCATE my_swap;
+SELECT count(*) FROM my_swap;

@@ -124,3 +124,21 @@ COMMIT;
 -- not supported yet: a clear error
 INSERT INTO pg_w VALUES (700, 'r', 1) RETURNING id;
 INSERT INTO pg_w VALUES (1, 'c', 1) ON CONFLICT DO NOTHING;
+
+-- TRUNCATE runs in the remote transaction (a ROLLBACK undoes it), one
+-- statement per server with RESTART IDENTITY and CASCADE sent along; a
+-- partitioned table's foreign partitions are emptied with its local ones
+BEGIN;
+SET LOCAL federate.log_remote_sql = on;
+TRUNCATE pg_w RESTART IDENTITY CASCADE;
+SET LOCAL federate.log_remote_sql = off;
+SELECT count(*) FROM pg_w;
+ROLLBACK;
+SELECT count(*) > 0 AS kept FROM pg_w;
+BEGIN;
+TRUNCATE parted;
+SELECT (SELECT count(*) FROM parted) AS parted, (SELECT count(*) FROM pg_w) AS remote;
+ROLLBACK;
+SELECT count(*) > 0 AS kept FROM parted_lo;
+TRUNCATE pg_nokey;
+SELECT count(*) FROM pg_nokey;

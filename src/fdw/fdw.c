@@ -51,6 +51,7 @@ federate_handler(PG_FUNCTION_ARGS)
 	r->IterateDirectModify = fedIterateDirectModify;
 	r->EndDirectModify = fedEndDirectModify;
 	r->ExplainDirectModify = fedExplainDirectModify;
+	r->ExecForeignTruncate = fedExecForeignTruncate;
 
 	/* IMPORT FOREIGN SCHEMA */
 	r->ImportForeignSchema = fedImportForeignSchema;

@@ -80,6 +80,8 @@ extern void fedEndForeignModify(EState *estate, ResultRelInfo *rinfo);
 extern void fedBeginForeignInsert(ModifyTableState *mtstate,
 								  ResultRelInfo *rinfo);
 extern void fedEndForeignInsert(EState *estate, ResultRelInfo *rinfo);
+extern void fedExecForeignTruncate(List *rels, DropBehavior behavior,
+								   bool restart_seqs);
 extern int	fedIsForeignRelUpdatable(Relation rel);
 extern bool fedPlanDirectModify(PlannerInfo *root, ModifyTable *plan,
 								Index resultRelation, int subplan_index);

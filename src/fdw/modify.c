@@ -20,7 +20,8 @@
  * looks).
  *
  * Values are sent as $n parameters to PostgreSQL and as literals written
- * by the dialect to MySQL.  RETURNING is not supported yet.
+ * by the dialect to MySQL.  RETURNING is not supported yet.  TRUNCATE is
+ * here too.
  *
  * src/fdw/modify.c
  *
@@ -638,6 +639,77 @@ fedExecForeignDelete(EState *estate, ResultRelInfo *rinfo,
 	MemoryContextSwitchTo(old);
 	MemoryContextReset(ms->temp_cxt);
 	return n > 0 ? slot : NULL;
+}
+
+/*
+ * TRUNCATE of federate foreign tables, called once per server with its
+ * tables, in the remote transaction (so a ROLLBACK undoes it).  PostgreSQL
+ * gets one TRUNCATE of them all with the statement's RESTART IDENTITY and
+ * CASCADE; MySQL one DELETE per table, since its TRUNCATE TABLE commits
+ * the transaction it runs in.  For the same reason MySQL refuses RESTART
+ * IDENTITY (resetting AUTO_INCREMENT is an ALTER TABLE, which commits too)
+ * and CASCADE (a DELETE cascades only along foreign keys declared ON
+ * DELETE CASCADE; others fail as PostgreSQL's RESTRICT does).
+ */
+void
+fedExecForeignTruncate(List *rels, DropBehavior behavior, bool restart_seqs)
+{
+	FedTableInfo info;
+	const FedDialect *dialect;
+	FedConn    *conn;
+	StringInfoData sql;
+	ListCell   *lc;
+
+	if (rels == NIL)
+		return;
+	fed_table_info(RelationGetRelid((Relation) linitial(rels)), GetUserId(),
+				   &info);
+	dialect = fed_dialect(info.driver);
+	if (info.driver == FED_DRIVER_MYSQL && (restart_seqs ||
+											behavior == DROP_CASCADE))
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("cannot TRUNCATE foreign table \"%s\" with %s on MySQL server \"%s\"",
+						RelationGetRelationName((Relation) linitial(rels)),
+						restart_seqs ? "RESTART IDENTITY" : "CASCADE",
+						info.server->servername),
+				 errdetail("A MySQL server empties a table inside a transaction only by DELETE, which neither resets AUTO_INCREMENT nor cascades to referencing tables."),
+				 errhint("Leave out %s.", restart_seqs ? "RESTART IDENTITY" : "CASCADE")));
+
+	conn = fed_conn_get(info.server, info.user, true);
+	fed_conn_note_write(conn);
+	initStringInfo(&sql);
+	if (info.driver == FED_DRIVER_POSTGRES)
+	{
+		appendStringInfoString(&sql, "TRUNCATE ");
+		foreach(lc, rels)
+		{
+			Relation	rel = (Relation) lfirst(lc);
+			FedTableInfo ti;
+
+			fed_table_info(RelationGetRelid(rel), GetUserId(), &ti);
+			if (lc != list_head(rels))
+				appendStringInfoString(&sql, ", ");
+			fed_deparse_relation(&sql, dialect, &ti);
+		}
+		appendStringInfoString(&sql, restart_seqs ? " RESTART IDENTITY" :
+							   " CONTINUE IDENTITY");
+		appendStringInfoString(&sql, behavior == DROP_CASCADE ? " CASCADE" :
+							   " RESTRICT");
+		(void) fed_conn_exec(conn, sql.data, 0, NULL);
+		return;
+	}
+	foreach(lc, rels)
+	{
+		Relation	rel = (Relation) lfirst(lc);
+		FedTableInfo ti;
+
+		fed_table_info(RelationGetRelid(rel), GetUserId(), &ti);
+		resetStringInfo(&sql);
+		appendStringInfoString(&sql, "DELETE FROM ");
+		fed_deparse_relation(&sql, dialect, &ti);
+		(void) fed_conn_exec(conn, sql.data, 0, NULL);
+	}
 }
 
 void
