@@ -144,9 +144,24 @@ BEGIN;
 SELECT id FROM my_w_other WHERE id = 1 FOR UPDATE NOWAIT;
 COMMIT;
 
+-- a row-by-row UPDATE or DELETE whose subquery reads the same table sees
+-- the table as it was when the statement started: its writes wait until
+-- its reads are over
+SELECT same('SELECT * FROM my_w WHERE id < 500', 'SELECT * FROM loc_mw WHERE id < 500');
+UPDATE my_w SET name = 'gone', v = (SELECT count(*) FROM my_w w2 WHERE w2.name = my_w.name OR w2.name = 'gone') WHERE id < 500;
+UPDATE loc_mw SET name = 'gone', v = (SELECT count(*) FROM loc_mw w2 WHERE w2.name = loc_mw.name OR w2.name = 'gone') WHERE id < 500;
+SELECT same('SELECT * FROM my_w WHERE id < 500', 'SELECT * FROM loc_mw WHERE id < 500');
+UPDATE my_w SET v = id WHERE id < 500;
+UPDATE loc_mw SET v = id WHERE id < 500;
+DELETE FROM my_w WHERE id > 1 AND id < 500 AND v < (SELECT avg(v) FROM my_w w2 WHERE w2.id < 500 AND w2.name = my_w.name);
+DELETE FROM loc_mw WHERE id > 1 AND id < 500 AND v < (SELECT avg(v) FROM loc_mw w2 WHERE w2.id < 500 AND w2.name = loc_mw.name);
+SELECT same('SELECT * FROM my_w WHERE id < 500', 'SELECT * FROM loc_mw WHERE id < 500');
+SELECT id, name, v FROM my_w WHERE id < 500 ORDER BY id;
+
 -- not supported yet: a clear error
 INSERT INTO my_w VALUES (700, 'r', 1) RETURNING id;
 INSERT INTO my_w VALUES (1, 'c', 1) ON CONFLICT DO NOTHING;
+INSERT INTO mparted VALUES (1, 'c', 1) ON CONFLICT DO NOTHING;
 
 -- TRUNCATE runs in the remote transaction (a ROLLBACK undoes it): MySQL
 -- gets a DELETE (its TRUNCATE TABLE would commit the transaction), and

@@ -121,9 +121,47 @@ BEGIN;
 SELECT id FROM pg_w_other WHERE id = 1 FOR UPDATE NOWAIT;
 COMMIT;
 
+-- ON CONFLICT DO NOTHING goes to a PostgreSQL server as written; the
+-- command tag counts only the rows inserted, as on a local table
+DO $$
+DECLARE
+	n bigint;
+	m bigint;
+BEGIN
+	INSERT INTO pg_w VALUES (1, 'c', 1), (900, 'new', 9), (901, 'new', 9), (900, 'again', 9)
+	  ON CONFLICT DO NOTHING;
+	GET DIAGNOSTICS n = ROW_COUNT;
+	INSERT INTO loc_w VALUES (1, 'c', 1), (900, 'new', 9), (901, 'new', 9), (900, 'again', 9)
+	  ON CONFLICT DO NOTHING;
+	GET DIAGNOSTICS m = ROW_COUNT;
+	RAISE NOTICE 'federated: %, local: %', n, m;
+	INSERT INTO pg_w VALUES (901, 'dup', 0) ON CONFLICT DO NOTHING;
+	GET DIAGNOSTICS n = ROW_COUNT;
+	RAISE NOTICE 'one conflicting row: %', n;
+END $$;
+SELECT id, name FROM pg_w WHERE id IN (1, 900, 901) ORDER BY id;
+SELECT same('SELECT * FROM pg_w WHERE id IN (1, 900, 901)', 'SELECT * FROM loc_w WHERE id IN (1, 900, 901)');
+INSERT INTO parted VALUES (500, 'dup', 1), (902, 'routed', 1) ON CONFLICT DO NOTHING;
+SELECT id, name FROM pg_w WHERE id IN (500, 902) ORDER BY id;
+INSERT INTO pg_w VALUES (1, 'c', 1) ON CONFLICT (id) DO NOTHING;
+INSERT INTO pg_w VALUES (1, 'c', 1) ON CONFLICT (id) DO UPDATE SET name = 'u';
+
+-- a row-by-row UPDATE or DELETE whose subquery reads the same table sees
+-- the table as it was when the statement started: its writes wait until
+-- its reads are over
+SELECT same('SELECT * FROM pg_w WHERE id < 500', 'SELECT * FROM loc_w WHERE id < 500');
+UPDATE pg_w SET name = 'gone', v = (SELECT count(*) FROM pg_w w2 WHERE w2.name = pg_w.name OR w2.name = 'gone') WHERE id < 500;
+UPDATE loc_w SET name = 'gone', v = (SELECT count(*) FROM loc_w w2 WHERE w2.name = loc_w.name OR w2.name = 'gone') WHERE id < 500;
+SELECT same('SELECT * FROM pg_w WHERE id < 500', 'SELECT * FROM loc_w WHERE id < 500');
+UPDATE pg_w SET v = id WHERE id < 500;
+UPDATE loc_w SET v = id WHERE id < 500;
+DELETE FROM pg_w WHERE id > 1 AND id < 500 AND v < (SELECT avg(v) FROM pg_w w2 WHERE w2.id < 500 AND w2.name = pg_w.name);
+DELETE FROM loc_w WHERE id > 1 AND id < 500 AND v < (SELECT avg(v) FROM loc_w w2 WHERE w2.id < 500 AND w2.name = loc_w.name);
+SELECT same('SELECT * FROM pg_w WHERE id < 500', 'SELECT * FROM loc_w WHERE id < 500');
+SELECT id, name, v FROM pg_w WHERE id < 500 ORDER BY id;
+
 -- not supported yet: a clear error
 INSERT INTO pg_w VALUES (700, 'r', 1) RETURNING id;
-INSERT INTO pg_w VALUES (1, 'c', 1) ON CONFLICT DO NOTHING;
 
 -- TRUNCATE runs in the remote transaction (a ROLLBACK undoes it), one
 -- statement per server with RESTART IDENTITY and CASCADE sent along; a

@@ -58,7 +58,8 @@ enum FedModifyPrivateIndex
 {
 	FedModifyTargetAttrs,		/* attnums written (IntList) */
 	FedModifyKeyAttrs,			/* attnums of the key (IntList) */
-	FedModifySetsPartKey		/* UPDATE assigns a partition key column */
+	FedModifySetsPartKey,		/* UPDATE assigns a partition key column */
+	FedModifyOnConflictNothing	/* INSERT ... ON CONFLICT DO NOTHING */
 };
 
 /* fdw_private of a direct-modify ForeignScan */
@@ -79,9 +80,21 @@ typedef struct FedModifyState
 	List	   *key_attrs;
 	AttrNumber *key_junk;		/* junk column of each key attr */
 	bool		check_partition;	/* new rows must stay in the partition */
+	bool		on_conflict_nothing;	/* INSERT ... ON CONFLICT DO NOTHING */
+	bool		defer;			/* row-by-row writes wait for the reads */
+	List	   *deferred;		/* FedDeferredWrite, in order */
+	MemoryContext defer_cxt;
 	int			batch_size;
 	MemoryContext temp_cxt;		/* reset per statement */
 } FedModifyState;
+
+/* A row-by-row UPDATE or DELETE kept until the statement's reads end */
+typedef struct FedDeferredWrite
+{
+	char	   *sql;
+	int			nparams;
+	const char **params;
+} FedDeferredWrite;
 
 typedef struct FedDirectState
 {
@@ -278,6 +291,36 @@ insert_attrs(Relation rel)
 	return attrs;
 }
 
+/*
+ * May an INSERT with this ON CONFLICT clause go to the table's server?
+ * DO NOTHING without a conflict target (foreign tables have no indexes to
+ * name as one) goes to PostgreSQL as written.  MySQL has no exact
+ * equivalent (INSERT IGNORE also turns data errors into warnings, and ON
+ * DUPLICATE KEY UPDATE cannot tell the rows it skipped from those it
+ * inserted in the row count), and DO UPDATE needs a conflict target:
+ * both are refused.  Returns whether DO NOTHING applies.
+ */
+static bool
+check_on_conflict(OnConflictAction action, Oid relid)
+{
+	FedTableInfo info;
+
+	if (action == ONCONFLICT_NONE)
+		return false;
+	if (action != ONCONFLICT_NOTHING)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("ON CONFLICT DO UPDATE is not supported on federate foreign tables")));
+	fed_table_info(relid, InvalidOid, &info);
+	if (info.driver != FED_DRIVER_POSTGRES)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("ON CONFLICT DO NOTHING is not supported on foreign table \"%s\" of MySQL server \"%s\"",
+						get_rel_name(relid), info.server->servername),
+				 errdetail("MySQL can skip duplicate rows only by INSERT IGNORE, which also ignores other errors, or by ON DUPLICATE KEY UPDATE, whose row count does not tell skipped rows from inserted ones.")));
+	return true;
+}
+
 List *
 fedPlanForeignModify(PlannerInfo *root, ModifyTable *plan,
 					 Index resultRelation, int subplan_index)
@@ -288,15 +331,13 @@ fedPlanForeignModify(PlannerInfo *root, ModifyTable *plan,
 	List	   *targets = NIL;
 	List	   *keys = NIL;
 	bool		sets_part_key;
+	bool		on_conflict_nothing;
 
 	if (plan->returningLists)
 		ereport(ERROR,
 				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
 				 errmsg("RETURNING is not supported on federate foreign tables")));
-	if (plan->onConflictAction != ONCONFLICT_NONE)
-		ereport(ERROR,
-				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-				 errmsg("ON CONFLICT is not supported on federate foreign tables")));
+	on_conflict_nothing = check_on_conflict(plan->onConflictAction, rte->relid);
 
 	if (op == CMD_INSERT)
 		targets = insert_attrs(rel);
@@ -327,7 +368,8 @@ fedPlanForeignModify(PlannerInfo *root, ModifyTable *plan,
 	if (op != CMD_INSERT)
 		require_key(rel, keys, op, sets_part_key);
 	table_close(rel, NoLock);
-	return list_make3(targets, keys, makeBoolean(sets_part_key));
+	return list_make4(targets, keys, makeBoolean(sets_part_key),
+					  makeBoolean(on_conflict_nothing));
 }
 
 /* The user whose user mapping applies (a view owner, or the caller). */
@@ -387,6 +429,31 @@ create_modify_state(EState *estate, ResultRelInfo *rinfo, CmdType op,
 	return ms;
 }
 
+/*
+ * Does the plan under a ModifyTable read a table other than its result
+ * relations through a remote scan (a subquery, a join's other side), which
+ * could run after some of the statement's row-by-row writes were sent?
+ */
+static bool
+reads_elsewhere_walker(PlanState *ps, void *context)
+{
+	List	   *result_rels = (List *) context;
+
+	if (ps == NULL)
+		return false;
+	if (IsA(ps, CustomScanState))
+		return true;
+	if (IsA(ps, ForeignScanState))
+	{
+		ForeignScan *fs = (ForeignScan *) ps->plan;
+
+		if (fs->operation == CMD_SELECT &&
+			!list_member_int(result_rels, (int) fs->scan.scanrelid))
+			return true;
+	}
+	return planstate_tree_walker(ps, reads_elsewhere_walker, context);
+}
+
 void
 fedBeginForeignModify(ModifyTableState *mtstate, ResultRelInfo *rinfo,
 					  List *fdw_private, int subplan_index, int eflags)
@@ -400,6 +467,28 @@ fedBeginForeignModify(ModifyTableState *mtstate, ResultRelInfo *rinfo,
 							outerPlanState(mtstate)->plan);
 	((FedModifyState *) rinfo->ri_FdwState)->check_partition =
 		boolVal(list_nth(fdw_private, FedModifySetsPartKey));
+	((FedModifyState *) rinfo->ri_FdwState)->on_conflict_nothing =
+		boolVal(list_nth(fdw_private, FedModifyOnConflictNothing));
+
+	/*
+	 * A statement sees the tables as they were when it started.  A remote
+	 * read that runs while rows are written one by one (a correlated
+	 * subquery on the same table, a nested loop's inner side) would see the
+	 * statement's own earlier writes in the remote transaction: then the
+	 * writes wait until the reads are over, and are sent in order when the
+	 * plan ends.  The rows were read FOR UPDATE, so each is still there.
+	 */
+	if (mtstate->operation != CMD_INSERT &&
+		reads_elsewhere_walker(outerPlanState(mtstate),
+							   ((ModifyTable *) mtstate->ps.plan)->resultRelations))
+	{
+		FedModifyState *ms = (FedModifyState *) rinfo->ri_FdwState;
+
+		ms->defer = true;
+		ms->defer_cxt = AllocSetContextCreate(mtstate->ps.state->es_query_cxt,
+											  "federate deferred writes",
+											  ALLOCSET_DEFAULT_SIZES);
+	}
 }
 
 void
@@ -412,13 +501,12 @@ fedBeginForeignInsert(ModifyTableState *mtstate, ResultRelInfo *rinfo)
 		ereport(ERROR,
 				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
 				 errmsg("RETURNING is not supported on federate foreign tables")));
-	if (plan && plan->onConflictAction != ONCONFLICT_NONE)
-		ereport(ERROR,
-				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-				 errmsg("ON CONFLICT is not supported on federate foreign tables")));
 	rinfo->ri_FdwState =
 		create_modify_state(mtstate->ps.state, rinfo, CMD_INSERT,
 							insert_attrs(rinfo->ri_RelationDesc), NIL, NULL);
+	((FedModifyState *) rinfo->ri_FdwState)->on_conflict_nothing =
+		plan && check_on_conflict(plan->onConflictAction,
+								  RelationGetRelid(rinfo->ri_RelationDesc));
 }
 
 /*
@@ -455,6 +543,21 @@ run(FedModifyState *ms, StringInfo sql, List *params)
 	int			i = 0;
 	ListCell   *lc;
 
+	if (ms->defer && ms->operation != CMD_INSERT)
+	{
+		MemoryContext old = MemoryContextSwitchTo(ms->defer_cxt);
+		FedDeferredWrite *w = palloc(sizeof(FedDeferredWrite));
+
+		w->sql = pstrdup(sql->data);
+		w->nparams = list_length(params);
+		w->params = palloc0(sizeof(char *) * (w->nparams + 1));
+		foreach(lc, params)
+			w->params[i++] = lfirst(lc) ? pstrdup(lfirst(lc)) : NULL;
+		ms->deferred = lappend(ms->deferred, w);
+		MemoryContextSwitchTo(old);
+		return 1;				/* the row was read FOR UPDATE: it is there */
+	}
+
 	fed_conn_note_write(conn);
 	foreach(lc, params)
 		values[i++] = lfirst(lc);
@@ -474,6 +577,7 @@ fedExecForeignBatchInsert(EState *estate, ResultRelInfo *rinfo,
 	ListCell   *lc;
 	bool		first;
 	int			r;
+	uint64		inserted;
 
 	initStringInfo(&sql);
 	appendStringInfoString(&sql, "INSERT INTO ");
@@ -517,11 +621,27 @@ fedExecForeignBatchInsert(EState *estate, ResultRelInfo *rinfo,
 		fed_deparse_relation(&sql, ms->dialect, &ms->info);
 		appendStringInfoString(&sql, ms->dialect->kind == FED_DRIVER_MYSQL ?
 							   " () VALUES ()" : " DEFAULT VALUES");
+		if (ms->on_conflict_nothing)
+			appendStringInfoString(&sql, " ON CONFLICT DO NOTHING");
+		inserted = 0;
 		for (r = 0; r < *numSlots; r++)
-			run(ms, &sql, NIL);
+			inserted += run(ms, &sql, NIL);
 	}
 	else
-		run(ms, &sql, params);
+	{
+		if (ms->on_conflict_nothing)
+			appendStringInfoString(&sql, " ON CONFLICT DO NOTHING");
+		inserted = run(ms, &sql, params);
+	}
+
+	/*
+	 * The rows the server skipped (ON CONFLICT DO NOTHING) are not counted
+	 * in the command tag.  Which ones they were is not known, but nothing
+	 * needs to know: row triggers make batches of one row, and RETURNING
+	 * is refused.
+	 */
+	if (ms->on_conflict_nothing && inserted < (uint64) *numSlots)
+		*numSlots = (int) inserted;
 
 	MemoryContextSwitchTo(old);
 	MemoryContextReset(ms->temp_cxt);
@@ -535,7 +655,7 @@ fedExecForeignInsert(EState *estate, ResultRelInfo *rinfo,
 	int			n = 1;
 
 	fedExecForeignBatchInsert(estate, rinfo, &slot, &planSlot, &n);
-	return slot;
+	return n > 0 ? slot : NULL;
 }
 
 int
@@ -715,7 +835,25 @@ fedExecForeignTruncate(List *rels, DropBehavior behavior, bool restart_seqs)
 void
 fedEndForeignModify(EState *estate, ResultRelInfo *rinfo)
 {
-	/* everything lives in the query's memory; connections stay cached */
+	FedModifyState *ms = (FedModifyState *) rinfo->ri_FdwState;
+	ListCell   *lc;
+
+	/* the writes kept while the statement's reads ran (fedBeginForeignModify) */
+	if (ms == NULL || ms->deferred == NIL)
+		return;
+	foreach(lc, ms->deferred)
+	{
+		FedDeferredWrite *w = (FedDeferredWrite *) lfirst(lc);
+		FedConn    *conn = fed_conn_get(ms->info.server, ms->info.user, true);
+
+		fed_conn_note_write(conn);
+		(void) fed_conn_exec(conn, w->sql, w->nparams, w->params);
+		CHECK_FOR_INTERRUPTS();
+	}
+	ms->deferred = NIL;
+	MemoryContextDelete(ms->defer_cxt);
+	ms->defer_cxt = NULL;
+	/* everything else lives in the query's memory; connections stay cached */
 }
 
 void
