@@ -232,3 +232,14 @@ EXPLAIN (VERBOSE, COSTS OFF) SELECT id, region FROM many WHERE k IN (1, 2, 3) OR
 SELECT same_rows('SELECT id, region FROM many ORDER BY region DESC NULLS FIRST, id LIMIT 40',
                  'SELECT id, region FROM loc.many ORDER BY region DESC NULLS FIRST, id LIMIT 40');
 RESET federate.combine_partitions;
+
+-- a grouping key without a column of the table (a stable function, an
+-- InitPlan's value) is computed on the coordinator, never also read back
+-- from the shards (found by sqlsmith: the parameter was planned to read
+-- the scan's own output column, before any row existed: a crash)
+EXPLAIN (VERBOSE, COSTS OFF)
+SELECT DISTINCT k, pg_catalog.pg_backend_pid() > 0 AS b, (SELECT max(k) FROM many) AS m FROM many;
+SELECT same('SELECT DISTINCT k, pg_catalog.pg_backend_pid() > 0 AS b, (SELECT max(k) FROM many) AS m FROM many',
+            'SELECT DISTINCT k, pg_catalog.pg_backend_pid() > 0 AS b, (SELECT max(k) FROM loc.many) AS m FROM loc.many');
+SELECT same('SELECT k, now() > ''2000-01-01'' AS t, count(*) FROM many GROUP BY 1, 2',
+            'SELECT k, now() > ''2000-01-01'' AS t, count(*) FROM loc.many GROUP BY 1, 2');

@@ -148,13 +148,29 @@ add_group_item(AggCxt *cxt, Expr *expr)
 		cxt->fi->group_items = lappend_int(cxt->fi->group_items, pos);
 }
 
+/*
+ * An expression without a column of the table (a stable function call, a
+ * parameter, an InitPlan's value) is computed on the coordinator and sent
+ * as a parameter: it cannot also be an output column of the scan, which
+ * the parameter would then be planned to read (before any row exists).
+ * Constants are written as literals and may be.  Grouping by such an
+ * expression is left to the coordinator.
+ */
+static bool
+groupable_shape(Expr *expr)
+{
+	return IsA(fed_strip_relabel(expr), Const) ||
+		contain_var_clause((Node *) expr);
+}
+
 /* May every shard group by expr (see FedDialect.group_ok)? */
 static bool
 group_ok(AggCxt *cxt, Expr *expr, bool exact)
 {
 	ListCell   *lc;
 
-	if (!fed_shippable_everywhere(cxt->root, cxt->fi, expr))
+	if (!groupable_shape(expr) ||
+		!fed_shippable_everywhere(cxt->root, cxt->fi, expr))
 		return false;
 	foreach(lc, cxt->fi->tasks)
 	{
@@ -178,6 +194,8 @@ pg_tasks_group_ok(AggCxt *cxt, Expr *expr)
 	ListCell   *lc;
 	bool		mysql = false;
 
+	if (!groupable_shape(expr))
+		return false;
 	foreach(lc, cxt->fi->tasks)
 	{
 		FedTaskPlan *task = lfirst(lc);
