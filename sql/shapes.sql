@@ -243,3 +243,12 @@ SELECT same('SELECT DISTINCT k, pg_catalog.pg_backend_pid() > 0 AS b, (SELECT ma
             'SELECT DISTINCT k, pg_catalog.pg_backend_pid() > 0 AS b, (SELECT max(k) FROM loc.many) AS m FROM loc.many');
 SELECT same('SELECT k, now() > ''2000-01-01'' AS t, count(*) FROM many GROUP BY 1, 2',
             'SELECT k, now() > ''2000-01-01'' AS t, count(*) FROM loc.many GROUP BY 1, 2');
+
+-- a LATERAL subquery pulled up into the join, whose output (under the
+-- nullable side of an outer join) reads the outer table: the inner table
+-- has LATERAL references and is read once per outer row (found by
+-- sqlsmith: an assertion failure in the planner)
+SELECT same('SELECT a.id, s.id, s.c FROM many a, LATERAL (SELECT r.id, x.c FROM many r LEFT JOIN (SELECT a.k AS c FROM many b WHERE b.id = 1) x ON true WHERE r.id = a.id) s WHERE a.id < 10',
+            'SELECT a.id, s.id, s.c FROM loc.many a, LATERAL (SELECT r.id, x.c FROM loc.many r LEFT JOIN (SELECT a.k AS c FROM loc.many b WHERE b.id = 1) x ON true WHERE r.id = a.id) s WHERE a.id < 10');
+SELECT same('SELECT a.id, x.c FROM many a LEFT JOIN LATERAL (SELECT a.k + b.k AS c FROM many b WHERE b.id = a.id + 1) x ON true WHERE a.id < 20',
+            'SELECT a.id, x.c FROM loc.many a LEFT JOIN LATERAL (SELECT a.k + b.k AS c FROM loc.many b WHERE b.id = a.id + 1) x ON true WHERE a.id < 20');

@@ -133,9 +133,11 @@ fedGetForeignPaths(PlannerInfo *root, RelOptInfo *baserel, Oid foreigntableid)
 	/* a round trip, then rows; work done remotely is cheaper than here */
 	total = startup + baserel->rows * cpu_tuple_cost * 2 +
 		baserel->tuples * cpu_operator_cost * list_length(fr->remote_conds);
+	/* a table with LATERAL references is read once per outer row */
 	add_path(baserel, (Path *)
 			 create_foreignscan_path(root, baserel, NULL, baserel->rows,
-									 startup, total, NIL, NULL, NULL, NIL));
+									 startup, total, NIL,
+									 baserel->lateral_relids, NULL, NIL));
 }
 
 /* The shipped conditions of a relation planned by fedGetForeignRelSize. */

@@ -243,6 +243,9 @@ fed_set_rel_pathlist(PlannerInfo *root, RelOptInfo *rel, Index rti,
 	if (root->parse->resultRelation == (int) rti ||
 		get_plan_rowmark(root->rowMarks, rti) != NULL)
 		return;
+	/* LATERAL references (read once per outer row): PostgreSQL's own paths */
+	if (rel->lateral_relids != NULL)
+		return;
 
 	fi = fed_scan_info(root, rel, rti, rte);
 	if (fi == NULL)
