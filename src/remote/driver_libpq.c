@@ -251,6 +251,16 @@ send_fetch(LqHandle *h, FedRemoteError *err)
 	return flush_output(h, err);
 }
 
+/* Keep a statement's first error result (reported once all results are in). */
+static void
+keep_error(LqHandle *h, PGresult *res)
+{
+	if (h->errres == NULL)
+		h->errres = res;
+	else
+		PQclear(res);
+}
+
 /*
  * Read whatever has arrived for the command in flight.  FED_IO_DONE when
  * all its results are in (the command may then have failed: see errres).
@@ -294,10 +304,7 @@ collect_results(LqHandle *h, FedRemoteError *err)
 				PQclear(res);
 				break;
 			default:
-				if (h->errres == NULL)
-					h->errres = res;
-				else
-					PQclear(res);
+				keep_error(h, res);
 				break;
 		}
 	}
@@ -365,10 +372,7 @@ stream_next(LqHandle *h, FedRemoteError *err)
 				PQclear(res);
 				break;
 			default:
-				if (h->errres == NULL)
-					h->errres = res;
-				else
-					PQclear(res);
+				keep_error(h, res);
 				break;
 		}
 	}
