@@ -158,8 +158,53 @@ DELETE FROM loc_mw WHERE id > 1 AND id < 500 AND v < (SELECT avg(v) FROM loc_mw 
 SELECT same('SELECT * FROM my_w WHERE id < 500', 'SELECT * FROM loc_mw WHERE id < 500');
 SELECT id, name, v FROM my_w WHERE id < 500 ORDER BY id;
 
+-- RETURNING gives the rows as the server wrote them: its AUTO_INCREMENT,
+-- its defaults, its triggers' changes (INSERT and DELETE ... RETURNING of
+-- MariaDB; an updated row is read again by its key).  loc_mr is the same
+-- table on the coordinator.
+CREATE FOREIGN TABLE my_r (id int OPTIONS (key 'true'), name varchar(40), v numeric(10,2),
+  f real, stamp varchar(60)) SERVER my1 OPTIONS (table_name 'r', batch_size '10');
+CREATE TABLE loc_mr (id serial PRIMARY KEY, name varchar(40), v numeric(10,2) DEFAULT 7,
+  f real, stamp varchar(60));
+CREATE FUNCTION mr_stamp() RETURNS trigger LANGUAGE plpgsql AS
+  $$BEGIN NEW.stamp := upper(NEW.name) || '/' || NEW.v; RETURN NEW; END$$;
+CREATE TRIGGER mr_stamp BEFORE INSERT OR UPDATE ON loc_mr FOR EACH ROW EXECUTE FUNCTION mr_stamp();
+SET federate.log_remote_sql = on;
+INSERT INTO my_r (name, f) VALUES ('a', 0.1), ('b', -1.5e30) RETURNING *;
+RESET federate.log_remote_sql;
+INSERT INTO loc_mr (name, f) VALUES ('a', 0.1), ('b', -1.5e30) RETURNING *;
+INSERT INTO my_r (name, v) SELECT 'g' || g, g FROM generate_series(1, 4) g RETURNING id, stamp, v * 2 AS twice;
+INSERT INTO loc_mr (name, v) SELECT 'g' || g, g FROM generate_series(1, 4) g RETURNING id, stamp, v * 2 AS twice;
+INSERT INTO my_r DEFAULT VALUES RETURNING id, v;
+INSERT INTO loc_mr DEFAULT VALUES RETURNING id, v;
+INSERT INTO my_r VALUES (100, 'it''s', NULL, NULL, 'x') RETURNING my_r;
+INSERT INTO loc_mr VALUES (100, 'it''s', NULL, NULL, 'x') RETURNING loc_mr;
+SELECT same('SELECT * FROM my_r', 'SELECT * FROM loc_mr');
+-- DELETE sent whole: the server returns the rows; an UPDATE with
+-- RETURNING goes row by row, each row read again by its key
+EXPLAIN (VERBOSE, COSTS OFF) DELETE FROM my_r WHERE id = 4 RETURNING *;
+DELETE FROM my_r WHERE id = 4 RETURNING *;
+DELETE FROM loc_mr WHERE id = 4 RETURNING *;
+EXPLAIN (VERBOSE, COSTS OFF) UPDATE my_r SET v = v + 1 WHERE id <= 3 RETURNING *;
+SET federate.log_remote_sql = on;
+UPDATE my_r SET v = v + 1 WHERE id <= 3 RETURNING *;
+RESET federate.log_remote_sql;
+UPDATE loc_mr SET v = v + 1 WHERE id <= 3 RETURNING *;
+UPDATE my_r SET id = id + 1000, name = name || '!' WHERE id = 3 RETURNING id, name, stamp;
+UPDATE loc_mr SET id = id + 1000, name = name || '!' WHERE id = 3 RETURNING id, name, stamp;
+DELETE FROM my_r WHERE id = 5 AND random() >= 0 RETURNING name, stamp;
+DELETE FROM loc_mr WHERE id = 5 AND random() >= 0 RETURNING name, stamp;
+UPDATE my_r SET v = 0 WHERE id IN (1, 2) RETURNING 1 AS one;
+UPDATE loc_mr SET v = 0 WHERE id IN (1, 2) RETURNING 1 AS one;
+WITH d AS (DELETE FROM my_r WHERE id >= 100 AND id < 1000 RETURNING *) SELECT count(*), sum(id) FROM d;
+WITH d AS (DELETE FROM loc_mr WHERE id >= 100 AND id < 1000 RETURNING *) SELECT count(*), sum(id) FROM d;
+SELECT same('SELECT * FROM my_r', 'SELECT * FROM loc_mr');
+-- through a partitioned table
+INSERT INTO mparted VALUES (700, 'p', 1), (1700, 'q', 2) RETURNING *;
+UPDATE mparted SET v = v * 10 WHERE id IN (700, 1700) RETURNING *;
+DELETE FROM mparted WHERE id IN (700, 1700) RETURNING id, name;
+
 -- not supported yet: a clear error
-INSERT INTO my_w VALUES (700, 'r', 1) RETURNING id;
 INSERT INTO my_w VALUES (1, 'c', 1) ON CONFLICT DO NOTHING;
 INSERT INTO mparted VALUES (1, 'c', 1) ON CONFLICT DO NOTHING;
 

@@ -160,8 +160,61 @@ DELETE FROM loc_w WHERE id > 1 AND id < 500 AND v < (SELECT avg(v) FROM loc_w w2
 SELECT same('SELECT * FROM pg_w WHERE id < 500', 'SELECT * FROM loc_w WHERE id < 500');
 SELECT id, name, v FROM pg_w WHERE id < 500 ORDER BY id;
 
--- not supported yet: a clear error
-INSERT INTO pg_w VALUES (700, 'r', 1) RETURNING id;
+-- RETURNING gives the rows as the server wrote them: its serial, its
+-- defaults, its triggers' changes.  An INSERT sends the columns it names
+-- (and those with a default here), so the server fills in the others, as
+-- a local table does.  loc_r is the same table on the coordinator.
+\c fed_pg1
+CREATE TABLE r (id serial PRIMARY KEY, name text, v numeric(10,2) DEFAULT 7, stamp text);
+CREATE FUNCTION r_stamp() RETURNS trigger LANGUAGE plpgsql AS
+  $$BEGIN NEW.stamp := upper(NEW.name) || '/' || NEW.v; RETURN NEW; END$$;
+CREATE TRIGGER r_stamp BEFORE INSERT OR UPDATE ON r FOR EACH ROW EXECUTE FUNCTION r_stamp();
+\c contrib_regression
+CREATE FOREIGN TABLE pg_r (id int OPTIONS (key 'true'), name text, v numeric(10,2), stamp text)
+  SERVER pg1 OPTIONS (table_name 'r', batch_size '10');
+CREATE TABLE loc_r (id serial PRIMARY KEY, name text, v numeric(10,2) DEFAULT 7, stamp text);
+CREATE FUNCTION r_stamp() RETURNS trigger LANGUAGE plpgsql AS
+  $$BEGIN NEW.stamp := upper(NEW.name) || '/' || NEW.v; RETURN NEW; END$$;
+CREATE TRIGGER r_stamp BEFORE INSERT OR UPDATE ON loc_r FOR EACH ROW EXECUTE FUNCTION r_stamp();
+SET federate.log_remote_sql = on;
+INSERT INTO pg_r (name) VALUES ('a'), ('b') RETURNING *;
+RESET federate.log_remote_sql;
+INSERT INTO loc_r (name) VALUES ('a'), ('b') RETURNING *;
+INSERT INTO pg_r (name, v) SELECT 'g' || g, g FROM generate_series(1, 4) g RETURNING id, stamp, v * 2 AS twice;
+INSERT INTO loc_r (name, v) SELECT 'g' || g, g FROM generate_series(1, 4) g RETURNING id, stamp, v * 2 AS twice;
+INSERT INTO pg_r VALUES (100, 'it''s', NULL, 'x') RETURNING pg_r;
+INSERT INTO loc_r VALUES (100, 'it''s', NULL, 'x') RETURNING loc_r;
+INSERT INTO pg_r DEFAULT VALUES RETURNING id, v;
+INSERT INTO loc_r DEFAULT VALUES RETURNING id, v;
+SELECT same('SELECT * FROM pg_r', 'SELECT * FROM loc_r');
+-- UPDATE and DELETE sent whole: the server returns the rows
+EXPLAIN (VERBOSE, COSTS OFF) UPDATE pg_r SET v = v + 1 WHERE id <= 3 RETURNING *;
+UPDATE pg_r SET v = v + 1 WHERE id <= 3 RETURNING *;
+UPDATE loc_r SET v = v + 1 WHERE id <= 3 RETURNING *;
+UPDATE pg_r SET name = name || '!' WHERE id > 1000 RETURNING *;
+DELETE FROM pg_r WHERE id = 4 RETURNING *;
+DELETE FROM loc_r WHERE id = 4 RETURNING *;
+-- row by row: each statement returns its row
+UPDATE pg_r SET v = v + (random() * 0)::int WHERE id IN (5, 6) RETURNING id, v, stamp;
+UPDATE loc_r SET v = v + (random() * 0)::int WHERE id IN (5, 6) RETURNING id, v, stamp;
+DELETE FROM pg_r WHERE id = 5 AND random() >= 0 RETURNING name, stamp;
+DELETE FROM loc_r WHERE id = 5 AND random() >= 0 RETURNING name, stamp;
+-- RETURNING without a column of the table; in a CTE; the command tags
+UPDATE pg_r SET v = 0 WHERE id IN (1, 2) RETURNING 1 AS one;
+UPDATE loc_r SET v = 0 WHERE id IN (1, 2) RETURNING 1 AS one;
+WITH d AS (DELETE FROM pg_r WHERE id >= 100 RETURNING *) SELECT count(*), sum(id) FROM d;
+WITH d AS (DELETE FROM loc_r WHERE id >= 100 RETURNING *) SELECT count(*), sum(id) FROM d;
+-- ON CONFLICT DO NOTHING returns the rows inserted only
+INSERT INTO pg_r VALUES (1, 'dup', 0), (200, 'new', 0) ON CONFLICT DO NOTHING RETURNING id, stamp;
+INSERT INTO loc_r VALUES (1, 'dup', 0), (200, 'new', 0) ON CONFLICT DO NOTHING RETURNING id, stamp;
+SELECT same('SELECT * FROM pg_r', 'SELECT * FROM loc_r');
+-- through a partitioned table: routed rows, and partitions updated in place
+INSERT INTO parted VALUES (700, 'p', 1), (1700, 'q', 2) RETURNING *;
+UPDATE parted SET v = v * 10 WHERE id IN (700, 1700) RETURNING *;
+DELETE FROM parted WHERE id IN (700, 1700) RETURNING id, name;
+-- a statement that reads the table it changes row by row sends its writes
+-- after its reads (see above): too late for RETURNING
+UPDATE pg_r SET v = (SELECT count(*) FROM pg_r r2 WHERE r2.name = pg_r.name) RETURNING id;
 
 -- TRUNCATE runs in the remote transaction (a ROLLBACK undoes it), one
 -- statement per server with RESTART IDENTITY and CASCADE sent along; a

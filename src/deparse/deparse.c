@@ -772,6 +772,30 @@ fed_deparse_select(StringInfo buf, PlannerInfo *root, RelOptInfo *rel,
 }
 
 /*
+ * The columns attrs (attribute numbers of relid) as a list, each read as a
+ * scan reads it: a write's RETURNING list, and the SELECT that reads an
+ * updated row again where the engine has no UPDATE ... RETURNING.
+ */
+void
+fed_deparse_column_list(StringInfo buf, const FedDialect *dialect,
+						Oid relid, List *attrs)
+{
+	ListCell   *lc;
+
+	foreach(lc, attrs)
+	{
+		AttrNumber	attnum = lfirst_int(lc);
+		const char *as;
+
+		if (lc != list_head(attrs))
+			appendStringInfoString(buf, ", ");
+		as = read_as_open(buf, dialect, get_atttype(relid, attnum));
+		fed_deparse_column(buf, dialect, relid, attnum);
+		read_as_close(buf, as);
+	}
+}
+
+/*
  * A partial aggregate of a fan-out task: count, sum, min, max, bool_and,
  * bool_or or bit_and/or/xor of one argument (or count(*)), with its
  * FILTER.  MySQL has no bool_and/bool_or:

@@ -231,6 +231,9 @@ extern void fed_deparse_select(StringInfo buf, PlannerInfo *root,
 							   const FedDialect *dialect, Bitmapset *attrs,
 							   List *remote_conds, List **retrieved,
 							   List **params, List **param_offsets);
+extern void fed_deparse_column_list(StringInfo buf,
+									const FedDialect *dialect, Oid relid,
+									List *attrs);
 extern void fed_deparse_where(FedDeparseCxt *cxt, List *conds);
 extern void fed_deparse_remote_select(StringInfo buf, PlannerInfo *root,
 									  RelOptInfo *rel, FedTableInfo *info,

@@ -19,9 +19,13 @@
  * yet; updated in place, the row would sit where no query for its new key
  * looks).
  *
+ * RETURNING gets the rows as the server wrote them (its defaults, its
+ * triggers): the statement's RETURNING clause lists the columns the
+ * RETURNING list reads; MySQL has no UPDATE ... RETURNING, so there an
+ * updated row is read again by its key in the same remote transaction.
+ *
  * Values are sent as $n parameters to PostgreSQL and as literals written
- * by the dialect to MySQL.  RETURNING is not supported yet.  TRUNCATE is
- * here too.
+ * by the dialect to MySQL.  TRUNCATE is here too.
  *
  * src/fdw/modify.c
  *
@@ -49,6 +53,7 @@
 #include "utils/memutils.h"
 #include "utils/partcache.h"
 #include "utils/rel.h"
+#include "utils/tuplestore.h"
 
 #include "deparse/deparse.h"
 #include "fdw/fdw.h"
@@ -59,7 +64,9 @@ enum FedModifyPrivateIndex
 	FedModifyTargetAttrs,		/* attnums written (IntList) */
 	FedModifyKeyAttrs,			/* attnums of the key (IntList) */
 	FedModifySetsPartKey,		/* UPDATE assigns a partition key column */
-	FedModifyOnConflictNothing	/* INSERT ... ON CONFLICT DO NOTHING */
+	FedModifyOnConflictNothing, /* INSERT ... ON CONFLICT DO NOTHING */
+	FedModifyReturning			/* attnums RETURNING reads from the server
+								 * (IntList) */
 };
 
 /* fdw_private of a direct-modify ForeignScan */
@@ -67,7 +74,9 @@ enum FedDirectPrivateIndex
 {
 	FedDirectSql,
 	FedDirectParamOffsets,
-	FedDirectSetTag
+	FedDirectSetTag,
+	FedDirectReturning,			/* as FedModifyReturning */
+	FedDirectHasReturning		/* the statement has a RETURNING list */
 };
 
 typedef struct FedModifyState
@@ -81,6 +90,8 @@ typedef struct FedModifyState
 	AttrNumber *key_junk;		/* junk column of each key attr */
 	bool		check_partition;	/* new rows must stay in the partition */
 	bool		on_conflict_nothing;	/* INSERT ... ON CONFLICT DO NOTHING */
+	List	   *ret_attrs;		/* columns RETURNING reads from the server */
+	FedConverter *ret_cv;		/* their converter */
 	bool		defer;			/* row-by-row writes wait for the reads */
 	List	   *deferred;		/* FedDeferredWrite, in order */
 	MemoryContext defer_cxt;
@@ -104,6 +115,12 @@ typedef struct FedDirectState
 	List	   *param_offsets;
 	List	   *param_states;
 	bool		set_tag;
+	bool		returning;		/* the statement has a RETURNING list */
+	List	   *ret_attrs;		/* the columns it reads from the server */
+	FedConverter *ret_cv;
+	Tuplestorestate *returned;	/* the rows the server returned */
+	TupleTableSlot *returned_slot;	/* to read them */
+	uint64		nreturned;		/* their number (rows without columns) */
 	bool		done;
 } FedDirectState;
 
@@ -274,8 +291,16 @@ fedIsForeignRelUpdatable(Relation rel)
 	return (1 << CMD_INSERT) | (1 << CMD_UPDATE) | (1 << CMD_DELETE);
 }
 
+/*
+ * The columns an INSERT into rel sends.  All of them when target is NULL
+ * (COPY, a row moved by an UPDATE); else those the statement names and
+ * those target (the table it names: rel, or the partitioned table rel is
+ * a partition of) has a default for, matched by name: the others are left
+ * out, so that the server fills them with its own defaults (a serial id
+ * that RETURNING then reads), as it would for the same INSERT sent to it.
+ */
 static List *
-insert_attrs(Relation rel)
+insert_attrs(Relation rel, Relation target, Bitmapset *named)
 {
 	TupleDesc	desc = RelationGetDescr(rel);
 	List	   *attrs = NIL;
@@ -284,8 +309,56 @@ insert_attrs(Relation rel)
 	for (i = 0; i < desc->natts; i++)
 	{
 		Form_pg_attribute att = TupleDescAttr(desc, i);
+		AttrNumber	tattno = att->attnum;
 
-		if (!att->attisdropped && !att->attgenerated)
+		if (att->attisdropped || att->attgenerated)
+			continue;
+		if (target != NULL && target != rel)
+			tattno = get_attnum(RelationGetRelid(target), NameStr(att->attname));
+		if (target == NULL || tattno == InvalidAttrNumber ||
+			bms_is_member(tattno - FirstLowInvalidHeapAttributeNumber, named) ||
+			TupleDescAttr(RelationGetDescr(target), tattno - 1)->atthasdef)
+			attrs = lappend_int(attrs, att->attnum);
+	}
+	return attrs;
+}
+
+/* The columns an INSERT's range table entry names. */
+static Bitmapset *
+inserted_cols(RangeTblEntry *rte, List *perminfos)
+{
+#if PG_VERSION_NUM >= 160000
+	return getRTEPermissionInfo(perminfos, rte)->insertedCols;
+#else
+	return rte->insertedCols;
+#endif
+}
+
+/*
+ * The columns of rel a RETURNING list reads (its Vars of varno; a
+ * whole-row reference reads them all), to be returned by the server.
+ * Generated columns keep the value computed here.
+ */
+static List *
+returning_attrs(Relation rel, List *returning, Index varno)
+{
+	TupleDesc	desc = RelationGetDescr(rel);
+	Bitmapset  *cols = NULL;
+	bool		whole;
+	List	   *attrs = NIL;
+	int			i;
+
+	pull_varattnos((Node *) returning, varno, &cols);
+	whole = bms_is_member(InvalidAttrNumber - FirstLowInvalidHeapAttributeNumber,
+						  cols);
+	for (i = 0; i < desc->natts; i++)
+	{
+		Form_pg_attribute att = TupleDescAttr(desc, i);
+
+		if (att->attisdropped || att->attgenerated)
+			continue;
+		if (whole || bms_is_member(att->attnum - FirstLowInvalidHeapAttributeNumber,
+								   cols))
 			attrs = lappend_int(attrs, att->attnum);
 	}
 	return attrs;
@@ -332,15 +405,19 @@ fedPlanForeignModify(PlannerInfo *root, ModifyTable *plan,
 	List	   *keys = NIL;
 	bool		sets_part_key;
 	bool		on_conflict_nothing;
+	Node	   *returning = NULL;
 
-	if (plan->returningLists)
-		ereport(ERROR,
-				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-				 errmsg("RETURNING is not supported on federate foreign tables")));
 	on_conflict_nothing = check_on_conflict(plan->onConflictAction, rte->relid);
 
 	if (op == CMD_INSERT)
-		targets = insert_attrs(rel);
+		targets = insert_attrs(rel, rel,
+							   inserted_cols(rte,
+#if PG_VERSION_NUM >= 160000
+											 root->parse->rteperminfos
+#else
+											 NIL
+#endif
+											 ));
 	else if (op == CMD_UPDATE || op == CMD_DELETE)
 	{
 		keys = key_attrs_of(rel);
@@ -367,9 +444,13 @@ fedPlanForeignModify(PlannerInfo *root, ModifyTable *plan,
 	sets_part_key = (op == CMD_UPDATE && sets_partition_key(rte->relid, targets));
 	if (op != CMD_INSERT)
 		require_key(rel, keys, op, sets_part_key);
+	if (plan->returningLists)
+		returning = (Node *) returning_attrs(rel, list_nth(plan->returningLists,
+														   subplan_index),
+											 resultRelation);
 	table_close(rel, NoLock);
-	return list_make4(targets, keys, makeBoolean(sets_part_key),
-					  makeBoolean(on_conflict_nothing));
+	return list_make5(targets, keys, makeBoolean(sets_part_key),
+					  makeBoolean(on_conflict_nothing), returning);
 }
 
 /* The user whose user mapping applies (a view owner, or the caller). */
@@ -429,6 +510,17 @@ create_modify_state(EState *estate, ResultRelInfo *rinfo, CmdType op,
 	return ms;
 }
 
+/* The columns RETURNING reads from the server, and their converter. */
+static void
+set_returning(FedModifyState *ms, List *attrs)
+{
+	ms->ret_attrs = attrs;
+	if (attrs != NIL)
+		ms->ret_cv = fed_convert_init(RelationGetDescr(ms->rel), attrs,
+									  ms->info.driver,
+									  RelationGetRelationName(ms->rel), NULL);
+}
+
 /*
  * Does the plan under a ModifyTable read a table other than its result
  * relations through a remote scan (a subquery, a join's other side), which
@@ -469,6 +561,8 @@ fedBeginForeignModify(ModifyTableState *mtstate, ResultRelInfo *rinfo,
 		boolVal(list_nth(fdw_private, FedModifySetsPartKey));
 	((FedModifyState *) rinfo->ri_FdwState)->on_conflict_nothing =
 		boolVal(list_nth(fdw_private, FedModifyOnConflictNothing));
+	set_returning((FedModifyState *) rinfo->ri_FdwState,
+				  list_nth(fdw_private, FedModifyReturning));
 
 	/*
 	 * A statement sees the tables as they were when it started.  A remote
@@ -484,6 +578,14 @@ fedBeginForeignModify(ModifyTableState *mtstate, ResultRelInfo *rinfo,
 	{
 		FedModifyState *ms = (FedModifyState *) rinfo->ri_FdwState;
 
+		if (((ModifyTable *) mtstate->ps.plan)->returningLists)
+			ereport(ERROR,
+					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+					 errmsg("RETURNING is not supported for this %s of foreign table \"%s\"",
+							mtstate->operation == CMD_UPDATE ? "UPDATE" : "DELETE",
+							RelationGetRelationName(rinfo->ri_RelationDesc)),
+					 errdetail("The statement reads from a remote server while it changes rows one by one, so its changes are sent after those reads end, too late for RETURNING."),
+					 errhint("Run the statement without RETURNING and read the rows afterwards, in the same transaction.")));
 		ms->defer = true;
 		ms->defer_cxt = AllocSetContextCreate(mtstate->ps.state->es_query_cxt,
 											  "federate deferred writes",
@@ -495,18 +597,46 @@ void
 fedBeginForeignInsert(ModifyTableState *mtstate, ResultRelInfo *rinfo)
 {
 	ModifyTable *plan = (ModifyTable *) mtstate->ps.plan;
+	ResultRelInfo *root = rinfo->ri_RootResultRelInfo;
+	EState	   *estate = mtstate->ps.state;
+	Relation	target = NULL;
+	Bitmapset  *named = NULL;
+	FedModifyState *ms;
 
+	/*
+	 * An INSERT routed here from the table it names sends the columns it
+	 * names (and those with a default there); COPY and a row an UPDATE
+	 * moves here send every column.
+	 */
+	if (plan && mtstate->operation == CMD_INSERT && root &&
+		root->ri_RangeTableIndex != 0)
+	{
+		target = root->ri_RelationDesc;
+		named = inserted_cols(exec_rt_fetch(root->ri_RangeTableIndex, estate),
+#if PG_VERSION_NUM >= 160000
+							  estate->es_rteperminfos
+#else
+							  NIL
+#endif
+			);
+	}
+	rinfo->ri_FdwState = ms =
+		create_modify_state(estate, rinfo, CMD_INSERT,
+							insert_attrs(rinfo->ri_RelationDesc, target, named),
+							NIL, NULL);
 	/* plan is NULL for COPY FROM */
-	if (plan && plan->returningLists)
-		ereport(ERROR,
-				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-				 errmsg("RETURNING is not supported on federate foreign tables")));
-	rinfo->ri_FdwState =
-		create_modify_state(mtstate->ps.state, rinfo, CMD_INSERT,
-							insert_attrs(rinfo->ri_RelationDesc), NIL, NULL);
-	((FedModifyState *) rinfo->ri_FdwState)->on_conflict_nothing =
+	ms->on_conflict_nothing =
 		plan && check_on_conflict(plan->onConflictAction,
 								  RelationGetRelid(rinfo->ri_RelationDesc));
+
+	/*
+	 * A partition reached by tuple routing: its RETURNING list is the first
+	 * result relation's, its Vars renumbered to the partition's columns.
+	 */
+	if (plan && rinfo->ri_returningList)
+		set_returning(ms, returning_attrs(rinfo->ri_RelationDesc,
+										  rinfo->ri_returningList,
+										  mtstate->resultRelInfo[0].ri_RangeTableIndex));
 }
 
 /*
@@ -564,6 +694,92 @@ run(FedModifyState *ms, StringInfo sql, List *params)
 	return fed_conn_exec(conn, sql->data, list_length(params), values);
 }
 
+/*
+ * Put a row the server returned into slot: the columns RETURNING reads
+ * from it, the others as slot has them (the values sent), or NULL when
+ * base is false (a deleted row).  The tuple lives in the caller's memory,
+ * owned by the slot.
+ */
+static void
+store_returned(FedModifyState *ms, FedRow *row, TupleTableSlot *slot,
+			   bool base, MemoryContext tuple_cxt)
+{
+	TupleDesc	desc = slot->tts_tupleDescriptor;
+	Datum	   *values = palloc0(sizeof(Datum) * desc->natts);
+	bool	   *nulls = palloc(sizeof(bool) * desc->natts);
+	Datum	   *rvalues = palloc0(sizeof(Datum) * desc->natts);
+	bool	   *rnulls = palloc(sizeof(bool) * desc->natts);
+	MemoryContext old;
+	HeapTuple	tuple;
+	ListCell   *lc;
+
+	fed_convert_row(ms->ret_cv, row, rvalues, rnulls);
+	memset(nulls, true, sizeof(bool) * desc->natts);
+	if (base && !TTS_EMPTY(slot))
+	{
+		slot_getallattrs(slot);
+		memcpy(values, slot->tts_values, sizeof(Datum) * desc->natts);
+		memcpy(nulls, slot->tts_isnull, sizeof(bool) * desc->natts);
+	}
+	foreach(lc, ms->ret_attrs)
+	{
+		int			i = lfirst_int(lc) - 1;
+
+		values[i] = rvalues[i];
+		nulls[i] = rnulls[i];
+	}
+	old = MemoryContextSwitchTo(tuple_cxt);
+	tuple = heap_form_tuple(desc, values, nulls);
+	MemoryContextSwitchTo(old);
+	ExecForceStoreHeapTuple(tuple, slot, true);
+}
+
+/*
+ * Run a write that returns rows (its RETURNING clause, or the SELECT that
+ * reads an updated row again): the i-th row goes into slots[i].  Returns
+ * the number of rows.
+ */
+static int
+run_returning(FedModifyState *ms, StringInfo sql, List *params,
+			  TupleTableSlot **slots, int nslots, bool base,
+			  MemoryContext tuple_cxt)
+{
+	FedConn    *conn = fed_conn_get(ms->info.server, ms->info.user, true);
+	const char **values = palloc0(sizeof(char *) * (list_length(params) + 1));
+	FedRow		row;
+	int			n = 0;
+	int			i = 0;
+	ListCell   *lc;
+
+	foreach(lc, params)
+		values[i++] = lfirst(lc);
+	fed_conn_note_write(conn);
+	fed_conn_open(conn, sql->data, list_length(params), values, 0, ms, NULL);
+	while (fed_conn_next_row(conn, ms, &row))
+	{
+		if (n < nslots)
+			store_returned(ms, &row, slots[n], base, tuple_cxt);
+		n++;
+	}
+	if (n > nslots)
+		ereport(ERROR,
+				(errcode(ERRCODE_FDW_ERROR),
+				 errmsg("server \"%s\" returned %d rows for %d rows written to foreign table \"%s\"",
+						ms->info.server->servername, n, nslots,
+						RelationGetRelationName(ms->rel)),
+				 errdetail("Each row written is one remote row, identified by its key.")));
+	return n;
+}
+
+/* " RETURNING <the columns RETURNING reads>" */
+static void
+append_returning(FedModifyState *ms, StringInfo sql)
+{
+	appendStringInfoString(sql, " RETURNING ");
+	fed_deparse_column_list(sql, ms->dialect, RelationGetRelid(ms->rel),
+							ms->ret_attrs);
+}
+
 TupleTableSlot **
 fedExecForeignBatchInsert(EState *estate, ResultRelInfo *rinfo,
 						  TupleTableSlot **slots, TupleTableSlot **planSlots,
@@ -571,6 +787,7 @@ fedExecForeignBatchInsert(EState *estate, ResultRelInfo *rinfo,
 {
 	FedModifyState *ms = (FedModifyState *) rinfo->ri_FdwState;
 	TupleDesc	desc = RelationGetDescr(ms->rel);
+	MemoryContext caller = CurrentMemoryContext;
 	MemoryContext old = MemoryContextSwitchTo(ms->temp_cxt);
 	StringInfoData sql;
 	List	   *params = NIL;
@@ -623,22 +840,32 @@ fedExecForeignBatchInsert(EState *estate, ResultRelInfo *rinfo,
 							   " () VALUES ()" : " DEFAULT VALUES");
 		if (ms->on_conflict_nothing)
 			appendStringInfoString(&sql, " ON CONFLICT DO NOTHING");
+		if (ms->ret_attrs != NIL)
+			append_returning(ms, &sql);
 		inserted = 0;
 		for (r = 0; r < *numSlots; r++)
-			inserted += run(ms, &sql, NIL);
+			inserted += ms->ret_attrs != NIL ?
+				run_returning(ms, &sql, NIL, &slots[r], 1, true, caller) :
+				run(ms, &sql, NIL);
 	}
 	else
 	{
 		if (ms->on_conflict_nothing)
 			appendStringInfoString(&sql, " ON CONFLICT DO NOTHING");
-		inserted = run(ms, &sql, params);
+		if (ms->ret_attrs != NIL)
+		{
+			append_returning(ms, &sql);
+			inserted = run_returning(ms, &sql, params, slots, *numSlots,
+									 true, caller);
+		}
+		else
+			inserted = run(ms, &sql, params);
 	}
 
 	/*
 	 * The rows the server skipped (ON CONFLICT DO NOTHING) are not counted
 	 * in the command tag.  Which ones they were is not known, but nothing
-	 * needs to know: row triggers make batches of one row, and RETURNING
-	 * is refused.
+	 * needs to know: row triggers and RETURNING make batches of one row.
 	 */
 	if (ms->on_conflict_nothing && inserted < (uint64) *numSlots)
 		*numSlots = (int) inserted;
@@ -663,18 +890,27 @@ fedGetForeignModifyBatchSize(ResultRelInfo *rinfo)
 {
 	FedModifyState *ms = (FedModifyState *) rinfo->ri_FdwState;
 
-	/* row triggers need to see each row as it is inserted */
+	/*
+	 * Row triggers need to see each row as it is inserted, and PostgreSQL
+	 * computes RETURNING only for rows inserted one at a time.
+	 */
 	if (rinfo->ri_TrigDesc &&
 		(rinfo->ri_TrigDesc->trig_insert_after_row ||
 		 rinfo->ri_TrigDesc->trig_insert_before_row))
 		return 1;
+	if (rinfo->ri_projectReturning != NULL)
+		return 1;
 	return ms ? ms->batch_size : 1;
 }
 
-/* " WHERE k1 = v1 AND k2 = v2" from the plan slot's key columns. */
+/*
+ * " WHERE k1 = v1 AND k2 = v2" from the plan slot's key columns (the row
+ * as read), or, for the key columns an UPDATE assigns, from newslot when
+ * given (the row as written).
+ */
 static void
 append_key_where(FedModifyState *ms, StringInfo sql, List **params,
-				 TupleTableSlot *planSlot)
+				 TupleTableSlot *planSlot, TupleTableSlot *newslot)
 {
 	TupleDesc	desc = RelationGetDescr(ms->rel);
 	ListCell   *lc;
@@ -684,7 +920,12 @@ append_key_where(FedModifyState *ms, StringInfo sql, List **params,
 	{
 		int			attnum = lfirst_int(lc);
 		bool		isnull;
-		Datum		v = ExecGetJunkAttribute(planSlot, ms->key_junk[i], &isnull);
+		Datum		v;
+
+		if (newslot && list_member_int(ms->target_attrs, attnum))
+			v = slot_getattr(newslot, attnum, &isnull);
+		else
+			v = ExecGetJunkAttribute(planSlot, ms->key_junk[i], &isnull);
 
 		if (isnull)
 			ereport(ERROR,
@@ -708,6 +949,7 @@ fedExecForeignUpdate(EState *estate, ResultRelInfo *rinfo,
 {
 	FedModifyState *ms = (FedModifyState *) rinfo->ri_FdwState;
 	TupleDesc	desc = RelationGetDescr(ms->rel);
+	MemoryContext caller = CurrentMemoryContext;
 	MemoryContext old = MemoryContextSwitchTo(ms->temp_cxt);
 	StringInfoData sql;
 	List	   *params = NIL;
@@ -734,8 +976,31 @@ fedExecForeignUpdate(EState *estate, ResultRelInfo *rinfo,
 					 slot->tts_values[attnum - 1], slot->tts_isnull[attnum - 1]);
 		first = false;
 	}
-	append_key_where(ms, &sql, &params, planSlot);
-	n = run(ms, &sql, params);
+	append_key_where(ms, &sql, &params, planSlot, NULL);
+	if (ms->ret_attrs == NIL)
+		n = run(ms, &sql, params);
+	else if (ms->dialect->kind == FED_DRIVER_POSTGRES)
+	{
+		append_returning(ms, &sql);
+		n = run_returning(ms, &sql, params, &slot, 1, true, caller);
+	}
+	else
+	{
+		/* MySQL has no UPDATE ... RETURNING: read the new row by its key */
+		n = run(ms, &sql, params);
+		if (n > 0)
+		{
+			params = NIL;
+			resetStringInfo(&sql);
+			appendStringInfoString(&sql, "SELECT ");
+			fed_deparse_column_list(&sql, ms->dialect, RelationGetRelid(ms->rel),
+									ms->ret_attrs);
+			appendStringInfoString(&sql, " FROM ");
+			fed_deparse_relation(&sql, ms->dialect, &ms->info);
+			append_key_where(ms, &sql, &params, planSlot, slot);
+			n = run_returning(ms, &sql, params, &slot, 1, true, caller);
+		}
+	}
 	MemoryContextSwitchTo(old);
 	MemoryContextReset(ms->temp_cxt);
 	return n > 0 ? slot : NULL;
@@ -746,6 +1011,7 @@ fedExecForeignDelete(EState *estate, ResultRelInfo *rinfo,
 					 TupleTableSlot *slot, TupleTableSlot *planSlot)
 {
 	FedModifyState *ms = (FedModifyState *) rinfo->ri_FdwState;
+	MemoryContext caller = CurrentMemoryContext;
 	MemoryContext old = MemoryContextSwitchTo(ms->temp_cxt);
 	StringInfoData sql;
 	List	   *params = NIL;
@@ -754,8 +1020,15 @@ fedExecForeignDelete(EState *estate, ResultRelInfo *rinfo,
 	initStringInfo(&sql);
 	appendStringInfoString(&sql, "DELETE FROM ");
 	fed_deparse_relation(&sql, ms->dialect, &ms->info);
-	append_key_where(ms, &sql, &params, planSlot);
-	n = run(ms, &sql, params);
+	append_key_where(ms, &sql, &params, planSlot, NULL);
+	if (ms->ret_attrs != NIL)
+	{
+		/* MariaDB has DELETE ... RETURNING since 10.0.5 */
+		append_returning(ms, &sql);
+		n = run_returning(ms, &sql, params, &slot, 1, false, caller);
+	}
+	else
+		n = run(ms, &sql, params);
 	MemoryContextSwitchTo(old);
 	MemoryContextReset(ms->temp_cxt);
 	return n > 0 ? slot : NULL;
@@ -918,10 +1191,9 @@ fedPlanDirectModify(PlannerInfo *root, ModifyTable *plan,
 	ListCell   *lc;
 	ListCell   *lc2;
 	int			nest;
+	List	   *ret_attrs = NIL;
 
 	if (op != CMD_UPDATE && op != CMD_DELETE)
-		return false;
-	if (plan->returningLists)
 		return false;
 	fscan = find_scan(root, plan, resultRelation, subplan_index);
 	if (fscan == NULL || fscan->scan.plan.qual != NIL)
@@ -931,6 +1203,20 @@ fedPlanDirectModify(PlannerInfo *root, ModifyTable *plan,
 	rte = planner_rt_fetch(resultRelation, root);
 	fed_table_info(rte->relid, rte->checkAsUser, &info);
 	dialect = fed_dialect(info.driver);
+
+	/* MySQL has DELETE ... RETURNING (MariaDB), no UPDATE ... RETURNING */
+	if (plan->returningLists)
+	{
+		Relation	relation;
+
+		if (op == CMD_UPDATE && info.driver == FED_DRIVER_MYSQL)
+			return false;
+		relation = table_open(rte->relid, NoLock);
+		ret_attrs = returning_attrs(relation, list_nth(plan->returningLists,
+													   subplan_index),
+									resultRelation);
+		table_close(relation, NoLock);
+	}
 
 	if (op == CMD_UPDATE)
 	{
@@ -989,12 +1275,18 @@ fedPlanDirectModify(PlannerInfo *root, ModifyTable *plan,
 		fed_deparse_relation(&sql, dialect, &info);
 	}
 	fed_deparse_where(&cxt, fed_scan_remote_conds(rel));
+	if (ret_attrs != NIL)
+	{
+		appendStringInfoString(&sql, " RETURNING ");
+		fed_deparse_column_list(&sql, dialect, rte->relid, ret_attrs);
+	}
 
 	fscan->operation = op;
 	fscan->resultRelation = resultRelation;
 	fscan->fdw_exprs = params;
-	fscan->fdw_private = list_make3(makeString(sql.data), offsets,
-									makeBoolean(plan->canSetTag));
+	fscan->fdw_private = list_make5(makeString(sql.data), offsets,
+									makeBoolean(plan->canSetTag), ret_attrs,
+									makeBoolean(plan->returningLists != NIL));
 	return true;
 }
 
@@ -1012,9 +1304,59 @@ fedBeginDirectModify(ForeignScanState *node, int eflags)
 	ds->sql = strVal(list_nth(fs->fdw_private, FedDirectSql));
 	ds->param_offsets = list_nth(fs->fdw_private, FedDirectParamOffsets);
 	ds->set_tag = boolVal(list_nth(fs->fdw_private, FedDirectSetTag));
+	ds->ret_attrs = list_nth(fs->fdw_private, FedDirectReturning);
+	ds->returning = boolVal(list_nth(fs->fdw_private, FedDirectHasReturning));
 	if (eflags & EXEC_FLAG_EXPLAIN_ONLY)
 		return;
 	ds->param_states = ExecInitExprList(fs->fdw_exprs, (PlanState *) node);
+	if (ds->ret_attrs != NIL)
+	{
+		Relation	rel = node->ss.ss_currentRelation;
+
+		ds->ret_cv = fed_convert_init(RelationGetDescr(rel), ds->ret_attrs,
+									  ds->info.driver,
+									  RelationGetRelationName(rel), NULL);
+		ds->returned_slot = ExecInitExtraTupleSlot(estate, RelationGetDescr(rel),
+												   &TTSOpsMinimalTuple);
+	}
+}
+
+/*
+ * Run a direct UPDATE or DELETE with a RETURNING clause, keeping the rows
+ * the server returns in a tuplestore (in work_mem, then on disk): RETURNING
+ * is computed as the ModifyTable asks for them, and its expressions may
+ * read from the same server meanwhile.
+ */
+static uint64
+direct_returning(FedDirectState *ds, ForeignScanState *node, FedConn *conn,
+				 const char *sql, int nparams, const char **params)
+{
+	EState	   *estate = node->ss.ps.state;
+	TupleDesc	desc = RelationGetDescr(node->ss.ss_currentRelation);
+	Datum	   *values = palloc(sizeof(Datum) * desc->natts);
+	bool	   *nulls = palloc(sizeof(bool) * desc->natts);
+	MemoryContext row_cxt = AllocSetContextCreate(CurrentMemoryContext,
+												  "federate returned row",
+												  ALLOCSET_SMALL_SIZES);
+	MemoryContext old;
+	FedRow		row;
+	uint64		n = 0;
+
+	old = MemoryContextSwitchTo(estate->es_query_cxt);
+	ds->returned = tuplestore_begin_heap(false, false, work_mem);
+	MemoryContextSwitchTo(old);
+	fed_conn_open(conn, sql, nparams, params, FED_FETCH_STREAM, ds, NULL);
+	while (fed_conn_next_row(conn, ds, &row))
+	{
+		old = MemoryContextSwitchTo(row_cxt);
+		fed_convert_row(ds->ret_cv, &row, values, nulls);
+		tuplestore_putvalues(ds->returned, desc, values, nulls);
+		MemoryContextSwitchTo(old);
+		MemoryContextReset(row_cxt);
+		n++;
+	}
+	MemoryContextDelete(row_cxt);
+	return n;
 }
 
 TupleTableSlot *
@@ -1039,19 +1381,53 @@ fedIterateDirectModify(ForeignScanState *node)
 		sql = fed_bind_params(ds->dialect, ds->sql, ds->param_offsets,
 							  ds->param_states, econtext, InvalidOid, (Datum) 0,
 							  &nparams, &params);
-		n = fed_conn_exec(conn, sql, nparams, params);
+		if (ds->ret_attrs != NIL)
+			n = direct_returning(ds, node, conn, sql, nparams, params);
+		else
+			n = fed_conn_exec(conn, sql, nparams, params);
 
 		MemoryContextSwitchTo(old);
-		if (ds->set_tag)
+		ResetExprContext(econtext);
+		if (ds->set_tag && !ds->returning)
 			estate->es_processed += n;
+		ds->nreturned = n;
 		ds->done = true;
 	}
-	return ExecClearTuple(slot);
+	if (!ds->returning)
+		return ExecClearTuple(slot);
+
+	/* one row for the ModifyTable's RETURNING list per row changed */
+	if (ds->returned)
+	{
+		TupleTableSlot *ts = ds->returned_slot;
+
+		if (!tuplestore_gettupleslot(ds->returned, true, false, ts))
+			return ExecClearTuple(slot);
+		ExecCopySlot(slot, ts);
+	}
+	else
+	{
+		/* RETURNING reads no column of the table: the count is enough */
+		if (ds->nreturned == 0)
+			return ExecClearTuple(slot);
+		ds->nreturned--;
+		ExecStoreAllNullTuple(slot);
+	}
+	if (ds->set_tag)
+		estate->es_processed++;
+	node->resultRelInfo->ri_projectReturning->pi_exprContext->ecxt_scantuple = slot;
+	return slot;
 }
 
 void
 fedEndDirectModify(ForeignScanState *node)
 {
+	FedDirectState *ds = (FedDirectState *) node->fdw_state;
+
+	if (ds && ds->returned)
+		tuplestore_end(ds->returned);
+	if (ds)
+		ds->returned = NULL;
 }
 
 void
