@@ -21,6 +21,27 @@ EXPLAIN (VERBOSE, COSTS OFF) DELETE FROM my_w WHERE name = 'n3';
 DELETE FROM my_w WHERE name = 'n3';
 DELETE FROM loc_mw WHERE name = 'n3';
 SELECT same('SELECT * FROM my_w', 'SELECT * FROM loc_mw');
+-- numeric + and - go to MySQL: the value stored in the DECIMAL(10,2)
+-- column is rounded half away from zero as numeric(10,2) rounds it, and an
+-- overflow is an error with PostgreSQL's SQLSTATE on both
+UPDATE my_w SET v = v - 0.005 WHERE id > 8;
+UPDATE loc_mw SET v = v - 0.005 WHERE id > 8;
+UPDATE my_w SET v = v + 0.015 WHERE id <= 8 AND v + 1 > 3;
+UPDATE loc_mw SET v = v + 0.015 WHERE id <= 8 AND v + 1 > 3;
+SELECT same('SELECT * FROM my_w', 'SELECT * FROM loc_mw');
+DO $$
+BEGIN
+	BEGIN
+		UPDATE my_w SET v = v + 99999999.99;
+	EXCEPTION WHEN numeric_value_out_of_range THEN
+		RAISE NOTICE 'federated: numeric_value_out_of_range';
+	END;
+	BEGIN
+		UPDATE loc_mw SET v = v + 99999999.99;
+	EXCEPTION WHEN numeric_value_out_of_range THEN
+		RAISE NOTICE 'local: numeric_value_out_of_range';
+	END;
+END $$;
 
 -- not shippable (volatile function, local-only condition): row by row by key
 EXPLAIN (VERBOSE, COSTS OFF) UPDATE my_w SET name = name || (random() * 0)::int WHERE id < 3;

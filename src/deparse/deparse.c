@@ -183,18 +183,51 @@ fed_deparse_param(FedDeparseCxt *cxt, Expr *expr, Oid type)
 	}
 }
 
+/*
+ * Can an operand of numeric arithmetic on MySQL (FED_OP_DECIMAL) be
+ * written so?  A value (a constant, a parameter, something computed here)
+ * is written as it is; anything else needs a numeric(p,s) type whose
+ * DECIMAL(65,s) holds it: *scale gets s, or -1 for a value.
+ */
+bool
+fed_decimal_operand_scale(Node *arg, int *scale)
+{
+	int32		typmod;
+	int			precision;
+
+	if (scale)
+		*scale = -1;
+	if (IsA(arg, Const) || IsA(arg, Param) || fed_is_coordinator_value(arg))
+		return true;
+	typmod = exprTypmod(arg);
+	if (typmod < (int32) VARHDRSZ)
+		return false;
+	precision = ((typmod - VARHDRSZ) >> 16) & 0xffff;
+	if (precision > 65 || ((typmod - VARHDRSZ) & 0xffff) > 30)
+		return false;
+	if (scale)
+		*scale = (typmod - VARHDRSZ) & 0xffff;
+	return true;
+}
+
 static void
 deparse_operand(FedDeparseCxt *cxt, Expr *arg, FedOpStyle style)
 {
+	int			scale = -1;
+
+	if (style == FED_OP_DECIMAL)
+		(void) fed_decimal_operand_scale((Node *) arg, &scale);
 	if (style == FED_OP_BYTES)
 		appendStringInfoString(cxt->buf, BYTES_OPEN);
-	else if (style == FED_OP_SIGNED)
+	else if (style == FED_OP_SIGNED || scale >= 0)
 		appendStringInfoString(cxt->buf, "CAST(");
 	fed_deparse_expr(cxt, arg);
 	if (style == FED_OP_BYTES)
 		appendStringInfoString(cxt->buf, BYTES_CLOSE);
 	else if (style == FED_OP_SIGNED)
 		appendStringInfoString(cxt->buf, " AS SIGNED)");
+	else if (scale >= 0)
+		appendStringInfo(cxt->buf, " AS DECIMAL(65,%d))", scale);
 }
 
 static FedOpStyle

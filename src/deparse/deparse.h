@@ -31,8 +31,12 @@ typedef enum FedOpStyle
 	FED_OP_INFIX,				/* "a op b" with the returned name */
 	FED_OP_BYTES,				/* MySQL text: compare the UTF-8 bytes of
 								 * both sides with the returned operator */
-	FED_OP_SIGNED				/* MySQL integer arithmetic: each operand
+	FED_OP_SIGNED,				/* MySQL integer arithmetic: each operand
 								 * as a signed BIGINT */
+	FED_OP_DECIMAL				/* MySQL numeric arithmetic: each column
+								 * operand as a DECIMAL of its scale (never
+								 * BIGINT UNSIGNED arithmetic), values as
+								 * they are */
 } FedOpStyle;
 
 typedef struct FedDialect
@@ -231,6 +235,7 @@ extern void fed_deparse_select(StringInfo buf, PlannerInfo *root,
 							   const FedDialect *dialect, Bitmapset *attrs,
 							   List *remote_conds, List **retrieved,
 							   List **params, List **param_offsets);
+extern bool fed_decimal_operand_scale(Node *arg, int *scale);
 extern void fed_deparse_column_list(StringInfo buf,
 									const FedDialect *dialect, Oid relid,
 									List *attrs);

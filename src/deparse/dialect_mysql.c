@@ -321,6 +321,21 @@ my_operator_style(Oid opno, Oid lefttype, Oid righttype, Oid inputcollid,
 			*name = op;
 			return FED_OP_SIGNED;
 		}
+
+		/*
+		 * numeric + and -: exact on MySQL's DECIMAL too (its 65 digits
+		 * hold a numeric(p,s) column's sums; an overflow is an error).
+		 * Each column operand is cast to DECIMAL of its own scale, so that
+		 * a BIGINT UNSIGNED column (numeric(20,0)) never makes the
+		 * arithmetic unsigned, and the result keeps PostgreSQL's scale.
+		 * Not *, whose result scale MySQL cuts at 30 digits.
+		 */
+		if (lefttype == NUMERICOID && righttype == NUMERICOID &&
+			strcmp(op, "*") != 0)
+		{
+			*name = op;
+			return FED_OP_DECIMAL;
+		}
 		return FED_OP_NONE;
 	}
 	if (strcmp(op, "=") == 0 || strcmp(op, "<>") == 0)

@@ -192,6 +192,7 @@ operator_ok(Oid opno, List *args, Oid inputcollid, ShipCxt *cxt)
 	const char *name;
 	Oid			ltype;
 	Oid			rtype;
+	FedOpStyle	style;
 
 	if (opno >= FirstGenbkiObjectId)
 		return false;
@@ -211,8 +212,22 @@ operator_ok(Oid opno, List *args, Oid inputcollid, ShipCxt *cxt)
 	}
 	else
 		return false;
-	if (cxt->dialect->operator_style(opno, ltype, rtype, inputcollid, &name) == FED_OP_NONE)
+	style = cxt->dialect->operator_style(opno, ltype, rtype, inputcollid, &name);
+	if (style == FED_OP_NONE)
 		return false;
+	if (style == FED_OP_DECIMAL)
+	{
+		ListCell   *lc;
+
+		/* each operand a value, or a numeric(p,s) that DECIMAL holds */
+		foreach(lc, args)
+		{
+			Node	   *arg = lfirst(lc);
+
+			if (!fed_decimal_operand_scale(arg, NULL))
+				return false;
+		}
+	}
 	return args_ok(args, cxt);
 }
 

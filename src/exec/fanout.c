@@ -115,6 +115,8 @@ typedef struct FedTask
 	const char **params;
 	int			fetch_size;
 	FedAutocommit autocommit;	/* may run outside a remote transaction */
+	bool		command;		/* an UPDATE or DELETE through the writing
+								 * connection (fed_fanout_command) */
 
 	FedConn    *conn;
 	FedTaskState state;
@@ -244,6 +246,19 @@ fed_fanout_use_writer(FedFanout *ff)
 }
 
 /*
+ * The task's statement is an UPDATE or DELETE of a fan-out that uses the
+ * writing connection: it returns no rows, its connection is marked as
+ * having written, and the rows it changed are in its stats.
+ */
+void
+fed_fanout_command(FedFanout *ff, int task)
+{
+	Assert(ff->writer);
+	ff->tasks[task].fetch_size = 0;
+	ff->tasks[task].command = true;
+}
+
+/*
  * The task's read may run outside a remote transaction, read whole (a
  * small answer) or as its rows arrive; see fed_conn_start for when that is
  * right.
@@ -310,6 +325,7 @@ fed_fanout_add(FedFanout *ff, int task, FedTableInfo *info, const char *sql,
 	t->params = params;
 	t->fetch_size = info->fetch_size;
 	t->autocommit = FED_AUTOCOMMIT_NO;
+	t->command = false;
 	t->state = TASK_IDLE;
 	t->attempts = 0;
 	t->deadline = 0;
@@ -424,6 +440,11 @@ park_task(void *owner, FedReaderEvent event)
 	}
 	ExecDropSingleTupleTableSlot(slot);
 	MemoryContextDelete(scratch);
+	if (t->command)
+	{
+		t->stats.affected = fed_conn_affected(t->conn);
+		fed_conn_note_write(t->conn);
+	}
 	task_done(t);
 	t->conn = NULL;
 	t->state = TASK_PARKED;
@@ -454,7 +475,8 @@ try_replica(FedTask *t, FedFailKind kind)
 	ForeignServer *replica;
 	UserMapping *user = NULL;
 
-	if (t->stats.replica || t->stats.rows > 0)
+	/* writes, and the reads of rows to write, never go to a replica */
+	if (t->stats.replica || t->stats.rows > 0 || t->ff->writer)
 		return false;
 	name = fed_server_replica(t->primary);
 	if (name == NULL)
@@ -566,7 +588,7 @@ task_failed(FedTask *t, FedFailKind kind, FedRemoteError *err,
 
 	/* retry connection failures, in a remote transaction of our own */
 	if ((kind == FED_FAIL_REFUSED || kind == FED_FAIL_CONNECT ||
-		 kind == FED_FAIL_LOST) && t->stats.rows == 0 &&
+		 kind == FED_FAIL_LOST) && t->stats.rows == 0 && !t->command &&
 		t->fresh && t->attempts <= fed_max_retries && !ff->closing)
 	{
 		long		delay = backoff_ms(t->attempts);
@@ -932,6 +954,11 @@ step(FedTask *t)
 	}
 	if (r == FED_IO_DONE)
 	{
+		if (t->command)
+		{
+			t->stats.affected = fed_conn_affected(t->conn);
+			fed_conn_note_write(t->conn);
+		}
 		task_done(t);
 		t->conn = NULL;
 		if (!next_batch(t))

@@ -41,6 +41,8 @@ typedef struct FedTaskStats
 								 * (fed_fanout_add_batches), or 0 */
 	const char *read;			/* how the last statement was read: "cursor",
 								 * "streamed" or "whole" */
+	uint64		affected;		/* the rows a command changed
+								 * (fed_fanout_command) */
 } FedTaskStats;
 
 extern FedFanout *fed_fanout_create(int ntasks, TupleDesc desc,
@@ -52,6 +54,7 @@ extern void fed_fanout_add_batches(FedFanout *ff, int task, const char **sqls,
 extern void fed_fanout_autocommit(FedFanout *ff, int task, bool whole);
 extern void fed_fanout_stream(FedFanout *ff, int task);
 extern void fed_fanout_use_writer(FedFanout *ff);
+extern void fed_fanout_command(FedFanout *ff, int task);
 extern void fed_fanout_reserve(FedFanout *ff, FedFanout *other);
 extern void fed_fanout_start(FedFanout *ff);
 extern TupleTableSlot *fed_fanout_next(FedFanout *ff);

@@ -56,6 +56,7 @@
 #include "utils/tuplestore.h"
 
 #include "deparse/deparse.h"
+#include "exec/fanout.h"
 #include "fdw/fdw.h"
 
 /* fdw_private of PlanForeignModify */
@@ -99,6 +100,26 @@ typedef struct FedModifyState
 	MemoryContext temp_cxt;		/* reset per statement */
 } FedModifyState;
 
+/*
+ * The UPDATEs or DELETEs sent whole to the foreign partitions of one
+ * statement's partitioned table: sent to their servers all at once (one
+ * fan-out through the writing connections) when the first of them runs,
+ * rather than each after the one before.  Statements for one server still
+ * run one after another on its connection.
+ */
+struct FedWriteGroup
+{
+	EState	   *estate;
+	List	   *members;		/* FedDirectState, in the plan's order */
+	FedFanout  *ff;				/* once started */
+	bool		ended;
+	MemoryContextCallback on_free;
+};
+
+/* The groups of the queries running (cells in TopMemoryContext). */
+static List *write_groups = NIL;
+
+
 /* A row-by-row UPDATE or DELETE kept until the statement's reads end */
 typedef struct FedDeferredWrite
 {
@@ -107,8 +128,13 @@ typedef struct FedDeferredWrite
 	const char **params;
 } FedDeferredWrite;
 
+typedef struct FedWriteGroup FedWriteGroup;
+
 typedef struct FedDirectState
 {
+	ForeignScanState *node;
+	FedWriteGroup *group;		/* sent with its siblings, or NULL */
+	int			task;			/* its task in the group's fan-out */
 	FedTableInfo info;
 	const FedDialect *dialect;
 	char	   *sql;
@@ -123,6 +149,9 @@ typedef struct FedDirectState
 	uint64		nreturned;		/* their number (rows without columns) */
 	bool		done;
 } FedDirectState;
+
+static bool writes_go_together(EState *estate);
+static void join_write_group(FedDirectState *ds, EState *estate);
 
 static List *
 key_attrs_of(Relation rel)
@@ -1148,6 +1177,40 @@ fedExplainForeignModify(ModifyTableState *mtstate, ResultRelInfo *rinfo,
 }
 
 /*
+ * An UPDATE's new values for a MySQL server without the coercion to the
+ * column's length or precision (numeric(p,s), varchar(n)) that the
+ * planner puts on top: MySQL makes the same when it stores the value in a
+ * DECIMAL(p,s) or VARCHAR(n) column (rounding half away from zero, an
+ * error on overflow or on a string too long in its strict mode, trailing
+ * spaces cut), so such an UPDATE is still sent whole.  The remote column
+ * is taken to have the foreign table's type, as IMPORT FOREIGN SCHEMA
+ * declares it.
+ */
+static List *
+store_coercions_to_mysql(List *tlist)
+{
+	List	   *result = NIL;
+	ListCell   *lc;
+
+	foreach(lc, tlist)
+	{
+		TargetEntry *tle = lfirst_node(TargetEntry, lc);
+		Oid			type = exprType((Node *) tle->expr);
+		int32		typmod;
+
+		if ((type == NUMERICOID || type == VARCHAROID) &&
+			exprIsLengthCoercion((Node *) tle->expr, &typmod) &&
+			IsA(tle->expr, FuncExpr))
+		{
+			tle = flatCopyTargetEntry(tle);
+			tle->expr = linitial(((FuncExpr *) tle->expr)->args);
+		}
+		result = lappend(result, tle);
+	}
+	return result;
+}
+
+/*
  * The ForeignScan under a ModifyTable for this result relation, if the
  * plan is that simple (as in postgres_fdw).
  */
@@ -1221,6 +1284,8 @@ fedPlanDirectModify(PlannerInfo *root, ModifyTable *plan,
 	if (op == CMD_UPDATE)
 	{
 		get_translated_update_targetlist(root, resultRelation, &tlist, &colnos);
+		if (info.driver == FED_DRIVER_MYSQL)
+			tlist = store_coercions_to_mysql(tlist);
 		forboth(lc, tlist, lc2, colnos)
 		{
 			TargetEntry *tle = lfirst_node(TargetEntry, lc);
@@ -1299,6 +1364,7 @@ fedBeginDirectModify(ForeignScanState *node, int eflags)
 	RangeTblEntry *rte = exec_rt_fetch(fs->resultRelation, estate);
 
 	node->fdw_state = ds;
+	ds->node = node;
 	fed_table_info(rte->relid, rte->checkAsUser, &ds->info);
 	ds->dialect = fed_dialect(ds->info.driver);
 	ds->sql = strVal(list_nth(fs->fdw_private, FedDirectSql));
@@ -1309,6 +1375,9 @@ fedBeginDirectModify(ForeignScanState *node, int eflags)
 	if (eflags & EXEC_FLAG_EXPLAIN_ONLY)
 		return;
 	ds->param_states = ExecInitExprList(fs->fdw_exprs, (PlanState *) node);
+	/* a RETURNING list that reads columns reads each statement's rows */
+	if (ds->ret_attrs == NIL && writes_go_together(estate))
+		join_write_group(ds, estate);
 	if (ds->ret_attrs != NIL)
 	{
 		Relation	rel = node->ss.ss_currentRelation;
@@ -1319,6 +1388,136 @@ fedBeginDirectModify(ForeignScanState *node, int eflags)
 		ds->returned_slot = ExecInitExtraTupleSlot(estate, RelationGetDescr(rel),
 												   &TTSOpsMinimalTuple);
 	}
+}
+
+/* The query's memory goes: forget its group. */
+static void
+forget_write_group(void *arg)
+{
+	MemoryContext old = MemoryContextSwitchTo(TopMemoryContext);
+
+	write_groups = list_delete_ptr(write_groups, arg);
+	MemoryContextSwitchTo(old);
+}
+
+/*
+ * May the direct modifications of this query's foreign partitions go out
+ * together?  Only when the query is one UPDATE or DELETE of a partitioned
+ * table (no writable CTE whose statements must not overlap) whose
+ * partitions are not pruned while it runs (a statement sent to a
+ * partition the executor then skips would still run).
+ */
+static bool
+writes_go_together(EState *estate)
+{
+	PlannedStmt *stmt = estate->es_plannedstmt;
+	ModifyTable *mt;
+	Append	   *ap;
+	ListCell   *lc;
+
+	if (stmt == NULL || !IsA(stmt->planTree, ModifyTable))
+		return false;
+	mt = (ModifyTable *) stmt->planTree;
+	/* (the statement's result relations include the partitioned table) */
+	if (list_length(mt->resultRelations) < 2 ||
+		list_length(mt->resultRelations) + (mt->rootRelation > 0 ? 1 : 0) !=
+		list_length(stmt->resultRelations) ||
+		outerPlan(mt) == NULL || !IsA(outerPlan(mt), Append))
+		return false;
+	ap = (Append *) outerPlan(mt);
+	if (ap->part_prune_info == NULL)
+		return true;
+	foreach(lc, ap->part_prune_info->prune_infos)
+	{
+		ListCell   *lc2;
+
+		foreach(lc2, (List *) lfirst(lc))
+		{
+			PartitionedRelPruneInfo *pinfo = lfirst(lc2);
+
+			if (pinfo->exec_pruning_steps != NIL)
+				return false;
+		}
+	}
+	return true;
+}
+
+/* Add ds to the group of its query, made on the first call. */
+static void
+join_write_group(FedDirectState *ds, EState *estate)
+{
+	FedWriteGroup *g = NULL;
+	ListCell   *lc;
+	MemoryContext old;
+
+	foreach(lc, write_groups)
+	{
+		if (((FedWriteGroup *) lfirst(lc))->estate == estate)
+			g = lfirst(lc);
+	}
+	if (g == NULL)
+	{
+		g = MemoryContextAllocZero(estate->es_query_cxt, sizeof(FedWriteGroup));
+		g->estate = estate;
+		g->on_free.func = forget_write_group;
+		g->on_free.arg = g;
+		MemoryContextRegisterResetCallback(estate->es_query_cxt, &g->on_free);
+		old = MemoryContextSwitchTo(TopMemoryContext);
+		write_groups = lappend(write_groups, g);
+		MemoryContextSwitchTo(old);
+	}
+	old = MemoryContextSwitchTo(estate->es_query_cxt);
+	g->members = lappend(g->members, ds);
+	MemoryContextSwitchTo(old);
+	ds->group = g;
+}
+
+/*
+ * Send every statement of the group: called by the first member to run,
+ * with the parameters' values of now (they are the same for every member:
+ * the query's parameters and the values of its initplans).
+ */
+static void
+start_write_group(FedWriteGroup *g)
+{
+	MemoryContext old = MemoryContextSwitchTo(g->estate->es_query_cxt);
+	ListCell   *lc;
+	int			i = 0;
+
+	g->ff = fed_fanout_create(list_length(g->members),
+							  CreateTemplateTupleDesc(0), NULL, NULL);
+	fed_fanout_use_writer(g->ff);
+	foreach(lc, g->members)
+	{
+		FedDirectState *m = (FedDirectState *) lfirst(lc);
+		ExprContext *econtext = m->node->ss.ps.ps_ExprContext;
+		const char **params;
+		int			nparams;
+		const char *sql;
+
+		sql = fed_bind_params(m->dialect, m->sql, m->param_offsets,
+							  m->param_states, econtext, InvalidOid, (Datum) 0,
+							  &nparams, &params);
+		fed_fanout_add(g->ff, i, &m->info, sql, nparams, params);
+		fed_fanout_command(g->ff, i);
+		m->task = i++;
+	}
+	fed_fanout_start(g->ff);
+	MemoryContextSwitchTo(old);
+}
+
+/* Wait for ds's statement of its group to end; the rows it changed. */
+static uint64
+finish_in_group(FedDirectState *ds)
+{
+	FedTaskStats stats;
+
+	if (ds->group->ff == NULL)
+		start_write_group(ds->group);
+	while (fed_fanout_next_of(ds->group->ff, ds->task) != NULL)
+		;						/* a command returns no rows */
+	fed_fanout_stats(ds->group->ff, ds->task, &stats);
+	return stats.affected;
 }
 
 /*
@@ -1369,25 +1568,30 @@ fedIterateDirectModify(ForeignScanState *node)
 
 	if (!ds->done)
 	{
-		FedConn    *conn = fed_conn_get(ds->info.server, ds->info.user, true);
-		MemoryContext old;
-		const char **params;
-		int			nparams;
-		const char *sql;
 		uint64		n;
 
-		fed_conn_note_write(conn);
-		old = MemoryContextSwitchTo(econtext->ecxt_per_tuple_memory);
-		sql = fed_bind_params(ds->dialect, ds->sql, ds->param_offsets,
-							  ds->param_states, econtext, InvalidOid, (Datum) 0,
-							  &nparams, &params);
-		if (ds->ret_attrs != NIL)
-			n = direct_returning(ds, node, conn, sql, nparams, params);
+		if (ds->group)
+			n = finish_in_group(ds);
 		else
-			n = fed_conn_exec(conn, sql, nparams, params);
+		{
+			FedConn    *conn = fed_conn_get(ds->info.server, ds->info.user, true);
+			MemoryContext old;
+			const char **params;
+			int			nparams;
+			const char *sql;
 
-		MemoryContextSwitchTo(old);
-		ResetExprContext(econtext);
+			fed_conn_note_write(conn);
+			old = MemoryContextSwitchTo(econtext->ecxt_per_tuple_memory);
+			sql = fed_bind_params(ds->dialect, ds->sql, ds->param_offsets,
+								  ds->param_states, econtext, InvalidOid,
+								  (Datum) 0, &nparams, &params);
+			if (ds->ret_attrs != NIL)
+				n = direct_returning(ds, node, conn, sql, nparams, params);
+			else
+				n = fed_conn_exec(conn, sql, nparams, params);
+			MemoryContextSwitchTo(old);
+			ResetExprContext(econtext);
+		}
 		if (ds->set_tag && !ds->returning)
 			estate->es_processed += n;
 		ds->nreturned = n;
@@ -1424,10 +1628,17 @@ fedEndDirectModify(ForeignScanState *node)
 {
 	FedDirectState *ds = (FedDirectState *) node->fdw_state;
 
-	if (ds && ds->returned)
+	if (ds == NULL)
+		return;
+	if (ds->returned)
 		tuplestore_end(ds->returned);
-	if (ds)
-		ds->returned = NULL;
+	ds->returned = NULL;
+	/* the first member to end ends the group's fan-out: all have run */
+	if (ds->group && ds->group->ff && !ds->group->ended)
+	{
+		fed_fanout_end(ds->group->ff);
+		ds->group->ended = true;
+	}
 }
 
 void

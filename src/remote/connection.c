@@ -373,6 +373,13 @@ fed_conn_exec(FedConn *c, const char *sql, int nparams,
 	return affected;
 }
 
+/* The rows changed by the last statement completed on c. */
+uint64
+fed_conn_affected(FedConn *c)
+{
+	return c->handle ? c->driver->affected_rows(c->handle) : 0;
+}
+
 /*
  * Start a row-returning statement whose rows the owner reads with
  * fed_conn_next_row.  park is called when another statement needs the

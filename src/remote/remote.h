@@ -86,6 +86,7 @@ extern long fed_conn_wait_ms(FedConn *conn, int events);
 extern void fed_conn_raise(FedConn *conn, FedRemoteError *err) pg_attribute_noreturn();
 extern void fed_conn_finish(FedConn *conn);
 extern void fed_conn_note_write(FedConn *conn);
+extern uint64 fed_conn_affected(FedConn *conn);
 extern bool fed_conn_wrote(FedConn *conn);
 extern bool fed_conn_in_xact(FedConn *conn);
 extern bool fed_conn_connecting(FedConn *conn);

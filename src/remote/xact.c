@@ -366,10 +366,20 @@ fed_xact_callback(XactEvent event, void *arg)
 		}
 		if (c->xact_depth == 0 && c->xact != FED_XACT_BROKEN)
 		{
-			/* a connection attempt cut short */
+			/*
+			 * A connection attempt cut short, or a BEGIN still in flight
+			 * (a fan-out's task that another task's failure stopped): the
+			 * cleanup waits for the BEGIN and rolls back what it opened.
+			 * Nothing is open on c afterwards: the next transaction must
+			 * send its own BEGIN, or its writes would run in autocommit
+			 * mode where no ROLLBACK reaches them.
+			 */
 			if (c->handle && c->phase != FED_PHASE_IDLE &&
 				(event == XACT_EVENT_ABORT || event == XACT_EVENT_PARALLEL_ABORT))
+			{
 				abort_cleanup(c, true);
+				fed_xact_ended(c);
+			}
 			/* nothing remote to end, but changed options apply now */
 			if (c->handle && c->invalidated &&
 				(event == XACT_EVENT_COMMIT || event == XACT_EVENT_ABORT))
