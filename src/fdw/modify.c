@@ -98,6 +98,18 @@ typedef struct FedModifyState
 	MemoryContext defer_cxt;
 	int			batch_size;
 	MemoryContext temp_cxt;		/* reset per statement */
+
+	/*
+	 * An INSERT batch sent without waiting (send_batch): its connection,
+	 * its rows, and the memory of its statement until it ends.
+	 */
+	EState	   *estate;
+	bool		set_tag;		/* the statement's rows count in its tag */
+	FedConn    *pending_conn;
+	int			pending_rows;
+	bool		pending_lost;	/* its result was lost (see pending_park) */
+	MemoryContext pending_cxt;
+	MemoryContextCallback on_free;	/* the query's memory goes */
 } FedModifyState;
 
 /*
@@ -498,6 +510,21 @@ result_rel_user(ResultRelInfo *rinfo, EState *estate)
 	return OidIsValid(rte->checkAsUser) ? rte->checkAsUser : GetUserId();
 }
 
+/*
+ * The query's memory goes while a batch is in flight (the statement failed:
+ * its (sub)transaction's rollback undoes the batch): the connection
+ * forgets the state, so that it never calls back into freed memory.
+ */
+static void
+forget_pending(void *arg)
+{
+	FedModifyState *ms = (FedModifyState *) arg;
+
+	if (ms->pending_conn)
+		fed_conn_forget(ms->pending_conn, ms);
+	ms->pending_conn = NULL;
+}
+
 static FedModifyState *
 create_modify_state(EState *estate, ResultRelInfo *rinfo, CmdType op,
 					List *targets, List *keys, Plan *subplan)
@@ -522,6 +549,10 @@ create_modify_state(EState *estate, ResultRelInfo *rinfo, CmdType op,
 	ms->temp_cxt = AllocSetContextCreate(estate->es_query_cxt,
 										 "federate modify temporary data",
 										 ALLOCSET_SMALL_SIZES);
+	ms->estate = estate;
+	ms->on_free.func = forget_pending;
+	ms->on_free.arg = ms;
+	MemoryContextRegisterResetCallback(estate->es_query_cxt, &ms->on_free);
 	if (keys != NIL && subplan)
 	{
 		ms->key_junk = palloc(sizeof(AttrNumber) * list_length(keys));
@@ -590,6 +621,8 @@ fedBeginForeignModify(ModifyTableState *mtstate, ResultRelInfo *rinfo,
 		boolVal(list_nth(fdw_private, FedModifySetsPartKey));
 	((FedModifyState *) rinfo->ri_FdwState)->on_conflict_nothing =
 		boolVal(list_nth(fdw_private, FedModifyOnConflictNothing));
+	((FedModifyState *) rinfo->ri_FdwState)->set_tag =
+		((ModifyTable *) mtstate->ps.plan)->canSetTag;
 	set_returning((FedModifyState *) rinfo->ri_FdwState,
 				  list_nth(fdw_private, FedModifyReturning));
 
@@ -653,7 +686,8 @@ fedBeginForeignInsert(ModifyTableState *mtstate, ResultRelInfo *rinfo)
 		create_modify_state(estate, rinfo, CMD_INSERT,
 							insert_attrs(rinfo->ri_RelationDesc, target, named),
 							NIL, NULL);
-	/* plan is NULL for COPY FROM */
+	/* plan is NULL for COPY FROM (which counts its rows itself) */
+	ms->set_tag = plan && plan->canSetTag;
 	ms->on_conflict_nothing =
 		plan && check_on_conflict(plan->onConflictAction,
 								  RelationGetRelid(rinfo->ri_RelationDesc));
@@ -809,6 +843,86 @@ append_returning(FedModifyState *ms, StringInfo sql)
 							ms->ret_attrs);
 }
 
+/*
+ * Wait for the batch sent without waiting to end (raising its error).  A
+ * server that inserted fewer rows than sent (its trigger skipped some)
+ * makes the statement's row count smaller, as on a local table.
+ */
+static void
+end_pending(FedModifyState *ms)
+{
+	FedConn    *conn = ms->pending_conn;
+	uint64		n;
+
+	if (conn == NULL)
+		return;
+	ms->pending_conn = NULL;
+	if (ms->pending_lost)
+		ereport(ERROR,
+				(errcode(ERRCODE_CONNECTION_FAILURE),
+				 errmsg("lost the result of an INSERT into foreign table \"%s\" on server \"%s\"",
+						RelationGetRelationName(ms->rel), ms->info.server->servername),
+				 errdetail("The connection failed in another statement, or a savepoint it was sent in was rolled back.")));
+	n = fed_conn_end_write(conn, ms);
+	if (ms->set_tag && n < (uint64) ms->pending_rows &&
+		ms->estate->es_processed >= (uint64) ms->pending_rows - n)
+		ms->estate->es_processed -= (uint64) ms->pending_rows - n;
+	MemoryContextReset(ms->pending_cxt);
+}
+
+/*
+ * Another statement needs the connection of the batch in flight: end it
+ * now.  Or the connection is gone (abort; no I/O then): remember that its
+ * result is lost.
+ */
+static void
+pending_park(void *owner, FedReaderEvent event)
+{
+	FedModifyState *ms = (FedModifyState *) owner;
+
+	if (event == FED_READER_PARK)
+		end_pending(ms);
+	else
+		ms->pending_lost = true;
+}
+
+/*
+ * Send an INSERT batch without waiting for it: the next batch is built
+ * (and other servers' batches sent) while this one runs.  It ends before
+ * this table's next batch, when another statement needs the connection,
+ * or at the end of the statement (fedEndForeignInsert/Modify), so its
+ * error is the statement's.
+ */
+static void
+send_batch(FedModifyState *ms, StringInfo sql, List *params, int nrows)
+{
+	FedConn    *conn;
+	MemoryContext old;
+	const char **values;
+	char	   *text;
+	int			i = 0;
+	ListCell   *lc;
+
+	end_pending(ms);
+	if (ms->pending_cxt == NULL)
+		ms->pending_cxt = AllocSetContextCreate(ms->estate->es_query_cxt,
+												"federate INSERT in flight",
+												ALLOCSET_DEFAULT_SIZES);
+	old = MemoryContextSwitchTo(ms->pending_cxt);
+	text = pstrdup(sql->data);
+	values = palloc0(sizeof(char *) * (list_length(params) + 1));
+	foreach(lc, params)
+		values[i++] = lfirst(lc) ? pstrdup(lfirst(lc)) : NULL;
+	MemoryContextSwitchTo(old);
+
+	conn = fed_conn_get(ms->info.server, ms->info.user, true);
+	ms->pending_lost = false;
+	fed_conn_send_write(conn, text, list_length(params), values, ms,
+						pending_park);
+	ms->pending_conn = conn;
+	ms->pending_rows = nrows;
+}
+
 TupleTableSlot **
 fedExecForeignBatchInsert(EState *estate, ResultRelInfo *rinfo,
 						  TupleTableSlot **slots, TupleTableSlot **planSlots,
@@ -886,6 +1000,12 @@ fedExecForeignBatchInsert(EState *estate, ResultRelInfo *rinfo,
 			append_returning(ms, &sql);
 			inserted = run_returning(ms, &sql, params, slots, *numSlots,
 									 true, caller);
+		}
+		else if (!ms->on_conflict_nothing)
+		{
+			/* every row is inserted, or the statement fails */
+			send_batch(ms, &sql, params, *numSlots);
+			inserted = *numSlots;
 		}
 		else
 			inserted = run(ms, &sql, params);
@@ -1140,8 +1260,11 @@ fedEndForeignModify(EState *estate, ResultRelInfo *rinfo)
 	FedModifyState *ms = (FedModifyState *) rinfo->ri_FdwState;
 	ListCell   *lc;
 
+	if (ms == NULL)
+		return;
+	end_pending(ms);
 	/* the writes kept while the statement's reads ran (fedBeginForeignModify) */
-	if (ms == NULL || ms->deferred == NIL)
+	if (ms->deferred == NIL)
 		return;
 	foreach(lc, ms->deferred)
 	{
@@ -1161,6 +1284,10 @@ fedEndForeignModify(EState *estate, ResultRelInfo *rinfo)
 void
 fedEndForeignInsert(EState *estate, ResultRelInfo *rinfo)
 {
+	FedModifyState *ms = (FedModifyState *) rinfo->ri_FdwState;
+
+	if (ms)
+		end_pending(ms);
 }
 
 void

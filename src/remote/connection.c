@@ -373,6 +373,55 @@ fed_conn_exec(FedConn *c, const char *sql, int nparams,
 	return affected;
 }
 
+/*
+ * Send a write that returns no rows (a batch of an INSERT) and return
+ * without waiting for it: the owner ends it with fed_conn_end_write, and
+ * the coordinator works on meanwhile (builds the next batch, sends to other
+ * servers).  park is called when another statement needs c first; it must
+ * end the write then.  sql, params and their strings must stay valid until
+ * the write is ended.
+ */
+void
+fed_conn_send_write(FedConn *c, const char *sql, int nparams,
+					const char *const *params, void *owner,
+					FedParkCallback park)
+{
+	FedRemoteError err = {0};
+	int			r;
+
+	fed_conn_make_idle(c);
+	if (c->handle == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_CONNECTION_FAILURE),
+				 errmsg("connection to server \"%s\" was lost", c->servername)));
+	r = fed_conn_start(c, sql, nparams, params, 0, FED_AUTOCOMMIT_NO, &err);
+	if (r == FED_IO_ERROR)
+		fed_conn_raise(c, &err);
+	c->owner = owner;
+	c->park = park;
+}
+
+/*
+ * Wait for the owner's write (fed_conn_send_write) to end, raising its
+ * error; the rows it changed.
+ */
+uint64
+fed_conn_end_write(FedConn *c, void *owner)
+{
+	FedRow		row;
+
+	if (c->owner != owner || c->handle == NULL)
+		elog(ERROR, "federate: connection to server \"%s\" is not running this write",
+			 c->servername);
+	c->park = NULL;
+	fed_conn_finish(c);
+	while (fed_conn_next_row(c, owner, &row))
+		;						/* a write returns no rows */
+	fed_conn_note_write(c);
+	fed_health_success(c->serverid, c->servername);
+	return c->driver->affected_rows(c->handle);
+}
+
 /* The rows changed by the last statement completed on c. */
 uint64
 fed_conn_affected(FedConn *c)

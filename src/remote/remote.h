@@ -87,6 +87,10 @@ extern void fed_conn_raise(FedConn *conn, FedRemoteError *err) pg_attribute_nore
 extern void fed_conn_finish(FedConn *conn);
 extern void fed_conn_note_write(FedConn *conn);
 extern uint64 fed_conn_affected(FedConn *conn);
+extern void fed_conn_send_write(FedConn *conn, const char *sql, int nparams,
+								const char *const *params, void *owner,
+								FedParkCallback park);
+extern uint64 fed_conn_end_write(FedConn *conn, void *owner);
 extern bool fed_conn_wrote(FedConn *conn);
 extern bool fed_conn_in_xact(FedConn *conn);
 extern bool fed_conn_connecting(FedConn *conn);
