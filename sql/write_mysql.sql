@@ -179,6 +179,42 @@ DELETE FROM loc_mw WHERE id > 1 AND id < 500 AND v < (SELECT avg(v) FROM loc_mw 
 SELECT same('SELECT * FROM my_w WHERE id < 500', 'SELECT * FROM loc_mw WHERE id < 500');
 SELECT id, name, v FROM my_w WHERE id < 500 ORDER BY id;
 
+-- COPY FROM collects rows into batches of batch_size (here 4) and sends
+-- each without waiting for the one before: a batch that fails fails the
+-- COPY (its error names a later line), and a rollback leaves none of it
+BEGIN;
+COPY my_w FROM stdin;
+3000	c3000	3000.5
+3001	c3001	3001.5
+3002	c3002	3002.5
+3003	c3003	3003.5
+3004	c3004	3004.5
+3005	c3005	3005.5
+3006	c3006	3006.5
+3007	c3007	3007.5
+3008	c3008	3008.5
+3009	c3009	3009.5
+\.
+SELECT count(*), sum(v) FROM my_w WHERE id BETWEEN 3000 AND 3999;
+SAVEPOINT s;
+COPY my_w FROM stdin;
+3010	c3010	3010.5
+3011	c3011	3011.5
+3012	c3012	3012.5
+3013	c3013	3013.5
+3014	c3014	3014.5
+3015	c3015	3015.5
+3002	c3002	3002.5
+3016	c3016	3016.5
+3017	c3017	3017.5
+3018	c3018	3018.5
+3019	c3019	3019.5
+\.
+ROLLBACK TO s;
+SELECT count(*), sum(v) FROM my_w WHERE id BETWEEN 3000 AND 3999;
+ROLLBACK;
+SELECT count(*) FROM my_w WHERE id BETWEEN 3000 AND 3999;
+
 -- RETURNING gives the rows as the server wrote them: its AUTO_INCREMENT,
 -- its defaults, its triggers' changes (INSERT and DELETE ... RETURNING of
 -- MariaDB; an updated row is read again by its key).  loc_mr is the same

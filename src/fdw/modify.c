@@ -36,6 +36,7 @@
 #include "access/htup_details.h"
 #include "access/sysattr.h"
 #include "access/table.h"
+#include "access/transam.h"
 #include "catalog/partition.h"
 #include "commands/explain.h"
 #include "executor/executor.h"
@@ -93,6 +94,7 @@ typedef struct FedModifyState
 	bool		on_conflict_nothing;	/* INSERT ... ON CONFLICT DO NOTHING */
 	List	   *ret_attrs;		/* columns RETURNING reads from the server */
 	FedConverter *ret_cv;		/* their converter */
+	FmgrInfo   *out_funcs;		/* each column's output function */
 	bool		defer;			/* row-by-row writes wait for the reads */
 	List	   *deferred;		/* FedDeferredWrite, in order */
 	MemoryContext defer_cxt;
@@ -110,6 +112,14 @@ typedef struct FedModifyState
 	bool		pending_lost;	/* its result was lost (see pending_park) */
 	MemoryContext pending_cxt;
 	MemoryContextCallback on_free;	/* the query's memory goes */
+
+	/*
+	 * COPY FROM hands rows over one at a time (PostgreSQL 15 has no batches
+	 * for foreign tables in COPY): they wait here for a batch.
+	 */
+	bool		buffer_rows;
+	TupleTableSlot **buffered;
+	int			nbuffered;
 } FedModifyState;
 
 /*
@@ -550,6 +560,19 @@ create_modify_state(EState *estate, ResultRelInfo *rinfo, CmdType op,
 										 "federate modify temporary data",
 										 ALLOCSET_SMALL_SIZES);
 	ms->estate = estate;
+	ms->out_funcs = palloc0(sizeof(FmgrInfo) * RelationGetDescr(rel)->natts);
+	for (i = 0; i < RelationGetDescr(rel)->natts; i++)
+	{
+		Form_pg_attribute att = TupleDescAttr(RelationGetDescr(rel), i);
+		Oid			outfunc;
+		bool		isvarlena;
+
+		if (att->attisdropped)
+			continue;
+		getTypeOutputInfo(att->atttypid, &outfunc, &isvarlena);
+		fmgr_info(outfunc, &ms->out_funcs[i]);
+	}
+	i = 0;
 	ms->on_free.func = forget_pending;
 	ms->on_free.arg = ms;
 	MemoryContextRegisterResetCallback(estate->es_query_cxt, &ms->on_free);
@@ -691,6 +714,16 @@ fedBeginForeignInsert(ModifyTableState *mtstate, ResultRelInfo *rinfo)
 	ms->on_conflict_nothing =
 		plan && check_on_conflict(plan->onConflictAction,
 								  RelationGetRelid(rinfo->ri_RelationDesc));
+
+	/*
+	 * COPY FROM: rows are collected into batches here, as INSERT's are by
+	 * the executor, unless row triggers must see each row as it arrives.
+	 */
+	if (plan == NULL && ms->batch_size > 1 &&
+		!(rinfo->ri_TrigDesc &&
+		  (rinfo->ri_TrigDesc->trig_insert_after_row ||
+		   rinfo->ri_TrigDesc->trig_insert_before_row)))
+		ms->buffer_rows = true;
 
 	/*
 	 * A partition reached by tuple routing: its RETURNING list is the first
@@ -923,13 +956,54 @@ send_batch(FedModifyState *ms, StringInfo sql, List *params, int nrows)
 	ms->pending_rows = nrows;
 }
 
+/* " VALUES (...), (...)": the rows as $n parameters or literals */
+static void
+append_rows(FedModifyState *ms, StringInfo sql, List **params,
+			TupleTableSlot **slots, int nslots)
+{
+	TupleDesc	desc = RelationGetDescr(ms->rel);
+	ListCell   *lc;
+	bool		first;
+	int			r;
+
+	appendStringInfoString(sql, " VALUES ");
+	for (r = 0; r < nslots; r++)
+	{
+		slot_getallattrs(slots[r]);
+		appendStringInfoString(sql, r > 0 ? ", (" : "(");
+		first = true;
+		foreach(lc, ms->target_attrs)
+		{
+			int			attnum = lfirst_int(lc);
+			Datum		value = slots[r]->tts_values[attnum - 1];
+			bool		isnull = slots[r]->tts_isnull[attnum - 1];
+
+			if (!first)
+				appendStringInfoString(sql, ", ");
+			if (ms->dialect->has_placeholders)
+			{
+				/* the column's output function, looked up once */
+				*params = lappend(*params, isnull ? NULL :
+								 OutputFunctionCall(&ms->out_funcs[attnum - 1],
+													value));
+				appendStringInfo(sql, "$%d", list_length(*params));
+			}
+			else
+				append_value(ms, sql, params,
+							 TupleDescAttr(desc, attnum - 1)->atttypid,
+							 value, isnull);
+			first = false;
+		}
+		appendStringInfoChar(sql, ')');
+	}
+}
+
 TupleTableSlot **
 fedExecForeignBatchInsert(EState *estate, ResultRelInfo *rinfo,
 						  TupleTableSlot **slots, TupleTableSlot **planSlots,
 						  int *numSlots)
 {
 	FedModifyState *ms = (FedModifyState *) rinfo->ri_FdwState;
-	TupleDesc	desc = RelationGetDescr(ms->rel);
 	MemoryContext caller = CurrentMemoryContext;
 	MemoryContext old = MemoryContextSwitchTo(ms->temp_cxt);
 	StringInfoData sql;
@@ -937,6 +1011,7 @@ fedExecForeignBatchInsert(EState *estate, ResultRelInfo *rinfo,
 	ListCell   *lc;
 	bool		first;
 	int			r;
+	int			nest;
 	uint64		inserted;
 
 	initStringInfo(&sql);
@@ -951,27 +1026,12 @@ fedExecForeignBatchInsert(EState *estate, ResultRelInfo *rinfo,
 		fed_deparse_column(&sql, ms->dialect, RelationGetRelid(ms->rel), lfirst_int(lc));
 		first = false;
 	}
-	appendStringInfoString(&sql, ") VALUES ");
+	appendStringInfoString(&sql, ")");
 
-	for (r = 0; r < *numSlots; r++)
-	{
-		slot_getallattrs(slots[r]);
-		appendStringInfoString(&sql, r > 0 ? ", (" : "(");
-		first = true;
-		foreach(lc, ms->target_attrs)
-		{
-			int			attnum = lfirst_int(lc);
-
-			if (!first)
-				appendStringInfoString(&sql, ", ");
-			append_value(ms, &sql, &params,
-						 TupleDescAttr(desc, attnum - 1)->atttypid,
-						 slots[r]->tts_values[attnum - 1],
-						 slots[r]->tts_isnull[attnum - 1]);
-			first = false;
-		}
-		appendStringInfoChar(&sql, ')');
-	}
+	/* the transmission modes once for the batch, not once per value */
+	fed_set_transmission_modes(&nest);
+	append_rows(ms, &sql, &params, slots, *numSlots);
+	fed_reset_transmission_modes(nest);
 
 	if (ms->target_attrs == NIL)
 	{
@@ -1024,11 +1084,48 @@ fedExecForeignBatchInsert(EState *estate, ResultRelInfo *rinfo,
 	return slots;
 }
 
+/* Send the rows COPY left waiting (fedExecForeignInsert). */
+static void
+flush_buffered(FedModifyState *ms, EState *estate, ResultRelInfo *rinfo)
+{
+	int			n = ms->nbuffered;
+	int			i;
+
+	if (n == 0)
+		return;
+	(void) fedExecForeignBatchInsert(estate, rinfo, ms->buffered, NULL, &n);
+	for (i = 0; i < ms->nbuffered; i++)
+		ExecClearTuple(ms->buffered[i]);
+	ms->nbuffered = 0;
+}
+
 TupleTableSlot *
 fedExecForeignInsert(EState *estate, ResultRelInfo *rinfo,
 					 TupleTableSlot *slot, TupleTableSlot *planSlot)
 {
+	FedModifyState *ms = (FedModifyState *) rinfo->ri_FdwState;
 	int			n = 1;
+
+	if (ms->buffer_rows)
+	{
+		/* COPY: the row waits for a full batch (COPY counts it itself) */
+		if (ms->buffered == NULL)
+		{
+			MemoryContext old = MemoryContextSwitchTo(estate->es_query_cxt);
+			/* an unpinned copy: the slots are never explicitly dropped */
+			TupleDesc	desc = CreateTupleDescCopy(slot->tts_tupleDescriptor);
+			int			i;
+
+			ms->buffered = palloc(sizeof(TupleTableSlot *) * ms->batch_size);
+			for (i = 0; i < ms->batch_size; i++)
+				ms->buffered[i] = MakeSingleTupleTableSlot(desc, &TTSOpsVirtual);
+			MemoryContextSwitchTo(old);
+		}
+		ExecCopySlot(ms->buffered[ms->nbuffered++], slot);
+		if (ms->nbuffered == ms->batch_size)
+			flush_buffered(ms, estate, rinfo);
+		return slot;
+	}
 
 	fedExecForeignBatchInsert(estate, rinfo, &slot, &planSlot, &n);
 	return n > 0 ? slot : NULL;
@@ -1286,8 +1383,10 @@ fedEndForeignInsert(EState *estate, ResultRelInfo *rinfo)
 {
 	FedModifyState *ms = (FedModifyState *) rinfo->ri_FdwState;
 
-	if (ms)
-		end_pending(ms);
+	if (ms == NULL)
+		return;
+	flush_buffered(ms, estate, rinfo);
+	end_pending(ms);
 }
 
 void

@@ -40,6 +40,8 @@ WORK=$DIR/work/writes
 [ -x "$FLOOR" ] || fed_die "no floor client in $FLOOR: run test/bench/run.sh first"
 mkdir -p "$WORK"
 chmod 755 "$WORK"
+# the coordinator writes and reads the COPY file itself
+[ "$(id -u)" = 0 ] && chown "${FED_OS_USER:-postgres}" "$WORK"
 
 COORD="host=127.0.0.1 port=$COORD_PORT dbname=bench user=postgres"
 shard_conn() { echo "host=127.0.0.1 port=${SHARD_PORTS[$1]} dbname=app user=app password=app_secret"; }
@@ -86,7 +88,7 @@ median() { sort -n | awk '{a[NR] = $1} END {print (NR % 2) ? a[(NR + 1) / 2] : (
 # the Remote SQL federate sends for update and delete (as floor's statements)
 remote_sql() {
 	kq "$COORD_PORT" postgres bench -c "EXPLAIN (VERBOSE, COSTS OFF) $1" |
-		awk -F'Remote SQL: ' '/Remote SQL/ {print $2; exit}' | sed 's/public\.orders_w/orders_w/'
+		awk -F'Remote SQL: ' '/Remote SQL/ {print $2; exit}'
 }
 UPD="UPDATE %s SET qty = qty + 1, revenue = revenue + 0.5"
 DEL="DELETE FROM %s WHERE order_id %% 10 = 3"
