@@ -165,6 +165,38 @@ BEGIN;
 SELECT id FROM my_w_other WHERE id = 1 FOR UPDATE NOWAIT;
 COMMIT;
 
+-- a new value too long for its varchar(n) column fails (22001), as on a
+-- local table
+DO $$
+BEGIN
+	BEGIN
+		UPDATE my_w SET name = name || repeat('x', 45) WHERE id = 1;
+		RAISE NOTICE 'federated: no error';
+	EXCEPTION WHEN string_data_right_truncation THEN
+		RAISE NOTICE 'federated: string_data_right_truncation';
+	END;
+	BEGIN
+		UPDATE loc_mw SET name = name || repeat('x', 45) WHERE id = 1;
+		RAISE NOTICE 'local: no error';
+	EXCEPTION WHEN string_data_right_truncation THEN
+		RAISE NOTICE 'local: string_data_right_truncation';
+	END;
+END $$;
+
+-- a row a join gives more than once is changed once, and counted once
+DO $$
+DECLARE
+	n bigint;
+	m bigint;
+BEGIN
+	UPDATE my_w SET v = v + 1 FROM (VALUES (1), (1), (2), (2), (2)) s(x) WHERE my_w.id = s.x;
+	GET DIAGNOSTICS n = ROW_COUNT;
+	UPDATE loc_mw SET v = v + 1 FROM (VALUES (1), (1), (2), (2), (2)) s(x) WHERE loc_mw.id = s.x;
+	GET DIAGNOSTICS m = ROW_COUNT;
+	RAISE NOTICE 'UPDATE ... FROM: federated %, local %', n, m;
+END $$;
+SELECT same('SELECT * FROM my_w WHERE id < 500', 'SELECT * FROM loc_mw WHERE id < 500');
+
 -- a row-by-row UPDATE or DELETE whose subquery reads the same table sees
 -- the table as it was when the statement started: its writes wait until
 -- its reads are over

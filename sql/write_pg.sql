@@ -146,6 +146,40 @@ SELECT id, name FROM pg_w WHERE id IN (500, 902) ORDER BY id;
 INSERT INTO pg_w VALUES (1, 'c', 1) ON CONFLICT (id) DO NOTHING;
 INSERT INTO pg_w VALUES (1, 'c', 1) ON CONFLICT (id) DO UPDATE SET name = 'u';
 
+-- a new value too long for its varchar(n) column fails (22001) as on a
+-- local table, also when the UPDATE is sent whole (the coercion goes as
+-- "varchar"(x, n, false), not as a cast, which would cut the value)
+DO $$
+BEGIN
+	BEGIN
+		UPDATE pg_w SET name = name || repeat('x', 45) WHERE id = 1;
+		RAISE NOTICE 'federated: no error';
+	EXCEPTION WHEN string_data_right_truncation THEN
+		RAISE NOTICE 'federated: string_data_right_truncation';
+	END;
+	BEGIN
+		UPDATE loc_w SET name = name || repeat('x', 45) WHERE id = 1;
+		RAISE NOTICE 'local: no error';
+	EXCEPTION WHEN string_data_right_truncation THEN
+		RAISE NOTICE 'local: string_data_right_truncation';
+	END;
+END $$;
+SELECT same('SELECT * FROM pg_w WHERE id < 500', 'SELECT * FROM loc_w WHERE id < 500');
+
+-- a row a join gives more than once is changed once, and counted once
+DO $$
+DECLARE
+	n bigint;
+	m bigint;
+BEGIN
+	UPDATE pg_w SET v = v + 1 FROM (VALUES (1), (1), (2), (2), (2)) s(x) WHERE pg_w.id = s.x;
+	GET DIAGNOSTICS n = ROW_COUNT;
+	UPDATE loc_w SET v = v + 1 FROM (VALUES (1), (1), (2), (2), (2)) s(x) WHERE loc_w.id = s.x;
+	GET DIAGNOSTICS m = ROW_COUNT;
+	RAISE NOTICE 'UPDATE ... FROM: federated %, local %', n, m;
+END $$;
+SELECT same('SELECT * FROM pg_w WHERE id < 500', 'SELECT * FROM loc_w WHERE id < 500');
+
 -- a row-by-row UPDATE or DELETE whose subquery reads the same table sees
 -- the table as it was when the statement started: its writes wait until
 -- its reads are over
@@ -205,6 +239,7 @@ CREATE TABLE r (id serial PRIMARY KEY, name text, v numeric(10,2) DEFAULT 7, sta
 CREATE FUNCTION r_stamp() RETURNS trigger LANGUAGE plpgsql AS
   $$BEGIN NEW.stamp := upper(NEW.name) || '/' || NEW.v; RETURN NEW; END$$;
 CREATE TRIGGER r_stamp BEFORE INSERT OR UPDATE ON r FOR EACH ROW EXECUTE FUNCTION r_stamp();
+CREATE TABLE w2 (id int PRIMARY KEY, name varchar(40), v numeric(10,2));
 \c contrib_regression
 CREATE FOREIGN TABLE pg_r (id int OPTIONS (key 'true'), name text, v numeric(10,2), stamp text)
   SERVER pg1 OPTIONS (table_name 'r', batch_size '10');
@@ -251,6 +286,28 @@ DELETE FROM parted WHERE id IN (700, 1700) RETURNING id, name;
 -- a statement that reads the table it changes row by row sends its writes
 -- after its reads (see above): too late for RETURNING
 UPDATE pg_r SET v = (SELECT count(*) FROM pg_r r2 WHERE r2.name = pg_r.name) RETURNING id;
+
+-- an INSERT or COPY into a foreign partition itself keeps to its bounds
+INSERT INTO parted_lo VALUES (5000, 'out of range', 1);
+COPY parted_lo FROM stdin;
+5001	out of range	1
+\.
+SELECT count(*) FROM pg_w WHERE id >= 5000;
+
+-- an UPDATE that moves a row from a local partition into a foreign one:
+-- allowed when the foreign partition is not also updated by it; refused
+-- when it is (its rows would be updated again, or its state replaced)
+CREATE TABLE parted2 (id int, name varchar(40), v numeric(10,2)) PARTITION BY RANGE (id);
+CREATE TABLE parted2_lo PARTITION OF parted2 FOR VALUES FROM (MINVALUE) TO (1000);
+CREATE FOREIGN TABLE parted2_hi PARTITION OF parted2 FOR VALUES FROM (1000) TO (MAXVALUE)
+  SERVER pg1 OPTIONS (table_name 'w2');
+ALTER FOREIGN TABLE parted2_hi ALTER COLUMN id OPTIONS (ADD key 'true');
+INSERT INTO parted2 VALUES (7, 'local', 7), (8, 'local', 8), (1008, 'remote', 8);
+UPDATE parted2 SET id = id + 4000 WHERE id = 7;
+SELECT * FROM parted2 WHERE id IN (7, 4007) ORDER BY id;
+UPDATE parted2 SET id = id + 4000 WHERE id IN (8, 1008);
+SELECT * FROM parted2 ORDER BY id;
+DELETE FROM parted2;
 
 -- TRUNCATE runs in the remote transaction (a ROLLBACK undoes it), one
 -- statement per server with RESTART IDENTITY and CASCADE sent along; a

@@ -382,11 +382,22 @@ deparse_funcexpr(FedDeparseCxt *cxt, FuncExpr *f)
 	StringInfo	buf = cxt->buf;
 	ListCell   *lc;
 	bool		first = true;
+	bool		length_call;
 
 	if (cxt->dialect->print_function && cxt->dialect->print_function(cxt, f))
 		return;
-	if (f->funcformat == COERCE_IMPLICIT_CAST ||
-		f->funcformat == COERCE_EXPLICIT_CAST)
+	/*
+	 * An implicit length coercion (varchar(n), bpchar(n), bit(n): the one
+	 * of a new value to its column's type) fails on a value that is too
+	 * long, where the cast written "::varchar(n)" cuts it: it is written
+	 * as the call it is, "varchar"(x, n, false).
+	 */
+	length_call = f->funcformat == COERCE_IMPLICIT_CAST &&
+		list_length(f->args) == 3 && IsA(lthird(f->args), Const) &&
+		!((Const *) lthird(f->args))->constisnull &&
+		!DatumGetBool(((Const *) lthird(f->args))->constvalue);
+	if (!length_call && (f->funcformat == COERCE_IMPLICIT_CAST ||
+						 f->funcformat == COERCE_EXPLICIT_CAST))
 	{
 		appendStringInfoChar(buf, '(');
 		fed_deparse_expr(cxt, linitial(f->args));

@@ -55,6 +55,8 @@
 #include "utils/partcache.h"
 #include "utils/rel.h"
 #include "utils/tuplestore.h"
+#include "common/hashfn.h"
+#include "utils/hsearch.h"
 
 #include "deparse/deparse.h"
 #include "exec/fanout.h"
@@ -95,6 +97,7 @@ typedef struct FedModifyState
 	List	   *ret_attrs;		/* columns RETURNING reads from the server */
 	FedConverter *ret_cv;		/* their converter */
 	FmgrInfo   *out_funcs;		/* each column's output function */
+	HTAB	   *seen_keys;		/* rows this UPDATE/DELETE changed (joins) */
 	bool		defer;			/* row-by-row writes wait for the reads */
 	List	   *deferred;		/* FedDeferredWrite, in order */
 	MemoryContext defer_cxt;
@@ -174,6 +177,45 @@ typedef struct FedDirectState
 
 static bool writes_go_together(EState *estate);
 static void join_write_group(FedDirectState *ds, EState *estate);
+
+/* A row's key, as two hashes of its key columns' text (see seen_before). */
+typedef struct FedSeenKey
+{
+	uint64		h1;
+	uint64		h2;
+} FedSeenKey;
+
+/*
+ * Does a join under the ModifyTable give it rows to change (UPDATE ...
+ * FROM, DELETE ... USING, a join in a subquery pulled up)?  Then one
+ * target row may come once per row it joins.
+ */
+static bool
+plan_has_join(Plan *plan)
+{
+	ListCell   *lc;
+
+	if (plan == NULL)
+		return false;
+	if (IsA(plan, NestLoop) || IsA(plan, MergeJoin) || IsA(plan, HashJoin) ||
+		IsA(plan, CustomScan))
+		return true;
+	if (IsA(plan, Append))
+	{
+		foreach(lc, ((Append *) plan)->appendplans)
+			if (plan_has_join(lfirst(lc)))
+				return true;
+	}
+	if (IsA(plan, MergeAppend))
+	{
+		foreach(lc, ((MergeAppend *) plan)->mergeplans)
+			if (plan_has_join(lfirst(lc)))
+				return true;
+	}
+	if (IsA(plan, SubqueryScan))
+		return plan_has_join(((SubqueryScan *) plan)->subplan);
+	return plan_has_join(outerPlan(plan)) || plan_has_join(innerPlan(plan));
+}
 
 static List *
 key_attrs_of(Relation rel)
@@ -640,12 +682,22 @@ fedBeginForeignModify(ModifyTableState *mtstate, ResultRelInfo *rinfo,
 							list_nth(fdw_private, FedModifyTargetAttrs),
 							list_nth(fdw_private, FedModifyKeyAttrs),
 							outerPlanState(mtstate)->plan);
-	((FedModifyState *) rinfo->ri_FdwState)->check_partition =
-		boolVal(list_nth(fdw_private, FedModifySetsPartKey));
 	((FedModifyState *) rinfo->ri_FdwState)->on_conflict_nothing =
 		boolVal(list_nth(fdw_private, FedModifyOnConflictNothing));
 	((FedModifyState *) rinfo->ri_FdwState)->set_tag =
 		((ModifyTable *) mtstate->ps.plan)->canSetTag;
+
+	/*
+	 * An INSERT into a foreign partition itself (not routed through its
+	 * partitioned table, which checks) must keep to the partition's bounds,
+	 * as on a local partition: a row outside them would sit where no query
+	 * for its key looks.
+	 */
+	((FedModifyState *) rinfo->ri_FdwState)->check_partition =
+		boolVal(list_nth(fdw_private, FedModifySetsPartKey)) ||
+		(mtstate->operation == CMD_INSERT &&
+		 rinfo->ri_RelationDesc->rd_rel->relispartition &&
+		 rinfo->ri_RootResultRelInfo == NULL);
 	set_returning((FedModifyState *) rinfo->ri_FdwState,
 				  list_nth(fdw_private, FedModifyReturning));
 
@@ -657,6 +709,18 @@ fedBeginForeignModify(ModifyTableState *mtstate, ResultRelInfo *rinfo,
 	 * writes wait until the reads are over, and are sent in order when the
 	 * plan ends.  The rows were read FOR UPDATE, so each is still there.
 	 */
+	if (mtstate->operation != CMD_INSERT &&
+		plan_has_join(outerPlanState(mtstate)->plan))
+	{
+		FedModifyState *ms = (FedModifyState *) rinfo->ri_FdwState;
+		HASHCTL		ctl;
+
+		ctl.keysize = sizeof(FedSeenKey);
+		ctl.entrysize = sizeof(FedSeenKey);
+		ctl.hcxt = mtstate->ps.state->es_query_cxt;
+		ms->seen_keys = hash_create("federate rows changed", 256, &ctl,
+									HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+	}
 	if (mtstate->operation != CMD_INSERT &&
 		reads_elsewhere_walker(outerPlanState(mtstate),
 							   ((ModifyTable *) mtstate->ps.plan)->resultRelations))
@@ -689,6 +753,23 @@ fedBeginForeignInsert(ModifyTableState *mtstate, ResultRelInfo *rinfo)
 	FedModifyState *ms;
 
 	/*
+	 * An UPDATE that moves a row into a foreign partition it also updates:
+	 * a row inserted before that partition's own UPDATE ran would be
+	 * updated again by it, and the partition's row-by-row state would be
+	 * replaced by this one's (its writes then sent without their key).
+	 * Refused, as postgres_fdw does.
+	 */
+	if (plan && plan->operation == CMD_UPDATE &&
+		(rinfo->ri_FdwState != NULL ||
+		 (rinfo->ri_usesFdwDirectModify &&
+		  rinfo > mtstate->resultRelInfo + mtstate->mt_lastResultIndex)))
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("cannot move a row into foreign table \"%s\", which the same UPDATE updates",
+						RelationGetRelationName(rinfo->ri_RelationDesc)),
+				 errhint("Delete the row and insert it with its new values, in one transaction.")));
+
+	/*
 	 * An INSERT routed here from the table it names sends the columns it
 	 * names (and those with a default there); COPY and a row an UPDATE
 	 * moves here send every column.
@@ -711,6 +792,10 @@ fedBeginForeignInsert(ModifyTableState *mtstate, ResultRelInfo *rinfo)
 							NIL, NULL);
 	/* plan is NULL for COPY FROM (which counts its rows itself) */
 	ms->set_tag = plan && plan->canSetTag;
+	/* COPY into a foreign partition itself keeps to its bounds */
+	ms->check_partition = plan == NULL &&
+		rinfo->ri_RelationDesc->rd_rel->relispartition &&
+		rinfo->ri_RootResultRelInfo == NULL;
 	ms->on_conflict_nothing =
 		plan && check_on_conflict(plan->onConflictAction,
 								  RelationGetRelid(rinfo->ri_RelationDesc));
@@ -1028,6 +1113,12 @@ fedExecForeignBatchInsert(EState *estate, ResultRelInfo *rinfo,
 	}
 	appendStringInfoString(&sql, ")");
 
+	if (ms->check_partition)
+	{
+		for (r = 0; r < *numSlots; r++)
+			check_partition(ms, rinfo, slots[r], estate);
+	}
+
 	/* the transmission modes once for the batch, not once per value */
 	fed_set_transmission_modes(&nest);
 	append_rows(ms, &sql, &params, slots, *numSlots);
@@ -1121,6 +1212,8 @@ fedExecForeignInsert(EState *estate, ResultRelInfo *rinfo,
 				ms->buffered[i] = MakeSingleTupleTableSlot(desc, &TTSOpsVirtual);
 			MemoryContextSwitchTo(old);
 		}
+		if (ms->check_partition)
+			check_partition(ms, rinfo, slot, estate);
 		ExecCopySlot(ms->buffered[ms->nbuffered++], slot);
 		if (ms->nbuffered == ms->batch_size)
 			flush_buffered(ms, estate, rinfo);
@@ -1147,6 +1240,44 @@ fedGetForeignModifyBatchSize(ResultRelInfo *rinfo)
 	if (rinfo->ri_projectReturning != NULL)
 		return 1;
 	return ms ? ms->batch_size : 1;
+}
+
+/*
+ * Has this statement changed the row of planSlot's key already?  A row
+ * that a join gives more than once is changed once, by the first of its
+ * joined rows, as PostgreSQL does with a local table (later ones find it
+ * "already updated by this command"); the others are skipped, neither
+ * written nor counted, nor seen by AFTER ROW triggers.
+ */
+static bool
+seen_before(FedModifyState *ms, TupleTableSlot *planSlot)
+{
+	StringInfoData buf;
+	FedSeenKey	key;
+	bool		found;
+	ListCell   *lc;
+	int			i = 0;
+
+	if (ms->seen_keys == NULL)
+		return false;
+	initStringInfo(&buf);
+	foreach(lc, ms->key_attrs)
+	{
+		int			attnum = lfirst_int(lc);
+		bool		isnull;
+		Datum		v = ExecGetJunkAttribute(planSlot, ms->key_junk[i], &isnull);
+		char	   *t = isnull ? "" : OutputFunctionCall(&ms->out_funcs[attnum - 1], v);
+
+		/* length-prefixed, so that no two keys make the same text */
+		appendStringInfo(&buf, "%d:%zu:%s", isnull ? 1 : 0, strlen(t), t);
+		i++;
+	}
+	key.h1 = hash_bytes_extended((unsigned char *) buf.data, buf.len, 0);
+	key.h2 = hash_bytes_extended((unsigned char *) buf.data, buf.len,
+								 UINT64CONST(0x9e3779b97f4a7c15));
+	pfree(buf.data);
+	(void) hash_search(ms->seen_keys, &key, HASH_ENTER, &found);
+	return found;
 }
 
 /*
@@ -1203,6 +1334,12 @@ fedExecForeignUpdate(EState *estate, ResultRelInfo *rinfo,
 	bool		first = true;
 	uint64		n;
 
+	if (seen_before(ms, planSlot))
+	{
+		MemoryContextSwitchTo(old);
+		MemoryContextReset(ms->temp_cxt);
+		return NULL;
+	}
 	slot_getallattrs(slot);
 	if (ms->check_partition)
 		check_partition(ms, rinfo, slot, estate);
@@ -1263,6 +1400,12 @@ fedExecForeignDelete(EState *estate, ResultRelInfo *rinfo,
 	List	   *params = NIL;
 	uint64		n;
 
+	if (seen_before(ms, planSlot))
+	{
+		MemoryContextSwitchTo(old);
+		MemoryContextReset(ms->temp_cxt);
+		return NULL;
+	}
 	initStringInfo(&sql);
 	appendStringInfoString(&sql, "DELETE FROM ");
 	fed_deparse_relation(&sql, ms->dialect, &ms->info);
