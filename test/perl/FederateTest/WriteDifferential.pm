@@ -7,8 +7,9 @@
 FederateTest::WriteDifferential - builds a small federation whose tables
 have local twins, generates random write transactions from a seed, runs
 each statement on the federated tables and, with the table names swapped,
-on the twins, and compares errors, command tags, RETURNING rows and, after
-every transaction, the full contents of every table
+on the twins, and compares errors, command tags, returned rows and, after
+every transaction, the full contents of every table and what its row
+triggers saw
 
 =head1 SYNOPSIS
 
@@ -16,7 +17,7 @@ every transaction, the full contents of every table
 
   my $fed = FederateTest::WriteDifferential->build(name => 'wdiff');
   $fed->check_load;                           # TAP tests: the rows arrived
-  my $run = $fed->runner(seed => 1, n => 300);
+  my $run = $fed->runner(seed => 1, n => 800, engines => 'all');
   $run->self_check;                           # a planted difference is seen
   $run->run;                                  # the random transactions
   $run->summary;
@@ -27,7 +28,7 @@ A coordinator (shared_preload_libraries = 'federate'), two PostgreSQL
 shard clusters (servers C<s1>, C<s2>) and one MariaDB (server C<m1>,
 database C<wapp>, default collation utf8mb4_general_ci: case-insensitive,
 PAD SPACE), started the way FederateTest::Differential starts them, with
-four tables of the same columns:
+six tables of the same columns:
 
   id int NOT NULL (key 'true'), k int, g int, tx text DEFAULT 'dflt',
   vc varchar(20), nm numeric(12,2), f8 float8,
@@ -45,12 +46,21 @@ r on s1, s2, m1 for r % 3 = 0, 1, 2.
 PARTITION BY RANGE (k): C<wr_0> (MINVALUE..0) on s2, C<wr_1> (0..25) on
 m1, C<wr_2> (25..50) on s1, C<wr_3> (50..75) a heap table on the
 coordinator, C<wr_4> (75..100) on m1 (tx utf8mb4_nopad_bin, vc
-utf8mb4_unicode_ci), C<wr_5> DEFAULT on s2 (NULL keys, 100 and up).
+utf8mb4_unicode_ci), C<wr_5> DEFAULT on s2 (NULL keys, 100 and up;
+its PRIMARY KEY and its twin's are DEFERRABLE INITIALLY DEFERRED, so a
+duplicate there fails at COMMIT).
 
 =item C<fp>, C<fq>, C<fm>, C<fn>
 
 Plain federate foreign tables: on s1, on s2, on m1, and on m1 with tx
 utf8mb4_unicode_ci and vc utf8mb4_nopad_bin.
+
+=item triggers
+
+C<fq> and C<fn> (and their twins) have a BEFORE INSERT OR UPDATE row
+trigger that sets a NULL qty to -1, and an AFTER INSERT OR UPDATE OR
+DELETE row trigger that writes (table, operation, id, qty, tx) to
+C<audit_f> (C<audit_l> for the twins).
 
 =item C<vh>, C<vq>, C<vn>
 
@@ -61,8 +71,8 @@ OPTION>.
 
 Every remote table has PRIMARY KEY (id), so uniqueness holds per
 partition.  The local twins C<lh>, C<lr>, C<lp>, C<lq>, C<lm>, C<ln>
-(views C<lvh>, C<lvq>, C<lvn>) have the same
-columns, defaults and partitioning (partitions C<lh_0> ..; C<lr_0> ..),
+(views C<lvh>, C<lvq>, C<lvn>) have the same columns, defaults,
+partitioning (partitions C<lh_0> ..; C<lr_0> ..), triggers and views,
 and each partition (each table) has its own PRIMARY KEY (id): the same
 rules, the same errors.  No unique constraint is on text (MariaDB's
 case-insensitive collation would refuse rows that PostgreSQL accepts).
@@ -111,8 +121,10 @@ our %CLASS    = map { $_->[0] => $_->[4] } @COLS;
 our %IDX = map { $COLNAMES[$_] => $_ + 1 } 0 .. $#COLNAMES;
 
 # The federated tables.  A part is [bound, server, MariaDB collations of
-# tx and vc (optional)]; server 'local' is a heap partition on the
-# coordinator.  krange: the partition keys new rows get.
+# tx and vc (optional)] or [bound, server, 'deferred'] (its PRIMARY KEY,
+# and its twin's, is DEFERRABLE INITIALLY DEFERRED: a duplicate fails at
+# COMMIT, where the remote commit fails); server 'local' is a heap
+# partition on the coordinator.  krange: the partition keys new rows get.
 our %TABLES = (
 	wh => { local => 'lh', by => 'HASH (k)', krange => [ -5, 60 ],
 		parts => [ map { [ "FOR VALUES WITH (MODULUS 6, REMAINDER $_)", (qw(s1 s2 m1))[ $_ % 3 ] ] } 0 .. 5 ] },
@@ -123,13 +135,16 @@ our %TABLES = (
 			[ 'FOR VALUES FROM (25) TO (50)',      's1' ],
 			[ 'FOR VALUES FROM (50) TO (75)',      'local' ],
 			[ 'FOR VALUES FROM (75) TO (100)',     'm1', 'utf8mb4_nopad_bin', 'utf8mb4_unicode_ci' ],
-			[ 'DEFAULT',                           's2' ] ] },
+			[ 'DEFAULT',                           's2', 'deferred' ] ] },
 	fp => { local => 'lp', server => 's1', krange => [ -5, 60 ] },
 	fq => { local => 'lq', server => 's2', krange => [ -5, 60 ] },
 	fm => { local => 'lm', server => 'm1', krange => [ -5, 60 ] },
 	fn => { local => 'ln', server => 'm1', krange => [ -5, 60 ], coll => [ 'utf8mb4_unicode_ci', 'utf8mb4_nopad_bin' ] },
 );
 our @TABLE_NAMES = qw(wh wr fp fq fm fn);
+
+# Tables (and their twins) with row triggers (see build).
+our @TRIGGERS = qw(fq fn);
 
 # Auto-updatable views WITH CHECK OPTION over some of them (and over
 # their twins): a write through one must keep its rows visible in it.
@@ -308,6 +323,7 @@ sub build
 	# the remote tables, each with PRIMARY KEY (id)
 	my %pg = (s1 => '', s2 => '');
 	my $my = "CREATE DATABASE wapp;\n";
+	my $pk = sub { return ($_[0] // '') eq 'deferred' ? 'PRIMARY KEY (id) DEFERRABLE INITIALLY DEFERRED' : 'PRIMARY KEY (id)' };
 	my $remote = sub {
 		my ($server, $table, @coll) = @_;
 		if ($server eq 'm1')
@@ -319,8 +335,8 @@ sub build
 		}
 		elsif ($server ne 'local')
 		{
-			$pg{$server} .= sprintf("CREATE TABLE %s (%s, PRIMARY KEY (id));\n", $table,
-				join(', ', map { "$_->[0] $_->[1]" } @COLS));
+			$pg{$server} .= sprintf("CREATE TABLE %s (%s, %s);\n", $table,
+				join(', ', map { "$_->[0] $_->[1]" } @COLS), $pk->($coll[0]));
 		}
 	};
 	for my $t (@TABLE_NAMES)
@@ -363,11 +379,12 @@ sub build
 			$setup .= sprintf("CREATE TABLE %s (%s) PARTITION BY %s;\n", $l, coord_cols(0), $d->{by});
 			for my $i (0 .. $#{ $d->{parts} })
 			{
-				my ($bound, $server) = @{ $d->{parts}[$i] };
+				my ($bound, $server, $opt) = @{ $d->{parts}[$i] };
+				my $key = $pk->($opt);
 				$bound = "FOR VALUES $bound" if $bound !~ /^(FOR|DEFAULT)/;
 				if ($server eq 'local')
 				{
-					$setup .= "CREATE TABLE ${t}_$i PARTITION OF $t (PRIMARY KEY (id)) $bound;\n";
+					$setup .= "CREATE TABLE ${t}_$i PARTITION OF $t ($key) $bound;\n";
 				}
 				else
 				{
@@ -375,7 +392,7 @@ sub build
 						$ftopts->($server, "${t}_$i"));
 					$setup .= "ALTER FOREIGN TABLE ${t}_$i ALTER COLUMN id OPTIONS (ADD key 'true');\n";
 				}
-				$setup .= "CREATE TABLE ${l}_$i PARTITION OF $l (PRIMARY KEY (id)) $bound;\n";
+				$setup .= "CREATE TABLE ${l}_$i PARTITION OF $l ($key) $bound;\n";
 			}
 		}
 		else
@@ -388,6 +405,38 @@ sub build
 	{
 		$setup .= "CREATE VIEW $v AS SELECT * FROM $VIEWS{$v} WHERE $VIEW_COND WITH CASCADED CHECK OPTION;\n";
 		$setup .= "CREATE VIEW $LOCAL{$v} AS SELECT * FROM $LOCAL{ $VIEWS{$v} } WHERE $VIEW_COND WITH CASCADED CHECK OPTION;\n";
+	}
+	# row triggers on fq and fn and on their twins: a BEFORE trigger that
+	# changes the new row (so no UPDATE of them can be sent whole) and an
+	# AFTER trigger that writes each row it sees to audit_f (federated
+	# side) or audit_l (twins), compared after every transaction
+	$setup .= q{
+		CREATE TABLE audit_f (tbl text, op text, id int, qty int, tx text);
+		CREATE TABLE audit_l (tbl text, op text, id int, qty int, tx text);
+		CREATE FUNCTION wfz_fix() RETURNS trigger LANGUAGE plpgsql AS $$
+		BEGIN
+			NEW.qty := coalesce(NEW.qty, -1);
+			RETURN NEW;
+		END $$;
+		CREATE FUNCTION wfz_log() RETURNS trigger LANGUAGE plpgsql AS $$
+		DECLARE
+			r record;
+		BEGIN
+			IF TG_OP = 'DELETE' THEN r := OLD; ELSE r := NEW; END IF;
+			EXECUTE format('INSERT INTO %I VALUES ($1, $2, $3, $4, $5)', TG_ARGV[0])
+			  USING TG_ARGV[1], TG_OP, r.id, r.qty, r.tx;
+			RETURN NULL;
+		END $$;
+	};
+	for my $t (@TRIGGERS)
+	{
+		for my $side ([ $t, 'audit_f' ], [ $LOCAL{$t}, 'audit_l' ])
+		{
+			my ($rel, $audit) = @$side;
+			$setup .= "CREATE TRIGGER fix BEFORE INSERT OR UPDATE ON $rel FOR EACH ROW EXECUTE FUNCTION wfz_fix();\n"
+			  . "CREATE TRIGGER log AFTER INSERT OR UPDATE OR DELETE ON $rel FOR EACH ROW "
+			  . "EXECUTE FUNCTION wfz_log('$audit', '$t');\n";
+		}
 	}
 	$coord->safe_psql('postgres', $setup);
 
@@ -405,7 +454,8 @@ sub build
 			$dbh->do($s) or BAIL_OUT("loading $target failed: " . $dbh->errstr);
 		}
 	}
-	$dbh->do('ANALYZE ' . join(', ', values %LOCAL));
+	$dbh->do('ANALYZE ' . join(', ', map { $LOCAL{$_} } @TABLE_NAMES));
+	$dbh->do('DELETE FROM audit_f; DELETE FROM audit_l');
 	$dbh->disconnect;
 	note(sprintf('federation %s built and loaded in %.1f s', $name, time - $t0));
 	return $self;
@@ -484,8 +534,11 @@ package FederateTest::WriteDifferential::Gen;
 C<< $gen->transaction($n) >> makes transaction number $n of the seed from
 the seed, $n and the current contents of the tables (the local twins'
 rows after the transaction before, from C<< $gen->set_model >>), so a run
-is the same every time.  A transaction is a list of steps
-C<< { sql, kind, dml, ordered } >> (federated text) and a mode:
+is the same every time.  It writes the tables of its engine mix
+(C<engines>: all, postgres, mysql, mixed; see %ENGINES).  A transaction
+is a list of steps C<< { sql, kind, dml, copy, prepared } >> (federated
+text; C<copy>: the data lines of a COPY; C<prepared>: the statement an
+EXECUTE runs) and a mode:
 
 =over
 
@@ -510,20 +563,28 @@ BEGIN .. COMMIT, or ROLLBACK when the federated side skipped it).
 
 =back
 
-Statements: INSERT of one row, of several (with DEFAULT, column subsets),
-INSERT ... SELECT (same table, another table, generate_series), INSERT
-... ON CONFLICT DO NOTHING; UPDATE and DELETE targeted (id, partition key)
-and scattered (text with case and trailing-space variants, LIKE, IN, IS
-NULL, numeric and timestamp ranges, booleans), with volatile conditions
-that force row-by-row writes, SET lists that read columns assigned in
-the same list, correlated subqueries on the same table, UPDATE ... FROM
-and DELETE ... USING another table, updates of the partition key,
-writes to one partition directly; RETURNING; SELECTs that read the
-transaction's writes; TRUNCATE (rarely); prepared statements executed
-6 to 8 times (generic plans, also forced); statements that fail
-(duplicate key, division by zero, overflow, too long, NOT NULL, bad
-cast); savepoints around statements; SET LOCAL of federate.batch_size,
-plan_cache_mode and planner settings.
+Statements (@KINDS, with weights): INSERT of one row, of several (with
+DEFAULT, column subsets), INSERT ... SELECT (same table, another table,
+generate_series, sometimes more rows than a batch), INSERT ... ON
+CONFLICT DO NOTHING (mostly into partitions on PostgreSQL shards), COPY
+FROM STDIN; UPDATE and DELETE targeted (id, partition key) and scattered
+(text with case and trailing-space variants, LIKE with and without
+ESCAPE, ILIKE, regular expressions, IN and NOT IN with NULLs, ANY/ALL of
+arrays, row IN, IS NULL, numeric and timestamp ranges, timestamptz and
+date literals, booleans), with volatile conditions that force row-by-row
+writes, SET lists that read columns assigned in the same list (also row
+assignments), correlated subqueries on the same table and on another,
+UPDATE ... FROM and DELETE ... USING another table (on its id, or on a
+column several of its rows share), updates of the partition key, writes
+to one partition directly, through views WITH CHECK OPTION, in
+data-modifying CTEs; RETURNING; SELECTs that read the transaction's
+writes; TRUNCATE (rarely, with its options); prepared statements
+executed 6 to 8 times (generic plans, also forced); statements that fail
+(duplicate key, also late in a batch that spans the shards and deferred
+to COMMIT, division by zero, overflow, too long, NOT NULL, bad cast,
+unknown column); savepoints around statements; SET LOCAL of
+federate.batch_size, plan_cache_mode, the time zone and planner
+settings.  The tables are kept between about 15 and 250 rows.
 
 =cut
 
@@ -1161,6 +1222,38 @@ sub s_cte
 	return step("WITH w AS ($a) $main", 'cte');
 }
 
+# COPY ... FROM STDIN: new rows, all columns or some; now and then one
+# with an id that is there (same key, same partition: 23505).
+sub s_copy
+{
+	my ($g, $t) = @_;
+	my @cols = chance(0.7) ? @COLNAMES : ('id', 'k', 'tx', 'nm');
+	my @lines;
+	for (1 .. 1 + r(chance(0.1) ? 250 : 12))
+	{
+		my $row = FederateTest::WriteDifferential::gen_row($t, $g->new_id($t));
+		my %v = map { $COLNAMES[$_] => $row->[$_] } 0 .. $#COLNAMES;
+		push @lines, join("\t", map { copy_text($v{$_}) } @cols);
+	}
+	my $old = $g->any_row($t);
+	if ($old && chance(0.1))
+	{
+		splice(@lines, r(@lines), 0, join("\t", map { $_ eq 'id' ? $old->[1] : $_ eq 'k' ? copy_text($old->[2]) : '\N' } @cols));
+	}
+	return { %{ step("COPY $t (" . join(', ', @cols) . ') FROM STDIN', 'copy') }, copy => \@lines };
+}
+
+sub copy_text
+{
+	my ($v) = @_;
+	return '\N' unless defined $v;
+	$v =~ s/\\/\\\\/g;
+	$v =~ s/\t/\\t/g;
+	$v =~ s/\n/\\n/g;
+	$v =~ s/\r/\\r/g;
+	return $v;
+}
+
 # Statements that fail on both sides (when a row makes them fail).
 sub s_fail
 {
@@ -1173,6 +1266,10 @@ sub s_fail
 		push @f, "INSERT INTO $t (id, k, tx) VALUES ($old->[1], " . lit('k', $old->[2]) . ", 'dup')";
 		push @f, "INSERT INTO $t (id, k, tx) VALUES (" . $g->new_id($t) . ", 1, 'new'), ($old->[1], "
 		  . lit('k', $old->[2]) . ", 'dup')";
+		# a duplicate in wr_5, whose key is deferred: the COMMIT fails there
+		my @d = grep { $_->[0] eq '_5' } $g->rows($t);
+		push @f, ("INSERT INTO $t (id, k, tx) VALUES (" . pick(@d)->[1] . ', ' . lit('k', pick(@d)->[2]) . ", 'dup at commit')")
+		  x 3 if $t eq 'wr' && @d;
 		# many rows over every partition, one of them a duplicate: the
 		# rows already sent to other shards must go with the statement
 		my ($n, $m) = (5 + r(30), 1 + r(5));
@@ -1267,6 +1364,7 @@ our @KINDS = (
 	[ truncate       => 0.4, sub { $_[0]->s_truncate($_[1]) } ],
 	[ view           => 3,  sub { $_[0]->s_view($_[1]) } ],
 	[ cte            => 2,  sub { $_[0]->s_cte($_[1]) } ],
+	[ copy           => 2,  sub { $_[0]->s_copy($_[1]) } ],
 );
 
 sub statement
@@ -1345,9 +1443,10 @@ package FederateTest::WriteDifferential::Runner;
 
 =head1 THE RUNNER
 
-C<< $fed->runner(seed => $s, n => $n, keep_going => 0|1, only => [..],
-kinds => [..]) >> opens two sessions on the coordinator, one for the
-federated statements and one for their local twins.  C<< ->run >> runs
+C<< $fed->runner(seed => $s, n => $n, engines => 'all', keep_going =>
+0|1, strict => 0|1, only => [..], kinds => [..]) >> opens two sessions on
+the coordinator (statement_timeout 5 s), one for the federated statements
+and one for their local twins.  C<< ->run >> runs
 transactions 1..$n.  For every step, the local twin runs first, then the
 federated statement, and the runner compares:
 
@@ -1373,8 +1472,10 @@ column types (floats to about 10 digits, as the read tester does);
 
 after every transaction (committed or rolled back), the full contents of
 every table on both sides, as multisets of (partition, columns): a row
-in the wrong partition is a difference too; and both sessions must be out
-of their transaction.
+in the wrong partition is a difference too; the rows the AFTER ROW
+triggers of fq and fn wrote to audit_f, against what those of the twins
+wrote to audit_l (both emptied after each comparison); and both sessions
+must be out of their transaction.
 
 =back
 
@@ -1383,7 +1484,13 @@ failing with SQLSTATE 0A000 (feature_not_supported: a row that would move
 to another partition, ON CONFLICT or TRUNCATE options on a MySQL server,
 RETURNING) is rolled back on both sides (to the runner's savepoint in a
 guarded transaction, the whole transaction otherwise) and counted per
-message in the summary.
+message in the summary; a 0A000 message not in @DOCUMENTED is marked
+[undocumented] there.  The differences this tester found that are
+reported and not fixed yet (@KNOWN: a name, what goes wrong, a narrow
+test of the statement and both results) are handled the same way and
+counted apart, unless C<strict>.  Outside a transaction block, where the
+federated statement has committed already, the federated tables then get
+the twins' rows again.
 
 A lost connection or a crash in the coordinator's log (also an assert
 failure or a memory-context warning of an assert-enabled build) is a
@@ -1463,7 +1570,8 @@ sub new
 # Run one statement: { tag, rows, types } or { err, state, lost }.
 sub exec_sql
 {
-	my ($dbh, $sql) = @_;
+	my ($dbh, $sql, $copy) = @_;
+	return _copy($dbh, $sql, $copy) if $copy;
 	my $sth = $dbh->prepare($sql, { pg_direct => 1 });
 	my $rv = $sth ? $sth->execute : undef;
 	if (!defined $rv)
@@ -1481,6 +1589,30 @@ sub exec_sql
 	}
 	$sth->finish;
 	return \%r;
+}
+
+# COPY ... FROM STDIN with these lines: { tag } or { err, state, lost }.
+sub _copy
+{
+	my ($dbh, $sql, $lines) = @_;
+	my $ok = $dbh->do($sql);
+	if ($ok)
+	{
+		for my $l (@$lines)
+		{
+			last unless $ok = $dbh->pg_putcopydata("$l\n");
+		}
+		# after a failed putcopydata, end the COPY all the same
+		my $end = $dbh->pg_putcopyend;
+		$ok &&= $end;
+	}
+	if (!$ok)
+	{
+		my %r = (err => $dbh->errstr || 'unknown error', state => $dbh->state || '');
+		$r{lost} = 1 if $dbh->pg_ping <= 0;
+		return \%r;
+	}
+	return { tag => 'COPY' };
 }
 
 sub fmt_result
@@ -1540,6 +1672,10 @@ our @KNOWN = (
 		  my ($fn) = ($fr->{tag} // '') =~ /^UPDATE (\d+)$/;
 		  return defined $ln && defined $fn && $fn > $ln;
 	  } ],
+	[ commit_not_atomic => 'a COMMIT that fails on one shard (a deferred PRIMARY KEY of wr_5 finds a duplicate '
+		  . 'there) aborts the local transaction, but the other shards have committed their writes already (seen in '
+		  . 'the contents after the transaction)',
+	  sub { 0 } ],
 	[ partition_insert => 'an INSERT into a foreign partition itself does not check the partition\'s bounds: '
 		  . 'the row lands where no query for its key looks (the local partition fails with 23514)',
 	  sub { my ($st, $lr, $fr) = @_; ($lr->{state} // '') eq '23514' && !$fr->{err} && $st->{sql} =~ /^INSERT INTO \w+_\d / } ],
@@ -1593,6 +1729,11 @@ sub dump_both
 		$d{$t}{l} = exec_sql($self->{l}, FederateTest::WriteDifferential::local_sql($sql));
 		$d{$t}{f} = exec_sql($self->{f}, $sql);
 	}
+	# the rows the AFTER triggers saw since the last comparison
+	$d{audit}{l} = exec_sql($self->{l}, 'SELECT tbl, op, id, qty, tx FROM audit_l');
+	$d{audit}{f} = exec_sql($self->{f}, 'SELECT tbl, op, id, qty, tx FROM audit_f');
+	exec_sql($self->{l}, 'DELETE FROM audit_l');
+	exec_sql($self->{f}, 'DELETE FROM audit_f');
 	return \%d;
 }
 
@@ -1601,7 +1742,7 @@ sub compare_contents
 {
 	my ($self, $d) = @_;
 	my @diff;
-	for my $t (@TABLE_NAMES)
+	for my $t (@TABLE_NAMES, 'audit')
 	{
 		my ($l, $f) = ($d->{$t}{l}, $d->{$t}{f});
 		if ($l->{err} || $f->{err})
@@ -1611,8 +1752,12 @@ sub compare_contents
 			next;
 		}
 		my $c = FederateTest::Differential::Fuzzer::compare($l, $f, 0);
-		push @diff, "table $t (local twin $FederateTest::WriteDifferential::LOCAL{$t}) differs, "
-		  . "rows (part, id, k, g, tx, vc, nm, f8, ts, b, qty): $c" if defined $c;
+		next unless defined $c;
+		push @diff, $t eq 'audit'
+		  ? "the AFTER ROW triggers saw other rows: audit_f (federated) against audit_l (twins), rows "
+			. "(table, operation, id, qty, tx): $c"
+		  : "table $t (local twin $FederateTest::WriteDifferential::LOCAL{$t}) differs, "
+			. "rows (part, id, k, g, tx, vc, nm, f8, ts, b, qty): $c";
 	}
 	return @diff ? join("\n", @diff) : undef;
 }
@@ -1642,7 +1787,7 @@ sub _crash_lines
 	my @bad;
 	for my $i (0 .. $#lines)
 	{
-		next unless $lines[$i] =~ /terminated by signal|terminated by exception|PANIC:|TRAP:|exited with exit code|problem in alloc set|detected write past chunk end|leaked|unexpected EOF/;
+		next unless $lines[$i] =~ /terminated by signal|terminated by exception|PANIC:|TRAP:|exited with exit code|problem in alloc set|detected write past chunk end|\bleak/;
 		push @bad, $lines[$i];
 		push @bad, $lines[ $i + 1 ] if $i < $#lines && $lines[ $i + 1 ] =~ /Failed process was running/;
 	}
@@ -1657,7 +1802,9 @@ sub _failure
 	my $script = '';
 	for my $i (0 .. $#{ $spec->{steps} })
 	{
-		$script .= '    ' . $spec->{steps}[$i]{sql} . ';' . (defined $idx && $i == $idx ? '    -- <== here' : '') . "\n";
+		my $st = $spec->{steps}[$i];
+		$script .= '    ' . $st->{sql} . ';' . (defined $idx && $i == $idx ? '    -- <== here' : '') . "\n";
+		$script .= join('', map { "    $_\n" } @{ $st->{copy} }, '\\.') if $st->{copy};
 	}
 	my $twin = defined $idx ? "  local twin of the marked statement:\n    "
 	  . FederateTest::WriteDifferential::local_sql($spec->{steps}[$idx]{sql}) . ";\n" : '';
@@ -1693,6 +1840,7 @@ sub run_transaction
 	exec_sql($self->{l}, 'BEGIN') if $mode eq 'autocommit';
 	my $aborted = 0;    # the transaction was rolled back by the runner
 	my $resync = 0;
+	my $commit_failed = 0;
 	for my $i (0 .. $last)
 	{
 		my $st = $steps[$i];
@@ -1709,8 +1857,8 @@ sub run_transaction
 			}
 		}
 		my $lsql = $self->{sabotage} && $st->{dml} ? $self->{sabotage}->($st->{sql}) : $st->{sql};
-		my $lr = exec_sql($self->{l}, FederateTest::WriteDifferential::local_sql($lsql));
-		my $fr = $lr->{lost} ? { err => 'not run', state => '', lost => 1 } : exec_sql($self->{f}, $st->{sql});
+		my $lr = exec_sql($self->{l}, FederateTest::WriteDifferential::local_sql($lsql), $st->{copy});
+		my $fr = $lr->{lost} ? { err => 'not run', state => '', lost => 1 } : exec_sql($self->{f}, $st->{sql}, $st->{copy});
 		$s->{statements}++;
 		$s->{kind}{ $st->{kind} }{run}++;
 		push @trace, sprintf("  #%d %s\n    local:     %s\n    federated: %s", $i, $st->{sql}, fmt_result($lr),
@@ -1765,6 +1913,8 @@ sub run_transaction
 		}
 		if ($lr->{err})
 		{
+			# a COMMIT that failed on a shard (a deferred constraint there)
+			$commit_failed = 1 if $i == $last && ($fr->{err} // '') =~ /remote SQL command: COMMIT/;
 			$s->{kind}{ $st->{kind} }{failed_alike}++;
 			$self->{both_states}{ $lr->{state} }++;
 			$self->{both_example}{ $lr->{state} } //= "#$spec->{n}: $st->{sql}\n      -> " . _msg_key($lr->{err});
@@ -1818,6 +1968,15 @@ sub run_transaction
 	# the full contents
 	my $dumps = $self->dump_both;
 	my $cd = $self->compare_contents($dumps);
+	if (defined $cd && $outcome eq 'ok' && $commit_failed && !$self->{strict})
+	{
+		# known: the other servers committed before this one failed
+		$self->{known}{commit_not_atomic}++;
+		$self->{known_example}{commit_not_atomic} //= "#$spec->{n}: $steps[-1]{sql} failed on both sides, and then\n        "
+		  . join("\n        ", split /\n/, substr($cd =~ s/\n  expected \(local\):.*//sr, 0, 1500));
+		$self->resync;
+		$cd = undef;
+	}
 	if (defined $cd)
 	{
 		$detail .= ($outcome eq 'ok' ? '' : "  and then, after ROLLBACK on both sides:\n") . "  $cd\n";
@@ -1850,7 +2009,9 @@ sub resync
 {
 	my ($self) = @_;
 	my $f = $self->{f};
-	my @sql = ('BEGIN', (map { ("DELETE FROM $_", "INSERT INTO $_ SELECT * FROM $FederateTest::WriteDifferential::LOCAL{$_}") }
+	# (without firing the row triggers)
+	my @sql = ('BEGIN', 'SET LOCAL session_replication_role = replica',
+		(map { ("DELETE FROM $_", "INSERT INTO $_ SELECT * FROM $FederateTest::WriteDifferential::LOCAL{$_}") }
 		@TABLE_NAMES), 'COMMIT');
 	for my $sql (@sql)
 	{
