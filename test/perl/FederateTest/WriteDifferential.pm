@@ -1662,11 +1662,17 @@ our @KNOWN = (
 	  sub { my ($st, $lr, $fr) = @_; $st->{kind} eq 'truncate' && !$lr->{err} && ($fr->{state} // '') eq '57014' } ],
 	[ move_into_foreign => 'an UPDATE of the partition key that moves a row from the coordinator\'s partition '
 		  . 'into a foreign partition the same UPDATE also updates: that partition\'s UPDATEs are sent without '
-		  . 'their WHERE clause (every row of it is overwritten; here its PRIMARY KEY refuses: 23505), or it '
-		  . 'updates the moved row again (the tag counts it twice)',
+		  . 'their WHERE clause (every row of it is overwritten; here its PRIMARY KEY refuses: 23505, at COMMIT '
+		  . 'for the deferred key of wr_5), or it updates the moved row again (the tag counts it twice)',
 	  sub {
-		  my ($st, $lr, $fr) = @_;
-		  return 0 unless ($st->{prepared} // $st->{sql}) =~ /^UPDATE \w+ SET k = / && !$lr->{err};
+		  my ($st, $lr, $fr, $steps) = @_;
+		  my $sets_k = sub { ($_[0]{prepared} // $_[0]{sql}) =~ /^UPDATE \w+ SET k = / };
+		  return 0 if $lr->{err};
+		  # at COMMIT (the statement's own in autocommit mode): a statement
+		  # of the transaction moved rows
+		  return 1 if ($fr->{state} // '') eq '23505' && $fr->{err} =~ /remote SQL command: COMMIT/
+			&& grep { $sets_k->($_) } @{ $steps || [] };
+		  return 0 unless $sets_k->($st);
 		  return 1 if ($fr->{state} // '') eq '23505' && $fr->{err} =~ /remote SQL command: UPDATE (?:(?! WHERE ).)*$/;
 		  my ($ln) = ($lr->{tag} // '') =~ /^UPDATE (\d+)$/;
 		  my ($fn) = ($fr->{tag} // '') =~ /^UPDATE (\d+)$/;
@@ -1683,10 +1689,10 @@ our @KNOWN = (
 
 sub _known
 {
-	my ($st, $lr, $fr) = @_;
+	my ($st, $lr, $fr, $steps) = @_;
 	for my $k (@KNOWN)
 	{
-		return $k->[0] if $k->[2]->($st, $lr, $fr);
+		return $k->[0] if $k->[2]->($st, $lr, $fr, $steps);
 	}
 	return undef;
 }
@@ -1841,6 +1847,7 @@ sub run_transaction
 	my $aborted = 0;    # the transaction was rolled back by the runner
 	my $resync = 0;
 	my $commit_failed = 0;
+	my $local_done = 0;    # the twin of an autocommit statement has ended
 	for my $i (0 .. $last)
 	{
 		my $st = $steps[$i];
@@ -1869,7 +1876,16 @@ sub run_transaction
 			last;
 		}
 		my $why = _skip_reason($lr, $fr);
-		my $known = defined $why || $self->{strict} ? undef : _known($st, $lr, $fr);
+		if ($mode eq 'autocommit' && !defined $why && !$lr->{err})
+		{
+			# the twin of a statement outside a transaction block commits
+			# now, so that what fails at the end of the federated statement
+			# (a deferred key) fails here too
+			my $c = exec_sql($self->{l}, 'COMMIT');
+			$lr = $c if $c->{err};
+			$local_done = 1;
+		}
+		my $known = defined $why || $self->{strict} ? undef : _known($st, $lr, $fr, \@steps);
 		if (defined $why)
 		{
 			# a documented refusal: undone on both sides
@@ -1896,9 +1912,10 @@ sub run_transaction
 				next;
 			}
 			# outside a transaction block the federated statement, if it
-			# succeeded, is committed already: its tables get the twins'
-			# rows again after the transaction
-			$resync = 1 if $mode eq 'autocommit' && !$fr->{err};
+			# succeeded, is committed already, and a COMMIT may have ended
+			# differently on the two sides: after a known difference the
+			# federated tables get the twins' rows again
+			$resync = 1 if defined $known;
 			$self->_both('ROLLBACK');
 			$aborted = 1;
 			$s->{skipped_transactions}++;
@@ -1943,8 +1960,7 @@ sub run_transaction
 	# commits when the federated one did
 	if ($mode eq 'autocommit')
 	{
-		my $ok = $outcome eq 'ok' && !$aborted;
-		exec_sql($self->{l}, $ok ? 'COMMIT' : 'ROLLBACK');
+		exec_sql($self->{l}, $outcome eq 'ok' && !$aborted ? 'COMMIT' : 'ROLLBACK') unless $local_done;
 	}
 	elsif ($outcome ne 'ok')
 	{
