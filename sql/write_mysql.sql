@@ -183,6 +183,11 @@ BEGIN
 	END;
 END $$;
 
+-- an explicit cast to varchar(n) cuts the value, as on a local table
+UPDATE my_w SET name = (name || repeat('y', 45))::varchar(40) WHERE id = 1;
+UPDATE loc_mw SET name = (name || repeat('y', 45))::varchar(40) WHERE id = 1;
+SELECT same('SELECT * FROM my_w WHERE id < 500', 'SELECT * FROM loc_mw WHERE id < 500');
+
 -- a row a join gives more than once is changed once, and counted once
 DO $$
 DECLARE

@@ -326,3 +326,10 @@ ROLLBACK;
 SELECT count(*) > 0 AS kept FROM parted_lo;
 TRUNCATE pg_nokey;
 SELECT count(*) FROM pg_nokey;
+-- a TRUNCATE after a read of the same server through another connection
+-- of the transaction (here the subquery's) would wait for that read's lock
+-- until the transaction ends: refused instead
+BEGIN;
+UPDATE pg_w SET v = v WHERE id IN (SELECT id FROM pg_w WHERE name LIKE '%');
+TRUNCATE pg_w;
+ROLLBACK;

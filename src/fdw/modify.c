@@ -1461,6 +1461,21 @@ fedExecForeignTruncate(List *rels, DropBehavior behavior, bool restart_seqs)
 	conn = fed_conn_get(info.server, info.user, true);
 	fed_conn_note_write(conn);
 	initStringInfo(&sql);
+
+	/*
+	 * TRUNCATE needs the table's exclusive lock, which a read of this
+	 * transaction through another connection to a PostgreSQL server holds
+	 * in part until the transaction ends: the TRUNCATE would wait for it
+	 * forever.  (MySQL gets a DELETE, which waits for no plain read.)
+	 */
+	if (info.driver == FED_DRIVER_POSTGRES && fed_conn_others_in_xact(conn))
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_IN_USE),
+				 errmsg("cannot TRUNCATE foreign table \"%s\" on server \"%s\" after this transaction read from the server through another connection",
+						RelationGetRelationName((Relation) linitial(rels)),
+						info.server->servername),
+				 errdetail("That connection's remote transaction holds locks that the TRUNCATE would wait for until this transaction ends."),
+				 errhint("TRUNCATE before reading from the server, or in a transaction of its own.")));
 	if (info.driver == FED_DRIVER_POSTGRES)
 	{
 		appendStringInfoString(&sql, "TRUNCATE ");
@@ -1567,9 +1582,11 @@ store_coercions_to_mysql(List *tlist)
 		Oid			type = exprType((Node *) tle->expr);
 		int32		typmod;
 
+		/* (an explicit cast to varchar(n) cuts a long value: kept) */
 		if ((type == NUMERICOID || type == VARCHAROID) &&
 			exprIsLengthCoercion((Node *) tle->expr, &typmod) &&
-			IsA(tle->expr, FuncExpr))
+			IsA(tle->expr, FuncExpr) &&
+			((FuncExpr *) tle->expr)->funcformat == COERCE_IMPLICIT_CAST)
 		{
 			tle = flatCopyTargetEntry(tle);
 			tle->expr = linitial(((FuncExpr *) tle->expr)->args);

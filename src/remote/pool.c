@@ -427,6 +427,28 @@ fed_inval_callback(Datum arg, int cacheid, uint32 hashvalue)
 }
 
 /*
+ * Does another connection than c to c's server have a remote transaction
+ * open (a read of this local transaction, whose locks it holds until the
+ * transaction ends)?
+ */
+bool
+fed_conn_others_in_xact(FedConn *c)
+{
+	HASH_SEQ_STATUS scan;
+	FedConn    *o;
+	bool		found = false;
+
+	hash_seq_init(&scan, fed_conn_hash);
+	while ((o = (FedConn *) hash_seq_search(&scan)))
+	{
+		if (o != c && o->serverid == c->serverid && o->handle &&
+			o->xact_depth > 0)
+			found = true;
+	}
+	return found;
+}
+
+/*
  * federate.connections(): one row per cached connection.
  */
 Datum

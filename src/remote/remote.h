@@ -105,6 +105,7 @@ extern const char *fed_conn_read_kind(FedConn *c);
 extern void fed_conn_init(void);
 extern Datum fed_conn_list(PG_FUNCTION_ARGS);
 extern bool fed_conn_disconnect(Oid serverid, bool all);
+extern bool fed_conn_others_in_xact(FedConn *conn);
 
 /* in remote/errors.c (see also health/health.h) */
 extern void fed_report_remote_error(int elevel, FedRemoteError *err,
