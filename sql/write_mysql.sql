@@ -234,6 +234,8 @@ COPY my_w FROM stdin;
 \.
 SELECT count(*), sum(v) FROM my_w WHERE id BETWEEN 3000 AND 3999;
 SAVEPOINT s;
+-- (where the error is noticed, so its context, depends on timing)
+\set VERBOSITY terse
 COPY my_w FROM stdin;
 3010	c3010	3010.5
 3011	c3011	3011.5
@@ -247,6 +249,7 @@ COPY my_w FROM stdin;
 3018	c3018	3018.5
 3019	c3019	3019.5
 \.
+\set VERBOSITY default
 ROLLBACK TO s;
 SELECT count(*), sum(v) FROM my_w WHERE id BETWEEN 3000 AND 3999;
 ROLLBACK;

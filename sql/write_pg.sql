@@ -212,6 +212,8 @@ COPY pg_w FROM stdin;
 \.
 SELECT count(*), sum(v) FROM pg_w WHERE id BETWEEN 3000 AND 3999;
 SAVEPOINT s;
+-- (where the error is noticed, so its context, depends on timing)
+\set VERBOSITY terse
 COPY pg_w FROM stdin;
 3010	c3010	3010.5
 3011	c3011	3011.5
@@ -225,6 +227,7 @@ COPY pg_w FROM stdin;
 3018	c3018	3018.5
 3019	c3019	3019.5
 \.
+\set VERBOSITY default
 ROLLBACK TO s;
 SELECT count(*), sum(v) FROM pg_w WHERE id BETWEEN 3000 AND 3999;
 ROLLBACK;

@@ -1470,7 +1470,7 @@ fedExecForeignTruncate(List *rels, DropBehavior behavior, bool restart_seqs)
 	 */
 	if (info.driver == FED_DRIVER_POSTGRES && fed_conn_others_in_xact(conn))
 		ereport(ERROR,
-				(errcode(ERRCODE_OBJECT_IN_USE),
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
 				 errmsg("cannot TRUNCATE foreign table \"%s\" on server \"%s\" after this transaction read from the server through another connection",
 						RelationGetRelationName((Relation) linitial(rels)),
 						info.server->servername),
@@ -1478,7 +1478,16 @@ fedExecForeignTruncate(List *rels, DropBehavior behavior, bool restart_seqs)
 				 errhint("TRUNCATE before reading from the server, or in a transaction of its own.")));
 	if (info.driver == FED_DRIVER_POSTGRES)
 	{
-		appendStringInfoString(&sql, "TRUNCATE ");
+		/*
+		 * A cursor of an earlier read of this transaction that stopped
+		 * early is still open on the server, and the server refuses to
+		 * TRUNCATE a table an open cursor reads (55006).  Nothing reads
+		 * from such a cursor any more (a reader still reading was parked
+		 * when the connection was taken for this statement): closed in
+		 * the same round trip.  (A cursor of the session's own on the
+		 * table is refused by PostgreSQL before this.)
+		 */
+		appendStringInfoString(&sql, "CLOSE ALL; TRUNCATE ");
 		foreach(lc, rels)
 		{
 			Relation	rel = (Relation) lfirst(lc);

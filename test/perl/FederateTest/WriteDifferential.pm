@@ -1523,6 +1523,7 @@ our @DOCUMENTED = (
 	qr/ON CONFLICT DO NOTHING is not supported on foreign table "[^"]+" of MySQL server/,
 	qr/RETURNING is not supported for this (UPDATE|DELETE) of foreign table/,
 	qr/cannot move a row into foreign table "[^"]+", which the same UPDATE updates/,
+	qr/cannot TRUNCATE foreign table "[^"]+" on server "[^"]+" after this transaction read from the server/,
 	qr/cannot TRUNCATE foreign table "[^"]+" with (RESTART IDENTITY|CASCADE) on MySQL server/,
 );
 
@@ -1643,10 +1644,6 @@ sub _msg_key
 # differences like any other.  Each test is narrow (the statement's shape
 # and both results).  Remove an entry when its bug is fixed.
 our @KNOWN = (
-	[ truncate_in_use => 'TRUNCATE of a table that an earlier statement of the transaction read on a PostgreSQL '
-		  . 'shard fails with 55006: there (the read\'s remote cursor is still open), or refused by federate when '
-		  . 'another connection of the transaction read from the server (its locks would make the TRUNCATE wait)',
-	  sub { my ($st, $lr, $fr) = @_; $st->{kind} eq 'truncate' && !$lr->{err} && ($fr->{state} // '') eq '55006' } ],
 	[ truncate_waits => 'TRUNCATE after a write whose subquery read the same table waits for a lock that '
 		  . 'another connection of the same session holds (until statement_timeout, 57014)',
 	  sub { my ($st, $lr, $fr) = @_; $st->{kind} eq 'truncate' && !$lr->{err} && ($fr->{state} // '') eq '57014' } ],
