@@ -821,15 +821,29 @@ fedBeginForeignInsert(ModifyTableState *mtstate, ResultRelInfo *rinfo)
 }
 
 /*
- * Append one value: a $n placeholder (collecting its text) or a literal.
+ * Append one value of column attnum: a $n placeholder (collecting its text,
+ * written by the column's output function under the transmission modes,
+ * which a caller writing many values sets once) or a literal.
  */
 static void
 append_value(FedModifyState *ms, StringInfo sql, List **params,
-			 Oid type, Datum value, bool isnull)
+			 AttrNumber attnum, Datum value, bool isnull)
 {
+	Oid			type = TupleDescAttr(RelationGetDescr(ms->rel), attnum - 1)->atttypid;
+
 	if (ms->dialect->has_placeholders)
 	{
-		*params = lappend(*params, isnull ? NULL : fed_value_text(type, value));
+		char	   *text = NULL;
+
+		if (!isnull)
+		{
+			int			nest;
+
+			fed_set_transmission_modes(&nest);
+			text = OutputFunctionCall(&ms->out_funcs[attnum - 1], value);
+			fed_reset_transmission_modes(nest);
+		}
+		*params = lappend(*params, text);
 		appendStringInfo(sql, "$%d", list_length(*params));
 	}
 	else if (isnull)
@@ -1046,7 +1060,6 @@ static void
 append_rows(FedModifyState *ms, StringInfo sql, List **params,
 			TupleTableSlot **slots, int nslots)
 {
-	TupleDesc	desc = RelationGetDescr(ms->rel);
 	ListCell   *lc;
 	bool		first;
 	int			r;
@@ -1065,18 +1078,7 @@ append_rows(FedModifyState *ms, StringInfo sql, List **params,
 
 			if (!first)
 				appendStringInfoString(sql, ", ");
-			if (ms->dialect->has_placeholders)
-			{
-				/* the column's output function, looked up once */
-				*params = lappend(*params, isnull ? NULL :
-								 OutputFunctionCall(&ms->out_funcs[attnum - 1],
-													value));
-				appendStringInfo(sql, "$%d", list_length(*params));
-			}
-			else
-				append_value(ms, sql, params,
-							 TupleDescAttr(desc, attnum - 1)->atttypid,
-							 value, isnull);
+			append_value(ms, sql, params, attnum, value, isnull);
 			first = false;
 		}
 		appendStringInfoChar(sql, ')');
@@ -1314,8 +1316,7 @@ append_key_where(FedModifyState *ms, StringInfo sql, List **params,
 		appendStringInfoString(sql, i == 0 ? " WHERE " : " AND ");
 		fed_deparse_column(sql, ms->dialect, RelationGetRelid(ms->rel), attnum);
 		appendStringInfoString(sql, " = ");
-		append_value(ms, sql, params, TupleDescAttr(desc, attnum - 1)->atttypid,
-					 v, false);
+		append_value(ms, sql, params, attnum, v, false);
 		i++;
 	}
 }
@@ -1325,7 +1326,6 @@ fedExecForeignUpdate(EState *estate, ResultRelInfo *rinfo,
 					 TupleTableSlot *slot, TupleTableSlot *planSlot)
 {
 	FedModifyState *ms = (FedModifyState *) rinfo->ri_FdwState;
-	TupleDesc	desc = RelationGetDescr(ms->rel);
 	MemoryContext caller = CurrentMemoryContext;
 	MemoryContext old = MemoryContextSwitchTo(ms->temp_cxt);
 	StringInfoData sql;
@@ -1355,8 +1355,8 @@ fedExecForeignUpdate(EState *estate, ResultRelInfo *rinfo,
 			appendStringInfoString(&sql, ", ");
 		fed_deparse_column(&sql, ms->dialect, RelationGetRelid(ms->rel), attnum);
 		appendStringInfoString(&sql, " = ");
-		append_value(ms, &sql, &params, TupleDescAttr(desc, attnum - 1)->atttypid,
-					 slot->tts_values[attnum - 1], slot->tts_isnull[attnum - 1]);
+		append_value(ms, &sql, &params, attnum, slot->tts_values[attnum - 1],
+					 slot->tts_isnull[attnum - 1]);
 		first = false;
 	}
 	append_key_where(ms, &sql, &params, planSlot, NULL);

@@ -419,7 +419,7 @@ fed_conn_end_write(FedConn *c, void *owner)
 		;						/* a write returns no rows */
 	fed_conn_note_write(c);
 	fed_health_success(c->serverid, c->servername);
-	return c->driver->affected_rows(c->handle);
+	return fed_conn_affected(c);
 }
 
 /* The rows changed by the last statement completed on c. */
