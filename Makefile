@@ -17,6 +17,7 @@ OBJS = \
 	src/fdw/fdw.o \
 	src/fdw/scan.o \
 	src/fdw/modify.o \
+	src/fdw/upsert.o \
 	src/fdw/import.o \
 	src/fdw/convert.o \
 	src/plan/hook.o \

@@ -319,3 +319,68 @@ TRUNCATE my_w RESTART IDENTITY;
 TRUNCATE mparted CASCADE;
 TRUNCATE my_swap;
 SELECT count(*) FROM my_swap;
+
+-- INSERT ... ON CONFLICT (cols) DO UPDATE goes to MariaDB as INSERT ...
+-- ON DUPLICATE KEY UPDATE, the proposed row as VALUES(col).  Each
+-- statement is compared with a local table of the same rows.
+TRUNCATE my_w;
+TRUNCATE loc_mw;
+INSERT INTO my_w SELECT g, 'n' || g, g FROM generate_series(1, 10) g;
+INSERT INTO loc_mw SELECT g, 'n' || g, g FROM generate_series(1, 10) g;
+SET federate.log_remote_sql = on;
+INSERT INTO my_w AS t VALUES (1, 'up', 5), (950, 'new', 1)
+  ON CONFLICT (id) DO UPDATE SET v = t.v + EXCLUDED.v, name = EXCLUDED.name;
+RESET federate.log_remote_sql;
+INSERT INTO loc_mw AS t VALUES (1, 'up', 5), (950, 'new', 1)
+  ON CONFLICT (id) DO UPDATE SET v = t.v + EXCLUDED.v, name = EXCLUDED.name;
+SELECT same('SELECT * FROM my_w', 'SELECT * FROM loc_mw');
+-- MySQL's row count says 2 for an updated row and 1 (CLIENT_FOUND_ROWS)
+-- for one set to its own values: without WHERE every row sent is
+-- inserted or updates one, and the command tag counts them all
+CREATE FUNCTION upsert_counts(tbl text, loc text, sql text) RETURNS text LANGUAGE plpgsql AS $$
+DECLARE
+	n bigint;
+	m bigint;
+BEGIN
+	EXECUTE format(sql, tbl);
+	GET DIAGNOSTICS n = ROW_COUNT;
+	EXECUTE format(sql, loc);
+	GET DIAGNOSTICS m = ROW_COUNT;
+	RETURN format('federated %s, local %s', n, m);
+END $$;
+SELECT upsert_counts('my_w', 'loc_mw', $$INSERT INTO %I AS t SELECT g, 'b' || g, g FROM generate_series(5, 20) g
+  ON CONFLICT (id) DO UPDATE SET name = EXCLUDED.name$$);
+SELECT upsert_counts('my_w', 'loc_mw', $$INSERT INTO %I AS t SELECT g, 'b' || g, g FROM generate_series(5, 20) g
+  ON CONFLICT (id) DO UPDATE SET name = EXCLUDED.name$$);
+SELECT same('SELECT * FROM my_w', 'SELECT * FROM loc_mw');
+-- RETURNING (MariaDB returns the inserted and the updated rows)
+INSERT INTO my_w AS t VALUES (2, 'r', 1), (953, 'r', 1)
+  ON CONFLICT (id) DO UPDATE SET v = t.v + 1 RETURNING *;
+INSERT INTO loc_mw AS t VALUES (2, 'r', 1), (953, 'r', 1)
+  ON CONFLICT (id) DO UPDATE SET v = t.v + 1 RETURNING *;
+-- MySQL assigns from left to right: the assignments are sent in an order
+-- where none reads a column assigned before it
+TRUNCATE loc_swap;
+INSERT INTO my_swap VALUES (1, 1, 2), (2, 3, 4);
+INSERT INTO loc_swap VALUES (1, 1, 2), (2, 3, 4);
+SET federate.log_remote_sql = on;
+INSERT INTO my_swap AS t VALUES (1, 10, 20), (7, 70, 80)
+  ON CONFLICT (id) DO UPDATE SET a = t.b + 100, b = EXCLUDED.b - t.b;
+RESET federate.log_remote_sql;
+INSERT INTO loc_swap AS t VALUES (1, 10, 20), (7, 70, 80)
+  ON CONFLICT (id) DO UPDATE SET a = t.b + 100, b = EXCLUDED.b - t.b;
+SELECT same('SELECT * FROM my_swap', 'SELECT * FROM loc_swap');
+-- integer overflow fails as on PostgreSQL (the store into INT checks it)
+INSERT INTO my_swap AS t VALUES (1, 2147483647, 0) ON CONFLICT (id) DO UPDATE SET a = t.a + EXCLUDED.a;
+-- two proposed rows with the same key fail, as on a local table
+INSERT INTO my_w AS t VALUES (1, 'x', 0), (1, 'y', 0) ON CONFLICT (id) DO UPDATE SET v = 1;
+-- refused: a SET list whose assignments read each other's columns, a
+-- WHERE (MySQL has none), a conflict target MySQL's unique keys do not
+-- make the only one that updates, and DO NOTHING
+INSERT INTO my_swap AS t VALUES (1, 0, 0) ON CONFLICT (id) DO UPDATE SET a = t.b, b = t.a;
+INSERT INTO my_w AS t VALUES (1, 'x', 0) ON CONFLICT (id) DO UPDATE SET v = 1 WHERE t.v > 0;
+CREATE FOREIGN TABLE my_up2 (id int, code varchar(10), n int) SERVER my1 OPTIONS (table_name 'up2');
+INSERT INTO my_up2 VALUES (1, 'a', 1) ON CONFLICT (id) DO UPDATE SET n = 2;
+INSERT INTO my_up2 VALUES (1, 'a', 1) ON CONFLICT (n) DO UPDATE SET n = 2;
+INSERT INTO my_w VALUES (1, 'x', 0) ON CONFLICT (id) DO NOTHING;
+SELECT same('SELECT * FROM my_w', 'SELECT * FROM loc_mw');

@@ -143,8 +143,6 @@ SELECT id, name FROM pg_w WHERE id IN (1, 900, 901) ORDER BY id;
 SELECT same('SELECT * FROM pg_w WHERE id IN (1, 900, 901)', 'SELECT * FROM loc_w WHERE id IN (1, 900, 901)');
 INSERT INTO parted VALUES (500, 'dup', 1), (902, 'routed', 1) ON CONFLICT DO NOTHING;
 SELECT id, name FROM pg_w WHERE id IN (500, 902) ORDER BY id;
-INSERT INTO pg_w VALUES (1, 'c', 1) ON CONFLICT (id) DO NOTHING;
-INSERT INTO pg_w VALUES (1, 'c', 1) ON CONFLICT (id) DO UPDATE SET name = 'u';
 
 -- a new value too long for its varchar(n) column fails (22001) as on a
 -- local table, also when the UPDATE is sent whole (the coercion goes as
@@ -336,3 +334,107 @@ BEGIN;
 UPDATE pg_w SET v = v WHERE id IN (SELECT id FROM pg_w WHERE name LIKE '%');
 TRUNCATE pg_w;
 ROLLBACK;
+
+-- INSERT ... ON CONFLICT with a conflict target: the remote table's
+-- unique keys decide, so the conflict target goes to the server as
+-- written, with DO NOTHING or DO UPDATE (the row there as r1, the proposed
+-- one as EXCLUDED).  Each statement is compared with loc_w, which has the
+-- same rows.
+TRUNCATE pg_w;
+TRUNCATE loc_w;
+INSERT INTO pg_w SELECT g, 'n' || g, g FROM generate_series(1, 10) g;
+INSERT INTO loc_w SELECT g, 'n' || g, g FROM generate_series(1, 10) g;
+SET federate.log_remote_sql = on;
+INSERT INTO pg_w AS t VALUES (1, 'up', 5), (950, 'new', 1)
+  ON CONFLICT (id) DO UPDATE SET v = t.v + EXCLUDED.v, name = EXCLUDED.name || '!';
+INSERT INTO pg_w VALUES (2, 'skip', 0), (951, 'new', 1) ON CONFLICT (id) DO NOTHING;
+RESET federate.log_remote_sql;
+INSERT INTO loc_w AS t VALUES (1, 'up', 5), (950, 'new', 1)
+  ON CONFLICT (id) DO UPDATE SET v = t.v + EXCLUDED.v, name = EXCLUDED.name || '!';
+INSERT INTO loc_w VALUES (2, 'skip', 0), (951, 'new', 1) ON CONFLICT (id) DO NOTHING;
+SELECT same('SELECT * FROM pg_w', 'SELECT * FROM loc_w');
+-- the command tag counts the rows inserted and updated; those DO UPDATE
+-- ... WHERE skips are not, as on a local table
+CREATE FUNCTION upsert_counts(tbl text, sql text) RETURNS text LANGUAGE plpgsql AS $$
+DECLARE
+	n bigint;
+	m bigint;
+BEGIN
+	EXECUTE format(sql, tbl);
+	GET DIAGNOSTICS n = ROW_COUNT;
+	EXECUTE format(sql, 'loc_w');
+	GET DIAGNOSTICS m = ROW_COUNT;
+	RETURN format('federated %s, local %s', n, m);
+END $$;
+SELECT upsert_counts('pg_w', $$INSERT INTO %I AS t VALUES (1, 'a', 0), (3, 'b', 0), (952, 'c', 0)
+  ON CONFLICT (id) DO UPDATE SET v = -1 WHERE t.v > 3$$);
+SELECT upsert_counts('pg_w', $$INSERT INTO %I AS t SELECT g, 'b' || g, g FROM generate_series(5, 20) g
+  ON CONFLICT (id) DO UPDATE SET name = EXCLUDED.name, v = t.v * 2$$);
+SELECT same('SELECT * FROM pg_w', 'SELECT * FROM loc_w');
+-- RETURNING gives the rows inserted and updated
+INSERT INTO pg_w AS t VALUES (2, 'r', 1), (953, 'r', 1), (4, 'r', 1)
+  ON CONFLICT (id) DO UPDATE SET v = t.v * 3 WHERE t.v < 3 RETURNING *;
+INSERT INTO loc_w AS t VALUES (2, 'r', 1), (953, 'r', 1), (4, 'r', 1)
+  ON CONFLICT (id) DO UPDATE SET v = t.v * 3 WHERE t.v < 3 RETURNING *;
+-- two proposed rows with the same key fail, also in different batches
+-- (batch_size is 4 here), as on a local table
+INSERT INTO pg_w AS t SELECT g % 6 + 1, 'x', 0 FROM generate_series(1, 10) g
+  ON CONFLICT (id) DO UPDATE SET v = 1;
+INSERT INTO loc_w AS t SELECT g % 6 + 1, 'x', 0 FROM generate_series(1, 10) g
+  ON CONFLICT (id) DO UPDATE SET v = 1;
+-- a parameter, a stable function, an uncorrelated subquery: computed here
+-- once per statement, sent as values; a generic plan too
+PREPARE ups(int, numeric) AS INSERT INTO pg_w AS t VALUES ($1, 'p', $2)
+  ON CONFLICT (id) DO UPDATE SET v = t.v + $2, name = (SELECT max(name) FROM loc_w) || length(current_user);
+PREPARE ups_l(int, numeric) AS INSERT INTO loc_w AS t VALUES ($1, 'p', $2)
+  ON CONFLICT (id) DO UPDATE SET v = t.v + $2, name = (SELECT max(name) FROM loc_w) || length(current_user);
+SET plan_cache_mode = force_generic_plan;
+EXECUTE ups(3, 10);
+EXECUTE ups(960, 1);
+EXECUTE ups_l(3, 10);
+EXECUTE ups_l(960, 1);
+RESET plan_cache_mode;
+SELECT same('SELECT * FROM pg_w', 'SELECT * FROM loc_w');
+-- in a WITH query
+WITH u AS (INSERT INTO pg_w AS t VALUES (5, 'cte', 0) ON CONFLICT (id) DO UPDATE SET name = 'cte' RETURNING id, name)
+SELECT * FROM u;
+-- through a partitioned table whose partitions are all foreign tables:
+-- each row conflicts with the rows of the partition it is routed to
+CREATE TABLE fparted (id int, name varchar(40), v numeric(10,2)) PARTITION BY RANGE (id);
+CREATE FOREIGN TABLE fparted_a PARTITION OF fparted FOR VALUES FROM (MINVALUE) TO (1000)
+  SERVER pg1 OPTIONS (table_name 'w');
+CREATE FOREIGN TABLE fparted_b PARTITION OF fparted FOR VALUES FROM (1000) TO (MAXVALUE)
+  SERVER pg1 OPTIONS (table_name 'w2');
+CREATE TABLE loc_fparted (id int, name varchar(40), v numeric(10,2), PRIMARY KEY (id)) PARTITION BY RANGE (id);
+CREATE TABLE loc_fparted_a PARTITION OF loc_fparted FOR VALUES FROM (MINVALUE) TO (1000);
+CREATE TABLE loc_fparted_b PARTITION OF loc_fparted FOR VALUES FROM (1000) TO (MAXVALUE);
+INSERT INTO loc_fparted SELECT * FROM pg_w;
+INSERT INTO loc_fparted SELECT * FROM fparted_b;
+INSERT INTO fparted AS t VALUES (1, 'p1', 1), (1001, 'p2', 2), (1002, 'p3', 3), (6, 'p4', 4)
+  ON CONFLICT (id) DO UPDATE SET name = t.name || EXCLUDED.name, id = EXCLUDED.id;
+INSERT INTO loc_fparted AS t VALUES (1, 'p1', 1), (1001, 'p2', 2), (1002, 'p3', 3), (6, 'p4', 4)
+  ON CONFLICT (id) DO UPDATE SET name = t.name || EXCLUDED.name, id = EXCLUDED.id;
+INSERT INTO fparted AS t VALUES (1001, 'p5', 5) ON CONFLICT (id) DO UPDATE SET v = EXCLUDED.v;
+INSERT INTO loc_fparted AS t VALUES (1001, 'p5', 5) ON CONFLICT (id) DO UPDATE SET v = EXCLUDED.v;
+SELECT same('SELECT * FROM fparted', 'SELECT * FROM loc_fparted');
+-- errors: a partition key column may keep its value or take the proposed
+-- row's, nothing else (the row would leave its partition)
+INSERT INTO fparted AS t VALUES (1, 'k', 1) ON CONFLICT (id) DO UPDATE SET id = t.id + 1;
+-- a conflict target that no unique key of the remote table matches
+INSERT INTO pg_w VALUES (1, 'c', 1) ON CONFLICT (name) DO UPDATE SET v = 0;
+-- an expression, or an index predicate, in the conflict target
+INSERT INTO pg_w VALUES (1, 'c', 1) ON CONFLICT (abs(id)) DO UPDATE SET v = 0;
+INSERT INTO pg_w VALUES (1, 'c', 1) ON CONFLICT (id) WHERE v > 0 DO UPDATE SET v = 0;
+-- a new value the server cannot compute as PostgreSQL does
+INSERT INTO pg_w AS t VALUES (1, 'c', 1) ON CONFLICT (id) DO UPDATE SET v = random();
+-- a table with a local partition keeps PostgreSQL's own rules
+INSERT INTO parted VALUES (1, 'c', 1) ON CONFLICT (id) DO UPDATE SET v = 0;
+-- a view WITH CHECK OPTION would check the proposed row, not the updated
+-- one; row triggers here would fire as for an insert
+CREATE VIEW pg_w_small AS SELECT * FROM pg_w WHERE v < 100 WITH CHECK OPTION;
+INSERT INTO pg_w_small AS t VALUES (1, 'c', 1) ON CONFLICT (id) DO UPDATE SET v = 1000;
+CREATE FUNCTION noop_trigger() RETURNS trigger LANGUAGE plpgsql AS $$BEGIN RETURN NEW; END$$;
+CREATE TRIGGER noop BEFORE INSERT ON pg_w FOR EACH ROW EXECUTE FUNCTION noop_trigger();
+INSERT INTO pg_w AS t VALUES (1, 'c', 1) ON CONFLICT (id) DO UPDATE SET v = 0;
+DROP TRIGGER noop ON pg_w;
+SELECT same('SELECT * FROM pg_w', 'SELECT * FROM loc_fparted_a');

@@ -500,10 +500,21 @@ deparse_var(FedDeparseCxt *cxt, Var *var)
 	StringInfoData col;
 
 	initStringInfo(&col);
-	if (cxt->varno2 != 0)
-		appendStringInfoString(&col, second ? "r2." : "r1.");
-	fed_deparse_column(&col, cxt->dialect, second ? cxt->relid2 : cxt->relid,
-					   var->varattno);
+	if (cxt->on_conflict)
+	{
+		appendStringInfoString(&col, second ? cxt->dialect->excluded_open :
+							   cxt->dialect->conflict_row_prefix);
+		fed_deparse_column(&col, cxt->dialect, cxt->relid, var->varattno);
+		if (second)
+			appendStringInfoString(&col, cxt->dialect->excluded_close);
+	}
+	else
+	{
+		if (cxt->varno2 != 0)
+			appendStringInfoString(&col, second ? "r2." : "r1.");
+		fed_deparse_column(&col, cxt->dialect, second ? cxt->relid2 : cxt->relid,
+						   var->varattno);
+	}
 	if (!cxt->stored_columns && column_expr_needed(cxt->dialect, var->vartype))
 		cxt->dialect->append_column_expr(cxt->buf, col.data);
 	else
@@ -757,6 +768,7 @@ init_cxt(FedDeparseCxt *cxt, PlannerInfo *root, RelOptInfo *rel,
 	cxt->params = params;
 	cxt->param_offsets = param_offsets;
 	cxt->stored_columns = false;
+	cxt->on_conflict = false;
 }
 
 static const char *read_as_open(StringInfo buf, const FedDialect *dialect,

@@ -134,6 +134,15 @@ typedef struct FedDialect
 	/* The locking clause of SELECT ... FOR SHARE / FOR KEY SHARE */
 	const char *lock_share;
 
+	/*
+	 * INSERT ... ON CONFLICT DO UPDATE (fdw/upsert.c): what is written
+	 * before a column of the row already there, and around a column of the
+	 * row proposed for insertion (PostgreSQL's EXCLUDED).
+	 */
+	const char *conflict_row_prefix;
+	const char *excluded_open;
+	const char *excluded_close;
+
 	/* "a IS DISTINCT FROM b" */
 	const char *distinct_prefix;	/* written before a */
 	const char *distinct_infix;		/* between a and b */
@@ -177,6 +186,8 @@ typedef struct FedDeparseCxt
 	List	  **param_offsets;	/* List of int (no-placeholder engines) */
 	bool		stored_columns; /* columns as stored, never through
 								 * append_column_expr (a pre-filter) */
+	bool		on_conflict;	/* an ON CONFLICT DO UPDATE: varno is the
+								 * row there, varno2 the proposed row */
 } FedDeparseCxt;
 
 /*

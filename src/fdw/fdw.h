@@ -53,6 +53,21 @@ extern const char *fed_bind_params(const struct FedDialect *dialect,
 								   int *nparams, const char ***params);
 
 /* in fdw/modify.c */
+
+/* fdw_private of PlanForeignModify */
+enum FedModifyPrivateIndex
+{
+	FedModifyTargetAttrs,		/* attnums written (IntList) */
+	FedModifyKeyAttrs,			/* attnums of the key (IntList) */
+	FedModifySetsPartKey,		/* UPDATE assigns a partition key column */
+	FedModifyReturning,			/* attnums RETURNING reads from the server
+								 * (IntList) */
+	FedModifyConflictTarget		/* INSERT ... ON CONFLICT (cols): their
+								 * names (String), set by fdw/upsert.c */
+};
+
+extern bool fed_sets_partition_key(Oid relid, List *attnos);
+extern List *fed_store_coercions_to_mysql(List *tlist);
 extern void fedAddForeignUpdateTargets(PlannerInfo *root, Index rtindex,
 									   RangeTblEntry *target_rte,
 									   Relation target_relation);
@@ -94,6 +109,20 @@ extern void fedExplainForeignModify(ModifyTableState *mtstate,
 									ResultRelInfo *rinfo, List *fdw_private,
 									int subplan_index,
 									struct ExplainState *es);
+
+/* in fdw/upsert.c */
+typedef struct FedUpsert FedUpsert;
+extern List *fed_upsert_take_targets(Query *query);
+extern void fed_upsert_give_targets(PlannedStmt *stmt, List *taken);
+extern List *fed_upsert_target_names(ModifyTable *plan, ResultRelInfo *rinfo,
+									 List *fdw_private);
+extern FedUpsert *fed_upsert_begin(ModifyTableState *mtstate,
+								   ResultRelInfo *rinfo, FedTableInfo *info,
+								   List *names);
+extern bool fed_upsert_updates(FedUpsert *u);
+extern bool fed_upsert_counts_rows(FedUpsert *u);
+extern void fed_upsert_check_row(FedUpsert *u, TupleTableSlot *slot);
+extern const char *fed_upsert_clause(FedUpsert *u, EState *estate);
 
 /* in fdw/import.c */
 extern List *fedImportForeignSchema(ImportForeignSchemaStmt *stmt,

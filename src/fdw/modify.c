@@ -37,6 +37,7 @@
 #include "access/sysattr.h"
 #include "access/table.h"
 #include "access/transam.h"
+#include "catalog/namespace.h"
 #include "catalog/partition.h"
 #include "commands/explain.h"
 #include "executor/executor.h"
@@ -62,17 +63,6 @@
 #include "exec/fanout.h"
 #include "fdw/fdw.h"
 
-/* fdw_private of PlanForeignModify */
-enum FedModifyPrivateIndex
-{
-	FedModifyTargetAttrs,		/* attnums written (IntList) */
-	FedModifyKeyAttrs,			/* attnums of the key (IntList) */
-	FedModifySetsPartKey,		/* UPDATE assigns a partition key column */
-	FedModifyOnConflictNothing, /* INSERT ... ON CONFLICT DO NOTHING */
-	FedModifyReturning			/* attnums RETURNING reads from the server
-								 * (IntList) */
-};
-
 /* fdw_private of a direct-modify ForeignScan */
 enum FedDirectPrivateIndex
 {
@@ -93,7 +83,7 @@ typedef struct FedModifyState
 	List	   *key_attrs;
 	AttrNumber *key_junk;		/* junk column of each key attr */
 	bool		check_partition;	/* new rows must stay in the partition */
-	bool		on_conflict_nothing;	/* INSERT ... ON CONFLICT DO NOTHING */
+	FedUpsert  *upsert;			/* INSERT ... ON CONFLICT, or NULL */
 	List	   *ret_attrs;		/* columns RETURNING reads from the server */
 	FedConverter *ret_cv;		/* their converter */
 	FmgrInfo   *out_funcs;		/* each column's output function */
@@ -256,8 +246,8 @@ require_key(Relation rel, List *keys, CmdType op, bool sets_part_key)
  * use)?  Ancestors may number their columns differently: columns are
  * matched by name.
  */
-static bool
-sets_partition_key(Oid relid, List *attnos)
+bool
+fed_sets_partition_key(Oid relid, List *attnos)
 {
 	List	   *ancestors;
 	ListCell   *lc;
@@ -458,33 +448,26 @@ returning_attrs(Relation rel, List *returning, Index varno)
 }
 
 /*
- * May an INSERT with this ON CONFLICT clause go to the table's server?
- * DO NOTHING without a conflict target (foreign tables have no indexes to
- * name as one) goes to PostgreSQL as written.  MySQL has no exact
+ * Refuse ON CONFLICT DO NOTHING on a MySQL server: MySQL has no exact
  * equivalent (INSERT IGNORE also turns data errors into warnings, and ON
  * DUPLICATE KEY UPDATE cannot tell the rows it skipped from those it
- * inserted in the row count), and DO UPDATE needs a conflict target:
- * both are refused.  Returns whether DO NOTHING applies.
+ * inserted in the row count).  DO UPDATE is checked by fdw/upsert.c.
  */
-static bool
+static void
 check_on_conflict(OnConflictAction action, Oid relid)
 {
 	FedTableInfo info;
 
-	if (action == ONCONFLICT_NONE)
-		return false;
 	if (action != ONCONFLICT_NOTHING)
-		ereport(ERROR,
-				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-				 errmsg("ON CONFLICT DO UPDATE is not supported on federate foreign tables")));
+		return;
 	fed_table_info(relid, InvalidOid, &info);
 	if (info.driver != FED_DRIVER_POSTGRES)
 		ereport(ERROR,
 				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
 				 errmsg("ON CONFLICT DO NOTHING is not supported on foreign table \"%s\" of MySQL server \"%s\"",
 						get_rel_name(relid), info.server->servername),
-				 errdetail("MySQL can skip duplicate rows only by INSERT IGNORE, which also ignores other errors, or by ON DUPLICATE KEY UPDATE, whose row count does not tell skipped rows from inserted ones.")));
-	return true;
+				 errdetail("MySQL can skip duplicate rows only by INSERT IGNORE, which also ignores other errors, or by ON DUPLICATE KEY UPDATE, whose row count does not tell skipped rows from inserted ones."),
+				 errhint("Use ON CONFLICT (...) DO UPDATE, or leave out the rows that are there already.")));
 }
 
 List *
@@ -497,10 +480,10 @@ fedPlanForeignModify(PlannerInfo *root, ModifyTable *plan,
 	List	   *targets = NIL;
 	List	   *keys = NIL;
 	bool		sets_part_key;
-	bool		on_conflict_nothing;
 	Node	   *returning = NULL;
+	List	   *priv;
 
-	on_conflict_nothing = check_on_conflict(plan->onConflictAction, rte->relid);
+	check_on_conflict(plan->onConflictAction, rte->relid);
 
 	if (op == CMD_INSERT)
 		targets = insert_attrs(rel, rel,
@@ -534,7 +517,7 @@ fedPlanForeignModify(PlannerInfo *root, ModifyTable *plan,
 	else
 		elog(ERROR, "unexpected operation: %d", (int) op);
 
-	sets_part_key = (op == CMD_UPDATE && sets_partition_key(rte->relid, targets));
+	sets_part_key = (op == CMD_UPDATE && fed_sets_partition_key(rte->relid, targets));
 	if (op != CMD_INSERT)
 		require_key(rel, keys, op, sets_part_key);
 	if (plan->returningLists)
@@ -542,8 +525,10 @@ fedPlanForeignModify(PlannerInfo *root, ModifyTable *plan,
 														   subplan_index),
 											 resultRelation);
 	table_close(rel, NoLock);
-	return list_make5(targets, keys, makeBoolean(sets_part_key),
-					  makeBoolean(on_conflict_nothing), returning);
+	priv = list_make5(targets, keys, makeBoolean(sets_part_key), returning,
+					  NIL);
+	Assert(list_length(priv) == FedModifyConflictTarget + 1);
+	return priv;
 }
 
 /* The user whose user mapping applies (a view owner, or the caller). */
@@ -682,8 +667,12 @@ fedBeginForeignModify(ModifyTableState *mtstate, ResultRelInfo *rinfo,
 							list_nth(fdw_private, FedModifyTargetAttrs),
 							list_nth(fdw_private, FedModifyKeyAttrs),
 							outerPlanState(mtstate)->plan);
-	((FedModifyState *) rinfo->ri_FdwState)->on_conflict_nothing =
-		boolVal(list_nth(fdw_private, FedModifyOnConflictNothing));
+	if (mtstate->operation == CMD_INSERT)
+		((FedModifyState *) rinfo->ri_FdwState)->upsert =
+			fed_upsert_begin(mtstate, rinfo,
+							 &((FedModifyState *) rinfo->ri_FdwState)->info,
+							 fed_upsert_target_names((ModifyTable *) mtstate->ps.plan,
+													 rinfo, fdw_private));
 	((FedModifyState *) rinfo->ri_FdwState)->set_tag =
 		((ModifyTable *) mtstate->ps.plan)->canSetTag;
 
@@ -796,9 +785,14 @@ fedBeginForeignInsert(ModifyTableState *mtstate, ResultRelInfo *rinfo)
 	ms->check_partition = plan == NULL &&
 		rinfo->ri_RelationDesc->rd_rel->relispartition &&
 		rinfo->ri_RootResultRelInfo == NULL;
-	ms->on_conflict_nothing =
-		plan && check_on_conflict(plan->onConflictAction,
-								  RelationGetRelid(rinfo->ri_RelationDesc));
+	if (plan && plan->operation == CMD_INSERT &&
+		plan->onConflictAction != ONCONFLICT_NONE)
+	{
+		check_on_conflict(plan->onConflictAction,
+						  RelationGetRelid(rinfo->ri_RelationDesc));
+		ms->upsert = fed_upsert_begin(mtstate, rinfo, &ms->info,
+									  fed_upsert_target_names(plan, rinfo, NIL));
+	}
 
 	/*
 	 * COPY FROM: rows are collected into batches here, as INSERT's are by
@@ -1100,10 +1094,16 @@ fedExecForeignBatchInsert(EState *estate, ResultRelInfo *rinfo,
 	int			r;
 	int			nest;
 	uint64		inserted;
+	const char *on_conflict = fed_upsert_clause(ms->upsert, estate);
+	/* the server's row count tells the rows inserted (or updated) */
+	bool		counted = ms->upsert && fed_upsert_counts_rows(ms->upsert);
 
 	initStringInfo(&sql);
 	appendStringInfoString(&sql, "INSERT INTO ");
 	fed_deparse_relation(&sql, ms->dialect, &ms->info);
+	if (fed_upsert_updates(ms->upsert) &&
+		ms->dialect->kind == FED_DRIVER_POSTGRES)
+		appendStringInfoString(&sql, " AS r1");
 	appendStringInfoString(&sql, " (");
 	first = true;
 	foreach(lc, ms->target_attrs)
@@ -1120,6 +1120,8 @@ fedExecForeignBatchInsert(EState *estate, ResultRelInfo *rinfo,
 		for (r = 0; r < *numSlots; r++)
 			check_partition(ms, rinfo, slots[r], estate);
 	}
+	for (r = 0; ms->upsert && r < *numSlots; r++)
+		fed_upsert_check_row(ms->upsert, slots[r]);
 
 	/* the transmission modes once for the batch, not once per value */
 	fed_set_transmission_modes(&nest);
@@ -1132,10 +1134,12 @@ fedExecForeignBatchInsert(EState *estate, ResultRelInfo *rinfo,
 		resetStringInfo(&sql);
 		appendStringInfoString(&sql, "INSERT INTO ");
 		fed_deparse_relation(&sql, ms->dialect, &ms->info);
+		if (fed_upsert_updates(ms->upsert) &&
+			ms->dialect->kind == FED_DRIVER_POSTGRES)
+			appendStringInfoString(&sql, " AS r1");
 		appendStringInfoString(&sql, ms->dialect->kind == FED_DRIVER_MYSQL ?
 							   " () VALUES ()" : " DEFAULT VALUES");
-		if (ms->on_conflict_nothing)
-			appendStringInfoString(&sql, " ON CONFLICT DO NOTHING");
+		appendStringInfoString(&sql, on_conflict);
 		if (ms->ret_attrs != NIL)
 			append_returning(ms, &sql);
 		inserted = 0;
@@ -1146,17 +1150,19 @@ fedExecForeignBatchInsert(EState *estate, ResultRelInfo *rinfo,
 	}
 	else
 	{
-		if (ms->on_conflict_nothing)
-			appendStringInfoString(&sql, " ON CONFLICT DO NOTHING");
+		appendStringInfoString(&sql, on_conflict);
 		if (ms->ret_attrs != NIL)
 		{
 			append_returning(ms, &sql);
 			inserted = run_returning(ms, &sql, params, slots, *numSlots,
 									 true, caller);
 		}
-		else if (!ms->on_conflict_nothing)
+		else if (!counted)
 		{
-			/* every row is inserted, or the statement fails */
+			/*
+			 * Every row is inserted (or, on MySQL, updates the row it
+			 * conflicts with), or the statement fails.
+			 */
 			send_batch(ms, &sql, params, *numSlots);
 			inserted = *numSlots;
 		}
@@ -1165,11 +1171,12 @@ fedExecForeignBatchInsert(EState *estate, ResultRelInfo *rinfo,
 	}
 
 	/*
-	 * The rows the server skipped (ON CONFLICT DO NOTHING) are not counted
-	 * in the command tag.  Which ones they were is not known, but nothing
-	 * needs to know: row triggers and RETURNING make batches of one row.
+	 * The rows the server skipped (ON CONFLICT DO NOTHING, or DO UPDATE
+	 * ... WHERE) are not counted in the command tag.  Which ones they were
+	 * is not known, but nothing needs to know: row triggers and RETURNING
+	 * make batches of one row.
 	 */
-	if (ms->on_conflict_nothing && inserted < (uint64) *numSlots)
+	if (counted && inserted < (uint64) *numSlots)
 		*numSlots = (int) inserted;
 
 	MemoryContextSwitchTo(old);
@@ -1570,17 +1577,60 @@ fedExplainForeignModify(ModifyTableState *mtstate, ResultRelInfo *rinfo,
 }
 
 /*
- * An UPDATE's new values for a MySQL server without the coercion to the
- * column's length or precision (numeric(p,s), varchar(n)) that the
- * planner puts on top: MySQL makes the same when it stores the value in a
- * DECIMAL(p,s) or VARCHAR(n) column (rounding half away from zero, an
- * error on overflow or on a string too long in its strict mode, trailing
- * spaces cut), so such an UPDATE is still sent whole.  The remote column
- * is taken to have the foreign table's type, as IMPORT FOREIGN SCHEMA
- * declares it.
+ * Is expr "a + b" or "a - b" of two integer or smallint columns, values or
+ * parameters, of the type of the column it is stored in?
  */
-static List *
-store_coercions_to_mysql(List *tlist)
+static bool
+stored_int_arith(Expr *expr, Oid *opno)
+{
+	OpExpr	   *op = (OpExpr *) expr;
+	const char *name;
+	ListCell   *lc;
+
+	if (!IsA(expr, OpExpr) || list_length(op->args) != 2 ||
+		(op->opresulttype != INT4OID && op->opresulttype != INT2OID))
+		return false;
+	name = get_opname(op->opno);
+	if (name == NULL || (strcmp(name, "+") != 0 && strcmp(name, "-") != 0))
+		return false;
+	foreach(lc, op->args)
+	{
+		Node	   *arg = lfirst(lc);
+		Oid			type = exprType(arg);
+
+		if ((type != INT4OID && type != INT2OID) ||
+			!(IsA(arg, Var) || IsA(arg, Const) || IsA(arg, Param)))
+			return false;
+	}
+	*opno = OpernameGetOprid(list_make1(makeString((char *) name)),
+							 INT8OID, INT8OID);
+	return OidIsValid(*opno);
+}
+
+/*
+ * The new values of an UPDATE (or of an upsert's DO UPDATE) for a MySQL
+ * server, written for what MySQL does when it stores a value in a column
+ * of the foreign table's type (the remote column is taken to have that
+ * type, as IMPORT FOREIGN SCHEMA declares it):
+ *
+ * - without the coercion to the column's length or precision
+ *   (numeric(p,s), varchar(n)) that the planner puts on top: MySQL makes
+ *   the same when it stores the value in a DECIMAL(p,s) or VARCHAR(n)
+ *   column (rounding half away from zero, an error on overflow or on a
+ *   string too long in its strict mode, trailing spaces cut);
+ *
+ * - "a + b" and "a - b" of integer (smallint) operands stored in an
+ *   integer (smallint) column as MySQL's signed BIGINT arithmetic: the
+ *   exact result is out of the column's range exactly when PostgreSQL's
+ *   integer arithmetic overflows, and then MySQL's store fails in its
+ *   strict mode as PostgreSQL fails (22003).  The operands are relabeled
+ *   bigint for the deparser, which casts each to SIGNED; the expression
+ *   is only ever written, never evaluated here.
+ *
+ * So "SET v = v + 1" and the like are still sent whole.
+ */
+List *
+fed_store_coercions_to_mysql(List *tlist)
 {
 	List	   *result = NIL;
 	ListCell   *lc;
@@ -1590,6 +1640,7 @@ store_coercions_to_mysql(List *tlist)
 		TargetEntry *tle = lfirst_node(TargetEntry, lc);
 		Oid			type = exprType((Node *) tle->expr);
 		int32		typmod;
+		Oid			opno;
 
 		/* (an explicit cast to varchar(n) cuts a long value: kept) */
 		if ((type == NUMERICOID || type == VARCHAROID) &&
@@ -1599,6 +1650,20 @@ store_coercions_to_mysql(List *tlist)
 		{
 			tle = flatCopyTargetEntry(tle);
 			tle->expr = linitial(((FuncExpr *) tle->expr)->args);
+		}
+		else if (stored_int_arith(tle->expr, &opno))
+		{
+			OpExpr	   *op = (OpExpr *) copyObject(tle->expr);
+			ListCell   *lc2;
+
+			op->opno = opno;
+			op->opfuncid = get_opcode(opno);
+			op->opresulttype = INT8OID;
+			foreach(lc2, op->args)
+				lfirst(lc2) = makeRelabelType(lfirst(lc2), INT8OID, -1,
+											  InvalidOid, COERCE_IMPLICIT_CAST);
+			tle = flatCopyTargetEntry(tle);
+			tle->expr = (Expr *) op;
 		}
 		result = lappend(result, tle);
 	}
@@ -1680,7 +1745,7 @@ fedPlanDirectModify(PlannerInfo *root, ModifyTable *plan,
 	{
 		get_translated_update_targetlist(root, resultRelation, &tlist, &colnos);
 		if (info.driver == FED_DRIVER_MYSQL)
-			tlist = store_coercions_to_mysql(tlist);
+			tlist = fed_store_coercions_to_mysql(tlist);
 		forboth(lc, tlist, lc2, colnos)
 		{
 			TargetEntry *tle = lfirst_node(TargetEntry, lc);
@@ -1690,7 +1755,7 @@ fedPlanDirectModify(PlannerInfo *root, ModifyTable *plan,
 				return false;
 		}
 		/* each new row's partition is checked here (check_partition) */
-		if (sets_partition_key(rte->relid, colnos))
+		if (fed_sets_partition_key(rte->relid, colnos))
 			return false;
 		if (info.driver == FED_DRIVER_MYSQL && set_reads_assigned(tlist, colnos,
 																  resultRelation))

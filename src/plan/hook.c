@@ -17,7 +17,9 @@
  * input's keys to the shards (plan/keyjoin.c).  Both hooks chain to the previous ones and leave at once for
  * relations that are not federated.
  *
- * planner_hook marks, in the finished plan, a fan-out node that is the
+ * planner_hook takes the conflict targets of INSERT ... ON CONFLICT into
+ * federated tables past the planner (fdw/upsert.c), and marks, in the
+ * finished plan, a fan-out node that is the
  * only remote read of its servers and runs once (see mark_sole_reads): such
  * a read may go to the shards without a remote transaction.
  *
@@ -39,6 +41,7 @@
 #include "miscadmin.h"
 
 #include "catalog/options.h"
+#include "fdw/fdw.h"
 #include "plan/plan.h"
 
 bool		fed_enable_fanout = true;
@@ -214,12 +217,15 @@ fed_planner(Query *parse, const char *query_string, int cursorOptions,
 			ParamListInfo boundParams)
 {
 	PlannedStmt *stmt;
+	List	   *conflict_targets = fed_upsert_take_targets(parse);
 
 	if (prev_planner)
 		stmt = prev_planner(parse, query_string, cursorOptions, boundParams);
 	else
 		stmt = standard_planner(parse, query_string, cursorOptions,
 								boundParams);
+	if (conflict_targets != NIL)
+		fed_upsert_give_targets(stmt, conflict_targets);
 	if (fed_enable_fanout)
 		mark_sole_reads(stmt);
 	return stmt;
