@@ -13,7 +13,9 @@
 # per-partition keys, triggers and views, holding the same rows.  Then it
 # generates transactions from a seed: INSERT (one row, several, DEFAULT,
 # column subsets, INSERT ... SELECT from the same table, another one or
-# generate_series, ON CONFLICT DO NOTHING), COPY, UPDATE and DELETE (by id
+# generate_series, ON CONFLICT DO NOTHING; upserts: ON CONFLICT (id) DO
+# UPDATE SET ... [WHERE ...] and ON CONFLICT (id) DO NOTHING on the plain
+# tables and the views over them), COPY, UPDATE and DELETE (by id
 # or partition key, or scattered with conditions on text in case and
 # trailing-space variants, LIKE, IN, ANY, NULLs, numerics, timestamps; SET
 # lists that read columns they assign; correlated subqueries on the same
@@ -28,10 +30,12 @@
 # transaction so must the full contents of every table and the rows the
 # triggers saw.  Refusals federate documents (SQLSTATE 0A000: a row that
 # would move to another partition, ON CONFLICT on MySQL, RETURNING,
-# TRUNCATE options on MySQL) are rolled back on both sides and counted per
-# message; so are the differences this tester found that are reported and
-# not fixed yet (@KNOWN in the module), unless WFUZZ_STRICT=1.
-# See FederateTest/WriteDifferential.pm for the rules.
+# TRUNCATE options on MySQL; ON CONFLICT DO UPDATE with row triggers,
+# through a view WITH CHECK OPTION, or on MySQL with a WHERE clause or a
+# SET list that reads its own assignments in a cycle) are rolled back on
+# both sides and counted per message; so are the differences this tester
+# found that are reported and not fixed yet (@KNOWN in the module), unless
+# WFUZZ_STRICT=1.  See FederateTest/WriteDifferential.pm for the rules.
 #
 # Knobs (environment): WFUZZ_SEED (default 1), WFUZZ_N (transactions,
 # default 800, about a minute), WFUZZ_ENGINES (all, postgres, mysql or
@@ -40,11 +44,12 @@
 # too), WFUZZ_ONLY=n[,m...] (run up to the last of them and print these
 # transactions statement by statement with both answers),
 # WFUZZ_KINDS=update_swap,delete_corr,... (only these statement kinds of
-# @KINDS: insert, insert_select, on_conflict, update, update_scatter,
-# update_swap, update_corr, update_from, update_key, partition, delete,
-# delete_scatter, delete_corr, delete_using, select, fail, prepared,
-# truncate, view, cte, copy), WFUZZ_DATA_SEED (the first rows), WFUZZ_PAUSE=seconds (keep
-# the federation up that long at the end).
+# @KINDS: insert, insert_select, on_conflict, upsert, upsert_nothing,
+# update, update_scatter, update_swap, update_corr, update_from,
+# update_key, partition, delete, delete_scatter, delete_corr, delete_using,
+# select, fail, prepared, truncate, view, cte, copy), WFUZZ_DATA_SEED (the
+# first rows), WFUZZ_PAUSE=seconds (keep the federation up that long at the
+# end).
 use strict;
 use warnings;
 

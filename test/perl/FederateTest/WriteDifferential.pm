@@ -567,8 +567,19 @@ Statements (@KINDS, with weights): INSERT of one row, of several (with
 DEFAULT, column subsets), INSERT ... SELECT (same table, another table,
 generate_series, sometimes more rows than a batch), INSERT ... ON
 CONFLICT DO NOTHING (mostly into partitions on PostgreSQL shards), COPY
-FROM STDIN; UPDATE and DELETE targeted (id, partition key) and scattered
-(text with case and trailing-space variants, LIKE with and without
+FROM STDIN; upserts on the plain tables (kind C<upsert>: C<INSERT INTO fp
+AS t (...) VALUES ... ON CONFLICT (id) DO UPDATE SET ... [WHERE ...]
+[RETURNING ...]>, mostly into fp and fm, sometimes fq, fn or the views vq,
+vn, where DO UPDATE is refused; rows with ids that are there, keeping
+their k or not, and new ids, rarely one id twice (DO UPDATE: 21000);
+SET lists from EXCLUDED, from the row that is there (C<t.qty +
+EXCLUDED.qty>, C<NOT t.b>), ORM style (every inserted column from
+EXCLUDED), column subsets and DEFAULT (EXCLUDED holds the default), pairs
+that read each other's columns (C<g = t.qty, qty = t.g>: refused on
+MySQL) or read them in an order MySQL must change, values that do not
+fit; kind C<upsert_nothing>: C<ON CONFLICT (id) DO NOTHING>, refused on
+MySQL; both also prepared); UPDATE and DELETE targeted (id, partition
+key) and scattered (text with case and trailing-space variants, LIKE with and without
 ESCAPE, ILIKE, regular expressions, IN and NOT IN with NULLs, ANY/ALL of
 arrays, row IN, IS NULL, numeric and timestamp ranges, timestamptz and
 date literals, booleans), with volatile conditions that force row-by-row
@@ -1013,6 +1024,128 @@ sub s_on_conflict
 		'insert_on_conflict');
 }
 
+# The table an upsert writes: mostly fp or fm (ON CONFLICT (id) DO UPDATE
+# goes to their servers), sometimes fq, fn (row triggers) or the views vq,
+# vn WITH CHECK OPTION over them, where federate refuses DO UPDATE (0A000,
+# documented).  $nothing: for DO NOTHING, which MySQL refuses whatever the
+# table, the PostgreSQL ones more often.  Returns the table (or view) and
+# the table whose rows it holds.
+sub upsert_table
+{
+	my ($g, $nothing) = @_;
+	my %w = $nothing ? (fp => 4, fq => 2, fm => 1, fn => 1) : (fp => 4, fm => 4, fq => 1, fn => 1);
+	my %in = map { $_ => 1 } $g->tables;
+	my @c = map { ($_) x $w{$_} } grep { $in{$_} } sort keys %w;
+	my %views = %FederateTest::WriteDifferential::VIEWS;
+	push @c, grep { $in{ $views{$_} } } qw(vq vn);
+	my $t = pick(@c);
+	return ($t, $views{$t} // $t);
+}
+
+# The rows of an upsert into $t (rows of $b): ids that are there (taken
+# from the rows $b held when the transaction began; an earlier statement
+# of it may have deleted them), keeping the row's k or not, and new ids;
+# rarely one id twice (DO UPDATE: 21000, "cannot affect row a second
+# time"; DO NOTHING skips the second).  Returns the column list (" (id,
+# ...)", or empty: every column in order), the columns and the VALUES
+# rows.
+sub upsert_rows
+{
+	my ($g, $b) = @_;
+	my @cols = @COLNAMES;
+	my $x = rand();
+	# a subset: EXCLUDED holds the defaults of the others
+	@cols = ('id', grep { chance(0.6) } @COLNAMES[ 1 .. $#COLNAMES ]) if $x < 0.25;
+	my $collist = $x < 0.25 || $x >= 0.35 ? ' (' . join(', ', @cols) . ')' : '';
+	my $defaults = chance(0.2);
+	my (@ids, %used);
+	for (1 .. (chance(0.1) ? 5 + r(20) : 1 + r(4)))
+	{
+		my $old = chance(0.6) ? $g->any_row($b) : undef;
+		# each id once (a repeat only below, on purpose)
+		$old = undef if $old && $used{ $old->[1] }++;
+		push @ids, $old ? [ $old->[1], chance(0.5) ? (k => $old->[2]) : (), chance(0.5) ? (like => $old) : () ]
+		  : [ $g->new_id($b) ];
+	}
+	if (chance(0.06))
+	{
+		# one id twice, with other values
+		my $d = pick(@ids);
+		splice(@ids, r(@ids + 1), 0, [ $d->[0] ]);
+	}
+	my @rows = map { my ($id, %o) = @$_; $g->values_row($b, \@cols, $id, defaults => $defaults, %o) } @ids;
+	return ($collist, \@cols, join(', ', @rows));
+}
+
+# INSERT ... ON CONFLICT (id) DO UPDATE SET ... [WHERE ...]: the alias t
+# names the row that is there, EXCLUDED the proposed one.
+sub s_upsert
+{
+	my ($g) = @_;
+	my ($t, $b) = $g->upsert_table(0);
+	my ($collist, $cols, $rows) = $g->upsert_rows($b);
+	my @set;
+	my $x = rand();
+	if ($x < 0.15)
+	{
+		# the way ORMs write it: every column inserted, from EXCLUDED
+		@set = map { "$_ = EXCLUDED.$_" } grep { $_ ne 'id' || chance(0.3) } @$cols;
+		@set = ('tx = EXCLUDED.tx') unless @set;
+	}
+	elsif ($x < 0.25)
+	{
+		# values that read columns the list assigns: the old row's, in SQL.
+		# A cycle (MySQL's ON DUPLICATE KEY UPDATE assigns left to right and
+		# cannot do it: refused there), or reads a MySQL server can follow
+		# in another order
+		@set = pick('g = t.qty, qty = t.g', 'qty = t.g, g = t.qty', 'tx = t.vc, vc = left(t.tx, 20)',
+			'nm = t.f8, f8 = t.nm', 'g = t.qty % 6, qty = t.nm::int, nm = t.g',
+			'g = t.qty, nm = t.nm + 1', 'qty = t.qty + 1, g = t.qty % 6', 'tx = t.tx || EXCLUDED.tx, vc = left(t.tx, 20)',
+			q{b = NOT t.b, tx = CASE WHEN t.b THEN 'yes' ELSE 'no' END}, 'nm = t.nm + 1, f8 = t.nm * 2',
+			'qty = t.qty + EXCLUDED.qty, g = t.qty % 6');
+	}
+	else
+	{
+		my @pool = (
+			sub { my $c = pick(grep { $_ ne 'id' } @COLNAMES); "$c = EXCLUDED.$c" },
+			'qty = t.qty + EXCLUDED.qty', 'nm = t.nm + 1', 'tx = upper(EXCLUDED.tx)', 'tx = t.tx || EXCLUDED.tx',
+			'vc = coalesce(t.vc, EXCLUDED.vc)', 'g = t.g + 1', 'b = NOT t.b', q{ts = EXCLUDED.ts + interval '1 day'},
+			'k = EXCLUDED.k', 'id = EXCLUDED.id', 'f8 = EXCLUDED.f8',
+		);
+		# now and then a value that does not fit (22001, 22003 on both sides)
+		push @pool, 'vc = EXCLUDED.tx', 'nm = t.nm * 100000' if chance(0.1);
+		my %seen;
+		for (1 .. 1 + r(4))
+		{
+			my $p = pick(@pool);
+			my $a = ref $p ? $p->() : $p;
+			my ($c) = $a =~ /^(\w+)/;
+			push @set, $a unless $seen{$c}++;
+		}
+	}
+	# (the row that is there is always t.col: an unqualified column is
+	# ambiguous with EXCLUDED's, 42702 on both sides)
+	my $set = join(', ', @set);
+	$set =~ s/\bEXCLUDED\./excluded./g if chance(0.1);
+	# a WHERE clause (refused on a MySQL server: only now and then on fm)
+	my $where = chance($b eq 'fm' || $b eq 'fn' ? 0.1 : 0.35)
+	  ? ' WHERE ' . pick('t.g IS NULL OR t.g < 3', 'EXCLUDED.qty > t.qty', 't.tx <> EXCLUDED.tx') : '';
+	return step("INSERT INTO $t AS t$collist VALUES $rows ON CONFLICT (id) DO UPDATE SET $set$where"
+		  . $g->returning(0.2, pick('', 't.')), 'upsert');
+}
+
+# INSERT ... ON CONFLICT (id) DO NOTHING (a conflict target; refused on a
+# MySQL server).
+sub s_upsert_nothing
+{
+	my ($g) = @_;
+	my ($t, $b) = $g->upsert_table(1);
+	my ($collist, $cols, $rows) = $g->upsert_rows($b);
+	my $alias = chance(0.5);
+	return step("INSERT INTO $t" . ($alias ? ' AS t' : '') . "$collist VALUES $rows ON CONFLICT (id) DO NOTHING"
+		  . $g->returning(0.15, $alias ? pick('', 't.') : ''), 'upsert_nothing');
+}
+
 sub assignments
 {
 	my ($g, $t, $a, $n) = @_;
@@ -1325,6 +1458,13 @@ sub s_prepared
 		[ 'text, int, int', "UPDATE $t SET vc = \$1, g = \$2 WHERE id = \$3", 'vc', 'g', 'id' ],
 		[ 'numeric, numeric', "UPDATE $t SET qty = qty + 1 WHERE nm BETWEEN \$1 AND \$2", 'nm', 'nm' ],
 	);
+	# upserts (a plain table: the twins of partitioned ones have no unique
+	# index for a conflict target), on ids that are there or new ones
+	push @tmpl, [ 'int, int, text, numeric', "INSERT INTO $t AS t (id, k, tx, nm) VALUES (\$1, \$2, \$3, \$4) "
+		  . "ON CONFLICT (id) DO UPDATE SET tx = EXCLUDED.tx, nm = t.nm + \$4", 'upid', 'k', 'tx', 'nm' ]
+	  if !$TABLES{$t}{parts};
+	push @tmpl, [ 'int, int', "INSERT INTO $t (id, qty) VALUES (\$1, \$2) ON CONFLICT (id) DO NOTHING", 'upid', 'qty' ]
+	  if !$TABLES{$t}{parts} && $TABLES{$t}{server} ne 'm1';
 	my ($types, $sql, @src) = @{ pick(@tmpl) };
 	my $kind = $sql =~ /^SELECT/ ? 'prepared_select' : 'prepared';
 	my $name = 'wp' . ++$g->{prepared};
@@ -1333,6 +1473,7 @@ sub s_prepared
 	{
 		my @args = map {
 			$_ eq 'newid' ? $g->new_id($t)
+			  : $_ eq 'upid' ? (chance(0.5) && $g->any_row($t) ? $g->any_row($t)->[1] : $g->new_id($t))
 			  : $_ eq 'like' ? sq(substr($g->raw($t, 'tx', nonnull => 1, variant => 1), 0, 1) . '%')
 			  : $_ eq 'id' ? ($g->any_row($t) // [ 0, 1 ])->[1]
 			  : $g->val($t, $_, variant => 1)
@@ -1347,6 +1488,8 @@ our @KINDS = (
 	[ insert         => 12, sub { $_[0]->s_insert($_[1]) } ],
 	[ insert_select  => 6,  sub { $_[0]->s_insert_select($_[1]) } ],
 	[ on_conflict    => 4,  sub { $_[0]->s_on_conflict($_[1]) } ],
+	[ upsert         => 5,  sub { $_[0]->s_upsert($_[1]) } ],
+	[ upsert_nothing => 2,  sub { $_[0]->s_upsert_nothing($_[1]) } ],
 	[ update         => 10, sub { $_[0]->s_update($_[1], 1) } ],
 	[ update_scatter => 9,  sub { $_[0]->s_update($_[1], 0) } ],
 	[ update_swap    => 5,  sub { $_[0]->s_update_swap($_[1]) } ],
@@ -1481,8 +1624,11 @@ must be out of their transaction.
 
 Known, documented refusals are not differences: a federated statement
 failing with SQLSTATE 0A000 (feature_not_supported: a row that would move
-to another partition, ON CONFLICT or TRUNCATE options on a MySQL server,
-RETURNING) is rolled back on both sides (to the runner's savepoint in a
+to another partition, ON CONFLICT DO NOTHING or TRUNCATE options on a
+MySQL server, RETURNING, ON CONFLICT DO UPDATE on a table with row
+triggers or through a view WITH CHECK OPTION, with a WHERE clause or with
+a SET list whose values read each other's columns on a MySQL server) is
+rolled back on both sides (to the runner's savepoint in a
 guarded transaction, the whole transaction otherwise) and counted per
 message in the summary; a 0A000 message not in @DOCUMENTED is marked
 [undocumented] there.  The differences this tester found that are
@@ -1525,6 +1671,10 @@ our @DOCUMENTED = (
 	qr/cannot move a row into foreign table "[^"]+", which the same UPDATE updates/,
 	qr/cannot TRUNCATE foreign table "[^"]+" on server "[^"]+" after this transaction read from the server/,
 	qr/cannot TRUNCATE foreign table "[^"]+" with (RESTART IDENTITY|CASCADE) on MySQL server/,
+	qr/ON CONFLICT DO UPDATE is not supported on foreign table "[^"]+" (with row triggers|through a view WITH CHECK OPTION)/,
+	qr/ON CONFLICT DO UPDATE with a WHERE clause is not supported on foreign table "[^"]+" of MySQL server/,
+	qr/cannot send the ON CONFLICT DO UPDATE (SET list )?of foreign table "[^"]+" to (MySQL )?server/,
+	qr/ON CONFLICT DO UPDATE cannot change partition key column/,
 );
 
 # Test::More output in UTF-8 bytes: PostgreSQL::Test::Utils tees it to the
