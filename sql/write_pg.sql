@@ -438,3 +438,17 @@ CREATE TRIGGER noop BEFORE INSERT ON pg_w FOR EACH ROW EXECUTE FUNCTION noop_tri
 INSERT INTO pg_w AS t VALUES (1, 'c', 1) ON CONFLICT (id) DO UPDATE SET v = 0;
 DROP TRIGGER noop ON pg_w;
 SELECT same('SELECT * FROM pg_w', 'SELECT * FROM loc_fparted_a');
+
+-- several rows for a PostgreSQL server go as one COPY ... FROM STDIN, in
+-- its text format: a tab, newline, carriage return or backslash in a
+-- value is escaped, and NULL is \N (a value "\N" is not NULL)
+TRUNCATE pg_w;
+TRUNCATE loc_w;
+SET federate.log_remote_sql = on;
+INSERT INTO pg_w VALUES (1, E'tab\there', 1), (2, E'new\nline', 2), (3, E'back\\slash', 3),
+  (4, '\N', 4), (5, NULL, NULL), (6, E'cr\r', 6), (7, 'ünï 🙂', 7), (8, '\.', 8), (9, '', 0);
+RESET federate.log_remote_sql;
+INSERT INTO loc_w VALUES (1, E'tab\there', 1), (2, E'new\nline', 2), (3, E'back\\slash', 3),
+  (4, '\N', 4), (5, NULL, NULL), (6, E'cr\r', 6), (7, 'ünï 🙂', 7), (8, '\.', 8), (9, '', 0);
+SELECT same('SELECT * FROM pg_w', 'SELECT * FROM loc_w');
+SELECT id, name IS NULL AS null_name, length(name) FROM pg_w ORDER BY id;

@@ -1020,12 +1020,14 @@ pending_park(void *owner, FedReaderEvent event)
  * error is the statement's.
  */
 static void
-send_batch(FedModifyState *ms, StringInfo sql, List *params, int nrows)
+send_batch(FedModifyState *ms, StringInfo sql, List *params,
+		   StringInfo copy_data, int nrows)
 {
 	FedConn    *conn;
 	MemoryContext old;
 	const char **values;
 	char	   *text;
+	char	   *data = NULL;
 	int			i = 0;
 	ListCell   *lc;
 
@@ -1039,14 +1041,89 @@ send_batch(FedModifyState *ms, StringInfo sql, List *params, int nrows)
 	values = palloc0(sizeof(char *) * (list_length(params) + 1));
 	foreach(lc, params)
 		values[i++] = lfirst(lc) ? pstrdup(lfirst(lc)) : NULL;
+	if (copy_data)
+	{
+		data = palloc(copy_data->len + 1);
+		memcpy(data, copy_data->data, copy_data->len + 1);
+	}
 	MemoryContextSwitchTo(old);
 
 	conn = fed_conn_get(ms->info.server, ms->info.user, true);
 	ms->pending_lost = false;
-	fed_conn_send_write(conn, text, list_length(params), values, ms,
-						pending_park);
+	if (copy_data)
+		fed_conn_send_copy(conn, text, data, copy_data->len, ms, pending_park);
+	else
+		fed_conn_send_write(conn, text, list_length(params), values, ms,
+							pending_park);
 	ms->pending_conn = conn;
 	ms->pending_rows = nrows;
+}
+
+/*
+ * The rows in COPY's text format: values tab-separated, \N for NULL,
+ * backslash, tab, newline and carriage return escaped; each value as the
+ * column's output function writes it under the transmission modes, as a
+ * parameter would be.
+ */
+static void
+append_copy_rows(FedModifyState *ms, StringInfo data, TupleTableSlot **slots,
+				 int nslots)
+{
+	ListCell   *lc;
+	int			r;
+
+	for (r = 0; r < nslots; r++)
+	{
+		bool		first = true;
+
+		slot_getallattrs(slots[r]);
+		foreach(lc, ms->target_attrs)
+		{
+			int			attnum = lfirst_int(lc);
+
+			if (!first)
+				appendStringInfoChar(data, '\t');
+			first = false;
+			if (slots[r]->tts_isnull[attnum - 1])
+				appendStringInfoString(data, "\\N");
+			else
+			{
+				char	   *text = OutputFunctionCall(&ms->out_funcs[attnum - 1],
+													  slots[r]->tts_values[attnum - 1]);
+				const char *p;
+				const char *start = text;
+
+				for (p = text; *p; p++)
+				{
+					const char *esc;
+
+					switch (*p)
+					{
+						case '\\':
+							esc = "\\\\";
+							break;
+						case '\t':
+							esc = "\\t";
+							break;
+						case '\n':
+							esc = "\\n";
+							break;
+						case '\r':
+							esc = "\\r";
+							break;
+						default:
+							continue;
+					}
+					appendBinaryStringInfo(data, start, p - start);
+					appendStringInfoString(data, esc);
+					start = p + 1;
+				}
+				appendBinaryStringInfo(data, start, p - start);
+				pfree(text);
+			}
+		}
+		appendStringInfoChar(data, '\n');
+	}
 }
 
 /* " VALUES (...), (...)": the rows as $n parameters or literals */
@@ -1123,6 +1200,33 @@ fedExecForeignBatchInsert(EState *estate, ResultRelInfo *rinfo,
 	for (r = 0; ms->upsert && r < *numSlots; r++)
 		fed_upsert_check_row(ms->upsert, slots[r]);
 
+	/*
+	 * Several rows for a PostgreSQL server, inserted without more ado (no
+	 * ON CONFLICT, no RETURNING): COPY ... FROM STDIN, which the server
+	 * parses and plans once for all of them.
+	 */
+	if (ms->dialect->kind == FED_DRIVER_POSTGRES && *numSlots > 1 &&
+		ms->upsert == NULL && ms->ret_attrs == NIL && ms->target_attrs != NIL)
+	{
+		StringInfoData data;
+
+		resetStringInfo(&sql);
+		appendStringInfoString(&sql, "COPY ");
+		fed_deparse_relation(&sql, ms->dialect, &ms->info);
+		appendStringInfoString(&sql, " (");
+		fed_deparse_column_list(&sql, ms->dialect, RelationGetRelid(ms->rel),
+								ms->target_attrs);
+		appendStringInfoString(&sql, ") FROM STDIN");
+		initStringInfo(&data);
+		fed_set_transmission_modes(&nest);
+		append_copy_rows(ms, &data, slots, *numSlots);
+		fed_reset_transmission_modes(nest);
+		send_batch(ms, &sql, NIL, &data, *numSlots);
+		MemoryContextSwitchTo(old);
+		MemoryContextReset(ms->temp_cxt);
+		return slots;
+	}
+
 	/* the transmission modes once for the batch, not once per value */
 	fed_set_transmission_modes(&nest);
 	append_rows(ms, &sql, &params, slots, *numSlots);
@@ -1163,7 +1267,7 @@ fedExecForeignBatchInsert(EState *estate, ResultRelInfo *rinfo,
 			 * Every row is inserted (or, on MySQL, updates the row it
 			 * conflicts with), or the statement fails.
 			 */
-			send_batch(ms, &sql, params, *numSlots);
+			send_batch(ms, &sql, params, NULL, *numSlots);
 			inserted = *numSlots;
 		}
 		else
@@ -1178,6 +1282,8 @@ fedExecForeignBatchInsert(EState *estate, ResultRelInfo *rinfo,
 	 */
 	if (counted && inserted < (uint64) *numSlots)
 		*numSlots = (int) inserted;
+	if (inserted > 0 && fed_upsert_one_row(ms->upsert))
+		fed_upsert_row_changed(ms->upsert, slots[0]);
 
 	MemoryContextSwitchTo(old);
 	MemoryContextReset(ms->temp_cxt);
@@ -1247,6 +1353,8 @@ fedGetForeignModifyBatchSize(ResultRelInfo *rinfo)
 		 rinfo->ri_TrigDesc->trig_insert_before_row))
 		return 1;
 	if (rinfo->ri_projectReturning != NULL)
+		return 1;
+	if (ms && fed_upsert_one_row(ms->upsert))
 		return 1;
 	return ms ? ms->batch_size : 1;
 }

@@ -32,9 +32,10 @@
  * the command tag counts the rows sent.  DO NOTHING stays refused on
  * MySQL (see check_on_conflict in modify.c).
  *
- * Either way two proposed rows with the same conflict target values in
- * one statement are refused, as PostgreSQL refuses them ("cannot affect
- * row a second time"): the server only sees one batch at a time.
+ * Either way a proposed row that conflicts with a row the statement
+ * inserted or updated already is refused, as PostgreSQL refuses it
+ * ("cannot affect row a second time"): the server only sees one batch at
+ * a time (see fed_upsert_check_row).
  *
  * src/fdw/upsert.c
  *
@@ -722,21 +723,14 @@ fed_upsert_counts_rows(FedUpsert *u)
 	return u != NULL && u->dialect->kind == FED_DRIVER_POSTGRES;
 }
 
-/*
- * Refuse a proposed row whose conflict target values an earlier row of
- * the statement had: PostgreSQL's "cannot affect row a second time".
- */
-void
-fed_upsert_check_row(FedUpsert *u, TupleTableSlot *slot)
+/* The hashes of the conflict target values of slot; false if one is NULL */
+static bool
+row_key(FedUpsert *u, TupleTableSlot *slot, FedUpsertKey *key)
 {
 	StringInfoData buf;
-	FedUpsertKey key;
 	ListCell   *lc;
-	bool		found;
 	int			i = 0;
 
-	if (u == NULL || u->action != ONCONFLICT_UPDATE)
-		return;
 	slot_getallattrs(slot);
 	initStringInfo(&buf);
 	foreach(lc, u->target)
@@ -748,22 +742,63 @@ fed_upsert_check_row(FedUpsert *u, TupleTableSlot *slot)
 		if (slot->tts_isnull[attno - 1])
 		{
 			pfree(buf.data);
-			return;
+			return false;
 		}
 		t = OutputFunctionCall(&u->out_funcs[i++], slot->tts_values[attno - 1]);
 		/* length-prefixed, so that no two keys make the same text */
 		appendStringInfo(&buf, "%zu:%s", strlen(t), t);
 	}
-	key.h1 = hash_bytes_extended((unsigned char *) buf.data, buf.len, 0);
-	key.h2 = hash_bytes_extended((unsigned char *) buf.data, buf.len,
-								 UINT64CONST(0x9e3779b97f4a7c15));
+	key->h1 = hash_bytes_extended((unsigned char *) buf.data, buf.len, 0);
+	key->h2 = hash_bytes_extended((unsigned char *) buf.data, buf.len,
+								  UINT64CONST(0x9e3779b97f4a7c15));
 	pfree(buf.data);
-	(void) hash_search(u->seen, &key, HASH_ENTER, &found);
+	return true;
+}
+
+/*
+ * Refuse a proposed row that conflicts with a row this statement inserted
+ * or updated already: PostgreSQL's "cannot affect row a second time".
+ * Without a WHERE every row sent is inserted or updates one, so the row's
+ * values are remembered here; with one, only rows the server reported
+ * changed are (fed_upsert_row_changed), and such rows go one at a time
+ * (fed_upsert_one_row).
+ */
+void
+fed_upsert_check_row(FedUpsert *u, TupleTableSlot *slot)
+{
+	FedUpsertKey key;
+	bool		found;
+
+	if (u == NULL || u->action != ONCONFLICT_UPDATE || !row_key(u, slot, &key))
+		return;
+	(void) hash_search(u->seen, &key, u->where ? HASH_FIND : HASH_ENTER, &found);
 	if (found)
 		ereport(ERROR,
 				(errcode(ERRCODE_CARDINALITY_VIOLATION),
 				 errmsg("ON CONFLICT DO UPDATE command cannot affect row a second time"),
 				 errhint("Ensure that no rows proposed for insertion within the same command have duplicate constrained values.")));
+}
+
+/* The server inserted or updated the row of slot (DO UPDATE ... WHERE). */
+void
+fed_upsert_row_changed(FedUpsert *u, TupleTableSlot *slot)
+{
+	FedUpsertKey key;
+
+	if (u && u->action == ONCONFLICT_UPDATE && u->where &&
+		row_key(u, slot, &key))
+		(void) hash_search(u->seen, &key, HASH_ENTER, NULL);
+}
+
+/*
+ * Must rows go one per statement?  With DO UPDATE ... WHERE, whether a
+ * row changed anything is known only from the row count of its own
+ * statement.
+ */
+bool
+fed_upsert_one_row(FedUpsert *u)
+{
+	return u && u->action == ONCONFLICT_UPDATE && u->where != NULL;
 }
 
 /* Values computed here (parameters, stable functions) as constants */

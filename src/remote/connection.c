@@ -381,10 +381,36 @@ fed_conn_exec(FedConn *c, const char *sql, int nparams,
  * end the write then.  sql, params and their strings must stay valid until
  * the write is ended.
  */
+static void send_write(FedConn *c, const char *sql, int nparams,
+					   const char *const *params, const char *copy_data,
+					   size_t copy_len, void *owner, FedParkCallback park);
+
 void
 fed_conn_send_write(FedConn *c, const char *sql, int nparams,
 					const char *const *params, void *owner,
 					FedParkCallback park)
+{
+	send_write(c, sql, nparams, params, NULL, 0, owner, park);
+}
+
+/*
+ * Like fed_conn_send_write, for "COPY ... FROM STDIN" (PostgreSQL): data
+ * holds its rows in COPY's text format, sent when the server asks for
+ * them.  data must stay valid until the write is ended.
+ */
+void
+fed_conn_send_copy(FedConn *c, const char *sql, const char *data,
+				   size_t len, void *owner, FedParkCallback park)
+{
+	if (c->driver->set_copy_data == NULL)
+		elog(ERROR, "federate: the %s driver cannot COPY", c->driver->name);
+	send_write(c, sql, 0, NULL, data, len, owner, park);
+}
+
+static void
+send_write(FedConn *c, const char *sql, int nparams,
+		   const char *const *params, const char *copy_data, size_t copy_len,
+		   void *owner, FedParkCallback park)
 {
 	FedRemoteError err = {0};
 	int			r;
@@ -394,11 +420,31 @@ fed_conn_send_write(FedConn *c, const char *sql, int nparams,
 		ereport(ERROR,
 				(errcode(ERRCODE_CONNECTION_FAILURE),
 				 errmsg("connection to server \"%s\" was lost", c->servername)));
+	if (copy_data)
+		c->driver->set_copy_data(c->handle, copy_data, copy_len);
 	r = fed_conn_start(c, sql, nparams, params, 0, FED_AUTOCOMMIT_NO, &err);
 	if (r == FED_IO_ERROR)
 		fed_conn_raise(c, &err);
 	c->owner = owner;
 	c->park = park;
+
+	/*
+	 * A COPY: wait the round trip until the server asks for the rows and
+	 * they are handed over, so that it works on them while the coordinator
+	 * goes on (otherwise they would wait for the end of the write).
+	 */
+	while (copy_data && r != FED_IO_DONE && c->driver->copy_pending(c->handle))
+	{
+		if (!fed_conn_wait_for(c, r, 0, true))
+			break;				/* fed_conn_end_write reports the timeout */
+		r = fed_conn_poll(c, owner, &err);
+		if (r == FED_IO_ERROR)
+		{
+			c->owner = NULL;
+			c->park = NULL;
+			fed_conn_raise(c, &err);
+		}
+	}
 }
 
 /*

@@ -163,6 +163,21 @@ typedef struct FedDriver
 									  const char *sql, int fetch_size,
 									  FedRemoteError *err);
 
+	/*
+	 * Optional (PostgreSQL): the rows the next "COPY ... FROM STDIN" sent
+	 * on the handle copies, in COPY's text format.  The driver sends them
+	 * when the server asks for them and then ends the copy; data must stay
+	 * valid until that statement ends.
+	 */
+	void		(*set_copy_data) (void *handle, const char *data, size_t len);
+
+	/*
+	 * With set_copy_data: is the statement in flight still to hand those
+	 * rows over (the server has not asked for them yet, or they are not
+	 * all given to the client library)?
+	 */
+	bool		(*copy_pending) (void *handle);
+
 	/* Next row of the open result: FED_IO_ROW, FED_IO_DONE, mask or error. */
 	int			(*next_row) (void *handle, FedRow *row, FedRemoteError *err);
 

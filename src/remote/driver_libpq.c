@@ -80,6 +80,8 @@ typedef struct LqHandle
 								 * forgotten: see the header) */
 	unsigned int close_pending; /* to close with the next FETCH, or 0 */
 	uint64		affected;
+	const char *copy_data;		/* rows of the next COPY FROM STDIN */
+	size_t		copy_len;
 	char	  **values;
 	int		   *lengths;
 	int			ncols_alloc;
@@ -251,6 +253,60 @@ send_fetch(LqHandle *h, FedRemoteError *err)
 	return flush_output(h, err);
 }
 
+/*
+ * The server waits for COPY's rows: send the handle's copy data (the rows
+ * of set_copy_data; none, and the copy fails, if there are none), end the
+ * copy and push it out.
+ */
+static int
+put_copy(LqHandle *h, FedRemoteError *err)
+{
+	int			r;
+
+	if (h->copy_data && h->copy_len > 0)
+	{
+		r = PQputCopyData(h->conn, h->copy_data, (int) h->copy_len);
+		if (r == 0)
+			return WL_SOCKET_WRITEABLE; /* asked again for the rows */
+		if (r < 0)
+		{
+			fill_conn_error(h, err);
+			h->state = LQ_IDLE;
+			return FED_IO_ERROR;
+		}
+		h->copy_len = 0;
+	}
+	r = PQputCopyEnd(h->conn, h->copy_data ? NULL :
+					 "federate has no rows for this COPY");
+	if (r == 0)
+		return WL_SOCKET_WRITEABLE;
+	if (r < 0)
+	{
+		fill_conn_error(h, err);
+		h->state = LQ_IDLE;
+		return FED_IO_ERROR;
+	}
+	h->copy_data = NULL;
+	return flush_output(h, err);
+}
+
+static void
+lq_set_copy_data(void *handle, const char *data, size_t len)
+{
+	LqHandle   *h = (LqHandle *) handle;
+
+	h->copy_data = data;
+	h->copy_len = len;
+}
+
+static bool
+lq_copy_pending(void *handle)
+{
+	LqHandle   *h = (LqHandle *) handle;
+
+	return h->copy_data != NULL && h->state == LQ_BUSY;
+}
+
 /* Keep a statement's first error result (reported once all results are in). */
 static void
 keep_error(LqHandle *h, PGresult *res)
@@ -303,6 +359,16 @@ collect_results(LqHandle *h, FedRemoteError *err)
 			case PGRES_SINGLE_TUPLE:	/* of a stream being discarded */
 				PQclear(res);
 				break;
+			case PGRES_COPY_IN:
+				{
+					int			cr;
+
+					PQclear(res);
+					cr = put_copy(h, err);
+					if (cr != FED_IO_DONE)
+						return cr;
+					break;
+				}
 			default:
 				keep_error(h, res);
 				break;
@@ -848,6 +914,8 @@ const FedDriver fed_driver_libpq = {
 	.query_start = lq_query_start,
 	.query_poll = lq_query_poll,
 	.query_start_after = lq_query_start_after,
+	.set_copy_data = lq_set_copy_data,
+	.copy_pending = lq_copy_pending,
 	.next_row = lq_next_row,
 	.discard = lq_discard,
 	.affected_rows = lq_affected_rows,

@@ -90,6 +90,9 @@ extern uint64 fed_conn_affected(FedConn *conn);
 extern void fed_conn_send_write(FedConn *conn, const char *sql, int nparams,
 								const char *const *params, void *owner,
 								FedParkCallback park);
+extern void fed_conn_send_copy(FedConn *conn, const char *sql,
+							   const char *data, size_t len, void *owner,
+							   FedParkCallback park);
 extern uint64 fed_conn_end_write(FedConn *conn, void *owner);
 extern bool fed_conn_wrote(FedConn *conn);
 extern bool fed_conn_in_xact(FedConn *conn);

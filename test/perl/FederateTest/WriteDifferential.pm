@@ -1371,7 +1371,7 @@ sub s_copy
 	my $old = $g->any_row($t);
 	if ($old && chance(0.1))
 	{
-		splice(@lines, r(@lines), 0, join("\t", map { $_ eq 'id' ? $old->[1] : $_ eq 'k' ? copy_text($old->[2]) : '\N' } @cols));
+		splice(@lines, r(scalar(@lines) + 1), 0, join("\t", map { $_ eq 'id' ? $old->[1] : $_ eq 'k' ? copy_text($old->[2]) : '\N' } @cols));
 	}
 	return { %{ step("COPY $t (" . join(', ', @cols) . ') FROM STDIN', 'copy') }, copy => \@lines };
 }
