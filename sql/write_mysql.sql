@@ -384,3 +384,5 @@ INSERT INTO my_up2 VALUES (1, 'a', 1) ON CONFLICT (id) DO UPDATE SET n = 2;
 INSERT INTO my_up2 VALUES (1, 'a', 1) ON CONFLICT (n) DO UPDATE SET n = 2;
 INSERT INTO my_w VALUES (1, 'x', 0) ON CONFLICT (id) DO NOTHING;
 SELECT same('SELECT * FROM my_w', 'SELECT * FROM loc_mw');
+-- a PostgreSQL option on a MySQL table: accepted (a table option does not know its server), and ignored
+ALTER FOREIGN TABLE my_w OPTIONS (ADD insert_with_copy 'false');

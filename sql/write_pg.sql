@@ -452,3 +452,10 @@ INSERT INTO loc_w VALUES (1, E'tab\there', 1), (2, E'new\nline', 2), (3, E'back\
   (4, '\N', 4), (5, NULL, NULL), (6, E'cr\r', 6), (7, 'ünï 🙂', 7), (8, '\.', 8), (9, '', 0);
 SELECT same('SELECT * FROM pg_w', 'SELECT * FROM loc_w');
 SELECT id, name IS NULL AS null_name, length(name) FROM pg_w ORDER BY id;
+-- insert_with_copy 'false' (a remote view or rules take INSERTs only)
+ALTER FOREIGN TABLE pg_w OPTIONS (ADD insert_with_copy 'false');
+SET federate.log_remote_sql = on;
+INSERT INTO pg_w VALUES (20, 'a', 1), (21, 'b', 2);
+RESET federate.log_remote_sql;
+ALTER FOREIGN TABLE pg_w OPTIONS (DROP insert_with_copy);
+ALTER FOREIGN TABLE pg_w OPTIONS (ADD insert_with_copy 'maybe');

@@ -66,6 +66,7 @@ static const FedOption fed_options[] = {
 	{"statement_timeout", ForeignServerRelationId, FED_ANY, false, FED_OPT_NONNEGINT},
 	{"replica", ForeignServerRelationId, FED_ANY, false, FED_OPT_STRING},
 	{"connection_budget", ForeignServerRelationId, FED_ANY, false, FED_OPT_NONNEGINT},
+	{"insert_with_copy", ForeignServerRelationId, FED_PG, false, FED_OPT_BOOL},
 
 	/* server: connection, both drivers */
 	{"host", ForeignServerRelationId, FED_ANY, true, FED_OPT_STRING},
@@ -117,6 +118,7 @@ static const FedOption fed_options[] = {
 	{"fetch_size", ForeignTableRelationId, FED_ANY, false, FED_OPT_POSINT},
 	{"batch_size", ForeignTableRelationId, FED_ANY, false, FED_OPT_POSINT},
 	{"copies", ForeignTableRelationId, FED_ANY, false, FED_OPT_STRING},
+	{"insert_with_copy", ForeignTableRelationId, FED_PG, false, FED_OPT_BOOL},
 
 	/* column */
 	{"column_name", AttributeRelationId, FED_ANY, false, FED_OPT_STRING},
@@ -456,6 +458,12 @@ fed_table_info(Oid relid, Oid userid, FedTableInfo *info)
 									  fed_int_option(info->server->options,
 													 "batch_size",
 													 fed_default_batch_size));
+	v = find_option(info->table->options, "insert_with_copy");
+	if (v == NULL)
+		v = find_option(info->server->options, "insert_with_copy");
+	info->insert_with_copy = info->driver == FED_DRIVER_POSTGRES &&
+		(v == NULL || !parse_bool(v, &info->insert_with_copy) ||
+		 info->insert_with_copy);
 }
 
 /*

@@ -34,6 +34,7 @@ typedef struct FedTableInfo
 	char	   *table_name;		/* remote table name */
 	int			fetch_size;
 	int			batch_size;
+	bool		insert_with_copy;	/* INSERT batches as COPY (PostgreSQL) */
 } FedTableInfo;
 
 /* in catalog/options.c */

@@ -1203,9 +1203,10 @@ fedExecForeignBatchInsert(EState *estate, ResultRelInfo *rinfo,
 	/*
 	 * Several rows for a PostgreSQL server, inserted without more ado (no
 	 * ON CONFLICT, no RETURNING): COPY ... FROM STDIN, which the server
-	 * parses and plans once for all of them.
+	 * parses and plans once for all of them (unless the option
+	 * insert_with_copy says no: a remote view, or rules, take INSERTs only).
 	 */
-	if (ms->dialect->kind == FED_DRIVER_POSTGRES && *numSlots > 1 &&
+	if (ms->info.insert_with_copy && *numSlots > 1 &&
 		ms->upsert == NULL && ms->ret_attrs == NIL && ms->target_attrs != NIL)
 	{
 		StringInfoData data;
