@@ -134,6 +134,13 @@ struct FedWriteGroup
 /* The groups of the queries running (cells in TopMemoryContext). */
 static List *write_groups = NIL;
 
+/*
+ * The INSERT states whose batch in flight is a COPY (cells in
+ * TopMemoryContext): each new batch first hands over the rows of those
+ * whose servers asked for them (fed_conn_push_copy).
+ */
+static List *copies_in_flight = NIL;
+
 
 /* A row-by-row UPDATE or DELETE kept until the statement's reads end */
 typedef struct FedDeferredWrite
@@ -560,6 +567,7 @@ forget_pending(void *arg)
 	if (ms->pending_conn)
 		fed_conn_forget(ms->pending_conn, ms);
 	ms->pending_conn = NULL;
+	copies_in_flight = list_delete_ptr(copies_in_flight, ms);
 }
 
 static FedModifyState *
@@ -983,6 +991,7 @@ end_pending(FedModifyState *ms)
 	if (conn == NULL)
 		return;
 	ms->pending_conn = NULL;
+	copies_in_flight = list_delete_ptr(copies_in_flight, ms);
 	if (ms->pending_lost)
 		ereport(ERROR,
 				(errcode(ERRCODE_CONNECTION_FAILURE),
@@ -1031,6 +1040,14 @@ send_batch(FedModifyState *ms, StringInfo sql, List *params,
 	int			i = 0;
 	ListCell   *lc;
 
+	/* the COPYs of other tables whose servers asked for their rows meanwhile */
+	foreach(lc, copies_in_flight)
+	{
+		FedModifyState *other = lfirst(lc);
+
+		if (other != ms)
+			fed_conn_push_copy(other->pending_conn, other);
+	}
 	end_pending(ms);
 	if (ms->pending_cxt == NULL)
 		ms->pending_cxt = AllocSetContextCreate(ms->estate->es_query_cxt,
@@ -1051,7 +1068,12 @@ send_batch(FedModifyState *ms, StringInfo sql, List *params,
 	conn = fed_conn_get(ms->info.server, ms->info.user, true);
 	ms->pending_lost = false;
 	if (copy_data)
+	{
 		fed_conn_send_copy(conn, text, data, copy_data->len, ms, pending_park);
+		old = MemoryContextSwitchTo(TopMemoryContext);
+		copies_in_flight = lappend(copies_in_flight, ms);
+		MemoryContextSwitchTo(old);
+	}
 	else
 		fed_conn_send_write(conn, text, list_length(params), values, ms,
 							pending_park);

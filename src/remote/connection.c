@@ -428,22 +428,27 @@ send_write(FedConn *c, const char *sql, int nparams,
 	c->owner = owner;
 	c->park = park;
 
-	/*
-	 * A COPY: wait the round trip until the server asks for the rows and
-	 * they are handed over, so that it works on them while the coordinator
-	 * goes on (otherwise they would wait for the end of the write).
-	 */
-	while (copy_data && r != FED_IO_DONE && c->driver->copy_pending(c->handle))
+}
+
+/*
+ * A COPY the owner sent (fed_conn_send_copy) whose server may have asked
+ * for the rows by now: hand them over if so, without waiting, so that the
+ * server works on them while the coordinator goes on (otherwise they
+ * would wait for the end of the write).
+ */
+void
+fed_conn_push_copy(FedConn *c, void *owner)
+{
+	FedRemoteError err = {0};
+
+	if (c->owner != owner || c->handle == NULL ||
+		c->driver->copy_pending == NULL || !c->driver->copy_pending(c->handle))
+		return;
+	if (fed_conn_poll(c, owner, &err) == FED_IO_ERROR)
 	{
-		if (!fed_conn_wait_for(c, r, 0, true))
-			break;				/* fed_conn_end_write reports the timeout */
-		r = fed_conn_poll(c, owner, &err);
-		if (r == FED_IO_ERROR)
-		{
-			c->owner = NULL;
-			c->park = NULL;
-			fed_conn_raise(c, &err);
-		}
+		c->owner = NULL;
+		c->park = NULL;
+		fed_conn_raise(c, &err);
 	}
 }
 

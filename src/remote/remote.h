@@ -93,6 +93,7 @@ extern void fed_conn_send_write(FedConn *conn, const char *sql, int nparams,
 extern void fed_conn_send_copy(FedConn *conn, const char *sql,
 							   const char *data, size_t len, void *owner,
 							   FedParkCallback park);
+extern void fed_conn_push_copy(FedConn *conn, void *owner);
 extern uint64 fed_conn_end_write(FedConn *conn, void *owner);
 extern bool fed_conn_wrote(FedConn *conn);
 extern bool fed_conn_in_xact(FedConn *conn);
