@@ -39,6 +39,7 @@ OBJS = \
 	src/health/budget.o \
 	src/remote/connection.o \
 	src/remote/pool.o \
+	src/remote/twophase.o \
 	src/remote/step.o \
 	src/remote/xact.o \
 	src/remote/errors.o \
@@ -97,5 +98,6 @@ demo: deps
 regresscheck:
 	$(pg_regress_installcheck) $(REGRESS_OPTS) $(REGRESS)
 
+tapcheck: export TEMP_CONFIG := $(abspath $(srcdir)/test/tap.conf)
 tapcheck:
 	$(prove_installcheck)

@@ -186,3 +186,20 @@ CREATE FUNCTION federate.numeric_var_final(kind integer, n bigint, sumx numeric,
 RETURNS numeric
 AS 'MODULE_PATHNAME', 'federate_numeric_var_final'
 LANGUAGE C IMMUTABLE PARALLEL SAFE;
+
+-- Two-phase commit (remote/twophase.c): the commit records of transactions
+-- prepared on several servers, written in the committing local
+-- transaction, and the recovery of those left in doubt.
+CREATE TABLE federate.commit_records (
+    gid text PRIMARY KEY,
+    servers oid[] NOT NULL,
+    at timestamptz NOT NULL
+);
+REVOKE ALL ON federate.commit_records FROM PUBLIC;
+
+CREATE FUNCTION federate.recover_prepared_transactions(
+    OUT server_name text, OUT gid text, OUT action text)
+RETURNS SETOF record
+AS 'MODULE_PATHNAME', 'federate_recover_prepared_transactions'
+LANGUAGE C VOLATILE;
+REVOKE ALL ON FUNCTION federate.recover_prepared_transactions() FROM PUBLIC;

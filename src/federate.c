@@ -122,6 +122,22 @@ _PG_init(void)
 							 PGC_USERSET, 0,
 							 NULL, NULL, NULL);
 
+	DefineCustomBoolVariable("federate.two_phase_commit",
+							 "Commits a transaction that wrote to several servers in two phases.",
+							 "When on, each PostgreSQL server written is prepared (PREPARE TRANSACTION) and a commit record is written before the local commit; when off, the servers commit one after another, and a failure can leave some committed.",
+							 &fed_two_phase_commit,
+							 true,
+							 PGC_USERSET, 0,
+							 NULL, NULL, NULL);
+
+	DefineCustomStringVariable("federate.inject_fault",
+							   "Fails the two-phase commit at a given point (for tests).",
+							   NULL,
+							   &fed_inject_fault,
+							   NULL,
+							   PGC_SUSET, GUC_NO_SHOW_ALL | GUC_NOT_IN_SAMPLE,
+							   NULL, NULL, NULL);
+
 	DefineCustomBoolVariable("federate.enable_fanout",
 							 "Reads federated tables through one parallel fan-out node.",
 							 "When off, a partitioned table is read as an Append of per-partition foreign scans, with no aggregate, sort or limit pushdown.",

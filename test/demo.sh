@@ -170,6 +170,7 @@ pg_node() {
 		listen_addresses = '127.0.0.1'
 		unix_socket_directories = '$DEMO'
 		max_connections = 50
+		max_prepared_transactions = 20
 		shared_buffers = 32MB
 		fsync = off
 		synchronous_commit = off

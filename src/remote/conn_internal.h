@@ -154,6 +154,8 @@ struct FedConn
 	bool		idle_counted;	/* counted idle in the budget's view */
 	int			budget;			/* the server's budget (0 = none) */
 	TimestampTz connected_at;
+	int			max_prepared;	/* the server's max_prepared_transactions
+								 * (-1 not asked yet, twophase.c) */
 	uint64		generation;		/* a number new for each connection made */
 	TimestampTz last_used;
 	int			owner_level;	/* local nesting level of the reader's
@@ -207,6 +209,11 @@ extern void fed_conn_cancel_running(FedConn *c);
 extern void fed_conn_fail(FedConn *c, FedRemoteError *err, const char *sql);
 extern void fed_conn_make_idle(FedConn *c);
 extern void fed_conn_drop_owner(FedConn *c, FedReaderEvent event);
+
+/* in twophase.c */
+extern void fed_2pc_prepare(void);
+extern void fed_2pc_commit(void);
+extern void fed_2pc_abort(void);
 
 /* in pool.c */
 extern HTAB *fed_conn_hash;

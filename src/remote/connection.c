@@ -502,6 +502,24 @@ fed_conn_open(FedConn *c, const char *sql, int nparams,
 	c->park = park;
 }
 
+/*
+ * Like fed_conn_open, for a statement run alone, outside any remote
+ * transaction (c must have none open), its answer read whole.
+ */
+void
+fed_conn_open_alone(FedConn *c, const char *sql, int nparams,
+					const char *const *params, void *owner)
+{
+	FedRemoteError err = {0};
+
+	/* (connected first if it is not) */
+	fed_conn_make_idle(c);
+	fed_conn_run_sync(c, fed_conn_start(c, sql, nparams, params, 0,
+										FED_AUTOCOMMIT_WHOLE, &err), &err);
+	c->owner = owner;
+	c->park = NULL;
+}
+
 /* The next row of the owner's result; false at its end. */
 bool
 fed_conn_next_row(FedConn *c, void *owner, FedRow *row)

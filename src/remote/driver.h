@@ -256,6 +256,13 @@ typedef struct FedDriver
 	const char *begin_sql;
 	const char *commit_sql;
 	const char *rollback_sql;
+	/*
+	 * Two-phase commit (remote/twophase.c), each with one %s for the
+	 * global transaction id; NULL when the driver has none.
+	 */
+	const char *prepare_fmt;
+	const char *commit_prepared_fmt;
+	const char *rollback_prepared_fmt;
 	const char *savepoint_fmt;	/* printf format taking the level (int) */
 	const char *release_fmt;
 	const char *rollback_to_fmt;

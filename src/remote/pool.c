@@ -187,6 +187,20 @@ fed_conn_get(ForeignServer *server, UserMapping *user, bool start_xact)
 	return c;
 }
 
+/*
+ * The same connection, without opening a remote transaction: not yet
+ * connected, perhaps (fed_conn_open_alone connects it).
+ */
+FedConn *
+fed_conn_get_alone(ForeignServer *server, UserMapping *user)
+{
+	FedConn    *c = fed_pool_entry(user, 0);
+
+	prepare_entry(c, server, user);
+	fed_conn_make_idle(c);
+	return c;
+}
+
 /* c is owner's now: its current reader, if any, parks first. */
 static FedConn *
 hand_over(FedConn *c, ForeignServer *server, UserMapping *user, void *owner,

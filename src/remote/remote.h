@@ -59,12 +59,19 @@ typedef enum FedAutocommit
 /* in remote/connection.c */
 extern FedConn *fed_conn_get(ForeignServer *server, UserMapping *user,
 							 bool start_xact);
+extern FedConn *fed_conn_get_alone(ForeignServer *server, UserMapping *user);
 extern uint64 fed_conn_exec(FedConn *conn, const char *sql,
 							int nparams, const char *const *params);
 extern void fed_conn_open(FedConn *conn, const char *sql,
 						  int nparams, const char *const *params,
 						  int fetch_size, void *owner, FedParkCallback park);
+extern void fed_conn_open_alone(FedConn *conn, const char *sql, int nparams,
+								const char *const *params, void *owner);
 extern bool fed_conn_next_row(FedConn *conn, void *owner, FedRow *row);
+
+/* in remote/twophase.c */
+extern bool fed_two_phase_commit;
+extern char *fed_inject_fault;
 extern void fed_conn_release(FedConn *conn, void *owner);
 extern void fed_conn_forget(FedConn *conn, void *owner);
 extern FedConn *fed_conn_claim(ForeignServer *server, UserMapping *user,

@@ -279,6 +279,7 @@ begin_connect(FedConn *c, FedRemoteError *err)
 
 	c->phase = FED_PHASE_CONNECT;
 	c->connected_at = GetCurrentTimestamp();
+	c->max_prepared = -1;
 	c->generation = ++generations;
 	c->draining = false;
 	if (c->xact != FED_XACT_BROKEN)	/* (never reconnected: prepare_entry) */

@@ -267,14 +267,20 @@ abort_cleanup(FedConn *c, bool toplevel)
 /*
  * Commit every open remote transaction: send all the COMMITs first, then
  * wait for each, so N servers cost one round trip, not N.  A failure
- * raises the error (the local transaction then aborts; servers that
- * committed already keep their commit: there is no two-phase commit).
+ * raises the error (the local transaction then aborts).  A transaction
+ * that wrote to several servers is prepared on them first (twophase.c),
+ * and the COMMITs left are those of servers only read, and of MySQL
+ * servers (which a failure of another after their commit leaves
+ * committed).
  */
 static void
 commit_all(void)
 {
 	HASH_SEQ_STATUS scan;
 	FedConn    *c;
+
+	/* written to two or more servers: prepare first (remote/twophase.c) */
+	fed_2pc_prepare();
 
 	hash_seq_init(&scan, fed_conn_hash);
 	while ((c = (FedConn *) hash_seq_search(&scan)))
@@ -414,6 +420,12 @@ fed_xact_callback(XactEvent event, void *arg)
 	/* (what one abort found says nothing about the next) */
 	list_free(fed_unresponsive_servers);
 	fed_unresponsive_servers = NIL;
+
+	/* the second phase of a two-phase commit, once the local end is known */
+	if (event == XACT_EVENT_COMMIT || event == XACT_EVENT_PARALLEL_COMMIT)
+		fed_2pc_commit();
+	if (event == XACT_EVENT_ABORT || event == XACT_EVENT_PARALLEL_ABORT)
+		fed_2pc_abort();
 
 	if (event == XACT_EVENT_COMMIT || event == XACT_EVENT_PARALLEL_COMMIT ||
 		event == XACT_EVENT_ABORT || event == XACT_EVENT_PARALLEL_ABORT)

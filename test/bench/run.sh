@@ -244,6 +244,7 @@ start_pg() {
 			listen_addresses = '127.0.0.1'
 			unix_socket_directories = '$DIR'
 			max_connections = 50
+			max_prepared_transactions = 50
 			shared_buffers = $sb
 			work_mem = 64MB
 			maintenance_work_mem = 256MB

@@ -1,0 +1,267 @@
+# Two-phase commit of a transaction that wrote to several servers, with
+# faults injected at each step, and the recovery of what they leave in
+# doubt (federate.recover_prepared_transactions()).  After each case
+# every transaction is applied on all of its servers or on none, and no
+# prepared transaction is left behind once recovery ran.
+use strict;
+use warnings;
+
+use PostgreSQL::Test::Cluster;
+use PostgreSQL::Test::Utils;
+use Test::More;
+
+use FederateTest::MariaDB;
+
+my $coord = PostgreSQL::Test::Cluster->new('coord');
+$coord->init;
+$coord->append_conf('postgresql.conf', "shared_preload_libraries = 'federate'");
+$coord->start;
+
+# s1 and s2 take prepared transactions; s3 does not
+my @shards;
+for my $i (1, 2, 3)
+{
+	my $s = PostgreSQL::Test::Cluster->new("shard$i");
+	$s->init;
+	$s->append_conf('postgresql.conf',
+		'max_prepared_transactions = ' . ($i == 3 ? 0 : 10));
+	$s->start;
+	$s->safe_psql('postgres', q{
+		CREATE TABLE t (id int PRIMARY KEY, v int);
+		CREATE TABLE d (id int PRIMARY KEY DEFERRABLE INITIALLY DEFERRED);
+	});
+	push @shards, $s;
+}
+
+my $m = FederateTest::MariaDB->new(name => 'm1');
+$m->start;
+$m->sql(q{
+	CREATE DATABASE app;
+	CREATE TABLE app.t (id int PRIMARY KEY, v int) ENGINE=InnoDB;
+});
+
+my $setup = "CREATE EXTENSION federate;\n";
+for my $i (1, 2, 3)
+{
+	$setup .= sprintf(qq{
+		CREATE SERVER s$i FOREIGN DATA WRAPPER federate
+		  OPTIONS (host '%s', port '%s', dbname 'postgres');
+		CREATE USER MAPPING FOR CURRENT_USER SERVER s$i;
+		CREATE FOREIGN TABLE t$i (id int OPTIONS (key 'true'), v int)
+		  SERVER s$i OPTIONS (table_name 't');
+		CREATE FOREIGN TABLE d$i (id int OPTIONS (key 'true'))
+		  SERVER s$i OPTIONS (table_name 'd');
+	}, $shards[ $i - 1 ]->host, $shards[ $i - 1 ]->port);
+}
+$setup .= sprintf(qq{
+	CREATE SERVER m1 FOREIGN DATA WRAPPER federate OPTIONS (%s, dbname 'app');
+	CREATE USER MAPPING FOR CURRENT_USER SERVER m1 OPTIONS (%s);
+	CREATE FOREIGN TABLE tm (id int OPTIONS (key 'true'), v int)
+	  SERVER m1 OPTIONS (table_name 't');
+}, $m->server_options, $m->user_mapping_options);
+$coord->safe_psql('postgres', $setup);
+
+# the rows with this id on s1, s2 (and m1)
+sub where_is
+{
+	my ($id) = @_;
+	my @on;
+	for my $i (1, 2)
+	{
+		push @on, "s$i"
+		  if $shards[ $i - 1 ]->safe_psql('postgres', "SELECT count(*) FROM t WHERE id = $id") eq '1';
+	}
+	push @on, 'm1' if $m->sql("SELECT count(*) FROM app.t WHERE id = $id") =~ /^1\s*$/;
+	return join(',', @on);
+}
+
+sub prepared_count
+{
+	my $n = 0;
+	$n += $_->safe_psql('postgres', 'SELECT count(*) FROM pg_prepared_xacts') for @shards[ 0, 1 ];
+	return $n;
+}
+
+sub recover
+{
+	return $coord->safe_psql('postgres',
+		'SELECT server_name, action FROM federate.recover_prepared_transactions() ORDER BY 1');
+}
+
+# The tests' clusters have restart_after_crash off: once the killed
+# backend's postmaster has shut down, start it again.
+sub restart_after_crash
+{
+	my $pidfile = $coord->data_dir . '/postmaster.pid';
+	for (1 .. 600)
+	{
+		last unless -e $pidfile;
+		select(undef, undef, undef, 0.1);
+	}
+	$coord->_update_pid(0);
+	$coord->start;
+}
+
+sub records
+{
+	return $coord->safe_psql('postgres', 'SELECT count(*) FROM federate.commit_records');
+}
+
+# 1. a transaction that wrote to two servers is prepared on both, then
+# committed on both; recovery then only deletes its commit record
+my ($ret, $out, $err) = $coord->psql('postgres', q{
+	SET federate.log_remote_sql = on;
+	BEGIN;
+	INSERT INTO t1 VALUES (1, 1);
+	INSERT INTO t2 VALUES (1, 1);
+	COMMIT;
+});
+is($ret, 0, 'two servers: COMMIT succeeds');
+like($err, qr/s1": PREPARE TRANSACTION 'fed:[0-9a-f]{16}:[0-9a-f]{8}:[0-9a-f]{16}:[0-9a-f]{8}:\d'/, 'two servers: s1 is prepared');
+like($err, qr/s2": COMMIT PREPARED 'fed:/, 'two servers: s2 commits the prepared transaction');
+is(where_is(1), 's1,s2', 'two servers: the rows are on both');
+is(prepared_count(), 0, 'two servers: nothing left prepared');
+is(records(), '1', 'two servers: one commit record');
+is(recover(), '', 'two servers: recovery has nothing to end');
+is(records(), '0', 'two servers: recovery deleted the commit record');
+
+# 2. one server written (others only read): one COMMIT, no PREPARE
+($ret, $out, $err) = $coord->psql('postgres', q{
+	SET federate.log_remote_sql = on;
+	BEGIN;
+	SELECT count(*) FROM t2;
+	INSERT INTO t1 VALUES (2, 1);
+	COMMIT;
+});
+unlike($err, qr/PREPARE TRANSACTION/, 'one server written: no PREPARE');
+is(where_is(2), 's1', 'one server written: committed');
+
+# 3. federate.two_phase_commit = off: the servers commit one after another
+($ret, $out, $err) = $coord->psql('postgres', q{
+	SET federate.log_remote_sql = on;
+	SET federate.two_phase_commit = off;
+	BEGIN;
+	INSERT INTO t1 VALUES (3, 1);
+	INSERT INTO t2 VALUES (3, 1);
+	COMMIT;
+});
+unlike($err, qr/PREPARE TRANSACTION/, 'two_phase_commit off: no PREPARE');
+is(where_is(3), 's1,s2', 'two_phase_commit off: committed on both');
+
+# 4. PREPARE fails on s2 (a deferred key finds a duplicate there): the
+# client gets the error, s1's prepared transaction is rolled back
+$shards[1]->safe_psql('postgres', 'INSERT INTO d VALUES (7)');
+($ret, $out, $err) = $coord->psql('postgres', q{
+	BEGIN;
+	INSERT INTO t1 VALUES (4, 1);
+	INSERT INTO t2 VALUES (4, 1);
+	INSERT INTO d2 VALUES (7);
+	COMMIT;
+});
+isnt($ret, 0, 'PREPARE fails on s2: COMMIT fails');
+like($err, qr/duplicate key value violates unique constraint/, 'PREPARE fails on s2: its error');
+is(where_is(4), '', 'PREPARE fails on s2: applied nowhere');
+is(prepared_count(), 0, 'PREPARE fails on s2: nothing left prepared');
+
+# 5. a server without prepared transactions: refused before anything is
+# prepared
+($ret, $out, $err) = $coord->psql('postgres', q{
+	BEGIN;
+	INSERT INTO t1 VALUES (5, 1);
+	INSERT INTO t3 VALUES (5, 1);
+	COMMIT;
+});
+like($err, qr/server "s3" does not accept prepared transactions/, 'max_prepared_transactions = 0: a clear error');
+like($err, qr/HINT:  Set max_prepared_transactions above zero/, 'max_prepared_transactions = 0: a hint');
+is(where_is(5), '', 'max_prepared_transactions = 0: s1 not committed');
+is($shards[2]->safe_psql('postgres', 'SELECT count(*) FROM t WHERE id = 5'), '0',
+	'max_prepared_transactions = 0: s3 not committed');
+
+# 6. a failure after every server prepared, before the local commit: all
+# roll back
+($ret, $out, $err) = $coord->psql('postgres', q{
+	SET federate.inject_fault = 'after_prepare';
+	BEGIN;
+	INSERT INTO t1 VALUES (6, 1);
+	INSERT INTO t2 VALUES (6, 1);
+	COMMIT;
+});
+like($err, qr/injected fault after_prepare/, 'fault after PREPARE: COMMIT fails');
+is(where_is(6), '', 'fault after PREPARE: applied nowhere');
+is(prepared_count(), 0, 'fault after PREPARE: prepared transactions rolled back');
+
+# 7. the servers are lost between the local commit and COMMIT PREPARED:
+# in doubt (prepared, rows invisible) until recovery commits them, also
+# after a server restarted meanwhile
+($ret, $out, $err) = $coord->psql('postgres', q{
+	SET federate.inject_fault = 'before_commit_prepared';
+	BEGIN;
+	INSERT INTO t1 VALUES (7, 1);
+	INSERT INTO t2 VALUES (7, 1);
+	COMMIT;
+});
+is($ret, 0, 'lost before COMMIT PREPARED: the local commit stands');
+is(prepared_count(), 2, 'lost before COMMIT PREPARED: in doubt on both servers');
+is(where_is(7), '', 'lost before COMMIT PREPARED: not visible yet');
+$shards[1]->restart;
+is(recover(), "s1|committed\ns2|committed", 'lost before COMMIT PREPARED: recovery commits both');
+is(where_is(7), 's1,s2', 'lost before COMMIT PREPARED: applied on both');
+is(prepared_count(), 0, 'lost before COMMIT PREPARED: nothing left prepared');
+is(records(), '0', 'lost before COMMIT PREPARED: commit record deleted');
+
+# 8. the coordinator dies after PREPARE, before its local commit: no
+# commit record, so recovery rolls back
+($ret, $out, $err) = $coord->psql('postgres', q{
+	SET federate.inject_fault = 'crash_after_prepare';
+	BEGIN;
+	INSERT INTO t1 VALUES (8, 1);
+	INSERT INTO t2 VALUES (8, 1);
+	COMMIT;
+});
+isnt($ret, 0, 'coordinator dies after PREPARE: the client sees the failure');
+restart_after_crash();
+is(prepared_count(), 2, 'coordinator dies after PREPARE: in doubt on both servers');
+is(recover(), "s1|rolled back\ns2|rolled back", 'coordinator dies after PREPARE: recovery rolls back');
+is(where_is(8), '', 'coordinator dies after PREPARE: applied nowhere');
+
+# 9. the coordinator dies after its local commit, before COMMIT PREPARED:
+# the commit record survives, so recovery commits
+($ret, $out, $err) = $coord->psql('postgres', q{
+	SET federate.inject_fault = 'crash_before_commit_prepared';
+	BEGIN;
+	INSERT INTO t1 VALUES (9, 1);
+	INSERT INTO t2 VALUES (9, 1);
+	COMMIT;
+});
+restart_after_crash();
+is(prepared_count(), 2, 'coordinator dies after its commit: in doubt on both servers');
+is(recover(), "s1|committed\ns2|committed", 'coordinator dies after its commit: recovery commits');
+is(where_is(9), 's1,s2', 'coordinator dies after its commit: applied on both');
+is(prepared_count(), 0, 'coordinator dies after its commit: nothing left prepared');
+
+# 10. a PostgreSQL and a MariaDB server: the PostgreSQL one is prepared,
+# the MariaDB one committed after it (in one phase), then the rest
+($ret, $out, $err) = $coord->psql('postgres', q{
+	SET federate.log_remote_sql = on;
+	BEGIN;
+	INSERT INTO t1 VALUES (10, 1);
+	INSERT INTO tm VALUES (10, 1);
+	COMMIT;
+});
+is($ret, 0, 'PostgreSQL and MariaDB: COMMIT succeeds');
+like($err, qr/s1": PREPARE TRANSACTION.*m1": COMMIT.*s1": COMMIT PREPARED/s,
+	'PostgreSQL and MariaDB: prepare, MariaDB commit, commit prepared');
+is(where_is(10), 's1,m1', 'PostgreSQL and MariaDB: applied on both');
+is(prepared_count(), 0, 'PostgreSQL and MariaDB: nothing left prepared');
+
+# 11. recovery never touches a prepared transaction it did not create
+$shards[0]->safe_psql('postgres', q{
+	BEGIN; INSERT INTO t VALUES (11, 1); PREPARE TRANSACTION 'someone else';
+});
+is(recover(), '', 'foreign prepared transaction: left alone');
+is($shards[0]->safe_psql('postgres', 'SELECT gid FROM pg_prepared_xacts'), 'someone else',
+	'foreign prepared transaction: still there');
+$shards[0]->safe_psql('postgres', q{ROLLBACK PREPARED 'someone else'});
+
+$m->stop;
+done_testing();
