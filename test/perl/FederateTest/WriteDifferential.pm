@@ -1797,10 +1797,6 @@ our @KNOWN = (
 	[ truncate_waits => 'TRUNCATE after a write whose subquery read the same table waits for a lock that '
 		  . 'another connection of the same session holds (until statement_timeout, 57014)',
 	  sub { my ($st, $lr, $fr) = @_; $st->{kind} eq 'truncate' && !$lr->{err} && ($fr->{state} // '') eq '57014' } ],
-	[ commit_not_atomic => 'a COMMIT that fails on one shard (a deferred PRIMARY KEY of wr_5 finds a duplicate '
-		  . 'there) aborts the local transaction, but the other shards have committed their writes already (seen in '
-		  . 'the contents after the transaction)',
-	  sub { 0 } ],
 );
 
 sub _known
@@ -2100,15 +2096,8 @@ sub run_transaction
 	# the full contents
 	my $dumps = $self->dump_both;
 	my $cd = $self->compare_contents($dumps);
-	if (defined $cd && $outcome eq 'ok' && $commit_failed && !$self->{strict})
-	{
-		# known: the other servers committed before this one failed
-		$self->{known}{commit_not_atomic}++;
-		$self->{known_example}{commit_not_atomic} //= "#$spec->{n}: $steps[-1]{sql} failed on both sides, and then\n        "
-		  . join("\n        ", split /\n/, substr($cd =~ s/\n  expected \(local\):.*//sr, 0, 1500));
-		$self->resync;
-		$cd = undef;
-	}
+	# (a COMMIT that failed on one shard once left the others committed:
+	# two-phase commit made it atomic, and such a difference a failure)
 	if (defined $cd)
 	{
 		$detail .= ($outcome eq 'ok' ? '' : "  and then, after ROLLBACK on both sides:\n") . "  $cd\n";
