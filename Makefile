@@ -47,7 +47,7 @@ OBJS = \
 	src/remote/driver_mysql.o
 
 EXTENSION = federate
-DATA = federate--0.1.sql
+DATA = federate--0.2.sql federate--0.1--0.2.sql
 PGFILEDESC = "federate - federated queries over PostgreSQL and MySQL servers"
 
 PG_CONFIG ?= /usr/lib/postgresql/15/bin/pg_config

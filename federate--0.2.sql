@@ -1,4 +1,4 @@
-/* federate--0.1.sql */
+/* federate--0.2.sql */
 
 -- complain if script is sourced in psql, rather than via CREATE EXTENSION
 \echo Use "CREATE EXTENSION federate" to load this file. \quit
