@@ -53,6 +53,7 @@
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/rel.h"
+#include "utils/snapmgr.h"
 #include "utils/timestamp.h"
 
 #include "remote/conn_internal.h"
@@ -105,7 +106,10 @@ insert_commit_record(const char *gid, List *servers)
 	HeapTuple	tup;
 
 	if (!OidIsValid(relid))
-		elog(ERROR, "federate: table federate.commit_records is missing");
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_TABLE),
+				 errmsg("table federate.commit_records does not exist"),
+				 errhint("Run ALTER EXTENSION federate UPDATE, or SET federate.two_phase_commit = off.")));
 	elems = palloc(sizeof(Datum) * list_length(servers));
 	foreach(lc, servers)
 		elems[i++] = ObjectIdGetDatum(lfirst_oid(lc));
@@ -113,11 +117,14 @@ insert_commit_record(const char *gid, List *servers)
 	values[1] = PointerGetDatum(construct_array(elems, i, OIDOID, sizeof(Oid),
 												true, TYPALIGN_INT));
 	values[2] = TimestampTzGetDatum(GetCurrentTimestamp());
+	/* (the unique index's check reads with the transaction's snapshot) */
+	PushActiveSnapshot(GetTransactionSnapshot());
 	rel = table_open(relid, RowExclusiveLock);
 	tup = heap_form_tuple(RelationGetDescr(rel), values, nulls);
 	CatalogTupleInsert(rel, tup);
 	table_close(rel, NoLock);
 	CommandCounterIncrement();
+	PopActiveSnapshot();
 }
 
 /*
