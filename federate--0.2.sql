@@ -203,3 +203,14 @@ RETURNS SETOF record
 AS 'MODULE_PATHNAME', 'federate_recover_prepared_transactions'
 LANGUAGE C VOLATILE;
 REVOKE ALL ON FUNCTION federate.recover_prepared_transactions() FROM PUBLIC;
+
+CREATE FUNCTION federate.prepared_transactions(
+    OUT server_name text, OUT gid text, OUT prepared timestamptz,
+    OUT recovery text)
+RETURNS SETOF record
+AS 'MODULE_PATHNAME', 'federate_prepared_transactions'
+LANGUAGE C VOLATILE;
+CREATE VIEW federate.prepared_transactions AS
+    SELECT * FROM federate.prepared_transactions();
+REVOKE ALL ON FUNCTION federate.prepared_transactions() FROM PUBLIC;
+REVOKE ALL ON federate.prepared_transactions FROM PUBLIC;

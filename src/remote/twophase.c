@@ -347,6 +347,115 @@ fed_2pc_abort(void)
 				 "roll back prepared");
 }
 
+/* What recovery does with a prepared transaction of this coordinator */
+typedef enum FedDecision
+{
+	FED_DECIDE_COMMIT,			/* its commit record exists */
+	FED_DECIDE_ROLLBACK,		/* no record, and its local transaction ended */
+	FED_DECIDE_WAIT				/* no record yet: its local transaction is
+								 * still running (committing, perhaps) */
+} FedDecision;
+
+/* The decision for gid, one of ours (SPI connected). */
+static FedDecision
+decide(const char *gid, const char *prefix)
+{
+	char	   *base = pstrdup(gid);
+	char	   *colon = strrchr(base, ':');
+	char	   *xidtext;
+	char	   *end;
+	Oid			argtypes[1] = {TEXTOID};
+	Datum		args[1];
+	FullTransactionId fxid;
+	int			ret;
+
+	if (colon == NULL)
+		return FED_DECIDE_WAIT;
+	*colon = '\0';
+	args[0] = CStringGetTextDatum(base);
+	ret = SPI_execute_with_args("SELECT 1 FROM federate.commit_records WHERE gid = $1",
+								1, argtypes, args, NULL, true, 1);
+	if (ret == SPI_OK_SELECT && SPI_processed > 0)
+		return FED_DECIDE_COMMIT;
+
+	/*
+	 * The local transaction may still be committing.  (Its id may also be
+	 * a later transaction's, after a crash: then this waits for that one to
+	 * end too.)  An id not given out yet is one a crash took back: that
+	 * transaction is over.
+	 */
+	xidtext = base + strlen(prefix);
+	fxid = FullTransactionIdFromU64(strtou64(xidtext, &end, 16));
+	if (end == xidtext || *end != ':')
+		return FED_DECIDE_WAIT;
+	if (FullTransactionIdPrecedes(fxid, ReadNextFullTransactionId()) &&
+		TransactionIdIsInProgress(XidFromFullTransactionId(fxid)))
+		return FED_DECIDE_WAIT;
+	return FED_DECIDE_ROLLBACK;
+}
+
+/* The federate servers (OidList), by name (SPI connected). */
+static List *
+federate_servers(void)
+{
+	List	   *servers = NIL;
+	int			ret;
+
+	ret = SPI_execute("SELECT s.oid FROM pg_foreign_server s "
+					  "JOIN pg_foreign_data_wrapper w ON w.oid = s.srvfdw "
+					  "WHERE w.fdwname = 'federate' ORDER BY s.srvname", true, 0);
+	if (ret != SPI_OK_SELECT)
+		elog(ERROR, "federate: could not list the servers");
+	for (uint64 i = 0; i < SPI_processed; i++)
+	{
+		bool		isnull;
+
+		servers = lappend_oid(servers,
+							  DatumGetObjectId(SPI_getbinval(SPI_tuptable->vals[i],
+															 SPI_tuptable->tupdesc,
+															 1, &isnull)));
+	}
+	return servers;
+}
+
+/*
+ * This coordinator's and database's prepared transactions on server, as
+ * pairs of strings (gid, prepared at), oldest first; *connp gets the
+ * connection, outside any remote transaction.
+ */
+static List *
+list_prepared(ForeignServer *server, const char *prefix, const char *caller,
+			  FedConn **connp)
+{
+	UserMapping *user = GetUserMapping(GetUserId(), server->serverid);
+	FedConn    *c = fed_conn_get_alone(server, user);
+	char		like[80];
+	const char *params[1];
+	FedRow		row;
+	int			owner;
+	List	   *found = NIL;
+
+	if (fed_conn_in_xact(c))
+		ereport(ERROR,
+				(errcode(ERRCODE_ACTIVE_SQL_TRANSACTION),
+				 errmsg("cannot list prepared transactions on server \"%s\" inside a remote transaction",
+						server->servername),
+				 errhint("Call %s in a transaction of its own.", caller)));
+	snprintf(like, sizeof(like), "%s%%", prefix);
+	params[0] = like;
+	fed_conn_open_alone(c, "SELECT gid, prepared FROM pg_prepared_xacts "
+						"WHERE database = current_database() AND gid LIKE $1 "
+						"ORDER BY prepared", 1, params, &owner);
+	while (fed_conn_next_row(c, &owner, &row))
+	{
+		if (row.ncols == 2 && row.values[0] && row.values[1])
+			found = lappend(found, list_make2(pstrdup(row.values[0]),
+											  pstrdup(row.values[1])));
+	}
+	*connp = c;
+	return found;
+}
+
 /*
  * federate.recover_prepared_transactions(): for every PostgreSQL server of
  * federate that the current user has a user mapping for, commit the
@@ -362,8 +471,6 @@ federate_recover_prepared_transactions(PG_FUNCTION_ARGS)
 {
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 	char		prefix[64];
-	char		like[80];
-	List	   *servers;
 	List	   *checked = NIL;
 	ListCell   *lc;
 	int			ret;
@@ -375,107 +482,35 @@ federate_recover_prepared_transactions(PG_FUNCTION_ARGS)
 				 errmsg("federate.recover_prepared_transactions() cannot run inside a transaction block")));
 	InitMaterializedSRF(fcinfo, 0);
 	gid_prefix(prefix, sizeof(prefix));
-	snprintf(like, sizeof(like), "%s%%", prefix);
 
 	SPI_connect();
-	ret = SPI_execute("SELECT s.oid FROM pg_foreign_server s "
-					  "JOIN pg_foreign_data_wrapper w ON w.oid = s.srvfdw "
-					  "WHERE w.fdwname = 'federate' ORDER BY s.srvname", true, 0);
-	if (ret != SPI_OK_SELECT)
-		elog(ERROR, "federate: could not list the servers");
-	servers = NIL;
-	for (uint64 i = 0; i < SPI_processed; i++)
-	{
-		bool		isnull;
-
-		servers = lappend_oid(servers,
-							  DatumGetObjectId(SPI_getbinval(SPI_tuptable->vals[i],
-															 SPI_tuptable->tupdesc,
-															 1, &isnull)));
-	}
-
-	foreach(lc, servers)
+	foreach(lc, federate_servers())
 	{
 		ForeignServer *server = GetForeignServer(lfirst_oid(lc));
-		UserMapping *user;
 		FedConn    *c;
-		FedRow		row;
-		int			owner;
-		const char *params[1];
-		List	   *gids = NIL;
 		ListCell   *lc2;
 
 		if (fed_server_driver(server) != FED_DRIVER_POSTGRES)
 			continue;
-		user = GetUserMapping(GetUserId(), server->serverid);
-		c = fed_conn_get_alone(server, user);
-		if (fed_conn_in_xact(c))
-			ereport(ERROR,
-					(errcode(ERRCODE_ACTIVE_SQL_TRANSACTION),
-					 errmsg("cannot recover prepared transactions on server \"%s\" inside a remote transaction",
-							server->servername),
-					 errhint("Call federate.recover_prepared_transactions() in a transaction of its own.")));
-		params[0] = like;
-		fed_conn_open_alone(c, "SELECT gid FROM pg_prepared_xacts "
-							"WHERE database = current_database() AND gid LIKE $1 "
-							"ORDER BY prepared", 1, params, &owner);
-		while (fed_conn_next_row(c, &owner, &row))
+		foreach(lc2, list_prepared(server, prefix,
+								   "federate.recover_prepared_transactions()", &c))
 		{
-			if (row.ncols == 1 && row.values[0])
-				gids = lappend(gids, pstrdup(row.values[0]));
-		}
-		foreach(lc2, gids)
-		{
-			char	   *gid = lfirst(lc2);
-			char	   *base = pstrdup(gid);
-			char	   *colon = strrchr(base, ':');
-			char	   *xidtext;
-			bool		committed;
-			const char *action;
+			char	   *gid = linitial((List *) lfirst(lc2));
+			FedDecision d = decide(gid, prefix);
 			char		sql[160];
 			Datum		values[3];
 			bool		nulls[3] = {false, false, false};
-			Oid			argtypes[1] = {TEXTOID};
-			Datum		args[1];
 
-			if (colon == NULL)
+			if (d == FED_DECIDE_WAIT)
 				continue;
-			*colon = '\0';
-			args[0] = CStringGetTextDatum(base);
-			ret = SPI_execute_with_args("SELECT 1 FROM federate.commit_records WHERE gid = $1",
-										1, argtypes, args, NULL, true, 1);
-			committed = (ret == SPI_OK_SELECT && SPI_processed > 0);
-			if (!committed)
-			{
-				FullTransactionId fxid;
-				char	   *end;
-
-				/*
-				 * The local transaction may still be committing.  (Its id
-				 * may also be a later transaction's, after a crash: then
-				 * this waits for that one to end too.)
-				 */
-				xidtext = base + strlen(prefix);
-				fxid = FullTransactionIdFromU64(strtou64(xidtext, &end, 16));
-				if (end == xidtext || *end != ':')
-					continue;
-
-				/*
-				 * An id not given out yet is one a crash took back: that
-				 * transaction is over.
-				 */
-				if (FullTransactionIdPrecedes(fxid, ReadNextFullTransactionId()) &&
-					TransactionIdIsInProgress(XidFromFullTransactionId(fxid)))
-					continue;
-			}
 			snprintf(sql, sizeof(sql),
-					 committed ? c->driver->commit_prepared_fmt :
+					 d == FED_DECIDE_COMMIT ? c->driver->commit_prepared_fmt :
 					 c->driver->rollback_prepared_fmt, gid);
 			fed_conn_exec(c, sql, 0, NULL);
-			action = committed ? "committed" : "rolled back";
 			values[0] = CStringGetTextDatum(server->servername);
 			values[1] = CStringGetTextDatum(gid);
-			values[2] = CStringGetTextDatum(action);
+			values[2] = CStringGetTextDatum(d == FED_DECIDE_COMMIT ?
+											"committed" : "rolled back");
 			tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 		}
 		checked = lappend_oid(checked, server->serverid);
@@ -506,6 +541,56 @@ federate_recover_prepared_transactions(PG_FUNCTION_ARGS)
 									3, argtypes, args, NULL, false, 0);
 		if (ret != SPI_OK_DELETE)
 			elog(ERROR, "federate: could not delete commit records");
+	}
+	SPI_finish();
+	return (Datum) 0;
+}
+
+/*
+ * federate.prepared_transactions(): the prepared transactions of this
+ * coordinator and database on every PostgreSQL server of federate that the
+ * current user has a user mapping for, oldest first: in doubt, and what
+ * recovery would do with them.
+ */
+PG_FUNCTION_INFO_V1(federate_prepared_transactions);
+
+Datum
+federate_prepared_transactions(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	char		prefix[64];
+	ListCell   *lc;
+
+	InitMaterializedSRF(fcinfo, 0);
+	gid_prefix(prefix, sizeof(prefix));
+	SPI_connect();
+	foreach(lc, federate_servers())
+	{
+		ForeignServer *server = GetForeignServer(lfirst_oid(lc));
+		FedConn    *c;
+		ListCell   *lc2;
+
+		if (fed_server_driver(server) != FED_DRIVER_POSTGRES)
+			continue;
+		foreach(lc2, list_prepared(server, prefix,
+								   "federate.prepared_transactions()", &c))
+		{
+			List	   *pair = lfirst(lc2);
+			FedDecision d = decide(linitial(pair), prefix);
+			Datum		values[4];
+			bool		nulls[4] = {false, false, false, false};
+
+			values[0] = CStringGetTextDatum(server->servername);
+			values[1] = CStringGetTextDatum(linitial(pair));
+			values[2] = DirectFunctionCall3(timestamptz_in,
+											CStringGetDatum(lsecond(pair)),
+											ObjectIdGetDatum(InvalidOid),
+											Int32GetDatum(-1));
+			values[3] = CStringGetTextDatum(d == FED_DECIDE_COMMIT ? "commit" :
+											d == FED_DECIDE_ROLLBACK ? "roll back" :
+											"wait");
+			tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+		}
 	}
 	SPI_finish();
 	return (Datum) 0;

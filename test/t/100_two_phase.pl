@@ -202,6 +202,9 @@ is(prepared_count(), 0, 'fault after PREPARE: prepared transactions rolled back'
 });
 is($ret, 0, 'lost before COMMIT PREPARED: the local commit stands');
 is(prepared_count(), 2, 'lost before COMMIT PREPARED: in doubt on both servers');
+is($coord->safe_psql('postgres',
+	"SELECT server_name, recovery, prepared <= now() FROM federate.prepared_transactions ORDER BY 1"),
+	"s1|commit|t\ns2|commit|t", 'lost before COMMIT PREPARED: the view shows both, to be committed');
 is(where_is(7), '', 'lost before COMMIT PREPARED: not visible yet');
 $shards[1]->restart;
 is(recover(), "s1|committed\ns2|committed", 'lost before COMMIT PREPARED: recovery commits both');
@@ -221,6 +224,9 @@ is(records(), '0', 'lost before COMMIT PREPARED: commit record deleted');
 isnt($ret, 0, 'coordinator dies after PREPARE: the client sees the failure');
 restart_after_crash();
 is(prepared_count(), 2, 'coordinator dies after PREPARE: in doubt on both servers');
+is($coord->safe_psql('postgres',
+	"SELECT string_agg(recovery, ',') FROM federate.prepared_transactions"),
+	'roll back,roll back', 'coordinator dies after PREPARE: the view says roll back');
 is(recover(), "s1|rolled back\ns2|rolled back", 'coordinator dies after PREPARE: recovery rolls back');
 is(where_is(8), '', 'coordinator dies after PREPARE: applied nowhere');
 
