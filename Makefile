@@ -40,6 +40,7 @@ OBJS = \
 	src/remote/connection.o \
 	src/remote/pool.o \
 	src/remote/twophase.o \
+	src/remote/recovery.o \
 	src/remote/step.o \
 	src/remote/xact.o \
 	src/remote/errors.o \

@@ -130,6 +130,22 @@ _PG_init(void)
 							 PGC_USERSET, 0,
 							 NULL, NULL, NULL);
 
+	DefineCustomIntVariable("federate.recovery_interval",
+							"Seconds between the recovery worker's rounds.",
+							"The worker (federate in shared_preload_libraries) ends the transactions two-phase commit left in doubt: once after the server starts, then whenever federate.commit_records holds records.  Zero turns it off.",
+							&fed_recovery_interval,
+							60, 0, 86400,
+							PGC_SIGHUP, GUC_UNIT_S,
+							NULL, NULL, NULL);
+
+	DefineCustomStringVariable("federate.recovery_database",
+							   "The database whose federate servers the recovery worker looks after.",
+							   NULL,
+							   &fed_recovery_database,
+							   "postgres",
+							   PGC_POSTMASTER, 0,
+							   NULL, NULL, NULL);
+
 	DefineCustomStringVariable("federate.inject_fault",
 							   "Fails the two-phase commit at a given point (for tests).",
 							   NULL,
@@ -290,7 +306,10 @@ _PG_init(void)
 	/* shared circuit breakers and statistics need the library preloaded */
 	fed_health_init();
 	if (process_shared_preload_libraries_in_progress)
+	{
 		EnableQueryId();
+		fed_recovery_register();
+	}
 
 	fed_conn_init();
 	fed_plan_init();

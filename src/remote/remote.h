@@ -72,6 +72,11 @@ extern bool fed_conn_next_row(FedConn *conn, void *owner, FedRow *row);
 /* in remote/twophase.c */
 extern bool fed_two_phase_commit;
 extern char *fed_inject_fault;
+
+/* in remote/recovery.c */
+extern int	fed_recovery_interval;
+extern char *fed_recovery_database;
+extern void fed_recovery_register(void);
 extern void fed_conn_release(FedConn *conn, void *owner);
 extern void fed_conn_forget(FedConn *conn, void *owner);
 extern FedConn *fed_conn_claim(ForeignServer *server, UserMapping *user,

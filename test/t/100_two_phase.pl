@@ -269,5 +269,28 @@ is($shards[0]->safe_psql('postgres', 'SELECT gid FROM pg_prepared_xacts'), 'some
 	'foreign prepared transaction: still there');
 $shards[0]->safe_psql('postgres', q{ROLLBACK PREPARED 'someone else'});
 
+# 12. the recovery worker (federate.recovery_interval, off in the tests
+# until now) ends an in-doubt transaction by itself
+$coord->safe_psql('postgres', q{
+	ALTER SYSTEM SET federate.recovery_interval = 1;
+	SELECT pg_reload_conf();
+});
+($ret, $out, $err) = $coord->psql('postgres', q{
+	SET federate.inject_fault = 'before_commit_prepared';
+	BEGIN;
+	INSERT INTO t1 VALUES (12, 1);
+	INSERT INTO t2 VALUES (12, 1);
+	COMMIT;
+});
+is($ret, 0, 'recovery worker: the local commit stands');
+ok($shards[0]->poll_query_until('postgres', 'SELECT count(*) = 0 FROM pg_prepared_xacts')
+	  && $shards[1]->poll_query_until('postgres', 'SELECT count(*) = 0 FROM pg_prepared_xacts'),
+	'recovery worker: nothing left prepared');
+is(where_is(12), 's1,s2', 'recovery worker: committed on both');
+ok($coord->poll_query_until('postgres', 'SELECT count(*) = 0 FROM federate.commit_records'),
+	'recovery worker: commit record deleted');
+ok($coord->log_contains('federate recovery ended 2 prepared transactions'),
+	'recovery worker: it says what it did');
+
 $m->stop;
 done_testing();
