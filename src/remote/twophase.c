@@ -456,6 +456,53 @@ list_prepared(ForeignServer *server, const char *prefix, const char *caller,
 	return found;
 }
 
+/* A prepared transaction of ours found on a server */
+typedef struct FedFound
+{
+	ForeignServer *server;
+	FedConn    *conn;			/* to it, outside any remote transaction */
+	char	   *gid;
+	char	   *prepared;		/* since when (the server's text) */
+	FedDecision decision;
+} FedFound;
+
+/*
+ * This coordinator's and database's prepared transactions on every
+ * PostgreSQL server of federate, with recovery's decision for each (SPI
+ * connected); *checked gets the servers asked (OidList).
+ */
+static List *
+collect_prepared(const char *prefix, const char *caller, List **checked)
+{
+	List	   *found = NIL;
+	ListCell   *lc;
+
+	foreach(lc, federate_servers())
+	{
+		ForeignServer *server = GetForeignServer(lfirst_oid(lc));
+		FedConn    *c;
+		ListCell   *lc2;
+
+		if (fed_server_driver(server) != FED_DRIVER_POSTGRES)
+			continue;
+		foreach(lc2, list_prepared(server, prefix, caller, &c))
+		{
+			List	   *pair = lfirst(lc2);
+			FedFound   *f = palloc(sizeof(FedFound));
+
+			f->server = server;
+			f->conn = c;
+			f->gid = linitial(pair);
+			f->prepared = lsecond(pair);
+			f->decision = decide(f->gid, prefix);
+			found = lappend(found, f);
+		}
+		if (checked)
+			*checked = lappend_oid(*checked, server->serverid);
+	}
+	return found;
+}
+
 /*
  * federate.recover_prepared_transactions(): for every PostgreSQL server of
  * federate that the current user has a user mapping for, commit the
@@ -484,36 +531,25 @@ federate_recover_prepared_transactions(PG_FUNCTION_ARGS)
 	gid_prefix(prefix, sizeof(prefix));
 
 	SPI_connect();
-	foreach(lc, federate_servers())
+	foreach(lc, collect_prepared(prefix, "federate.recover_prepared_transactions()",
+								 &checked))
 	{
-		ForeignServer *server = GetForeignServer(lfirst_oid(lc));
-		FedConn    *c;
-		ListCell   *lc2;
+		FedFound   *f = lfirst(lc);
+		char		sql[160];
+		Datum		values[3];
+		bool		nulls[3] = {false, false, false};
 
-		if (fed_server_driver(server) != FED_DRIVER_POSTGRES)
+		if (f->decision == FED_DECIDE_WAIT)
 			continue;
-		foreach(lc2, list_prepared(server, prefix,
-								   "federate.recover_prepared_transactions()", &c))
-		{
-			char	   *gid = linitial((List *) lfirst(lc2));
-			FedDecision d = decide(gid, prefix);
-			char		sql[160];
-			Datum		values[3];
-			bool		nulls[3] = {false, false, false};
-
-			if (d == FED_DECIDE_WAIT)
-				continue;
-			snprintf(sql, sizeof(sql),
-					 d == FED_DECIDE_COMMIT ? c->driver->commit_prepared_fmt :
-					 c->driver->rollback_prepared_fmt, gid);
-			fed_conn_exec(c, sql, 0, NULL);
-			values[0] = CStringGetTextDatum(server->servername);
-			values[1] = CStringGetTextDatum(gid);
-			values[2] = CStringGetTextDatum(d == FED_DECIDE_COMMIT ?
-											"committed" : "rolled back");
-			tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
-		}
-		checked = lappend_oid(checked, server->serverid);
+		snprintf(sql, sizeof(sql),
+				 f->decision == FED_DECIDE_COMMIT ? f->conn->driver->commit_prepared_fmt :
+				 f->conn->driver->rollback_prepared_fmt, f->gid);
+		fed_conn_exec(f->conn, sql, 0, NULL);
+		values[0] = CStringGetTextDatum(f->server->servername);
+		values[1] = CStringGetTextDatum(f->gid);
+		values[2] = CStringGetTextDatum(f->decision == FED_DECIDE_COMMIT ?
+										"committed" : "rolled back");
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 	}
 
 	/*
@@ -564,33 +600,22 @@ federate_prepared_transactions(PG_FUNCTION_ARGS)
 	InitMaterializedSRF(fcinfo, 0);
 	gid_prefix(prefix, sizeof(prefix));
 	SPI_connect();
-	foreach(lc, federate_servers())
+	foreach(lc, collect_prepared(prefix, "federate.prepared_transactions()", NULL))
 	{
-		ForeignServer *server = GetForeignServer(lfirst_oid(lc));
-		FedConn    *c;
-		ListCell   *lc2;
+		FedFound   *f = lfirst(lc);
+		Datum		values[4];
+		bool		nulls[4] = {false, false, false, false};
 
-		if (fed_server_driver(server) != FED_DRIVER_POSTGRES)
-			continue;
-		foreach(lc2, list_prepared(server, prefix,
-								   "federate.prepared_transactions()", &c))
-		{
-			List	   *pair = lfirst(lc2);
-			FedDecision d = decide(linitial(pair), prefix);
-			Datum		values[4];
-			bool		nulls[4] = {false, false, false, false};
-
-			values[0] = CStringGetTextDatum(server->servername);
-			values[1] = CStringGetTextDatum(linitial(pair));
-			values[2] = DirectFunctionCall3(timestamptz_in,
-											CStringGetDatum(lsecond(pair)),
-											ObjectIdGetDatum(InvalidOid),
-											Int32GetDatum(-1));
-			values[3] = CStringGetTextDatum(d == FED_DECIDE_COMMIT ? "commit" :
-											d == FED_DECIDE_ROLLBACK ? "roll back" :
-											"wait");
-			tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
-		}
+		values[0] = CStringGetTextDatum(f->server->servername);
+		values[1] = CStringGetTextDatum(f->gid);
+		values[2] = DirectFunctionCall3(timestamptz_in,
+										CStringGetDatum(f->prepared),
+										ObjectIdGetDatum(InvalidOid),
+										Int32GetDatum(-1));
+		values[3] = CStringGetTextDatum(f->decision == FED_DECIDE_COMMIT ? "commit" :
+										f->decision == FED_DECIDE_ROLLBACK ? "roll back" :
+										"wait");
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 	}
 	SPI_finish();
 	return (Datum) 0;
