@@ -139,6 +139,7 @@ sub run_in
 }
 
 my %faults_seen;
+my %faulted;    # round => transactions with a fault
 my $torn = 0;
 for my $round ('pg', 'mixed')
 {
@@ -195,6 +196,7 @@ for my $round ('pg', 'mixed')
 		$fault = 'none' if $fault =~ /prepare/ && $fault ne 'prepare_fails' && !$two_phase;
 		$fault = 'none' if ($fault eq 'prepare_fails' || $fault eq 'kill_connection') && !@pg;
 		$faults_seen{$fault}++;
+		$faulted{$round}++ if $fault ne 'none';
 
 		my $victim = @pg ? $pg[ int(rand(@pg)) ] : undef;
 		push @sql, "INSERT INTO d_$victim VALUES (7);" if $fault eq 'prepare_fails';
@@ -263,6 +265,7 @@ for my $round ('pg', 'mixed')
 }
 is($torn, 0, "seed $seed: " . (2 * $N) . ' transactions with random faults ('
 	  . join(', ', map { "$_ $faults_seen{$_}" } sort keys %faults_seen)
+	  . "; with a fault: PostgreSQL only " . ($faulted{pg} // 0) . ', mixed ' . ($faulted{mixed} // 0)
 	  . '): none torn, none left prepared');
 
 $m->stop;
