@@ -459,3 +459,36 @@ INSERT INTO pg_w VALUES (20, 'a', 1), (21, 'b', 2);
 RESET federate.log_remote_sql;
 ALTER FOREIGN TABLE pg_w OPTIONS (DROP insert_with_copy);
 ALTER FOREIGN TABLE pg_w OPTIONS (ADD insert_with_copy 'maybe');
+
+-- two levels of partitions (RANGE, then HASH under the first; a DEFAULT
+-- partition), all foreign: rows routed through both levels go as COPY
+-- batches, and upserts conflict within their leaf
+\c fed_pg1
+CREATE TABLE w3 (id int PRIMARY KEY, name varchar(40), v numeric(10,2));
+CREATE TABLE w4 (id int PRIMARY KEY, name varchar(40), v numeric(10,2));
+\c contrib_regression
+CREATE TABLE two (id int, name varchar(40), v numeric(10,2)) PARTITION BY RANGE (id);
+CREATE TABLE two_lo PARTITION OF two FOR VALUES FROM (MINVALUE) TO (1000) PARTITION BY HASH (id);
+CREATE FOREIGN TABLE two_lo0 PARTITION OF two_lo FOR VALUES WITH (MODULUS 2, REMAINDER 0)
+  SERVER pg1 OPTIONS (table_name 'w3');
+CREATE FOREIGN TABLE two_lo1 PARTITION OF two_lo FOR VALUES WITH (MODULUS 2, REMAINDER 1)
+  SERVER pg1 OPTIONS (table_name 'w4');
+CREATE FOREIGN TABLE two_hi PARTITION OF two DEFAULT SERVER pg1 OPTIONS (table_name 'w2');
+CREATE TABLE loc_two (id int PRIMARY KEY, name varchar(40), v numeric(10,2)) PARTITION BY RANGE (id);
+CREATE TABLE loc_two_lo PARTITION OF loc_two FOR VALUES FROM (MINVALUE) TO (1000) PARTITION BY HASH (id);
+CREATE TABLE loc_two_lo0 PARTITION OF loc_two_lo FOR VALUES WITH (MODULUS 2, REMAINDER 0);
+CREATE TABLE loc_two_lo1 PARTITION OF loc_two_lo FOR VALUES WITH (MODULUS 2, REMAINDER 1);
+CREATE TABLE loc_two_hi PARTITION OF loc_two DEFAULT;
+INSERT INTO loc_two SELECT * FROM two_hi;
+INSERT INTO two SELECT g, 'r' || g, g FROM generate_series(990, 999) g
+  UNION ALL SELECT g, 'r' || g, g FROM generate_series(5000, 5010) g;
+INSERT INTO loc_two SELECT g, 'r' || g, g FROM generate_series(990, 999) g
+  UNION ALL SELECT g, 'r' || g, g FROM generate_series(5000, 5010) g;
+INSERT INTO two AS t SELECT g, 'u' || g, 1 FROM generate_series(980, 1020, 4) g
+  UNION ALL SELECT g, 'u' || g, 1 FROM generate_series(5000, 5020, 3) g
+  ON CONFLICT (id) DO UPDATE SET v = t.v + EXCLUDED.v, name = EXCLUDED.name;
+INSERT INTO loc_two AS t SELECT g, 'u' || g, 1 FROM generate_series(980, 1020, 4) g
+  UNION ALL SELECT g, 'u' || g, 1 FROM generate_series(5000, 5020, 3) g
+  ON CONFLICT (id) DO UPDATE SET v = t.v + EXCLUDED.v, name = EXCLUDED.name;
+SELECT same('SELECT * FROM two', 'SELECT * FROM loc_two');
+SELECT tableoid::regclass, count(*) FROM two GROUP BY 1 ORDER BY 1;

@@ -274,10 +274,14 @@ fed_2pc_prepare(void)
 	insert_commit_record(base, servers);
 }
 
-/* Send sql_fmt for each prepared transaction, then wait for each. */
+/*
+ * COMMIT PREPARED (commit) or ROLLBACK PREPARED each prepared transaction,
+ * in its driver's words: sent to all, then each waited for.
+ */
 static void
-second_phase(const char *fmt, const char *what)
+second_phase(bool commit)
 {
+	const char *what = commit ? "commit prepared" : "roll back prepared";
 	TimestampTz deadline = TimestampTzPlusMilliseconds(GetCurrentTimestamp(),
 													   FED_SECOND_PHASE_WAIT_MS);
 	ListCell   *lc;
@@ -292,7 +296,8 @@ second_phase(const char *fmt, const char *what)
 		p->r = FED_IO_ERROR;
 		if (c->handle == NULL || c->phase != FED_PHASE_IDLE)
 			continue;
-		snprintf(sql, sizeof(sql), fmt, p->gid);
+		snprintf(sql, sizeof(sql), commit ? c->driver->commit_prepared_fmt :
+				 c->driver->rollback_prepared_fmt, p->gid);
 		fed_conn_log_sql(c, sql);
 		p->r = c->driver->query_start(c->handle, sql, 0, NULL, 0, &err);
 	}
@@ -333,8 +338,7 @@ fed_2pc_commit(void)
 	}
 	if (fault("crash_before_commit_prepared"))
 		kill(MyProcPid, SIGKILL);
-	second_phase(((FedPrepared *) linitial(prepared))->conn->driver->commit_prepared_fmt,
-				 "commit prepared");
+	second_phase(true);
 }
 
 /* The local transaction aborted: ROLLBACK PREPARED what was prepared. */
@@ -343,8 +347,7 @@ fed_2pc_abort(void)
 {
 	if (prepared == NIL)
 		return;
-	second_phase(((FedPrepared *) linitial(prepared))->conn->driver->rollback_prepared_fmt,
-				 "roll back prepared");
+	second_phase(false);
 }
 
 /* What recovery does with a prepared transaction of this coordinator */

@@ -11,6 +11,7 @@ use PostgreSQL::Test::Utils;
 use Test::More;
 
 use FederateTest::MariaDB;
+use FederateTest::TwoPhase;
 
 my $coord = PostgreSQL::Test::Cluster->new('coord');
 $coord->init;
@@ -75,12 +76,7 @@ sub where_is
 	return join(',', @on);
 }
 
-sub prepared_count
-{
-	my $n = 0;
-	$n += $_->safe_psql('postgres', 'SELECT count(*) FROM pg_prepared_xacts') for @shards[ 0, 1 ];
-	return $n;
-}
+sub prepared_count { FederateTest::TwoPhase::prepared_count(@shards[ 0, 1 ]) }
 
 sub recover
 {
@@ -88,19 +84,7 @@ sub recover
 		'SELECT server_name, action FROM federate.recover_prepared_transactions() ORDER BY 1');
 }
 
-# The tests' clusters have restart_after_crash off: once the killed
-# backend's postmaster has shut down, start it again.
-sub restart_after_crash
-{
-	my $pidfile = $coord->data_dir . '/postmaster.pid';
-	for (1 .. 600)
-	{
-		last unless -e $pidfile;
-		select(undef, undef, undef, 0.1);
-	}
-	$coord->_update_pid(0);
-	$coord->start;
-}
+sub restart_after_crash { FederateTest::TwoPhase::restart_after_crash($coord) }
 
 sub records
 {

@@ -14,12 +14,13 @@
 use strict;
 use warnings;
 
-use IPC::Run;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
 
 use FederateTest::MariaDB;
+use FederateTest::Session;
+use FederateTest::TwoPhase;
 
 my $N = $ENV{TPC_FAULT_N} // 40;
 my $seed = $ENV{TPC_FAULT_SEED} // 1;
@@ -91,52 +92,9 @@ sub model_text
 	return join(' ', map { "$_=$t->{$_}" } sort { $a <=> $b } keys %$t);
 }
 
-sub prepared_left
-{
-	my $n = 0;
-	$n += $shard{$_}->safe_psql('postgres', 'SELECT count(*) FROM pg_prepared_xacts') for 's1', 's2';
-	return $n;
-}
+sub prepared_left { FederateTest::TwoPhase::prepared_count($shard{s1}, $shard{s2}) }
 
-# The tests' clusters have restart_after_crash off: start the coordinator
-# again once its postmaster has shut down.
-sub restart_after_crash
-{
-	my $pidfile = $coord->data_dir . '/postmaster.pid';
-	for (1 .. 600)
-	{
-		last unless -e $pidfile;
-		select(undef, undef, undef, 0.1);
-	}
-	$coord->_update_pid(0);
-	$coord->start;
-}
-
-# A long-lived psql session: send SQL, and read what it printed.
-sub start_session
-{
-	my ($connstr) = @_;
-	my %s = (in => '', out => '', err => '');
-	$s{h} = IPC::Run::start(
-		[ 'psql', '-XAtq', '-v', 'ON_ERROR_STOP=0', '-d', $connstr, '-f', '-' ],
-		'<', \$s{in}, '>', \$s{out}, '2>', \$s{err},
-		IPC::Run::timeout($PostgreSQL::Test::Utils::timeout_default));
-	return \%s;
-}
-
-# Send SQL to session s, wait until it has run; (stdout, stderr).
-sub run_in
-{
-	my ($s, $sql) = @_;
-	my $marker = '__done_' . int(rand(1e9)) . '__';
-	$s->{out} = '';
-	$s->{err} = '';
-	$s->{in} .= "$sql\n\\echo $marker\n\\warn $marker\n";
-	$s->{h}->pump until $s->{out} =~ /\Q$marker\E\n/ && $s->{err} =~ /\Q$marker\E\n/;
-	(my $o = $s->{out}) =~ s/\Q$marker\E\n//;
-	(my $e = $s->{err}) =~ s/\Q$marker\E\n//;
-	return ($o, $e);
-}
+sub restart_after_crash { FederateTest::TwoPhase::restart_after_crash($coord) }
 
 my %faults_seen;
 my %faulted;    # round => transactions with a fault
@@ -210,14 +168,13 @@ for my $round ('pg', 'mixed')
 		{
 			# the statements, then the coordinator's connection to the
 			# victim is terminated on the server, then COMMIT
-			my $sess = start_session($coord->connstr('postgres'));
-			run_in($sess, "BEGIN;\n" . join("\n", @sql));
+			my $sess = FederateTest::Session->new($coord->connstr('postgres'));
+			$sess->run("BEGIN;\n" . join("\n", @sql));
 			$shard{$victim}->safe_psql('postgres',
 				"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'fed_$victim'");
-			(undef, $err) = run_in($sess, 'COMMIT;');
+			(undef, $err) = $sess->run('COMMIT;');
 			$ret = $err =~ /ERROR/ ? 1 : 0;
-			$sess->{in} .= "\\q\n";
-			$sess->{h}->finish;
+			$sess->quit;
 		}
 		else
 		{
