@@ -492,3 +492,8 @@ INSERT INTO loc_two AS t SELECT g, 'u' || g, 1 FROM generate_series(980, 1020, 4
   ON CONFLICT (id) DO UPDATE SET v = t.v + EXCLUDED.v, name = EXCLUDED.name;
 SELECT same('SELECT * FROM two', 'SELECT * FROM loc_two');
 SELECT tableoid::regclass, count(*) FROM two GROUP BY 1 ORDER BY 1;
+-- (the remote tables go again: later tests import the server's tables)
+DROP TABLE two, loc_two;
+\c fed_pg1
+DROP TABLE w3, w4;
+\c contrib_regression
