@@ -81,7 +81,9 @@ SELECT cursor_after_block('SELECT id, name FROM my_items ORDER BY id') AS remote
        cursor_after_block('SELECT id, name FROM loc.items ORDER BY id') AS local;
 -- a stream of 5000 rows: the write parks it (reads its rest), then the
 -- deferred RELEASE goes before the write
+-- (spilling past work_mem: the temporary files are the cursor's)
 BEGIN;
+SET LOCAL work_mem = 64;
 SAVEPOINT a;
 DECLARE c CURSOR FOR SELECT id, g FROM my_big ORDER BY id;
 DECLARE l CURSOR FOR SELECT g AS id, g % 7 AS g FROM generate_series(1, 5000) g;

@@ -129,6 +129,17 @@ FETCH 2 FROM d;
 ROLLBACK TO b;
 FETCH 2 FROM d;
 ROLLBACK;
+-- a cursor parked by a write (another statement, another portal), its
+-- rows spilling past work_mem into temporary files: the files are the
+-- cursor's (the write's end closed them while the cursor still read them)
+BEGIN;
+SET LOCAL work_mem = 64;
+DECLARE c CURSOR FOR SELECT id, g FROM pg_big ORDER BY id;
+DECLARE l CURSOR FOR SELECT g AS id, g % 7 AS g FROM generate_series(1, 5000) g;
+SELECT fetch_same('c', 'l', 2);
+UPDATE pg_items SET qty = qty WHERE id = 1;
+SELECT fetch_same('c', 'l', 10000);
+COMMIT;
 ALTER SERVER pg1 OPTIONS (DROP fetch_size);
 
 -- remote transactions follow the local one (REPEATABLE READ)

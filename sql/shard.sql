@@ -153,9 +153,13 @@ SELECT id FROM sales WHERE qty / 2 = 3 AND region = 'east';
 PREPARE q(int) AS SELECT count(*), sum(amount) FROM sales WHERE tenant = $1;
 SET plan_cache_mode = force_generic_plan;
 EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF) EXECUTE q(5);
+-- (with two-phase commit on, a MySQL transaction starts as XA, named by a
+-- random id the remote SQL logged here would show: test/t/100 tests it)
+SET federate.two_phase_commit = off;
 SET federate.log_remote_sql = on;
 EXECUTE q(5);
 RESET federate.log_remote_sql;
+RESET federate.two_phase_commit;
 SELECT count(*), sum(amount) FROM loc.sales WHERE tenant = 5;
 EXECUTE q(2);
 SELECT count(*), sum(amount) FROM loc.sales WHERE tenant = 2;
@@ -168,6 +172,9 @@ DEALLOCATE q;
 -- when it has parameters, as EXECUTE q(5) above did); in a transaction
 -- block, or beside another read of one of its servers, in a remote
 -- transaction
+-- (with two-phase commit on, a MySQL transaction starts as XA, named by a
+-- random id the remote SQL logged here would show: test/t/100 tests it)
+SET federate.two_phase_commit = off;
 SET federate.log_remote_sql = on;
 SELECT count(*), sum(amount) FROM sales WHERE tenant = 5;
 SELECT count(*), sum(amount) FROM sales WHERE tenant = 2;
@@ -197,6 +204,7 @@ RESET TimeZone;
 RESET plan_cache_mode;
 DEALLOCATE q2;
 RESET federate.log_remote_sql;
+RESET federate.two_phase_commit;
 -- a LIMIT that bounds nothing (pg1's two partitions in one statement may
 -- return twice as many rows, past 2^31): streamed, not read whole
 EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF)

@@ -1,6 +1,10 @@
 --
 -- Writes to a MariaDB table.
 --
+-- (With two-phase commit on, a MySQL transaction starts as XA, named by a
+-- random id that the remote SQL logged below would show: test/t/100 and
+-- 105 test it.)
+SET federate.two_phase_commit = off;
 CREATE FOREIGN TABLE my_w (id int OPTIONS (key 'true'), name varchar(40), v numeric(10,2))
   SERVER my1 OPTIONS (table_name 'w', batch_size '4');
 CREATE TABLE loc_mw (id int PRIMARY KEY, name varchar(40), v numeric(10,2));

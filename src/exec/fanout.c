@@ -75,6 +75,7 @@
 #include "storage/latch.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
+#include "utils/resowner.h"
 #include "utils/syscache.h"
 #include "utils/timestamp.h"
 #include "utils/tuplestore.h"
@@ -144,6 +145,8 @@ struct FedFanout
 	FedRowConverter convert;
 	void	   *arg;
 	MemoryContext cxt;
+	ResourceOwner resowner;		/* the reader's (its portal's): owns the
+								 * temporary files of parked rows */
 	int			next;			/* round-robin position */
 	bool		partial;		/* federate.on_shard_failure when started */
 	TimestampTz deadline;		/* federate.total_timeout, or 0 */
@@ -217,6 +220,7 @@ fed_fanout_create(int ntasks, TupleDesc desc, FedRowConverter convert,
 	ff->convert = convert;
 	ff->arg = arg;
 	ff->cxt = CurrentMemoryContext;
+	ff->resowner = CurrentResourceOwner;
 	for (i = 0; i < ntasks; i++)
 	{
 		FedTask    *t = &ff->tasks[i];
@@ -407,6 +411,7 @@ park_task(void *owner, FedReaderEvent event)
 	FedFanout  *ff = t->ff;
 	MemoryContext old;
 	MemoryContext scratch;
+	ResourceOwner oldowner;
 	TupleTableSlot *slot;
 	FedRow		row;
 
@@ -424,6 +429,16 @@ park_task(void *owner, FedReaderEvent event)
 	t->lost_event = FED_READER_FAILED;
 	fed_conn_finish(t->conn);
 
+	/*
+	 * The rows go where the reader lives: its memory, and its resource
+	 * owner, which the temporary files of a store spilling past work_mem
+	 * belong to.  The statement that needs the connection (another portal)
+	 * would close them when it ends, while the reader (a cursor) still
+	 * reads them.  (On an error the portal's or the abort's cleanup puts
+	 * the resource owner back.)
+	 */
+	oldowner = CurrentResourceOwner;
+	CurrentResourceOwner = ff->resowner;
 	old = MemoryContextSwitchTo(ff->cxt);
 	t->parked = tuplestore_begin_heap(false, false, work_mem);
 	if (t->parked_slot == NULL)
@@ -440,6 +455,7 @@ park_task(void *owner, FedReaderEvent event)
 	}
 	ExecDropSingleTupleTableSlot(slot);
 	MemoryContextDelete(scratch);
+	CurrentResourceOwner = oldowner;
 	if (t->command)
 	{
 		t->stats.affected = fed_conn_affected(t->conn);

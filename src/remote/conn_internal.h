@@ -134,6 +134,10 @@ struct FedConn
 	FedXactState xact;			/* the remote transaction (xact.c) */
 	bool		release_pending;	/* savepoint xact_depth + 1 still on the
 									 * server (xact.c, see above) */
+	char		xa_gid[72];		/* the remote transaction's branch id, on
+								 * engines that name it at its start
+								 * (FedDriver.xa_start_fmt); "" none */
+	char		xact_buf[200];	/* the text of its BEGIN, COMMIT or ROLLBACK */
 	bool		invalidated;	/* server or mapping changed: reconnect */
 	uint32		server_hashvalue;
 	uint32		mapping_hashvalue;
@@ -211,6 +215,8 @@ extern void fed_conn_make_idle(FedConn *c);
 extern void fed_conn_drop_owner(FedConn *c, FedReaderEvent event);
 
 /* in twophase.c */
+#define FED_GID_LEN				64	/* MySQL's XA limit, and ours */
+extern void fed_2pc_branch_gid(char *buf, size_t len);
 extern void fed_2pc_prepare(void);
 extern void fed_2pc_commit(void);
 extern void fed_2pc_abort(void);
@@ -244,6 +250,7 @@ extern bool fed_conn_begin_released(FedConn *c, int level);
 extern void fed_xact_init(void);
 extern void fed_xact_lose(FedConn *c);
 extern void fed_xact_opened(FedConn *c, int depth);
+extern const char *fed_xact_begin_sql(FedConn *c);
 extern void fed_xact_ended(FedConn *c);
 extern void fed_xact_read_sent(FedConn *c);
 extern bool fed_xact_take_pending(FedConn *c, char *buf, size_t len);

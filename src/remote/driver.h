@@ -257,12 +257,50 @@ typedef struct FedDriver
 	const char *commit_sql;
 	const char *rollback_sql;
 	/*
-	 * Two-phase commit (remote/twophase.c), each with one %s for the
-	 * global transaction id; NULL when the driver has none.
+	 * Two-phase commit (remote/twophase.c).  Each format takes the global
+	 * transaction id twice (printf %s, the second one unused by most);
+	 * NULL when the driver has none.  prepare_fmt ends the remote
+	 * transaction prepared; the other two end a prepared one, from any
+	 * connection.
 	 */
 	const char *prepare_fmt;
 	const char *commit_prepared_fmt;
 	const char *rollback_prepared_fmt;
+
+	/*
+	 * A statement answering whether the server takes prepared
+	 * transactions: one row, one column, "0" when it does not (asked once
+	 * per connection before the first PREPARE); NULL: it always does.
+	 */
+	const char *prepare_check_sql;
+
+	/*
+	 * The engine names its transaction branch when it starts it (MySQL's
+	 * XA): with two-phase commit on, a remote transaction begins with
+	 * xa_start_fmt instead of begin_sql, and ends with xa_commit_fmt (one
+	 * phase), or xa_end_fmt then xa_rollback_fmt (the first may fail: a
+	 * deadlock leaves the branch rollback-only).  Its prepare_fmt is then
+	 * sent with that id.  While prepared, the branch holds its session:
+	 * nothing else runs on the connection before its second phase, and a
+	 * connection whose second phase did not happen is closed (the branch
+	 * stays prepared on the server).  NULL: ids are chosen at PREPARE.
+	 */
+	const char *xa_start_fmt;
+	const char *xa_commit_fmt;
+	const char *xa_end_fmt;
+	const char *xa_rollback_fmt;
+
+	/*
+	 * The server's prepared transactions (recovery): recover_sql returns
+	 * one row per transaction, its id in column recover_gid_col and the
+	 * time it was prepared in recover_at_col (-1: the engine does not
+	 * say); with recover_takes_prefix it takes the ids' prefix as $1 and
+	 * returns only this database's.
+	 */
+	const char *recover_sql;
+	int			recover_gid_col;
+	int			recover_at_col;
+	bool		recover_takes_prefix;
 	const char *savepoint_fmt;	/* printf format taking the level (int) */
 	const char *release_fmt;
 	const char *rollback_to_fmt;

@@ -933,6 +933,13 @@ const FedDriver fed_driver_libpq = {
 	.prepare_fmt = "PREPARE TRANSACTION '%s'",
 	.commit_prepared_fmt = "COMMIT PREPARED '%s'",
 	.rollback_prepared_fmt = "ROLLBACK PREPARED '%s'",
+	.prepare_check_sql = "SHOW max_prepared_transactions",
+	.recover_sql = "SELECT gid, prepared FROM pg_prepared_xacts "
+	"WHERE database = current_database() AND starts_with(gid, $1) "
+	"ORDER BY prepared",
+	.recover_gid_col = 0,
+	.recover_at_col = 1,
+	.recover_takes_prefix = true,
 	.savepoint_fmt = "SAVEPOINT s%d",
 	.release_fmt = "RELEASE SAVEPOINT s%d",
 	.rollback_to_fmt = "ROLLBACK TO SAVEPOINT s%d",

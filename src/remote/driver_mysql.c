@@ -32,7 +32,10 @@
  *
  * DRAIN reads the further results a CALL may produce (NEXT_RESULT, and
  * FREE of any result set among them), so that the connection is ready for
- * the next statement when a statement is reported done.
+ * the next statement when a statement is reported done.  The connection
+ * takes several statements in one text (CLIENT_MULTI_STATEMENTS), for the
+ * two of an XA commit or prepare in one round trip: the server stops at
+ * the first that fails, whose error is the one reported.
  *
  * Results are streamed: mysql_use_result() hands rows over as they arrive,
  * so no result is ever buffered whole, and fetch_size is not needed.
@@ -297,6 +300,19 @@ const FedDriver fed_driver_mysql = {
 	.savepoint_fmt = "SAVEPOINT s%d",
 	.release_fmt = "RELEASE SAVEPOINT s%d",
 	.rollback_to_fmt = "ROLLBACK TO SAVEPOINT s%d",
+	/* XA: the branch is named at XA START; ended, then prepared */
+	.xa_start_fmt = "XA START '%s'",
+	.xa_commit_fmt = "XA END '%s'; XA COMMIT '%s' ONE PHASE",
+	.xa_end_fmt = "XA END '%s'",
+	.xa_rollback_fmt = "XA ROLLBACK '%s'",
+	.prepare_fmt = "XA END '%s'; XA PREPARE '%s'",
+	.commit_prepared_fmt = "XA COMMIT '%s'",
+	.rollback_prepared_fmt = "XA ROLLBACK '%s'",
+	/* formatID, gtrid_length, bqual_length, data (all servers' databases) */
+	.recover_sql = "XA RECOVER",
+	.recover_gid_col = 3,
+	.recover_at_col = -1,
+	.recover_takes_prefix = false,
 	/* MariaDB's, in seconds, kept by the session; see mydrv_timeout_format */
 	.timeout_fmt = "SET SESSION max_statement_time = %d / 1000",
 	.timeout_in_xact = false,
@@ -796,7 +812,8 @@ run_machine(MyConn *conn, FedRow *row, FedRemoteError *err)
 														  conn->dbname,
 														  conn->port,
 														  conn->unix_socket,
-														  CLIENT_FOUND_ROWS);
+														  CLIENT_FOUND_ROWS |
+														  CLIENT_MULTI_STATEMENTS);
 					if (status != 0)
 						return suspend_call(conn, status);
 					conn->suspended = false;

@@ -440,7 +440,7 @@ next_xact_step(FedConn *c, FedRemoteError *err)
 
 	if (c->xact_depth == 0)
 	{
-		const char *begin = c->driver->begin_sql;
+		const char *begin;
 		char		settings[512];
 
 		/* the statement timeout: a session setting on some engines */
@@ -497,10 +497,11 @@ next_xact_step(FedConn *c, FedRemoteError *err)
 												c->q_sql, c->q_fetch_size,
 												err);
 		}
+		begin = fed_xact_begin_sql(c);
 		if (settings[0] != '\0')
 		{
 			snprintf(c->stmt_buf, sizeof(c->stmt_buf), "%s; %s",
-					 c->driver->begin_sql, settings);
+					 begin, settings);
 			begin = c->stmt_buf;
 		}
 

@@ -46,6 +46,8 @@
 #include "foreign/foreign.h"
 #include "funcapi.h"
 #include "miscadmin.h"
+#include "storage/lock.h"
+#include "storage/proc.h"
 #include "storage/procarray.h"
 #include "port.h"
 #include "utils/array.h"
@@ -70,12 +72,32 @@ typedef struct FedPrepared
 	FedConn    *conn;
 	Oid			serverid;
 	char		servername[NAMEDATALEN];
-	char		gid[96];
+	char		gid[FED_GID_LEN + 8];
 	int			r;				/* the second phase's first step */
 } FedPrepared;
 
 /* Those of the transaction committing now (TopMemoryContext) */
 static List *prepared = NIL;
+
+/*
+ * The global transaction id of the current local transaction (without its
+ * branch number), made when first needed: by a remote transaction that
+ * names its branch at its start, or at PREPARE.  local_xact says which
+ * local transaction it belongs to.
+ */
+static char xact_base[FED_GID_LEN + 1];
+static LocalTransactionId base_lxid = InvalidLocalTransactionId;
+static int	branches;
+
+#if PG_VERSION_NUM >= 170000
+#define MY_BACKEND_ID	(MyProc->vxid.procNumber)
+#define MY_LXID			(MyProc->vxid.lxid)
+#else
+#define MY_BACKEND_ID	(MyProc->backendId)
+#define MY_LXID			(MyProc->lxid)
+#endif
+
+static void prepare_failed(FedConn *c, FedRemoteError *err, const char *sql);
 
 static bool
 fault(const char *point)
@@ -89,6 +111,43 @@ gid_prefix(char *buf, size_t len)
 {
 	snprintf(buf, len, "fed:%016" INT64_MODIFIER "x:%08x:",
 			 GetSystemIdentifier(), MyDatabaseId);
+}
+
+/*
+ * The current local transaction's global id: the prefix, then its virtual
+ * transaction id (backend, local transaction), which recovery asks about,
+ * and a random number: a coordinator restarted gives the same virtual ids
+ * again, to transactions whose ids must differ.
+ */
+static const char *
+xact_gid_base(void)
+{
+	if (xact_base[0] == '\0' || base_lxid != MY_LXID)
+	{
+		char		prefix[64];
+		uint32		nonce;
+
+		if (!pg_strong_random(&nonce, sizeof(nonce)))
+			elog(ERROR, "federate: could not generate a random number");
+		gid_prefix(prefix, sizeof(prefix));
+		snprintf(xact_base, sizeof(xact_base), "%s%08x:%08x:%08x", prefix,
+				 (uint32) MY_BACKEND_ID, (uint32) MY_LXID, nonce);
+		base_lxid = MY_LXID;
+		branches = 0;
+	}
+	return xact_base;
+}
+
+/*
+ * The id of a new branch of the current local transaction's global
+ * transaction: one per remote transaction, "<global id>:<n>".
+ */
+void
+fed_2pc_branch_gid(char *buf, size_t len)
+{
+	const char *base = xact_gid_base();
+
+	snprintf(buf, len, "%s:%d", base, ++branches);
 }
 
 /* The commit record: the global transaction and the servers prepared */
@@ -141,18 +200,23 @@ check_prepared_allowed(FedConn *c)
 
 	if (c->max_prepared >= 0)
 		return;
-	r = c->driver->query_start(c->handle, "SHOW max_prepared_transactions",
+	if (c->driver->prepare_check_sql == NULL)
+	{
+		c->max_prepared = INT_MAX;
+		return;
+	}
+	r = c->driver->query_start(c->handle, c->driver->prepare_check_sql,
 							   0, NULL, 0, &err);
 	r = fed_conn_drive(c, FED_STEP_QUERY, r, NULL, &err, 0, true);
 	if (r == FED_IO_ERROR)
-		fed_conn_fail(c, &err, "SHOW max_prepared_transactions");
+		fed_conn_fail(c, &err, c->driver->prepare_check_sql);
 	c->max_prepared = 0;
 	for (;;)
 	{
 		r = c->driver->next_row(c->handle, &row, &err);
 		r = fed_conn_drive(c, FED_STEP_ROW, r, &row, &err, 0, true);
 		if (r == FED_IO_ERROR)
-			fed_conn_fail(c, &err, "SHOW max_prepared_transactions");
+			fed_conn_fail(c, &err, c->driver->prepare_check_sql);
 		if (r != FED_IO_ROW)
 			break;
 		if (row.ncols == 1 && row.values[0])
@@ -161,10 +225,23 @@ check_prepared_allowed(FedConn *c)
 }
 
 /*
+ * May c's remote transaction be prepared?  Its driver must know how, and
+ * an engine that names its branch at the start must have named it (it was
+ * begun with two-phase commit on).
+ */
+static bool
+can_prepare(FedConn *c)
+{
+	return c->handle && c->driver->prepare_fmt &&
+		(c->driver->xa_start_fmt == NULL || c->xa_gid[0] != '\0');
+}
+
+/*
  * Two-phase commit, first phase (PRE_COMMIT), when the transaction wrote
- * through two or more connections: prepare every written PostgreSQL
- * server's transaction and write the commit record.  What is left open
- * (reads, MySQL writes) the caller commits as usual afterwards.
+ * through two or more connections: prepare every written server's
+ * transaction and write the commit record.  What is left open (reads, and
+ * the writes of a MySQL transaction begun with two-phase commit off) the
+ * caller commits as usual afterwards.
  */
 void
 fed_2pc_prepare(void)
@@ -174,12 +251,10 @@ fed_2pc_prepare(void)
 	int			written = 0;
 	List	   *conns = NIL;
 	List	   *servers = NIL;
-	char		base[96];
-	char		prefix[64];
 	ListCell   *lc;
 	MemoryContext old;
-	int			n = 0;
-	uint32		nonce;
+	FedConn    *failed = NULL;
+	FedRemoteError failed_err = {0};
 
 	if (!fed_two_phase_commit)
 		return;
@@ -189,7 +264,7 @@ fed_2pc_prepare(void)
 		if (c->xact_depth == 0 || c->xact != FED_XACT_WRITTEN)
 			continue;
 		written++;
-		if (c->handle && c->driver->prepare_fmt)
+		if (can_prepare(c))
 			conns = lappend(conns, c);
 	}
 	if (written < 2 || conns == NIL)
@@ -213,65 +288,100 @@ fed_2pc_prepare(void)
 					 errhint("Set max_prepared_transactions above zero on that server, or SET federate.two_phase_commit = off to commit the servers one after another.")));
 	}
 
-	/*
-	 * The local transaction id, and a random number: a coordinator that
-	 * crashed may give the same id to a later transaction (an id is not
-	 * logged until the transaction writes), whose global id must differ.
-	 */
-	if (!pg_strong_random(&nonce, sizeof(nonce)))
-		elog(ERROR, "federate: could not generate a random number");
-	gid_prefix(prefix, sizeof(prefix));
-	snprintf(base, sizeof(base), "%s%016" INT64_MODIFIER "x:%08x", prefix,
-			 U64FromFullTransactionId(GetTopFullTransactionId()), nonce);
-
-	/* PREPARE TRANSACTION everywhere at once, then wait for each */
+	/* PREPARE everywhere at once, then wait for each */
 	old = MemoryContextSwitchTo(TopMemoryContext);
 	foreach(lc, conns)
 	{
 		FedPrepared *p = palloc0(sizeof(FedPrepared));
 		FedRemoteError err = {0};
-		char		sql[160];
+		char		sql[2 * FED_GID_LEN + 64];
 
 		c = lfirst(lc);
 		p->conn = c;
 		p->serverid = c->serverid;
 		strlcpy(p->servername, c->servername, sizeof(p->servername));
-		snprintf(p->gid, sizeof(p->gid), "%s:%d", base, ++n);
-		snprintf(sql, sizeof(sql), c->driver->prepare_fmt, p->gid);
+		if (c->xa_gid[0] != '\0')
+			strlcpy(p->gid, c->xa_gid, sizeof(p->gid));
+		else
+			fed_2pc_branch_gid(p->gid, sizeof(p->gid));
+		snprintf(sql, sizeof(sql), c->driver->prepare_fmt, p->gid, p->gid);
 		fed_conn_log_sql(c, sql);
 		c->commit_r = c->driver->query_start(c->handle, sql, 0, NULL, 0, &err);
 		if (c->commit_r == FED_IO_ERROR)
 		{
 			MemoryContextSwitchTo(old);
-			fed_xact_ended(c);
-			fed_conn_fail(c, &err, sql);
+			pfree(p);
+			prepare_failed(c, &err, sql);
 		}
 		prepared = lappend(prepared, p);
 		servers = list_append_unique_oid(servers, c->serverid);
 	}
 	MemoryContextSwitchTo(old);
+
+	/* each waited for, so that the abort knows which were prepared */
 	foreach(lc, prepared)
 	{
 		FedPrepared *p = lfirst(lc);
 		FedRemoteError err = {0};
 
 		c = p->conn;
-		/* prepared or not, the transaction is no longer open there */
-		fed_xact_ended(c);
 		if (!fed_conn_finish_internal(c, c->commit_r, &err, 0, true, NULL))
 		{
 			/* not prepared: the abort must not try to roll it back */
-			prepared = list_delete_ptr(prepared, p);
-			fed_conn_fail(c, &err, "PREPARE TRANSACTION");
+			prepared = foreach_delete_current(prepared, lc);
+			pfree(p);
+			if (failed == NULL)
+			{
+				fed_conn_copy_error(&failed_err, &err);
+				failed = c;
+			}
+			if (c->xa_gid[0] != '\0')
+				fed_conn_close_handle(c);
 		}
+		/* prepared or not, the transaction is no longer open there */
+		fed_xact_ended(c);
 	}
+	if (failed)
+		fed_conn_fail(failed, &failed_err, "PREPARE");
 
 	if (fault("after_prepare"))
 		elog(ERROR, "federate: injected fault after_prepare");
 	if (fault("crash_after_prepare"))
 		kill(MyProcPid, SIGKILL);
 
-	insert_commit_record(base, servers);
+	insert_commit_record(xact_gid_base(), servers);
+}
+
+/*
+ * c's PREPARE failed: raise its error.  Its remote transaction is over
+ * (PostgreSQL ends it), or in a state not known (a named branch, whose
+ * connection is closed, which rolls the branch back).  The others are
+ * rolled back by the abort that follows.
+ */
+static void
+prepare_failed(FedConn *c, FedRemoteError *err, const char *sql)
+{
+	bool		named = c->xa_gid[0] != '\0';
+
+	fed_xact_ended(c);
+	if (named)
+	{
+		fed_conn_copy_error(err, err);	/* (in the connection's memory) */
+		fed_conn_close_handle(c);
+	}
+	fed_conn_fail(c, err, sql);
+}
+
+/*
+ * A prepared transaction's second phase did not happen on c: a named
+ * branch holds its session until it ends, so its connection is closed
+ * (the branch stays prepared on the server, for recovery).
+ */
+static void
+second_phase_missed(FedConn *c, bool lost)
+{
+	if (c->handle && (lost || c->driver->xa_start_fmt))
+		fed_conn_close_handle(c);
 }
 
 /*
@@ -291,13 +401,13 @@ second_phase(bool commit)
 		FedPrepared *p = lfirst(lc);
 		FedConn    *c = p->conn;
 		FedRemoteError err = {0};
-		char		sql[160];
+		char		sql[2 * FED_GID_LEN + 64];
 
 		p->r = FED_IO_ERROR;
 		if (c->handle == NULL || c->phase != FED_PHASE_IDLE)
 			continue;
 		snprintf(sql, sizeof(sql), commit ? c->driver->commit_prepared_fmt :
-				 c->driver->rollback_prepared_fmt, p->gid);
+				 c->driver->rollback_prepared_fmt, p->gid, p->gid);
 		fed_conn_log_sql(c, sql);
 		p->r = c->driver->query_start(c->handle, sql, 0, NULL, 0, &err);
 	}
@@ -310,9 +420,10 @@ second_phase(bool commit)
 		if (p->r != FED_IO_ERROR &&
 			fed_conn_finish_internal(c, p->r, &err, deadline, false, NULL))
 			continue;
-		if (c->handle && (p->r == FED_IO_ERROR || err.connection_lost ||
-						  err.timed_out))
-			fed_conn_close_handle(c);
+		if (err.message)
+			fed_conn_copy_error(&err, &err);
+		second_phase_missed(c, p->r == FED_IO_ERROR || err.connection_lost ||
+							err.timed_out);
 		ereport(WARNING,
 				(errcode(ERRCODE_CONNECTION_FAILURE),
 				 errmsg("could not %s transaction \"%s\" on server \"%s\"",
@@ -328,10 +439,14 @@ second_phase(bool commit)
 void
 fed_2pc_commit(void)
 {
+	ListCell   *lc;
+
 	if (prepared == NIL)
 		return;
 	if (fault("before_commit_prepared"))
 	{
+		foreach(lc, prepared)
+			second_phase_missed(((FedPrepared *) lfirst(lc))->conn, false);
 		list_free_deep(prepared);
 		prepared = NIL;
 		return;
@@ -359,41 +474,56 @@ typedef enum FedDecision
 								 * still running (committing, perhaps) */
 } FedDecision;
 
-/* The decision for gid, one of ours (SPI connected). */
+/*
+ * The decision for gid, one of ours (SPI connected).  The local
+ * transaction named in it is asked about first: while it runs, it may be
+ * committing.  Once it is over, its commit record is looked for with a
+ * snapshot taken after that: a record it wrote is then visible.
+ */
 static FedDecision
 decide(const char *gid, const char *prefix)
 {
 	char	   *base = pstrdup(gid);
 	char	   *colon = strrchr(base, ':');
-	char	   *xidtext;
-	char	   *end;
 	Oid			argtypes[1] = {TEXTOID};
 	Datum		args[1];
-	FullTransactionId fxid;
+	unsigned int backend,
+				lxid,
+				nonce;
 	int			ret;
 
 	if (colon == NULL)
 		return FED_DECIDE_WAIT;
 	*colon = '\0';
-	args[0] = CStringGetTextDatum(base);
-	ret = SPI_execute_with_args("SELECT 1 FROM federate.commit_records WHERE gid = $1",
-								1, argtypes, args, NULL, true, 1);
-	if (ret == SPI_OK_SELECT && SPI_processed > 0)
-		return FED_DECIDE_COMMIT;
+	if (sscanf(base + strlen(prefix), "%8x:%8x:%8x", &backend, &lxid,
+			   &nonce) != 3)
+		return FED_DECIDE_WAIT;
 
 	/*
-	 * The local transaction may still be committing.  (Its id may also be
-	 * a later transaction's, after a crash: then this waits for that one to
-	 * end too.)  An id not given out yet is one a crash took back: that
-	 * transaction is over.
+	 * (A coordinator restarted gives the same virtual ids again: this may
+	 * then wait for a later transaction to end, never decide too early.)
 	 */
-	xidtext = base + strlen(prefix);
-	fxid = FullTransactionIdFromU64(strtou64(xidtext, &end, 16));
-	if (end == xidtext || *end != ':')
-		return FED_DECIDE_WAIT;
-	if (FullTransactionIdPrecedes(fxid, ReadNextFullTransactionId()) &&
-		TransactionIdIsInProgress(XidFromFullTransactionId(fxid)))
-		return FED_DECIDE_WAIT;
+	if ((int) backend > 0 && lxid != InvalidLocalTransactionId)
+	{
+		VirtualTransactionId vxid;
+
+#if PG_VERSION_NUM >= 170000
+		vxid.procNumber = (ProcNumber) backend;
+#else
+		vxid.backendId = (BackendId) backend;
+#endif
+		vxid.localTransactionId = (LocalTransactionId) lxid;
+		if (!VirtualXactLock(vxid, false))
+			return FED_DECIDE_WAIT;
+	}
+
+	args[0] = CStringGetTextDatum(base);
+	PushActiveSnapshot(GetLatestSnapshot());
+	ret = SPI_execute_with_args("SELECT 1 FROM federate.commit_records WHERE gid = $1",
+								1, argtypes, args, NULL, true, 1);
+	PopActiveSnapshot();
+	if (ret == SPI_OK_SELECT && SPI_processed > 0)
+		return FED_DECIDE_COMMIT;
 	return FED_DECIDE_ROLLBACK;
 }
 
@@ -423,8 +553,9 @@ federate_servers(void)
 
 /*
  * This coordinator's and database's prepared transactions on server, as
- * pairs of strings (gid, prepared at), oldest first; *connp gets the
- * connection, outside any remote transaction.
+ * pairs of strings (gid, prepared at or NULL), oldest first where the
+ * engine says when; *connp gets the connection, outside any remote
+ * transaction.  NIL when the server's engine has no prepared transactions.
  */
 static List *
 list_prepared(ForeignServer *server, const char *prefix, const char *caller,
@@ -432,30 +563,42 @@ list_prepared(ForeignServer *server, const char *prefix, const char *caller,
 {
 	UserMapping *user = GetUserMapping(GetUserId(), server->serverid);
 	FedConn    *c = fed_conn_get_alone(server, user);
-	char		like[80];
+	const FedDriver *drv = fed_conn_driver(c);
 	const char *params[1];
 	FedRow		row;
 	int			owner;
 	List	   *found = NIL;
 
+	*connp = c;
+	if (drv->recover_sql == NULL)
+		return NIL;
 	if (fed_conn_in_xact(c))
 		ereport(ERROR,
 				(errcode(ERRCODE_ACTIVE_SQL_TRANSACTION),
 				 errmsg("cannot list prepared transactions on server \"%s\" inside a remote transaction",
 						server->servername),
 				 errhint("Call %s in a transaction of its own.", caller)));
-	snprintf(like, sizeof(like), "%s%%", prefix);
-	params[0] = like;
-	fed_conn_open_alone(c, "SELECT gid, prepared FROM pg_prepared_xacts "
-						"WHERE database = current_database() AND gid LIKE $1 "
-						"ORDER BY prepared", 1, params, &owner);
+	params[0] = prefix;
+	fed_conn_open_alone(c, drv->recover_sql, drv->recover_takes_prefix ? 1 : 0,
+						params, &owner);
 	while (fed_conn_next_row(c, &owner, &row))
 	{
-		if (row.ncols == 2 && row.values[0] && row.values[1])
-			found = lappend(found, list_make2(pstrdup(row.values[0]),
-											  pstrdup(row.values[1])));
+		const char *gid;
+
+		if (row.ncols <= drv->recover_gid_col ||
+			row.ncols <= drv->recover_at_col)
+			continue;
+		gid = row.values[drv->recover_gid_col];
+		/* (MySQL lists every database's, and other coordinators') */
+		if (gid == NULL || strncmp(gid, prefix, strlen(prefix)) != 0)
+			continue;
+		found = lappend(found,
+						list_make2(pstrdup(gid),
+								   drv->recover_at_col >= 0 &&
+								   row.values[drv->recover_at_col] ?
+								   pstrdup(row.values[drv->recover_at_col]) :
+								   NULL));
 	}
-	*connp = c;
 	return found;
 }
 
@@ -486,8 +629,6 @@ collect_prepared(const char *prefix, const char *caller, List **checked)
 		FedConn    *c;
 		ListCell   *lc2;
 
-		if (fed_server_driver(server) != FED_DRIVER_POSTGRES)
-			continue;
 		foreach(lc2, list_prepared(server, prefix, caller, &c))
 		{
 			List	   *pair = lfirst(lc2);
@@ -546,7 +687,7 @@ federate_recover_prepared_transactions(PG_FUNCTION_ARGS)
 			continue;
 		snprintf(sql, sizeof(sql),
 				 f->decision == FED_DECIDE_COMMIT ? f->conn->driver->commit_prepared_fmt :
-				 f->conn->driver->rollback_prepared_fmt, f->gid);
+				 f->conn->driver->rollback_prepared_fmt, f->gid, f->gid);
 		fed_conn_exec(f->conn, sql, 0, NULL);
 		values[0] = CStringGetTextDatum(f->server->servername);
 		values[1] = CStringGetTextDatum(f->gid);
@@ -611,10 +752,13 @@ federate_prepared_transactions(PG_FUNCTION_ARGS)
 
 		values[0] = CStringGetTextDatum(f->server->servername);
 		values[1] = CStringGetTextDatum(f->gid);
-		values[2] = DirectFunctionCall3(timestamptz_in,
-										CStringGetDatum(f->prepared),
-										ObjectIdGetDatum(InvalidOid),
-										Int32GetDatum(-1));
+		if (f->prepared)
+			values[2] = DirectFunctionCall3(timestamptz_in,
+											CStringGetDatum(f->prepared),
+											ObjectIdGetDatum(InvalidOid),
+											Int32GetDatum(-1));
+		else
+			nulls[2] = true;
 		values[3] = CStringGetTextDatum(f->decision == FED_DECIDE_COMMIT ? "commit" :
 										f->decision == FED_DECIDE_ROLLBACK ? "roll back" :
 										"wait");

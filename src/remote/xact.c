@@ -44,6 +44,8 @@
 #include "remote/conn_internal.h"
 
 static void fed_xact_callback(XactEvent event, void *arg);
+static const char *commit_sql(FedConn *c);
+static bool rollback_xact(FedConn *c, TimestampTz deadline);
 static void fed_subxact_callback(SubXactEvent event, SubTransactionId mySubid,
 								 SubTransactionId parentSubid, void *arg);
 
@@ -65,6 +67,7 @@ fed_xact_lose(FedConn *c)
 		c->xact = FED_XACT_NONE;
 	c->xact_depth = 0;
 	c->release_pending = false;
+	c->xa_gid[0] = '\0';		/* a branch not prepared ends with its session */
 }
 
 /* Remember that the current remote transaction changed data here. */
@@ -231,8 +234,7 @@ abort_cleanup(FedConn *c, bool toplevel)
 
 	if (toplevel)
 	{
-		if (c->xact_depth > 0 &&
-			!rollback_internal(c, c->driver->rollback_sql, deadline))
+		if (c->xact_depth > 0 && !rollback_xact(c, deadline))
 			fed_conn_close_handle(c);
 	}
 	else
@@ -265,6 +267,26 @@ abort_cleanup(FedConn *c, bool toplevel)
 }
 
 /*
+ * c's COMMIT failed: raise its error.  A named branch (XA) may be left in
+ * any state by a failed end and commit: its connection is closed, which
+ * rolls back a branch not prepared.
+ */
+static void
+commit_failed(FedConn *c, FedRemoteError *err)
+{
+	bool		named = c->xa_gid[0] != '\0';
+	char	   *sql = pstrdup(c->xact_buf);
+
+	fed_xact_ended(c);
+	if (named)
+	{
+		fed_conn_copy_error(err, err);	/* (in the connection's memory) */
+		fed_conn_close_handle(c);
+	}
+	fed_conn_fail(c, err, named ? sql : c->driver->commit_sql);
+}
+
+/*
  * Commit every open remote transaction: send all the COMMITs first, then
  * wait for each, so N servers cost one round trip, not N.  A failure
  * raises the error (the local transaction then aborts).  A transaction
@@ -286,6 +308,7 @@ commit_all(void)
 	while ((c = (FedConn *) hash_seq_search(&scan)))
 	{
 		FedRemoteError err = {0};
+		const char *sql;
 
 		c->commit_r = FED_IO_DONE;
 		if (c->xact_depth == 0)
@@ -305,14 +328,13 @@ commit_all(void)
 		fed_conn_make_idle(c);
 		if (c->handle == NULL)
 			continue;
-		fed_conn_log_sql(c, c->driver->commit_sql);
-		c->commit_r = c->driver->query_start(c->handle, c->driver->commit_sql,
-											 0, NULL, 0, &err);
+		sql = commit_sql(c);
+		fed_conn_log_sql(c, sql);
+		c->commit_r = c->driver->query_start(c->handle, sql, 0, NULL, 0, &err);
 		if (c->commit_r == FED_IO_ERROR)
 		{
 			hash_seq_term(&scan);
-			fed_xact_ended(c);
-			fed_conn_fail(c, &err, c->driver->commit_sql);
+			commit_failed(c, &err);
 		}
 	}
 
@@ -326,8 +348,7 @@ commit_all(void)
 		if (!fed_conn_finish_internal(c, c->commit_r, &err, 0, true, NULL))
 		{
 			hash_seq_term(&scan);
-			fed_xact_ended(c);
-			fed_conn_fail(c, &err, c->driver->commit_sql);
+			commit_failed(c, &err);
 		}
 		fed_xact_ended(c);
 	}
@@ -582,6 +603,57 @@ fed_xact_ended(FedConn *c)
 	c->xact_depth = 0;
 	c->xact = FED_XACT_NONE;
 	c->release_pending = false;
+	c->xa_gid[0] = '\0';
+}
+
+/*
+ * The statement that opens c's remote transaction: the driver's BEGIN, or
+ * on engines that name a transaction branch at its start (MySQL's XA
+ * START), with two-phase commit on, one that names it, so that it can be
+ * prepared at commit (twophase.c).  Its id is the connection's until the
+ * transaction ends.
+ */
+const char *
+fed_xact_begin_sql(FedConn *c)
+{
+	c->xa_gid[0] = '\0';
+	if (c->driver->xa_start_fmt == NULL || !fed_two_phase_commit)
+		return c->driver->begin_sql;
+	fed_2pc_branch_gid(c->xa_gid, sizeof(c->xa_gid));
+	snprintf(c->xact_buf, sizeof(c->xact_buf), c->driver->xa_start_fmt,
+			 c->xa_gid);
+	return c->xact_buf;
+}
+
+/* The statement that commits c's remote transaction in one phase */
+static const char *
+commit_sql(FedConn *c)
+{
+	if (c->xa_gid[0] == '\0')
+		return c->driver->commit_sql;
+	snprintf(c->xact_buf, sizeof(c->xact_buf), c->driver->xa_commit_fmt,
+			 c->xa_gid, c->xa_gid);
+	return c->xact_buf;
+}
+
+/*
+ * Roll back c's remote transaction during abort cleanup (see
+ * rollback_internal).  A named branch is ended first, which fails when a
+ * deadlock already rolled it back (it is then "rollback only"): the
+ * rollback that follows is what counts.
+ */
+static bool
+rollback_xact(FedConn *c, TimestampTz deadline)
+{
+	char		sql[sizeof(c->xact_buf)];
+
+	if (c->xa_gid[0] == '\0')
+		return rollback_internal(c, c->driver->rollback_sql, deadline);
+	snprintf(sql, sizeof(sql), c->driver->xa_end_fmt, c->xa_gid);
+	if (!rollback_internal(c, sql, deadline) && c->handle == NULL)
+		return false;
+	snprintf(sql, sizeof(sql), c->driver->xa_rollback_fmt, c->xa_gid);
+	return rollback_internal(c, sql, deadline);
 }
 
 /*

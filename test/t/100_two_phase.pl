@@ -11,6 +11,7 @@ use PostgreSQL::Test::Utils;
 use Test::More;
 
 use FederateTest::MariaDB;
+use FederateTest::Session;
 use FederateTest::TwoPhase;
 
 my $coord = PostgreSQL::Test::Cluster->new('coord');
@@ -101,7 +102,7 @@ my ($ret, $out, $err) = $coord->psql('postgres', q{
 	COMMIT;
 });
 is($ret, 0, 'two servers: COMMIT succeeds');
-like($err, qr/s1": PREPARE TRANSACTION 'fed:[0-9a-f]{16}:[0-9a-f]{8}:[0-9a-f]{16}:[0-9a-f]{8}:\d'/, 'two servers: s1 is prepared');
+like($err, qr/s1": PREPARE TRANSACTION 'fed:[0-9a-f]{16}(:[0-9a-f]{8}){4}:\d'/, 'two servers: s1 is prepared');
 like($err, qr/s2": COMMIT PREPARED 'fed:/, 'two servers: s2 commits the prepared transaction');
 is(where_is(1), 's1,s2', 'two servers: the rows are on both');
 is(prepared_count(), 0, 'two servers: nothing left prepared');
@@ -229,8 +230,8 @@ is(recover(), "s1|committed\ns2|committed", 'coordinator dies after its commit: 
 is(where_is(9), 's1,s2', 'coordinator dies after its commit: applied on both');
 is(prepared_count(), 0, 'coordinator dies after its commit: nothing left prepared');
 
-# 10. a PostgreSQL and a MariaDB server: the PostgreSQL one is prepared,
-# the MariaDB one committed after it (in one phase), then the rest
+# 10. a PostgreSQL and a MariaDB server: both prepared (XA on MariaDB,
+# its branch named at XA START), then both committed
 ($ret, $out, $err) = $coord->psql('postgres', q{
 	SET federate.log_remote_sql = on;
 	BEGIN;
@@ -239,10 +240,109 @@ is(prepared_count(), 0, 'coordinator dies after its commit: nothing left prepare
 	COMMIT;
 });
 is($ret, 0, 'PostgreSQL and MariaDB: COMMIT succeeds');
-like($err, qr/s1": PREPARE TRANSACTION.*m1": COMMIT.*s1": COMMIT PREPARED/s,
-	'PostgreSQL and MariaDB: prepare, MariaDB commit, commit prepared');
+like($err, qr/m1": XA START '(fed:[0-9a-f:]+)'.*m1": XA END '\1'; XA PREPARE '\1'.*m1": XA COMMIT '\1'\n/s,
+	'PostgreSQL and MariaDB: XA START, XA END and PREPARE, XA COMMIT');
+like($err, qr/s1": PREPARE TRANSACTION.*s1": COMMIT PREPARED/s,
+	'PostgreSQL and MariaDB: PostgreSQL prepared and committed');
 is(where_is(10), 's1,m1', 'PostgreSQL and MariaDB: applied on both');
 is(prepared_count(), 0, 'PostgreSQL and MariaDB: nothing left prepared');
+
+# 10b. MariaDB alone, or only read: XA ended and committed in one phase
+# (one round trip); with two_phase_commit off, a plain transaction
+($ret, $out, $err) = $coord->psql('postgres', q{
+	SET federate.log_remote_sql = on;
+	BEGIN;
+	SELECT count(*) FROM tm;
+	INSERT INTO t1 VALUES (101, 1);
+	COMMIT;
+	BEGIN;
+	INSERT INTO tm VALUES (101, 1);
+	COMMIT;
+	SET federate.two_phase_commit = off;
+	BEGIN;
+	INSERT INTO tm VALUES (102, 1);
+	COMMIT;
+});
+like($err, qr/m1": XA END '(fed:[0-9a-f:]+)'; XA COMMIT '\1' ONE PHASE.*m1": XA END '(fed:[0-9a-f:]+)'; XA COMMIT '\2' ONE PHASE/s,
+	'MariaDB read or written alone: one-phase XA commit');
+like($err, qr/m1": START TRANSACTION WITH CONSISTENT SNAPSHOT.*m1": COMMIT(\n|\z)/s,
+	'two_phase_commit off: a plain transaction on MariaDB');
+unlike($err, qr/PREPARE/, 'MariaDB read or written alone: nothing prepared');
+is(where_is(101), 's1,m1', 'MariaDB alone: committed');
+is($m->sql('SELECT count(*) FROM app.t WHERE id = 102'), '1', 'two_phase_commit off: committed');
+
+# 10c. an error inside the XA transaction: ROLLBACK ends and rolls back
+# the branch, ROLLBACK TO SAVEPOINT keeps it; the connection serves the
+# next transaction
+($ret, $out, $err) = $coord->psql('postgres', q{
+	BEGIN;
+	INSERT INTO tm VALUES (103, 1);
+	INSERT INTO tm VALUES (103, 1);
+	ROLLBACK;
+	BEGIN;
+	INSERT INTO tm VALUES (104, 1);
+	SAVEPOINT a;
+	INSERT INTO tm VALUES (104, 1);
+	ROLLBACK TO a;
+	INSERT INTO t1 VALUES (104, 1);
+	INSERT INTO tm VALUES (105, 1);
+	COMMIT;
+}, on_error_stop => 0);
+like($err, qr/Duplicate entry/, 'XA: the duplicate key fails');
+is($m->sql('SELECT group_concat(id ORDER BY id) FROM app.t WHERE id BETWEEN 103 AND 105'),
+	'104,105', 'XA: rolled back, then a savepoint rolled back inside a prepared transaction');
+is(where_is(104), 's1,m1', 'XA: committed on both after ROLLBACK TO SAVEPOINT');
+is(FederateTest::TwoPhase::xa_count($m), 0, 'XA: nothing left prepared on MariaDB');
+
+# 10d. the servers are lost before the second phase: in doubt on both;
+# MariaDB killed meanwhile keeps its prepared branch; recovery commits
+($ret, $out, $err) = $coord->psql('postgres', q{
+	SET federate.inject_fault = 'before_commit_prepared';
+	BEGIN;
+	INSERT INTO t1 VALUES (106, 1);
+	INSERT INTO tm VALUES (106, 1);
+	COMMIT;
+});
+is($ret, 0, 'MariaDB in doubt: the local commit stands');
+is(FederateTest::TwoPhase::xa_count($m), 1, 'MariaDB in doubt: XA RECOVER lists the branch');
+is($coord->safe_psql('postgres',
+	"SELECT server_name, recovery, prepared IS NULL FROM federate.prepared_transactions ORDER BY 1"),
+	"m1|commit|t\ns1|commit|f", 'MariaDB in doubt: the view shows both (MariaDB does not say since when)');
+$m->kill9;
+$m->start;
+is(FederateTest::TwoPhase::xa_count($m), 1, 'MariaDB killed after XA PREPARE: the branch survives its restart');
+is(recover(), "m1|committed\ns1|committed", 'MariaDB in doubt: recovery commits both');
+is(where_is(106), 's1,m1', 'MariaDB in doubt: applied on both');
+is(FederateTest::TwoPhase::xa_count($m) + prepared_count(), 0, 'MariaDB in doubt: nothing left prepared');
+
+# 10e. the coordinator dies after PREPARE on PostgreSQL and MariaDB:
+# recovery rolls back both
+($ret, $out, $err) = $coord->psql('postgres', q{
+	SET federate.inject_fault = 'crash_after_prepare';
+	BEGIN;
+	INSERT INTO t1 VALUES (107, 1);
+	INSERT INTO tm VALUES (107, 1);
+	COMMIT;
+});
+restart_after_crash();
+is(FederateTest::TwoPhase::xa_count($m), 1, 'coordinator dies after XA PREPARE: in doubt on MariaDB');
+is(recover(), "m1|rolled back\ns1|rolled back", 'coordinator dies after XA PREPARE: recovery rolls back both');
+is(where_is(107), '', 'coordinator dies after XA PREPARE: applied nowhere');
+
+# 10f. MariaDB's connection killed before COMMIT: the branch rolls back
+# with it, the commit fails, nothing is applied
+{
+	my $sess = FederateTest::Session->new($coord->connstr('postgres'));
+	$sess->run("BEGIN;\nINSERT INTO t1 VALUES (108, 1);\nINSERT INTO tm VALUES (108, 1);");
+	my $kill = $m->sql(q{SELECT concat('KILL CONNECTION ', id, ';') FROM information_schema.processlist WHERE db = 'app' AND id <> connection_id()});
+	ok($kill =~ /KILL/, 'MariaDB connection killed: the coordinator\'s connection found');
+	$m->sql($kill);
+	my (undef, $e) = $sess->run('COMMIT;');
+	like($e, qr/ERROR/, 'MariaDB connection killed: COMMIT fails');
+	$sess->quit;
+}
+is(where_is(108), '', 'MariaDB connection killed: applied nowhere');
+is(FederateTest::TwoPhase::xa_count($m) + prepared_count(), 0, 'MariaDB connection killed: nothing left prepared');
 
 # 11. recovery never touches a prepared transaction it did not create
 $shards[0]->safe_psql('postgres', q{

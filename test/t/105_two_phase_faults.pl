@@ -2,8 +2,9 @@
 # in the mixed rounds) with faults injected at random: a PREPARE that
 # fails (a deferred key), a server connection killed before COMMIT, a
 # failure after every server prepared, the servers lost before COMMIT
-# PREPARED, and the coordinator killed after PREPARE or after its own
-# commit.  After each transaction (and recovery) every server's rows must
+# PREPARED, the coordinator killed after PREPARE or after its own commit,
+# and MariaDB killed (and started again) before COMMIT or with its XA
+# branch prepared.  After each transaction (and recovery) every server's rows must
 # be those of a model that applies the transaction whole when its COMMIT
 # succeeded (or when the coordinator died after its commit) and not at
 # all otherwise: a torn transaction is a failure.  No prepared transaction
@@ -92,7 +93,11 @@ sub model_text
 	return join(' ', map { "$_=$t->{$_}" } sort { $a <=> $b } keys %$t);
 }
 
-sub prepared_left { FederateTest::TwoPhase::prepared_count($shard{s1}, $shard{s2}) }
+sub prepared_left
+{
+	return FederateTest::TwoPhase::prepared_count($shard{s1}, $shard{s2})
+	  + FederateTest::TwoPhase::xa_count($m);
+}
 
 sub restart_after_crash { FederateTest::TwoPhase::restart_after_crash($coord) }
 
@@ -142,36 +147,61 @@ for my $round ('pg', 'mixed')
 
 		my $f = rand();
 		my $fault =
-			$f < 0.45 ? 'none'
-		  : $f < 0.55 ? 'prepare_fails'
-		  : $f < 0.62 ? 'kill_connection'
-		  : $f < 0.72 ? 'after_prepare'
-		  : $f < 0.87 ? 'before_commit_prepared'
-		  : $f < 0.93 ? 'crash_after_prepare'
-		  :             'crash_before_commit_prepared';
+			$f < 0.40 ? 'none'
+		  : $f < 0.50 ? 'prepare_fails'
+		  : $f < 0.58 ? 'kill_connection'
+		  : $f < 0.66 ? 'after_prepare'
+		  : $f < 0.78 ? 'before_commit_prepared'
+		  : $f < 0.84 ? 'crash_after_prepare'
+		  : $f < 0.90 ? 'crash_before_commit_prepared'
+		  : $f < 0.95 ? 'kill_mariadb'
+		  :             'kill_mariadb_in_doubt';
 		# the fault points are in two-phase commit only; a deferred key
-		# and a killed connection need a PostgreSQL server written
-		$fault = 'none' if $fault =~ /prepare/ && $fault ne 'prepare_fails' && !$two_phase;
-		$fault = 'none' if ($fault eq 'prepare_fails' || $fault eq 'kill_connection') && !@pg;
+		# needs a PostgreSQL server written, MariaDB's faults MariaDB
+		$fault = 'none' if $fault =~ /prepare|in_doubt/ && $fault ne 'prepare_fails' && !$two_phase;
+		$fault = 'none' if $fault eq 'prepare_fails' && !@pg;
+		$fault = 'none' if $fault =~ /mariadb/ && !exists $change{m1};
 		$faults_seen{$fault}++;
 		$faulted{$round}++ if $fault ne 'none';
 
 		my $victim = @pg ? $pg[ int(rand(@pg)) ] : undef;
 		push @sql, "INSERT INTO d_$victim VALUES (7);" if $fault eq 'prepare_fails';
+		# a killed connection: any server written
+		if ($fault eq 'kill_connection')
+		{
+			my @w = sort keys %change;
+			$victim = $w[ int(rand(@w)) ];
+		}
 		my $pre = '';
 		$pre = "SET federate.inject_fault = '$fault';"
 		  if $fault =~ /^(after_prepare|before_commit_prepared|crash_after_prepare|crash_before_commit_prepared)$/;
+		$pre = "SET federate.inject_fault = 'before_commit_prepared';"
+		  if $fault eq 'kill_mariadb_in_doubt';
 
 		my $body = "$pre\nBEGIN;\n" . join("\n", @sql) . "\n";
 		my ($ret, $out, $err);
-		if ($fault eq 'kill_connection')
+		if ($fault eq 'kill_connection' || $fault eq 'kill_mariadb')
 		{
 			# the statements, then the coordinator's connection to the
-			# victim is terminated on the server, then COMMIT
+			# victim is terminated on the server (or MariaDB killed and
+			# started again), then COMMIT
 			my $sess = FederateTest::Session->new($coord->connstr('postgres'));
 			$sess->run("BEGIN;\n" . join("\n", @sql));
-			$shard{$victim}->safe_psql('postgres',
-				"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'fed_$victim'");
+			if ($fault eq 'kill_mariadb')
+			{
+				$m->kill9;
+				$m->start;
+			}
+			elsif ($victim eq 'm1')
+			{
+				my $kill = $m->sql(q{SELECT concat('KILL CONNECTION ', id, ';') FROM information_schema.processlist WHERE db = 'app' AND id <> connection_id()});
+				$m->sql($kill) if $kill =~ /KILL/;
+			}
+			else
+			{
+				$shard{$victim}->safe_psql('postgres',
+					"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'fed_$victim'");
+			}
 			(undef, $err) = $sess->run('COMMIT;');
 			$ret = $err =~ /ERROR/ ? 1 : 0;
 			$sess->quit;
@@ -181,10 +211,16 @@ for my $round ('pg', 'mixed')
 			($ret, $out, $err) = $coord->psql('postgres', $body . "COMMIT;\n", on_error_stop => 1);
 		}
 		restart_after_crash() if $fault =~ /^crash_/;
+		if ($fault eq 'kill_mariadb_in_doubt')
+		{
+			# MariaDB dies with its branch prepared, committed locally
+			$m->kill9;
+			$m->start;
+		}
 
 		my $applies = $fault eq 'none' || $fault eq 'before_commit_prepared' ||
-		  $fault eq 'crash_before_commit_prepared';
-		if ($fault eq 'none' || $fault eq 'before_commit_prepared')
+		  $fault eq 'crash_before_commit_prepared' || $fault eq 'kill_mariadb_in_doubt';
+		if ($fault eq 'none' || $fault eq 'before_commit_prepared' || $fault eq 'kill_mariadb_in_doubt')
 		{
 			diag("seed $seed, $round #$k: COMMIT failed without a fault: $err") if $ret != 0;
 			$applies = $ret == 0;

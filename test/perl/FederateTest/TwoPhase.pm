@@ -10,6 +10,7 @@ FederateTest::TwoPhase - what the two-phase commit tests (100, 105) share
 
   FederateTest::TwoPhase::restart_after_crash($coord);
   my $n = FederateTest::TwoPhase::prepared_count(@pg_shards);
+  my $x = FederateTest::TwoPhase::xa_count($mariadb);
 
 =cut
 
@@ -43,6 +44,15 @@ sub prepared_count
 	my $n = 0;
 	$n += $_->safe_psql('postgres', 'SELECT count(*) FROM pg_prepared_xacts') for @nodes;
 	return $n;
+}
+
+# The prepared XA transactions on a FederateTest::MariaDB server (XA
+# RECOVER lists them, whichever session or database prepared them).
+sub xa_count
+{
+	my ($m) = @_;
+	my @rows = grep { length } split /\n/, $m->sql('XA RECOVER');
+	return scalar @rows;
 }
 
 1;
