@@ -138,6 +138,9 @@ struct FedConn
 								 * engines that name it at its start
 								 * (FedDriver.xa_start_fmt); "" none */
 	char		xact_buf[200];	/* the text of its BEGIN, COMMIT or ROLLBACK */
+	char		snapshot[64];	/* the snapshot its remote transaction
+								 * exported ("" none; xact.c) */
+	bool		exporting;		/* its BEGIN in flight exports it */
 	bool		invalidated;	/* server or mapping changed: reconnect */
 	uint32		server_hashvalue;
 	uint32		mapping_hashvalue;
@@ -251,6 +254,7 @@ extern void fed_xact_init(void);
 extern void fed_xact_lose(FedConn *c);
 extern void fed_xact_opened(FedConn *c, int depth);
 extern const char *fed_xact_begin_sql(FedConn *c);
+extern void fed_xact_snapshot_sql(FedConn *c, char *buf, size_t len);
 extern void fed_xact_ended(FedConn *c);
 extern void fed_xact_read_sent(FedConn *c);
 extern bool fed_xact_take_pending(FedConn *c, char *buf, size_t len);

@@ -291,6 +291,15 @@ typedef struct FedDriver
 	const char *xa_rollback_fmt;
 
 	/*
+	 * One snapshot per server (remote/xact.c): a statement returning the
+	 * remote transaction's snapshot id (one row, one column), and a printf
+	 * format importing one (%s: the id) at the start of another
+	 * transaction.  NULL: each connection takes its own snapshot.
+	 */
+	const char *export_snapshot_sql;
+	const char *import_snapshot_fmt;
+
+	/*
 	 * The server's prepared transactions (recovery): recover_sql returns
 	 * one row per transaction, its id in column recover_gid_col and the
 	 * time it was prepared in recover_at_col (-1: the engine does not

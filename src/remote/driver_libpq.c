@@ -934,6 +934,8 @@ const FedDriver fed_driver_libpq = {
 	.commit_prepared_fmt = "COMMIT PREPARED '%s'",
 	.rollback_prepared_fmt = "ROLLBACK PREPARED '%s'",
 	.prepare_check_sql = "SHOW max_prepared_transactions",
+	.export_snapshot_sql = "SELECT pg_export_snapshot()",
+	.import_snapshot_fmt = "SET TRANSACTION SNAPSHOT '%s'",
 	.recover_sql = "SELECT gid, prepared FROM pg_prepared_xacts "
 	"WHERE database = current_database() AND starts_with(gid, $1) "
 	"ORDER BY prepared",

@@ -442,6 +442,8 @@ next_xact_step(FedConn *c, FedRemoteError *err)
 	{
 		const char *begin;
 		char		settings[512];
+		char		snapshot[128];
+		char		text[sizeof(c->stmt_buf)];
 
 		/* the statement timeout: a session setting on some engines */
 		if (!c->driver->timeout_in_xact && c->stmt_timeout != c->remote_timeout)
@@ -497,17 +499,29 @@ next_xact_step(FedConn *c, FedRemoteError *err)
 												c->q_sql, c->q_fetch_size,
 												err);
 		}
-		begin = fed_xact_begin_sql(c);
-		if (settings[0] != '\0')
+		/*
+		 * BEGIN, the import of the snapshot of another connection to the
+		 * server, the settings; or the export of its own snapshot last,
+		 * whose row is then the only one (see fed_xact_snapshot_sql)
+		 */
+		fed_xact_snapshot_sql(c, snapshot, sizeof(snapshot));
+		snprintf(text, sizeof(text), "%s%s%s%s%s",
+				 fed_xact_begin_sql(c),
+				 snapshot[0] && !c->exporting ? "; " : "",
+				 !c->exporting ? snapshot : "",
+				 settings[0] ? "; " : "", settings);
+		if (c->exporting)
 		{
-			snprintf(c->stmt_buf, sizeof(c->stmt_buf), "%s; %s",
-					 begin, settings);
-			begin = c->stmt_buf;
+			size_t		n = strlen(text);
+
+			snprintf(text + n, sizeof(text) - n, "; %s", snapshot);
 		}
+		strlcpy(c->stmt_buf, text, sizeof(c->stmt_buf));
+		begin = c->stmt_buf;
 
 		/* a read without parameters: BEGIN and it in one round trip */
 		if (c->q_sql && c->q_nparams == 0 && curlevel == 1 &&
-			c->driver->query_start_after)
+			!c->exporting && c->driver->query_start_after)
 		{
 			query_phase(c);
 			c->prefixed = true;
@@ -558,6 +572,15 @@ next_xact_step(FedConn *c, FedRemoteError *err)
 								  c->q_params, c->q_fetch_size, err);
 }
 
+/* A row of the BEGIN in flight: the snapshot id it exports, if it does. */
+static void
+note_begin_row(FedConn *c, int r, FedRow *row)
+{
+	if (r == FED_IO_ROW && c->phase == FED_PHASE_BEGIN && c->exporting &&
+		row->ncols == 1 && row->values[0])
+		strlcpy(c->snapshot, row->values[0], sizeof(c->snapshot));
+}
+
 /*
  * The local level a SAVEPOINT in flight on c is opening (or one below it)
  * has been released (xact.c): once done, that savepoint counts as released
@@ -580,7 +603,7 @@ fed_conn_begin_released(FedConn *c, int level)
 static int
 advance(FedConn *c, int r, FedRemoteError *err)
 {
-	FedRow		row;
+	FedRow		row = {0};	/* (a row read by poll_step is not here) */
 
 	for (;;)
 	{
@@ -617,6 +640,7 @@ advance(FedConn *c, int r, FedRemoteError *err)
 			case FED_PHASE_BEGIN:
 				if (!c->draining || r == FED_IO_ROW)
 				{
+					note_begin_row(c, r, &row);
 					/* read and drop the statement's rows */
 					c->draining = true;
 					r = c->driver->next_row(c->handle, &row, err);
@@ -651,7 +675,10 @@ advance(FedConn *c, int r, FedRemoteError *err)
 				else if (c->phase == FED_PHASE_SET)
 					c->remote_timeout = c->pending_timeout;
 				else
+				{
+					c->exporting = false;
 					fed_xact_opened(c, c->pending_depth);
+				}
 				r = next_xact_step(c, err);
 				continue;
 			case FED_PHASE_QUERY:
@@ -742,8 +769,13 @@ poll_step(FedConn *c, FedRemoteError *err)
 		case FED_PHASE_SETUP:
 		case FED_PHASE_SET:
 		case FED_PHASE_BEGIN:
-			r = c->draining ? c->driver->next_row(c->handle, &row, err) :
-				c->driver->query_poll(c->handle, err);
+			if (!c->draining)
+				r = c->driver->query_poll(c->handle, err);
+			else
+			{
+				r = c->driver->next_row(c->handle, &row, err);
+				note_begin_row(c, r, &row);
+			}
 			break;
 		case FED_PHASE_QUERY:
 			r = c->driver->query_poll(c->handle, err);

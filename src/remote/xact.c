@@ -68,6 +68,7 @@ fed_xact_lose(FedConn *c)
 	c->xact_depth = 0;
 	c->release_pending = false;
 	c->xa_gid[0] = '\0';		/* a branch not prepared ends with its session */
+	c->snapshot[0] = '\0';
 }
 
 /* Remember that the current remote transaction changed data here. */
@@ -604,6 +605,8 @@ fed_xact_ended(FedConn *c)
 	c->xact = FED_XACT_NONE;
 	c->release_pending = false;
 	c->xa_gid[0] = '\0';
+	c->snapshot[0] = '\0';
+	c->exporting = false;
 }
 
 /*
@@ -623,6 +626,105 @@ fed_xact_begin_sql(FedConn *c)
 	snprintf(c->xact_buf, sizeof(c->xact_buf), c->driver->xa_start_fmt,
 			 c->xa_gid);
 	return c->xact_buf;
+}
+
+/*
+ * Another connection of c's user mapping with a remote transaction open in
+ * this local transaction (the first found), or NULL.
+ */
+static FedConn *
+open_sibling(FedConn *c)
+{
+	HASH_SEQ_STATUS scan;
+	FedConn    *s;
+
+	hash_seq_init(&scan, fed_conn_hash);
+	while ((s = (FedConn *) hash_seq_search(&scan)))
+	{
+		if (s != c && s->key.umid == c->key.umid && s->handle &&
+			s->xact_depth > 0 && s->xact != FED_XACT_BROKEN)
+		{
+			hash_seq_term(&scan);
+			return s;
+		}
+	}
+	return NULL;
+}
+
+/* Export s's snapshot now (s idle, not in a savepoint); raises on failure. */
+static void
+export_now(FedConn *s)
+{
+	const char *sql = s->driver->export_snapshot_sql;
+	FedRemoteError err = {0};
+	FedRow		row;
+	int			r;
+
+	fed_conn_log_sql(s, sql);
+	r = s->driver->query_start(s->handle, sql, 0, NULL, 0, &err);
+	r = fed_conn_drive(s, FED_STEP_QUERY, r, NULL, &err, 0, true);
+	if (r == FED_IO_ERROR)
+		fed_conn_fail(s, &err, sql);
+	for (;;)
+	{
+		r = s->driver->next_row(s->handle, &row, &err);
+		r = fed_conn_drive(s, FED_STEP_ROW, r, &row, &err, 0, true);
+		if (r == FED_IO_ERROR)
+			fed_conn_fail(s, &err, sql);
+		if (r != FED_IO_ROW)
+			break;
+		if (row.ncols == 1 && row.values[0])
+			strlcpy(s->snapshot, row.values[0], sizeof(s->snapshot));
+	}
+}
+
+/*
+ * One snapshot per server.  A local transaction may read one server
+ * through several connections (a cursor and a query, a self-join, two
+ * partitions read at once): on engines that can share a snapshot
+ * (FedDriver.export_snapshot_sql), every remote transaction on the server
+ * after the first imports the first one's, so that they all see the
+ * server as it was at one moment, as one connection would.
+ *
+ * c is about to open its remote transaction: put in buf what its BEGIN
+ * must carry ("" nothing).  With another remote transaction open on the
+ * server, that is the import of its snapshot: exported by its BEGIN, or
+ * now when it is idle (one round trip, once).  The first remote
+ * transaction exports its snapshot in its BEGIN (c->exporting) in a
+ * transaction block, and in a single statement when it opens for a read
+ * that keeps the connection (a cursor, a stream: another connection may be
+ * needed meanwhile); such a BEGIN no longer goes in the round trip of the
+ * read that follows it.  Not shared: a second connection started while
+ * the first one's BEGIN is still in flight (two partitions of one server
+ * that one statement reads at once), or while the first streams a
+ * statement begun before any export, or while it is inside a savepoint
+ * (PostgreSQL exports no subtransaction's snapshot).
+ */
+void
+fed_xact_snapshot_sql(FedConn *c, char *buf, size_t len)
+{
+	FedConn    *s;
+
+	buf[0] = '\0';
+	c->exporting = false;
+	if (c->driver->export_snapshot_sql == NULL)
+		return;
+	s = open_sibling(c);
+	if (s && s->snapshot[0] == '\0' && s->xact_depth == 1 &&
+		s->phase == FED_PHASE_IDLE && !s->release_pending &&
+		!s->driver->busy(s->handle))
+		export_now(s);
+	if (s && s->snapshot[0] != '\0')
+	{
+		snprintf(buf, len, c->driver->import_snapshot_fmt, s->snapshot);
+		return;
+	}
+	if (s == NULL &&
+		(IsTransactionBlock() || (c->q_sql && c->q_fetch_size != 0)))
+	{
+		c->exporting = true;
+		strlcpy(buf, c->driver->export_snapshot_sql, len);
+	}
 }
 
 /* The statement that commits c's remote transaction in one phase */

@@ -1,0 +1,102 @@
+# One snapshot per server: a local transaction that reads one PostgreSQL
+# server through several connections (a cursor and a query, a write and a
+# read, a self-join) sees the server as it was at one moment, while
+# another session commits rows there in between.  Each answer is compared
+# with what the rows were when the transaction first read the server, and
+# the test checks that the transaction did use several connections.
+use strict;
+use warnings;
+
+use PostgreSQL::Test::Cluster;
+use PostgreSQL::Test::Utils;
+use Test::More;
+
+use FederateTest::Session;
+
+my $coord = PostgreSQL::Test::Cluster->new('coord');
+$coord->init;
+$coord->append_conf('postgresql.conf', "shared_preload_libraries = 'federate'");
+$coord->start;
+
+my $shard = PostgreSQL::Test::Cluster->new('shard');
+$shard->init;
+$shard->start;
+$shard->safe_psql('postgres', q{
+	CREATE TABLE t (id int PRIMARY KEY, v int);
+	INSERT INTO t SELECT g, g FROM generate_series(1, 1000) g;
+	CREATE TABLE u (id int PRIMARY KEY, v int);
+	INSERT INTO u SELECT g, g FROM generate_series(1, 10) g;
+});
+$coord->safe_psql('postgres', sprintf(q{
+	CREATE EXTENSION federate;
+	CREATE SERVER s1 FOREIGN DATA WRAPPER federate
+	  OPTIONS (host '%s', port '%s', dbname 'postgres', fetch_size '100');
+	CREATE USER MAPPING FOR CURRENT_USER SERVER s1;
+	CREATE FOREIGN TABLE t (id int OPTIONS (key 'true'), v int) SERVER s1;
+	CREATE FOREIGN TABLE u (id int OPTIONS (key 'true'), v int) SERVER s1;
+}, $shard->host, $shard->port));
+
+my $next = 2000;
+# another session commits a row on the server
+sub concurrent_insert
+{
+	$next++;
+	$shard->safe_psql('postgres', "INSERT INTO t VALUES ($next, 0)");
+	return;
+}
+
+sub rows_now { $shard->safe_psql('postgres', 'SELECT count(*) FROM t') }
+
+my $a = FederateTest::Session->new($coord->connstr('postgres'));
+
+for my $iso ('READ COMMITTED', 'REPEATABLE READ')
+{
+	# 1. a cursor streams on one connection; a query meanwhile needs a
+	# second one, which imports the first one's snapshot
+	my $before = rows_now();
+	$a->run("BEGIN ISOLATION LEVEL $iso;\n"
+		  . "DECLARE c CURSOR FOR SELECT id FROM t ORDER BY id;\n"
+		  . "FETCH 1 FROM c;");
+	concurrent_insert();
+	my ($count) = $a->run('SELECT count(*) FROM t;');
+	my ($conns) = $a->run(q{SELECT count(*) FROM federate.connections() WHERE server_name = 's1' AND in_transaction;});
+	my ($rest) = $a->run('MOVE FORWARD ALL IN c;');
+	$a->run('COMMIT;');
+	is($count, $before, "$iso, a cursor and a query: the query sees the cursor's snapshot");
+	cmp_ok($conns, '>=', 2, "$iso, a cursor and a query: two connections to the server");
+
+	# 2. a write, then, while a cursor streams, a self-join of the server
+	$before = rows_now();
+	$a->run("BEGIN ISOLATION LEVEL $iso;\n"
+		  . "UPDATE u SET v = v + 1 WHERE id = 1;\n"
+		  . "DECLARE c CURSOR FOR SELECT id FROM t ORDER BY id;\n"
+		  . "FETCH 1 FROM c;");
+	concurrent_insert();
+	($count) = $a->run('SELECT count(*) FROM t x JOIN t y USING (id);');
+	$a->run('COMMIT;');
+	is($count, $before, "$iso, a write, a cursor and a self-join: one snapshot");
+
+	# 3. the first read of the server waits while another session
+	# commits: later reads of the transaction through other connections
+	# still see the rows as they were at its first read
+	$before = rows_now();
+	$a->run("BEGIN ISOLATION LEVEL $iso;\n"
+		  . "SELECT count(*) FROM u;\n"
+		  . "DECLARE c CURSOR FOR SELECT id FROM u ORDER BY id;\n"
+		  . "FETCH 1 FROM c;");
+	concurrent_insert();
+	my ($c1) = $a->run('SELECT count(*) FROM t;');
+	my ($c2) = $a->run('SELECT count(*) FROM t WHERE id > 0;');
+	$a->run('COMMIT;');
+	is("$c1/$c2", "$before/$before", "$iso, reads after a concurrent commit: the first read's snapshot");
+}
+
+# 4. the snapshot of a transaction that ended is never imported: the next
+# transaction sees the rows committed meanwhile
+concurrent_insert();
+my ($count) = $a->run("BEGIN;\nDECLARE c CURSOR FOR SELECT id FROM t;\nFETCH 1 FROM c;\nSELECT count(*) FROM t;\nCOMMIT;");
+$count = (split /\n/, $count)[-1];
+is($count, rows_now(), 'a new transaction: a new snapshot');
+
+$a->quit;
+done_testing();
