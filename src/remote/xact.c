@@ -684,7 +684,10 @@ export_now(FedConn *s)
  * partitions read at once): on engines that can share a snapshot
  * (FedDriver.export_snapshot_sql), every remote transaction on the server
  * after the first imports the first one's, so that they all see the
- * server as it was at one moment, as one connection would.
+ * server as it was at one moment, as one connection would.  Only where no
+ * remote transaction may have to be prepared (PostgreSQL refuses to
+ * prepare one that exported its snapshot): in a read-only local
+ * transaction, or with two-phase commit off.
  *
  * c is about to open its remote transaction: put in buf what its BEGIN
  * must carry ("" nothing).  With another remote transaction open on the
@@ -708,6 +711,9 @@ fed_xact_snapshot_sql(FedConn *c, char *buf, size_t len)
 	buf[0] = '\0';
 	c->exporting = false;
 	if (c->driver->export_snapshot_sql == NULL)
+		return;
+	/* PostgreSQL cannot PREPARE a transaction that exported its snapshot */
+	if (!XactReadOnly && fed_two_phase_commit)
 		return;
 	s = open_sibling(c);
 	if (s && s->snapshot[0] == '\0' && s->xact_depth == 1 &&

@@ -41,7 +41,11 @@
 # default 800, about a minute), WFUZZ_ENGINES (all, postgres, mysql or
 # mixed: the tables written), WFUZZ_KEEP_GOING=1 (report every difference
 # instead of stopping after 10), WFUZZ_STRICT=1 (the known differences fail
-# too), WFUZZ_ONLY=n[,m...] (run up to the last of them and print these
+# too), WFUZZ_KILL (default 0.05: the share of COMMITs with a fault, the
+# coordinator's connections to one server killed just before, or a failure
+# injected after PREPARE or before the second phase; the twin then commits
+# only when the federated COMMIT did, and after recovery the contents must
+# be equal: all or nothing, and no prepared transaction left), WFUZZ_ONLY=n[,m...] (run up to the last of them and print these
 # transactions statement by statement with both answers),
 # WFUZZ_KINDS=update_swap,delete_corr,... (only these statement kinds of
 # @KINDS: insert, insert_select, on_conflict, upsert, upsert_nothing,
@@ -81,6 +85,7 @@ my $run = $fed->runner(
 	n          => $n,
 	keep_going => $ENV{WFUZZ_KEEP_GOING} ? 1 : 0,
 	strict     => $ENV{WFUZZ_STRICT} ? 1 : 0,
+	kill       => $ENV{WFUZZ_KILL} // 0.05,
 	engines    => $ENV{WFUZZ_ENGINES} // 'all',
 	only       => @only ? \@only : undef,
 	kinds      => @kinds ? \@kinds : undef);

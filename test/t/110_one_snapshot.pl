@@ -3,7 +3,11 @@
 # read, a self-join) sees the server as it was at one moment, while
 # another session commits rows there in between.  Each answer is compared
 # with what the rows were when the transaction first read the server, and
-# the test checks that the transaction did use several connections.
+# the test checks that the transaction did use several connections.  The
+# snapshot is shared where no remote transaction may have to be prepared
+# (PostgreSQL refuses to prepare one that exported its snapshot): in a
+# read-only transaction, or with two-phase commit off; a transaction that
+# may write, with two-phase commit on, must still commit in two phases.
 use strict;
 use warnings;
 
@@ -34,7 +38,12 @@ $coord->safe_psql('postgres', sprintf(q{
 	CREATE USER MAPPING FOR CURRENT_USER SERVER s1;
 	CREATE FOREIGN TABLE t (id int OPTIONS (key 'true'), v int) SERVER s1;
 	CREATE FOREIGN TABLE u (id int OPTIONS (key 'true'), v int) SERVER s1;
-}, $shard->host, $shard->port));
+	CREATE SERVER s1b FOREIGN DATA WRAPPER federate
+	  OPTIONS (host '%s', port '%s', dbname 'postgres');
+	CREATE USER MAPPING FOR CURRENT_USER SERVER s1b;
+	CREATE FOREIGN TABLE ub (id int OPTIONS (key 'true'), v int) SERVER s1b
+	  OPTIONS (table_name 'u');
+}, $shard->host, $shard->port, $shard->host, $shard->port));
 
 my $next = 2000;
 # another session commits a row on the server
@@ -49,52 +58,78 @@ sub rows_now { $shard->safe_psql('postgres', 'SELECT count(*) FROM t') }
 
 my $a = FederateTest::Session->new($coord->connstr('postgres'));
 
-for my $iso ('READ COMMITTED', 'REPEATABLE READ')
+for my $mode ('READ ONLY', 'two_phase_commit off')
 {
-	# 1. a cursor streams on one connection; a query meanwhile needs a
-	# second one, which imports the first one's snapshot
-	my $before = rows_now();
-	$a->run("BEGIN ISOLATION LEVEL $iso;\n"
-		  . "DECLARE c CURSOR FOR SELECT id FROM t ORDER BY id;\n"
-		  . "FETCH 1 FROM c;");
-	concurrent_insert();
-	my ($count) = $a->run('SELECT count(*) FROM t;');
-	my ($conns) = $a->run(q{SELECT count(*) FROM federate.connections() WHERE server_name = 's1' AND in_transaction;});
-	my ($rest) = $a->run('MOVE FORWARD ALL IN c;');
-	$a->run('COMMIT;');
-	is($count, $before, "$iso, a cursor and a query: the query sees the cursor's snapshot");
-	cmp_ok($conns, '>=', 2, "$iso, a cursor and a query: two connections to the server");
+	for my $iso ('READ COMMITTED', 'REPEATABLE READ')
+	{
+		my $begin = $mode eq 'READ ONLY' ? "BEGIN ISOLATION LEVEL $iso READ ONLY;"
+		  : "SET federate.two_phase_commit = off;\nBEGIN ISOLATION LEVEL $iso;";
+		my $what = "$iso, $mode";
 
-	# 2. a write, then, while a cursor streams, a self-join of the server
-	$before = rows_now();
-	$a->run("BEGIN ISOLATION LEVEL $iso;\n"
-		  . "UPDATE u SET v = v + 1 WHERE id = 1;\n"
-		  . "DECLARE c CURSOR FOR SELECT id FROM t ORDER BY id;\n"
-		  . "FETCH 1 FROM c;");
-	concurrent_insert();
-	($count) = $a->run('SELECT count(*) FROM t x JOIN t y USING (id);');
-	$a->run('COMMIT;');
-	is($count, $before, "$iso, a write, a cursor and a self-join: one snapshot");
+		# 1. a cursor streams on one connection; a query meanwhile needs a
+		# second one, which imports the first one's snapshot
+		my $before = rows_now();
+		$a->run("$begin\n"
+			  . "DECLARE c CURSOR FOR SELECT id FROM t ORDER BY id;\n"
+			  . "FETCH 1 FROM c;");
+		concurrent_insert();
+		my ($count) = $a->run('SELECT count(*) FROM t;');
+		my ($conns) = $a->run(q{SELECT count(*) FROM federate.connections() WHERE server_name = 's1' AND in_transaction;});
+		$a->run("MOVE FORWARD ALL IN c;\nCOMMIT;\nRESET federate.two_phase_commit;");
+		is($count, $before, "$what, a cursor and a query: the query sees the cursor's snapshot");
+		cmp_ok($conns, '>=', 2, "$what, a cursor and a query: two connections to the server");
 
-	# 3. the first read of the server waits while another session
-	# commits: later reads of the transaction through other connections
-	# still see the rows as they were at its first read
-	$before = rows_now();
-	$a->run("BEGIN ISOLATION LEVEL $iso;\n"
-		  . "SELECT count(*) FROM u;\n"
-		  . "DECLARE c CURSOR FOR SELECT id FROM u ORDER BY id;\n"
-		  . "FETCH 1 FROM c;");
-	concurrent_insert();
-	my ($c1) = $a->run('SELECT count(*) FROM t;');
-	my ($c2) = $a->run('SELECT count(*) FROM t WHERE id > 0;');
-	$a->run('COMMIT;');
-	is("$c1/$c2", "$before/$before", "$iso, reads after a concurrent commit: the first read's snapshot");
+		# 2. (two-phase commit off) a write, then, while a cursor streams,
+		# a self-join of the server
+		if ($mode ne 'READ ONLY')
+		{
+			$before = rows_now();
+			$a->run("$begin\n"
+				  . "UPDATE u SET v = v + 1 WHERE id = 1;\n"
+				  . "DECLARE c CURSOR FOR SELECT id FROM t ORDER BY id;\n"
+				  . "FETCH 1 FROM c;");
+			concurrent_insert();
+			($count) = $a->run('SELECT count(*) FROM t x JOIN t y USING (id);');
+			$a->run("COMMIT;\nRESET federate.two_phase_commit;");
+			is($count, $before, "$what, a write, a cursor and a self-join: one snapshot");
+		}
+
+		# 3. later reads through other connections still see the rows as
+		# they were at the transaction's first read of the server
+		$before = rows_now();
+		$a->run("$begin\n"
+			  . "SELECT count(*) FROM u;\n"
+			  . "DECLARE c CURSOR FOR SELECT id FROM u ORDER BY id;\n"
+			  . "FETCH 1 FROM c;");
+		concurrent_insert();
+		my ($c1) = $a->run('SELECT count(*) FROM t;');
+		my ($c2) = $a->run('SELECT count(*) FROM t WHERE id > 0;');
+		$a->run("COMMIT;\nRESET federate.two_phase_commit;");
+		is("$c1/$c2", "$before/$before", "$what, reads after a concurrent commit: the first read's snapshot");
+	}
+}
+
+# 3b. a transaction that may write, two-phase commit on: a cursor on one
+# connection, a write through it and through a second server to the same
+# database; both are prepared (none exported a snapshot) and committed
+{
+	my ($out, $err) = $a->run("SET federate.log_remote_sql = on;\nBEGIN;\n"
+		  . "DECLARE c CURSOR FOR SELECT id FROM t ORDER BY id;\n"
+		  . "FETCH 1 FROM c;\n"
+		  . "UPDATE u SET v = v + 1 WHERE id = 2;\n"
+		  . "UPDATE ub SET v = v + 1 WHERE id = 3;\n"
+		  . "COMMIT;\nRESET federate.log_remote_sql;");
+	unlike($err, qr/ERROR/, 'may write, two-phase commit on: COMMIT succeeds');
+	like($err, qr/PREPARE TRANSACTION/, 'may write, two-phase commit on: prepared');
+	unlike($err, qr/pg_export_snapshot/, 'may write, two-phase commit on: no snapshot exported');
+	is($shard->safe_psql('postgres', 'SELECT v FROM u WHERE id IN (2, 3) ORDER BY id'), "3\n4",
+		'may write, two-phase commit on: both writes committed');
 }
 
 # 4. the snapshot of a transaction that ended is never imported: the next
 # transaction sees the rows committed meanwhile
 concurrent_insert();
-my ($count) = $a->run("BEGIN;\nDECLARE c CURSOR FOR SELECT id FROM t;\nFETCH 1 FROM c;\nSELECT count(*) FROM t;\nCOMMIT;");
+my ($count) = $a->run("BEGIN READ ONLY;\nDECLARE c CURSOR FOR SELECT id FROM t;\nFETCH 1 FROM c;\nSELECT count(*) FROM t;\nCOMMIT;");
 $count = (split /\n/, $count)[-1];
 is($count, rows_now(), 'a new transaction: a new snapshot');
 

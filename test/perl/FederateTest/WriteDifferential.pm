@@ -510,6 +510,36 @@ sub runner
 	return FederateTest::WriteDifferential::Runner->new(fed => $self, %opts);
 }
 
+# Kill the coordinator's connections to server s1, s2 or m1 on that
+# server (pg_terminate_backend, KILL CONNECTION): the connection is lost
+# in the middle of the coordinator's transaction.  Returns how many.
+sub kill_connections
+{
+	my ($self, $server) = @_;
+	if ($server eq 'm1')
+	{
+		my $kill = $self->{mariadb}->sql(q{SELECT concat('KILL CONNECTION ', id, ';') FROM information_schema.processlist
+			WHERE db = 'wapp' AND id <> connection_id()});
+		my $n = () = $kill =~ /KILL/g;
+		# (a connection that ended meanwhile: its KILL fails, harmlessly)
+		$self->{mariadb}->run_sql($kill) if $n;
+		return $n;
+	}
+	my $shard = $self->{shards}[ $server eq 's1' ? 0 : 1 ];
+	return $shard->safe_psql('postgres', q{SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity
+		WHERE backend_type = 'client backend' AND pid <> pg_backend_pid() AND datname = 'postgres'});
+}
+
+# The prepared transactions on the servers (pg_prepared_xacts, XA RECOVER).
+sub prepared_left
+{
+	my ($self) = @_;
+	my $n = 0;
+	$n += $_->safe_psql('postgres', 'SELECT count(*) FROM pg_prepared_xacts') for @{ $self->{shards} };
+	$n += scalar grep { length } split /\n/, $self->{mariadb}->sql('XA RECOVER');
+	return $n;
+}
+
 sub stop
 {
 	my ($self) = @_;
@@ -1694,6 +1724,7 @@ sub new
 		max_failures => $o{max_failures} // 10,
 		only         => $o{only},
 		strict       => $o{strict} // 0,
+		kill         => $o{kill} // 0,
 		failures     => [],
 		stats        => { transactions => 0, statements => 0, diff => 0, crash => 0 },
 	}, $class;
@@ -1968,10 +1999,50 @@ sub run_transaction
 	my $resync = 0;
 	my $commit_failed = 0;
 	my $local_done = 0;    # the twin of an autocommit statement has ended
+	my $faulted;    # a fault was injected at the COMMIT
 	for my $i (0 .. $last)
 	{
 		my $st = $steps[$i];
 		my $guard = $mode eq 'guarded' && $st->{dml};
+		if ($i == $last && $mode ne 'autocommit' && $st->{sql} =~ /^(COMMIT|END)$/ && $self->{kill}
+			&& rand() < $self->{kill})
+		{
+			# a fault at the COMMIT: a server's connections killed just
+			# before it, or a failure injected after PREPARE or before the
+			# second phase (see 105_two_phase_faults.pl).  The federated
+			# COMMIT goes first, and the twin does what it did: after
+			# recovery the contents must be equal, each transaction
+			# applied on every server or on none.
+			my $f = rand();
+			$faulted = $f < 0.6 ? 'kill_' . FederateTest::WriteDifferential::Gen::pick('s1', 's2', 'm1')
+			  : $f < 0.8 ? 'after_prepare' : 'before_commit_prepared';
+			if ($faulted =~ /^kill_(.*)/)
+			{
+				$self->{fed}->kill_connections($1);
+			}
+			else
+			{
+				exec_sql($self->{f}, "SET LOCAL federate.inject_fault = '$faulted'");
+			}
+			my $fr = exec_sql($self->{f}, $st->{sql});
+			my $fed_committed = !$fr->{err} && ($fr->{tag} // '') =~ /^COMMIT/;
+			my $lr = exec_sql($self->{l}, $fed_committed ? 'COMMIT' : 'ROLLBACK');
+			$s->{statements}++;
+			$s->{faults}{$faulted}{ $fed_committed ? 'committed' : 'failed' }++;
+			push @trace, sprintf("  #%d %s (fault %s)\n    local:     %s\n    federated: %s", $i, $st->{sql}, $faulted,
+				fmt_result($lr), fmt_result($fr)) if $self->{trace}{ $spec->{n} };
+			if ($fr->{lost} && $self->{f}->pg_ping <= 0)
+			{
+				($outcome, $bad_idx, $detail) = ('crash', $i, "  the coordinator connection was lost at the faulted COMMIT: "
+					  . ($fr->{err} // '') . "\n");
+			}
+			elsif ($lr->{err})
+			{
+				($outcome, $bad_idx, $detail) = ('diff', $i, "  the twin's COMMIT failed: " . fmt_result($lr) . "\n");
+			}
+			$commit_failed = 1 unless $fed_committed;
+			last;
+		}
 		if ($guard)
 		{
 			my ($ls, $fs) = $self->_both('SAVEPOINT wfz_guard');
@@ -2101,6 +2172,17 @@ sub run_transaction
 		$self->_both('ROLLBACK');
 	}
 	$self->resync if $resync;
+	if ($faulted)
+	{
+		# end what the fault left in doubt, then nothing may stay prepared
+		my $rec = exec_sql($self->{f}, 'SELECT count(*) FROM federate.recover_prepared_transactions()');
+		my $left = $self->{fed}->prepared_left;
+		if ($rec->{err} || $left)
+		{
+			$detail .= "  after the fault $faulted: recovery " . fmt_result($rec) . ", $left prepared transactions left\n";
+			$outcome = 'diff';
+		}
+	}
 	# the full contents
 	my $dumps = $self->dump_both;
 	my $cd = $self->compare_contents($dumps);
@@ -2274,6 +2356,10 @@ sub summary
 	$line .= "\n  statements by kind (run/skipped/failed alike/known differences): "
 	  . join(', ', map { sprintf('%s=%d/%d/%d/%d', $_, $k->{$_}{run} // 0, $k->{$_}{skipped} // 0,
 		  $k->{$_}{failed_alike} // 0, $k->{$_}{known} // 0) } sort keys %$k);
+	my $fa = $s->{faults} || {};
+	$line .= "\n  faults at COMMIT (committed/failed): "
+	  . join(', ', map { sprintf('%s=%d/%d', $_, $fa->{$_}{committed} // 0, $fa->{$_}{failed} // 0) } sort keys %$fa)
+	  if %$fa;
 	my $fk = join(', ', map { "$_=$self->{fail_kinds}{$_}" } sort keys %{ $self->{fail_kinds} || {} });
 	$line .= "\n  failures by statement kind: $fk" if $fk;
 	my $sk = $self->{skips} || {};
