@@ -291,6 +291,14 @@ typedef struct FedDriver
 	const char *xa_rollback_fmt;
 
 	/*
+	 * The error number commit_prepared_fmt gets for a prepared branch that
+	 * changed nothing, which the server ends without committing anything
+	 * (MariaDB: 1402 XA_RBROLLBACK, once the branch's session is gone): it
+	 * is over all the same.  0: none.
+	 */
+	int			xa_gone_code;
+
+	/*
 	 * One snapshot per server (remote/xact.c): a statement returning the
 	 * remote transaction's snapshot id (one row, one column), and a printf
 	 * format importing one (%s: the id) at the start of another

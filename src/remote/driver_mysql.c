@@ -308,6 +308,7 @@ const FedDriver fed_driver_mysql = {
 	.prepare_fmt = "XA END '%s'; XA PREPARE '%s'",
 	.commit_prepared_fmt = "XA COMMIT '%s'",
 	.rollback_prepared_fmt = "XA ROLLBACK '%s'",
+	.xa_gone_code = 1402,		/* ER_XA_RBROLLBACK */
 	/* formatID, gtrid_length, bqual_length, data (all servers' databases) */
 	.recover_sql = "XA RECOVER",
 	.recover_gid_col = 3,

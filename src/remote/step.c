@@ -441,6 +441,7 @@ next_xact_step(FedConn *c, FedRemoteError *err)
 	if (c->xact_depth == 0)
 	{
 		const char *begin;
+		bool		alone;
 		char		settings[512];
 		char		snapshot[128];
 		char		text[sizeof(c->stmt_buf)];
@@ -467,17 +468,20 @@ next_xact_step(FedConn *c, FedRemoteError *err)
 		 * settings, which then last for it only.  Its result is read whole
 		 * or as it arrives (a cursor needs a transaction).  A statement
 		 * with parameters goes alone (one statement a message): the
-		 * settings are made the session's first, once.
+		 * settings are made the session's first, once.  (Reads of the
+		 * catalogs read whole, for recovery, may run so inside a
+		 * subtransaction too: scans run so only at the top level.)
 		 */
-		if (c->q_autocommit && c->q_sql && curlevel == 1 &&
-			settings[0] != '\0' && c->q_nparams > 0 &&
+		alone = c->q_autocommit && c->q_sql &&
+			(curlevel == 1 || c->q_autocommit == FED_AUTOCOMMIT_WHOLE);
+		if (alone && settings[0] != '\0' && c->q_nparams > 0 &&
 			c->driver->session_timezone_fmt)
 		{
 			session_settings(c, c->stmt_buf, sizeof(c->stmt_buf));
 			c->pending_session = true;
 			return start_internal(c, FED_PHASE_SET, c->stmt_buf, err);
 		}
-		if (c->q_autocommit && c->q_sql && curlevel == 1 &&
+		if (alone &&
 			(settings[0] == '\0' ||
 			 (c->q_nparams == 0 && c->driver->query_start_after)))
 		{

@@ -55,6 +55,7 @@
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/rel.h"
+#include "utils/resowner.h"
 #include "utils/snapmgr.h"
 #include "utils/timestamp.h"
 
@@ -385,6 +386,18 @@ second_phase_missed(FedConn *c, bool lost)
 }
 
 /*
+ * Did the second phase's COMMIT fail only because the prepared branch
+ * changed nothing (FedDriver.xa_gone_code)?  Then it is over: a branch
+ * whose writes were all rolled back to savepoints, for one.
+ */
+static bool
+branch_gone(FedConn *c, FedRemoteError *err, bool commit)
+{
+	return commit && c->driver->xa_gone_code != 0 &&
+		err->native_code == c->driver->xa_gone_code && !err->connection_lost;
+}
+
+/*
  * COMMIT PREPARED (commit) or ROLLBACK PREPARED each prepared transaction,
  * in its driver's words: sent to all, then each waited for.
  */
@@ -418,7 +431,8 @@ second_phase(bool commit)
 		FedRemoteError err = {0};
 
 		if (p->r != FED_IO_ERROR &&
-			fed_conn_finish_internal(c, p->r, &err, deadline, false, NULL))
+			(fed_conn_finish_internal(c, p->r, &err, deadline, false, NULL) ||
+			 branch_gone(c, &err, commit)))
 			continue;
 		if (err.message)
 			fed_conn_copy_error(&err, &err);
@@ -602,6 +616,54 @@ list_prepared(ForeignServer *server, const char *prefix, const char *caller,
 	return found;
 }
 
+/*
+ * list_prepared, but a server that cannot be asked (down, no user mapping)
+ * gets a WARNING, and *ok false, instead of failing the caller: the other
+ * servers are still recovered.  (A subtransaction, as a PL/pgSQL exception
+ * block, so that the failure's cleanup runs.)
+ */
+static List *
+list_prepared_or_warn(ForeignServer *server, const char *prefix,
+					  const char *caller, FedConn **connp, bool *ok)
+{
+	MemoryContext cxt = CurrentMemoryContext;
+	ResourceOwner owner = CurrentResourceOwner;
+	List	   *found = NIL;
+
+	BeginInternalSubTransaction(NULL);
+	MemoryContextSwitchTo(cxt);
+	PG_TRY();
+	{
+		found = list_prepared(server, prefix, caller, connp);
+		ReleaseCurrentSubTransaction();
+		MemoryContextSwitchTo(cxt);
+		CurrentResourceOwner = owner;
+		*ok = true;
+	}
+	PG_CATCH();
+	{
+		ErrorData  *edata;
+
+		MemoryContextSwitchTo(cxt);
+		edata = CopyErrorData();
+		FlushErrorState();
+		RollbackAndReleaseCurrentSubTransaction();
+		MemoryContextSwitchTo(cxt);
+		CurrentResourceOwner = owner;
+		ereport(WARNING,
+				(errcode(edata->sqlerrcode),
+				 errmsg("could not list the prepared transactions on server \"%s\"",
+						server->servername),
+				 errdetail("%s", edata->message),
+				 errhint("Its transactions in doubt stay so until %s reaches it.", caller)));
+		FreeErrorData(edata);
+		found = NIL;
+		*ok = false;
+	}
+	PG_END_TRY();
+	return found;
+}
+
 /* A prepared transaction of ours found on a server */
 typedef struct FedFound
 {
@@ -629,7 +691,12 @@ collect_prepared(const char *prefix, const char *caller, List **checked)
 		FedConn    *c;
 		ListCell   *lc2;
 
-		foreach(lc2, list_prepared(server, prefix, caller, &c))
+		bool		ok;
+		List	   *listed = list_prepared_or_warn(server, prefix, caller, &c, &ok);
+
+		if (!ok)
+			continue;
+		foreach(lc2, listed)
 		{
 			List	   *pair = lfirst(lc2);
 			FedFound   *f = palloc(sizeof(FedFound));
@@ -663,6 +730,7 @@ federate_recover_prepared_transactions(PG_FUNCTION_ARGS)
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 	char		prefix[64];
 	List	   *checked = NIL;
+	List	   *failed = NIL;	/* global ids of transactions not ended */
 	ListCell   *lc;
 	int			ret;
 	TimestampTz start = GetCurrentTimestamp();
@@ -682,13 +750,32 @@ federate_recover_prepared_transactions(PG_FUNCTION_ARGS)
 		char		sql[160];
 		Datum		values[3];
 		bool		nulls[3] = {false, false, false};
+		FedRemoteError err = {0};
+		bool		commit = f->decision == FED_DECIDE_COMMIT;
 
 		if (f->decision == FED_DECIDE_WAIT)
 			continue;
 		snprintf(sql, sizeof(sql),
-				 f->decision == FED_DECIDE_COMMIT ? f->conn->driver->commit_prepared_fmt :
+				 commit ? f->conn->driver->commit_prepared_fmt :
 				 f->conn->driver->rollback_prepared_fmt, f->gid, f->gid);
-		fed_conn_exec(f->conn, sql, 0, NULL);
+		if (!fed_conn_exec_internal(f->conn, sql, 0, NULL, &err, 0, true, NULL) &&
+			!branch_gone(f->conn, &err, commit))
+		{
+			/* left for the next call; its commit record is kept */
+			char	   *base = pstrdup(f->gid);
+
+			*strrchr(base, ':') = '\0';
+			failed = lappend(failed, base);
+			if (err.connection_lost && f->conn->handle)
+				fed_conn_close_handle(f->conn);
+			ereport(WARNING,
+					(errcode(ERRCODE_CONNECTION_FAILURE),
+					 errmsg("could not %s prepared transaction \"%s\" on server \"%s\"",
+							commit ? "commit" : "roll back", f->gid,
+							f->server->servername),
+					 errdetail("%s", err.message ? err.message : "unknown error")));
+			continue;
+		}
 		values[0] = CStringGetTextDatum(f->server->servername);
 		values[1] = CStringGetTextDatum(f->gid);
 		values[2] = CStringGetTextDatum(f->decision == FED_DECIDE_COMMIT ?
@@ -705,9 +792,10 @@ federate_recover_prepared_transactions(PG_FUNCTION_ARGS)
 	 */
 	{
 		Datum	   *elems;
+		Datum	   *gids;
 		int			i = 0;
-		Oid			argtypes[3] = {OIDARRAYOID, TEXTOID, TIMESTAMPTZOID};
-		Datum		args[3];
+		Oid			argtypes[4] = {OIDARRAYOID, TEXTOID, TIMESTAMPTZOID, TEXTARRAYOID};
+		Datum		args[4];
 
 		elems = palloc(sizeof(Datum) * (list_length(checked) + 1));
 		foreach(lc, checked)
@@ -716,9 +804,17 @@ federate_recover_prepared_transactions(PG_FUNCTION_ARGS)
 												  true, TYPALIGN_INT));
 		args[1] = CStringGetTextDatum(prefix);
 		args[2] = TimestampTzGetDatum(start);
+		gids = palloc(sizeof(Datum) * (list_length(failed) + 1));
+		i = 0;
+		foreach(lc, failed)
+			gids[i++] = CStringGetTextDatum((char *) lfirst(lc));
+		args[3] = PointerGetDatum(construct_array(gids, i, TEXTOID, -1, false,
+												  TYPALIGN_INT));
+		/* (not those of transactions that could not be ended) */
 		ret = SPI_execute_with_args("DELETE FROM federate.commit_records WHERE servers <@ $1 "
-									"AND starts_with(gid, $2) AND at < $3",
-									3, argtypes, args, NULL, false, 0);
+									"AND starts_with(gid, $2) AND at < $3 "
+									"AND gid <> ALL ($4)",
+									4, argtypes, args, NULL, false, 0);
 		if (ret != SPI_OK_DELETE)
 			elog(ERROR, "federate: could not delete commit records");
 	}

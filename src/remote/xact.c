@@ -302,6 +302,25 @@ commit_all(void)
 	HASH_SEQ_STATUS scan;
 	FedConn    *c;
 
+	/*
+	 * A remote transaction lost with its connection fails the commit before
+	 * anything is sent anywhere: a COMMIT sent before the error would make
+	 * that server's part stay while the client is told it failed.
+	 */
+	hash_seq_init(&scan, fed_conn_hash);
+	while ((c = (FedConn *) hash_seq_search(&scan)))
+	{
+		if (c->xact == FED_XACT_BROKEN)
+		{
+			hash_seq_term(&scan);
+			ereport(ERROR,
+					(errcode(ERRCODE_CONNECTION_FAILURE),
+					 errmsg("could not commit the remote transaction on server \"%s\"",
+							c->servername),
+					 errdetail("The connection was lost during the transaction.")));
+		}
+	}
+
 	/* written to two or more servers: prepare first (remote/twophase.c) */
 	fed_2pc_prepare();
 
@@ -314,15 +333,6 @@ commit_all(void)
 		c->commit_r = FED_IO_DONE;
 		if (c->xact_depth == 0)
 			continue;
-		if (c->xact == FED_XACT_BROKEN)
-		{
-			hash_seq_term(&scan);
-			ereport(ERROR,
-					(errcode(ERRCODE_CONNECTION_FAILURE),
-					 errmsg("could not commit the remote transaction on server \"%s\"",
-							c->servername),
-					 errdetail("The connection was lost during the transaction.")));
-		}
 		c->owner = NULL;
 		c->park = NULL;
 		c->release_pending = false;	/* the COMMIT releases them */
@@ -332,7 +342,7 @@ commit_all(void)
 		sql = commit_sql(c);
 		fed_conn_log_sql(c, sql);
 		c->commit_r = c->driver->query_start(c->handle, sql, 0, NULL, 0, &err);
-		if (c->commit_r == FED_IO_ERROR)
+		if (c->commit_r == FED_IO_ERROR && c->xact == FED_XACT_WRITTEN)
 		{
 			hash_seq_term(&scan);
 			commit_failed(c, &err);
@@ -346,10 +356,25 @@ commit_all(void)
 
 		if (c->xact_depth == 0 || c->handle == NULL)
 			continue;
-		if (!fed_conn_finish_internal(c, c->commit_r, &err, 0, true, NULL))
+		if ((c->commit_r == FED_IO_ERROR ||
+			 !fed_conn_finish_internal(c, c->commit_r, &err, 0, true, NULL)) &&
+			c->xact == FED_XACT_WRITTEN)
 		{
 			hash_seq_term(&scan);
 			commit_failed(c, &err);
+		}
+
+		/*
+		 * A transaction that only read has nothing to lose: its COMMIT
+		 * failing (its connection lost meanwhile) fails nothing, and must
+		 * not fail the local commit after other servers' COMMITs went.
+		 * Its connection, in a state not known, is closed.
+		 */
+		if (c->commit_r == FED_IO_ERROR || err.message)
+		{
+			fed_xact_ended(c);
+			fed_conn_close_handle(c);
+			continue;
 		}
 		fed_xact_ended(c);
 	}

@@ -315,6 +315,43 @@ is(recover(), "m1|committed\ns1|committed", 'MariaDB in doubt: recovery commits 
 is(where_is(106), 's1,m1', 'MariaDB in doubt: applied on both');
 is(FederateTest::TwoPhase::xa_count($m) + prepared_count(), 0, 'MariaDB in doubt: nothing left prepared');
 
+# 10d2. a MariaDB branch whose writes were all rolled back to a savepoint
+# is prepared with nothing to commit: once its session is gone, MariaDB
+# answers XA COMMIT with XA_RBROLLBACK, and recovery takes it as ended
+($ret, $out, $err) = $coord->psql('postgres', q{
+	SET federate.inject_fault = 'before_commit_prepared';
+	BEGIN;
+	INSERT INTO t1 VALUES (110, 1);
+	SAVEPOINT a;
+	INSERT INTO tm VALUES (110, 1);
+	ROLLBACK TO a;
+	COMMIT;
+});
+is($ret, 0, 'empty MariaDB branch in doubt: the local commit stands');
+is(recover(), "m1|committed\ns1|committed", 'empty MariaDB branch in doubt: recovery ends both');
+is(where_is(110), 's1', 'empty MariaDB branch in doubt: the PostgreSQL part applied');
+is(FederateTest::TwoPhase::xa_count($m) + prepared_count(), 0, 'empty MariaDB branch in doubt: nothing left prepared');
+
+# 10d3. a server down during recovery: a WARNING, the others are ended,
+# the commit record stays until the server is back
+($ret, $out, $err) = $coord->psql('postgres', q{
+	SET federate.inject_fault = 'before_commit_prepared';
+	BEGIN;
+	INSERT INTO t1 VALUES (111, 1);
+	INSERT INTO t2 VALUES (111, 1);
+	COMMIT;
+});
+$shards[1]->stop;
+($ret, $out, $err) = $coord->psql('postgres',
+	'SELECT server_name, action FROM federate.recover_prepared_transactions() ORDER BY 1');
+is($out, 's1|committed', 'a server down: the others are recovered');
+like($err, qr/WARNING:  could not list the prepared transactions on server "s2"/, 'a server down: a WARNING names it');
+is(records(), '1', 'a server down: the commit record stays');
+$shards[1]->start;
+is(recover(), 's2|committed', 'the server back: recovery commits it');
+is(where_is(111), 's1,s2', 'the server back: applied on both');
+is(records(), '0', 'the server back: the commit record deleted');
+
 # 10e. the coordinator dies after PREPARE on PostgreSQL and MariaDB:
 # recovery rolls back both
 ($ret, $out, $err) = $coord->psql('postgres', q{
