@@ -497,3 +497,37 @@ DROP TABLE two, loc_two;
 \c fed_pg1
 DROP TABLE w3, w4;
 \c contrib_regression
+-- an INSERT ... SELECT reading the table it writes, two partitions on one
+-- server and one local (an Append of scans that run one after another):
+-- every read starts before the statement's first write, so none sees the
+-- rows the statement inserted (the second partition's read, begun after
+-- rows went into it through the same connection, saw them)
+\c fed_pg1
+CREATE TABLE hsa (id int PRIMARY KEY, k int);
+CREATE TABLE hsb (id int PRIMARY KEY, k int);
+\c contrib_regression
+CREATE TABLE hs (id int, k int) PARTITION BY LIST (k);
+CREATE FOREIGN TABLE hs_a PARTITION OF hs FOR VALUES IN (1) SERVER pg1 OPTIONS (table_name 'hsa');
+CREATE FOREIGN TABLE hs_b PARTITION OF hs FOR VALUES IN (2) SERVER pg1 OPTIONS (table_name 'hsb');
+CREATE TABLE hs_c PARTITION OF hs FOR VALUES IN (3);
+CREATE TABLE loc_hs (id int, k int) PARTITION BY LIST (k);
+CREATE TABLE loc_hs_a PARTITION OF loc_hs FOR VALUES IN (1);
+CREATE TABLE loc_hs_b PARTITION OF loc_hs FOR VALUES IN (2);
+CREATE TABLE loc_hs_c PARTITION OF loc_hs FOR VALUES IN (3);
+INSERT INTO hs SELECT g, 1 + g % 3 FROM generate_series(1, 30) g;
+INSERT INTO loc_hs SELECT g, 1 + g % 3 FROM generate_series(1, 30) g;
+INSERT INTO hs SELECT id + 1000, 1 + k % 3 FROM hs WHERE id < 5000;
+INSERT INTO loc_hs SELECT id + 1000, 1 + k % 3 FROM loc_hs WHERE id < 5000;
+SELECT same('SELECT * FROM hs', 'SELECT * FROM loc_hs');
+BEGIN;
+WITH i AS (INSERT INTO hs SELECT id + 10000, 1 + k % 3 FROM hs WHERE id < 50000 RETURNING k)
+SELECT k, count(*) FROM i GROUP BY k ORDER BY k;
+WITH i AS (INSERT INTO loc_hs SELECT id + 10000, 1 + k % 3 FROM loc_hs WHERE id < 50000 RETURNING k)
+SELECT k, count(*) FROM i GROUP BY k ORDER BY k;
+COMMIT;
+SELECT same('SELECT * FROM hs', 'SELECT * FROM loc_hs');
+SELECT tableoid::regclass, count(*) FROM hs GROUP BY 1 ORDER BY 1;
+DROP TABLE hs, loc_hs;
+\c fed_pg1
+DROP TABLE hsa, hsb;
+\c contrib_regression

@@ -153,6 +153,8 @@ struct FedFanout
 	bool		raised;			/* a task's failure failed the query */
 	bool		closing;		/* out of time: no more retries */
 	bool		writer;			/* read through the writing connection */
+	bool		writing;		/* the statement writes (a task must not
+								 * wait for a connection: see start_task) */
 	bool		reserved;		/* fed_fanout_reserve was called for the
 								 * next start */
 	int			nqueued;		/* tasks in TASK_QUEUED */
@@ -247,6 +249,57 @@ void
 fed_fanout_use_writer(FedFanout *ff)
 {
 	ff->writer = true;
+}
+
+/* Does the statement being executed write (a DML, a data-modifying CTE)? */
+bool
+fed_statement_writes(EState *estate)
+{
+	return estate->es_plannedstmt->commandType != CMD_SELECT ||
+		estate->es_plannedstmt->hasModifyingCTE;
+}
+
+/* The EvalPlanQual parameter of the ModifyTable at the top of plan, or -1 */
+static int
+epq_param(Plan *plan)
+{
+	return plan && IsA(plan, ModifyTable) ? ((ModifyTable *) plan)->epqParam : -1;
+}
+
+/*
+ * In a statement that writes, may the read of this plan node start when
+ * the executor starts, before the statement's first write?  Only when it
+ * needs no value computed while the statement runs: no PARAM_EXEC but
+ * the ModifyTables' EvalPlanQual one (which every scan under a ModifyTable
+ * lists, for rechecks).
+ */
+bool
+fed_read_may_start_early(EState *estate, Plan *plan)
+{
+	Bitmapset  *ext;
+	ListCell   *lc;
+
+	if (!fed_statement_writes(estate))
+		return false;
+	ext = bms_copy(plan->extParam);
+	if (epq_param(estate->es_plannedstmt->planTree) >= 0)
+		ext = bms_del_member(ext, epq_param(estate->es_plannedstmt->planTree));
+	foreach(lc, estate->es_plannedstmt->subplans)
+	{
+		if (epq_param((Plan *) lfirst(lc)) >= 0)
+			ext = bms_del_member(ext, epq_param((Plan *) lfirst(lc)));
+	}
+	return bms_is_empty(ext);
+}
+
+/*
+ * The statement the fan-out reads for also writes (INSERT ... SELECT, an
+ * UPDATE with a subquery, a data-modifying CTE): see start_task.
+ */
+void
+fed_fanout_statement_writes(FedFanout *ff)
+{
+	ff->writing = true;
 }
 
 /*
@@ -708,11 +761,13 @@ start_task(FedTask *t, bool force)
 	char	   *why = NULL;
 	FedConn    *conn;
 	int			r;
+	bool		late = t->attempts > 0;
 
 	if (t->state == TASK_QUEUED)
 	{
 		t->state = TASK_IDLE;
 		t->ff->nqueued--;
+		late = true;
 	}
 	if (!t->stats.started)
 		INSTR_TIME_SET_CURRENT(t->start);
@@ -736,9 +791,27 @@ start_task(FedTask *t, bool force)
 		return;
 	}
 
+	/*
+	 * In a statement that writes, every read starts before the first write
+	 * (the fan-out starts its tasks before the statement gets its first
+	 * row): a task does not wait for a connection then, it takes one, whose
+	 * reader parks.  A read begun on a server after the statement wrote
+	 * there would see the statement's own changes (an INSERT ... SELECT
+	 * from the same table its own rows), which no statement sees.
+	 */
 	conn = t->ff->writer ?
 		fed_conn_claim_writer(t->server, t->user, t, park_task) :
-		fed_conn_claim(t->server, t->user, t, park_task, force);
+		fed_conn_claim(t->server, t->user, t, park_task,
+					   force || t->ff->writing);
+	if (conn && late && !t->command && fed_conn_wrote_in_command(conn))
+		ereport(ERROR,
+				(errcode(ERRCODE_T_R_SERIALIZATION_FAILURE),
+				 errmsg("could not read from server \"%s\" again after this statement wrote there",
+						t->server->servername),
+				 errdetail("The read of foreign table \"%s\" had to begin again%s, and would have seen the statement's own changes.",
+						   get_rel_name(t->relid),
+						   t->stats.fail_detail ? psprintf(" (%s)", t->stats.fail_detail) : ""),
+				 errhint("Run the statement again.")));
 	if (conn == NULL)
 	{
 		t->state = TASK_QUEUED;

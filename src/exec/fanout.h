@@ -10,6 +10,7 @@
 #ifndef FEDERATE_FANOUT_H
 #define FEDERATE_FANOUT_H
 
+#include "nodes/execnodes.h"
 #include "executor/tuptable.h"
 #include "portability/instr_time.h"
 
@@ -54,6 +55,9 @@ extern void fed_fanout_add_batches(FedFanout *ff, int task, const char **sqls,
 extern void fed_fanout_autocommit(FedFanout *ff, int task, bool whole);
 extern void fed_fanout_stream(FedFanout *ff, int task);
 extern void fed_fanout_use_writer(FedFanout *ff);
+extern void fed_fanout_statement_writes(FedFanout *ff);
+extern bool fed_statement_writes(EState *estate);
+extern bool fed_read_may_start_early(EState *estate, Plan *plan);
 extern void fed_fanout_command(FedFanout *ff, int task);
 extern void fed_fanout_reserve(FedFanout *ff, FedFanout *other);
 extern void fed_fanout_start(FedFanout *ff);

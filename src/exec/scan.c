@@ -642,6 +642,19 @@ fed_begin_scan(CustomScanState *node, EState *estate, int eflags)
 	st->split = list_nth_int(flags, FedFlagSplit);
 	if (st->split)
 		find_sibling(st);
+
+	/*
+	 * In a statement that writes, the reads start now, before its first
+	 * write: a remote read begun on a server after the statement wrote
+	 * there would see the statement's own changes (an INSERT ... SELECT
+	 * reading a partition after rows went into it; a remote cursor sees
+	 * what its transaction wrote before it was declared).  Not a read that
+	 * needs values computed while the statement runs (an outer row's, a
+	 * subquery's, shipped keys), nor the two reads of a split aggregate.
+	 */
+	if (st->key_paramid < 0 && !st->split &&
+		fed_read_may_start_early(estate, node->ss.ps.plan))
+		start_fanout(st);
 }
 
 /*
@@ -924,6 +937,8 @@ prepare_fanout(FedScanState *st)
 		st->fanout = fed_fanout_create(st->ntasks,
 									   st->css.ss.ss_ScanTupleSlot->tts_tupleDescriptor,
 									   convert_row, st);
+		if (fed_statement_writes(estate))
+			fed_fanout_statement_writes(st->fanout);
 		MemoryContextSwitchTo(old);
 	}
 	MemoryContextReset(st->exec_cxt);

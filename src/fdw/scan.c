@@ -264,6 +264,7 @@ fed_bind_params(const FedDialect *dialect, const char *sql, List *offsets,
 }
 
 static void report_on_cleanup(void *arg);
+static void open_scan(FedScanState *st);
 
 void
 fedBeginForeignScan(ForeignScanState *node, int eflags)
@@ -301,6 +302,14 @@ fedBeginForeignScan(ForeignScanState *node, int eflags)
 	cb->func = report_on_cleanup;
 	cb->arg = st;
 	MemoryContextRegisterResetCallback(estate->es_query_cxt, cb);
+
+	/*
+	 * In a statement that writes, the read starts now, before the first
+	 * write (see the same in exec/scan.c), unless it needs values computed
+	 * while the statement runs.
+	 */
+	if (fed_read_may_start_early(estate, &fs->scan.plan))
+		open_scan(st);
 }
 
 /* The fan-out's row converter: the remote row into the task's slot. */
@@ -357,6 +366,8 @@ open_scan(FedScanState *st)
 									   scan_convert, st);
 		if (st->writer)
 			fed_fanout_use_writer(st->fanout);
+		if (fed_statement_writes(estate))
+			fed_fanout_statement_writes(st->fanout);
 		MemoryContextSwitchTo(old);
 	}
 	MemoryContextReset(st->exec_cxt);

@@ -37,6 +37,13 @@
  */
 #define FED_CANCEL_TIMEOUT_SEC	1
 
+/* This backend's local transaction id (PGPROC moved it in 17) */
+#if PG_VERSION_NUM >= 170000
+#define FED_MY_LXID		(MyProc->vxid.lxid)
+#else
+#define FED_MY_LXID		(MyProc->lxid)
+#endif
+
 /* Connections per user mapping: fan-out tasks on one server run in parallel. */
 #define FED_MAX_SLOTS			8
 
@@ -141,6 +148,8 @@ struct FedConn
 	char		snapshot[64];	/* the snapshot its remote transaction
 								 * exported ("" none; xact.c) */
 	bool		exporting;		/* its BEGIN in flight exports it */
+	LocalTransactionId write_lxid;	/* the local transaction and command */
+	CommandId	write_cid;		/* that last wrote through it (xact.c) */
 	bool		invalidated;	/* server or mapping changed: reconnect */
 	uint32		server_hashvalue;
 	uint32		mapping_hashvalue;

@@ -108,6 +108,7 @@ extern void fed_conn_send_copy(FedConn *conn, const char *sql,
 extern void fed_conn_push_copy(FedConn *conn, void *owner);
 extern uint64 fed_conn_end_write(FedConn *conn, void *owner);
 extern bool fed_conn_wrote(FedConn *conn);
+extern bool fed_conn_wrote_in_command(FedConn *conn);
 extern bool fed_conn_in_xact(FedConn *conn);
 extern bool fed_conn_connecting(FedConn *conn);
 extern int	fed_conn_timeout(FedConn *conn);

@@ -92,11 +92,10 @@ static int	branches;
 
 #if PG_VERSION_NUM >= 170000
 #define MY_BACKEND_ID	(MyProc->vxid.procNumber)
-#define MY_LXID			(MyProc->vxid.lxid)
 #else
 #define MY_BACKEND_ID	(MyProc->backendId)
-#define MY_LXID			(MyProc->lxid)
 #endif
+#define MY_LXID			FED_MY_LXID
 
 static void prepare_failed(FedConn *c, FedRemoteError *err, const char *sql);
 

@@ -31,6 +31,7 @@
 #include "pgtime.h"
 #include "storage/fd.h"
 #include "storage/latch.h"
+#include "storage/proc.h"
 #include "utils/acl.h"
 #include "utils/backend_status.h"
 #include "utils/builtins.h"
@@ -77,6 +78,21 @@ fed_conn_note_write(FedConn *c)
 {
 	Assert(c->xact_depth > 0);
 	c->xact = FED_XACT_WRITTEN;
+	c->write_lxid = FED_MY_LXID;
+	c->write_cid = GetCurrentCommandId(false);
+}
+
+/*
+ * Has the current local command (statement) written through c?  A read of
+ * that statement begun on c now would see the statement's own changes,
+ * which a statement never sees (exec/fanout.c).
+ */
+bool
+fed_conn_wrote_in_command(FedConn *c)
+{
+	return c->xact == FED_XACT_WRITTEN && c->xact_depth > 0 &&
+		c->write_lxid == FED_MY_LXID &&
+		c->write_cid == GetCurrentCommandId(false);
 }
 
 /* Has the current remote transaction changed data through c? */
