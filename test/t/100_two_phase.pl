@@ -121,6 +121,21 @@ is(records(), '0', 'two servers: recovery deleted the commit record');
 unlike($err, qr/PREPARE TRANSACTION/, 'one server written: no PREPARE');
 is(where_is(2), 's1', 'one server written: committed');
 
+# 2b. one server written, another only read whose connection is lost
+# before COMMIT: nothing was written there, the commit succeeds (its
+# COMMIT failing once made the client believe a committed transaction had
+# failed)
+{
+	my $sess = FederateTest::Session->new($coord->connstr('postgres'));
+	$sess->run("BEGIN;\nSELECT count(*) FROM t2;\nINSERT INTO t1 VALUES (21, 1);");
+	$shards[1]->safe_psql('postgres', q{SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+		WHERE backend_type = 'client backend' AND pid <> pg_backend_pid() AND datname = 'postgres'});
+	my (undef, $e) = $sess->run('COMMIT;');
+	unlike($e, qr/ERROR/, 'a server only read lost before COMMIT: the commit succeeds');
+	$sess->quit;
+}
+is(where_is(21), 's1', 'a server only read lost before COMMIT: the written server committed');
+
 # 3. federate.two_phase_commit = off: the servers commit one after another
 ($ret, $out, $err) = $coord->psql('postgres', q{
 	SET federate.log_remote_sql = on;
