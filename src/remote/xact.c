@@ -728,14 +728,17 @@ export_now(FedConn *s)
  * server as it was at one moment, as one connection would.  Only where no
  * remote transaction may have to be prepared (PostgreSQL refuses to
  * prepare one that exported its snapshot): in a read-only local
- * transaction, or with two-phase commit off.
+ * transaction; with two-phase commit off also when the first one is idle
+ * as the second begins (an export in every BEGIN of every transaction
+ * that may write costs more than one-phase commit itself).
  *
  * c is about to open its remote transaction: put in buf what its BEGIN
  * must carry ("" nothing).  With another remote transaction open on the
  * server, that is the import of its snapshot: exported by its BEGIN, or
  * now when it is idle (one round trip, once).  The first remote
- * transaction exports its snapshot in its BEGIN (c->exporting) in a
- * transaction block, and in a single statement when it opens for a read
+ * transaction of a read-only local transaction exports its snapshot in
+ * its BEGIN (c->exporting) in a transaction block, and in a single
+ * statement when it opens for a read
  * that keeps the connection (a cursor, a stream: another connection may be
  * needed meanwhile); such a BEGIN no longer goes in the round trip of the
  * read that follows it.  Not shared: a second connection started while
@@ -766,7 +769,11 @@ fed_xact_snapshot_sql(FedConn *c, char *buf, size_t len)
 		snprintf(buf, len, c->driver->import_snapshot_fmt, s->snapshot);
 		return;
 	}
-	if (s == NULL &&
+	/*
+	 * (Exporting costs the server a file per transaction: only where the
+	 * transaction cannot write, which is where sharing is asked for.)
+	 */
+	if (s == NULL && XactReadOnly &&
 		(IsTransactionBlock() || (c->q_sql && c->q_fetch_size != 0)))
 	{
 		c->exporting = true;
