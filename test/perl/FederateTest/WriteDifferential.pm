@@ -1836,6 +1836,20 @@ our @KNOWN = (
 		  $st->{kind} eq 'fail' && ($lr->{state} // '') eq '22012' && !$fr->{err}
 			&& ($fr->{tag} // '') =~ /^(DELETE|UPDATE) 0$/ && $st->{sql} =~ m{1 / \(qty - qty\) = 1 AND}
 	  } ],
+	[ deferred_key_rows => 'a row-by-row UPDATE or DELETE names each row by its key columns: while a deferred '
+		  . 'primary key has a duplicate (a row inserted earlier in the transaction to fail at COMMIT), it '
+		  . 'changes every row with that key (seen with a correlated subquery in the SET list)',
+	  sub {
+		  my ($st, $lr, $fr, $steps) = @_;
+		  return 0 if $lr->{err} || $fr->{err} || $st->{sql} !~ /^\s*(UPDATE|DELETE)\b/i
+			|| ($lr->{tag} // '') eq ($fr->{tag} // '');
+		  for my $prev (@$steps)
+		  {
+			  last if $prev == $st;
+			  return 1 if ($prev->{sql} // '') =~ /'dup at commit'/;
+		  }
+		  return 0;
+	  } ],
 );
 
 sub _known
