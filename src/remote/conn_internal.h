@@ -265,6 +265,8 @@ extern void fed_xact_opened(FedConn *c, int depth);
 extern const char *fed_xact_begin_sql(FedConn *c);
 extern void fed_xact_snapshot_sql(FedConn *c, char *buf, size_t len);
 extern void fed_xact_ended(FedConn *c);
+extern void fed_xact_end_failed(FedConn *c, FedRemoteError *err,
+								const char *sql);
 extern void fed_xact_read_sent(FedConn *c);
 extern bool fed_xact_take_pending(FedConn *c, char *buf, size_t len);
 extern void fed_xact_release_pending(FedConn *c);

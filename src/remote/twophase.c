@@ -97,8 +97,6 @@ static int	branches;
 #endif
 #define MY_LXID			FED_MY_LXID
 
-static void prepare_failed(FedConn *c, FedRemoteError *err, const char *sql);
-
 static bool
 fault(const char *point)
 {
@@ -311,7 +309,7 @@ fed_2pc_prepare(void)
 		{
 			MemoryContextSwitchTo(old);
 			pfree(p);
-			prepare_failed(c, &err, sql);
+			fed_xact_end_failed(c, &err, sql);
 		}
 		prepared = lappend(prepared, p);
 		servers = list_append_unique_oid(servers, c->serverid);
@@ -350,26 +348,6 @@ fed_2pc_prepare(void)
 		kill(MyProcPid, SIGKILL);
 
 	insert_commit_record(xact_gid_base(), servers);
-}
-
-/*
- * c's PREPARE failed: raise its error.  Its remote transaction is over
- * (PostgreSQL ends it), or in a state not known (a named branch, whose
- * connection is closed, which rolls the branch back).  The others are
- * rolled back by the abort that follows.
- */
-static void
-prepare_failed(FedConn *c, FedRemoteError *err, const char *sql)
-{
-	bool		named = c->xa_gid[0] != '\0';
-
-	fed_xact_ended(c);
-	if (named)
-	{
-		fed_conn_copy_error(err, err);	/* (in the connection's memory) */
-		fed_conn_close_handle(c);
-	}
-	fed_conn_fail(c, err, sql);
 }
 
 /*

@@ -284,23 +284,31 @@ abort_cleanup(FedConn *c, bool toplevel)
 }
 
 /*
- * c's COMMIT failed: raise its error.  A named branch (XA) may be left in
- * any state by a failed end and commit: its connection is closed, which
- * rolls back a branch not prepared.
+ * c's COMMIT or PREPARE failed: raise its error.  PostgreSQL ends the
+ * remote transaction; a named branch (XA) may be left in any state by a
+ * failed end: its connection is closed, which rolls back a branch not
+ * prepared.  (The others are rolled back by the abort that follows.)
  */
-static void
-commit_failed(FedConn *c, FedRemoteError *err)
+void
+fed_xact_end_failed(FedConn *c, FedRemoteError *err, const char *sql)
 {
-	bool		named = c->xa_gid[0] != '\0';
-	char	   *sql = pstrdup(c->xact_buf);
+	char	   *text = pstrdup(sql);	/* (sql may be c's own buffer) */
 
-	fed_xact_ended(c);
-	if (named)
+	if (c->xa_gid[0] != '\0')
 	{
 		fed_conn_copy_error(err, err);	/* (in the connection's memory) */
 		fed_conn_close_handle(c);
 	}
-	fed_conn_fail(c, err, named ? sql : c->driver->commit_sql);
+	fed_xact_ended(c);
+	fed_conn_fail(c, err, text);
+}
+
+/* c's COMMIT failed: raise its error. */
+static void
+commit_failed(FedConn *c, FedRemoteError *err)
+{
+	fed_xact_end_failed(c, err, c->xa_gid[0] != '\0' ? c->xact_buf :
+						c->driver->commit_sql);
 }
 
 /*
