@@ -444,7 +444,6 @@ next_xact_step(FedConn *c, FedRemoteError *err)
 		bool		alone;
 		char		settings[512];
 		char		snapshot[128];
-		char		text[sizeof(c->stmt_buf)];
 
 		/* the statement timeout: a session setting on some engines */
 		if (!c->driver->timeout_in_xact && c->stmt_timeout != c->remote_timeout)
@@ -509,18 +508,13 @@ next_xact_step(FedConn *c, FedRemoteError *err)
 		 * whose row is then the only one (see fed_xact_snapshot_sql)
 		 */
 		fed_xact_snapshot_sql(c, snapshot, sizeof(snapshot));
-		snprintf(text, sizeof(text), "%s%s%s%s%s",
-				 fed_xact_begin_sql(c),
-				 snapshot[0] && !c->exporting ? "; " : "",
-				 !c->exporting ? snapshot : "",
-				 settings[0] ? "; " : "", settings);
+		strlcpy(c->stmt_buf, fed_xact_begin_sql(c), sizeof(c->stmt_buf));
+		if (snapshot[0] && !c->exporting)
+			append_setting(c->stmt_buf, sizeof(c->stmt_buf), snapshot);
+		if (settings[0])
+			append_setting(c->stmt_buf, sizeof(c->stmt_buf), settings);
 		if (c->exporting)
-		{
-			size_t		n = strlen(text);
-
-			snprintf(text + n, sizeof(text) - n, "; %s", snapshot);
-		}
-		strlcpy(c->stmt_buf, text, sizeof(c->stmt_buf));
+			append_setting(c->stmt_buf, sizeof(c->stmt_buf), snapshot);
 		begin = c->stmt_buf;
 
 		/* a read without parameters: BEGIN and it in one round trip */
