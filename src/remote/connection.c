@@ -112,8 +112,8 @@ fed_conn_close_handle(FedConn *c)
 	if (c->cxt)
 		MemoryContextDelete(c->cxt);
 	c->cxt = NULL;
-	c->phase = FED_PHASE_IDLE;
-	c->draining = false;
+	c->step.phase = FED_PHASE_IDLE;
+	c->step.draining = false;
 	c->cancel_doubtful = false;
 }
 
@@ -132,8 +132,8 @@ fed_conn_note_failure(FedConn *c, FedFailKind kind, FedRemoteError *err)
 
 	if (kind == FED_FAIL_TIMEOUT)
 		availability = !(err && err->session_bound) &&
-			(c->phase == FED_PHASE_CONNECT ? c->connect_timeout_counts :
-			 c->stmt_timeout_counts);
+			(c->step.phase == FED_PHASE_CONNECT ? c->sess.connect_timeout_counts :
+			 c->sess.stmt_timeout_counts);
 	fed_health_failure(c->serverid, c->servername, kind, availability,
 					   err && err->message ? err->message : NULL);
 }
@@ -179,11 +179,11 @@ void
 fed_conn_fail(FedConn *c, FedRemoteError *err, const char *sql)
 {
 	FedFailKind kind = fed_classify_error(c->driver, err,
-										  c->phase == FED_PHASE_CONNECT);
+										  c->step.phase == FED_PHASE_CONNECT);
 
 	fed_conn_note_failure(c, kind, err);
-	c->phase = FED_PHASE_IDLE;
-	c->draining = false;
+	c->step.phase = FED_PHASE_IDLE;
+	c->step.draining = false;
 	fed_conn_copy_error(err, err);		/* it outlives the connection's memory */
 	if (err->connection_lost || err->timed_out)
 	{
@@ -206,12 +206,12 @@ fed_conn_timeout_detail(FedConn *c, FedRemoteError *err, bool connecting)
 {
 	if (err->timed_out && connecting)
 		return psprintf("The connection attempt timed out after %d seconds.",
-						c->connect_timeout);
+						c->sess.connect_timeout);
 	if (err->timed_out)
 		return psprintf("No answer within the statement timeout of %d ms.",
-						c->stmt_timeout);
+						c->sess.stmt_timeout);
 	return psprintf("The server stopped the statement at the statement timeout of %d ms: %s",
-					c->stmt_timeout, err->message);
+					c->sess.stmt_timeout, err->message);
 }
 
 /* Park or drop the reader, and throw away what is left of its result. */
@@ -221,16 +221,16 @@ stop_reader(FedConn *c)
 	FedRemoteError err = {0};
 	int			r;
 
-	if (c->owner)
+	if (c->stream.owner)
 	{
-		void	   *owner = c->owner;
-		FedParkCallback park = c->park;
+		void	   *owner = c->stream.owner;
+		FedParkCallback park = c->stream.park;
 
 		/* the reader reads its rest through fed_conn_next_row */
 		if (park)
 			park(owner, FED_READER_PARK);
-		c->owner = NULL;
-		c->park = NULL;
+		c->stream.owner = NULL;
+		c->stream.park = NULL;
 	}
 
 	/*
@@ -238,10 +238,10 @@ stop_reader(FedConn *c)
 	 * transaction and savepoints it was opening, so that their levels are
 	 * known, and send nothing more.
 	 */
-	if (c->handle && c->phase != FED_PHASE_IDLE &&
-		c->phase != FED_PHASE_QUERY && c->phase != FED_PHASE_OPEN)
+	if (c->handle && c->step.phase != FED_PHASE_IDLE &&
+		c->step.phase != FED_PHASE_QUERY && c->step.phase != FED_PHASE_OPEN)
 	{
-		c->q_sql = NULL;
+		c->stream.sql = NULL;
 		fed_conn_finish(c);
 	}
 	if (c->handle && c->driver->busy(c->handle))
@@ -251,19 +251,27 @@ stop_reader(FedConn *c)
 		if (r == FED_IO_ERROR)
 			fed_conn_fail(c, &err, NULL);
 	}
-	c->phase = FED_PHASE_IDLE;
+	c->step.phase = FED_PHASE_IDLE;
 }
 
 /*
  * Make the connection free for a new statement: park or drop the reader,
  * then release the savepoints a stream kept open past their level's end
- * (see FedConn.release_pending).
+ * (see FedRemoteXact.release_pending).
  */
 void
 fed_conn_make_idle(FedConn *c)
 {
 	stop_reader(c);
 	fed_xact_release_pending(c);
+}
+
+/* c forgets its reader, if any, without telling it: no I/O. */
+void
+fed_conn_clear_reader(FedConn *c)
+{
+	c->stream.owner = NULL;
+	c->stream.park = NULL;
 }
 
 /*
@@ -273,12 +281,11 @@ fed_conn_make_idle(FedConn *c)
 void
 fed_conn_drop_owner(FedConn *c, FedReaderEvent event)
 {
-	void	   *owner = c->owner;
-	FedParkCallback park = c->park;
+	void	   *owner = c->stream.owner;
+	FedParkCallback park = c->stream.park;
 
 	Assert(event != FED_READER_PARK);
-	c->owner = NULL;
-	c->park = NULL;
+	fed_conn_clear_reader(c);
 	if (owner && park)
 		park(owner, event);
 }
@@ -292,10 +299,10 @@ fed_conn_drop_owner(FedConn *c, FedReaderEvent event)
 void
 fed_conn_forget(FedConn *c, void *owner)
 {
-	if (c->owner != owner)
+	if (c->stream.owner != owner)
 		return;
-	c->owner = NULL;
-	c->park = NULL;
+	c->stream.owner = NULL;
+	c->stream.park = NULL;
 }
 
 /* Raise the error of a failed step, in the words of the step that failed. */
@@ -306,8 +313,8 @@ fed_conn_raise(FedConn *c, FedRemoteError *err)
 
 	/* (a reader whose start this was learns that it failed) */
 	fed_conn_drop_owner(c, FED_READER_FAILED);
-	if (c->phase != FED_PHASE_CONNECT)
-		fed_conn_fail(c, err, c->phase == FED_PHASE_QUERY ? c->q_sql : c->cur_sql);
+	if (c->step.phase != FED_PHASE_CONNECT)
+		fed_conn_fail(c, err, c->step.phase == FED_PHASE_QUERY ? c->stream.sql : c->step.cur_sql);
 
 	fed_conn_note_failure(c, fed_classify_error(c->driver, err, true), err);
 	fed_conn_copy_error(&copy, err);
@@ -324,14 +331,14 @@ fed_conn_raise(FedConn *c, FedRemoteError *err)
 bool
 fed_conn_connecting(FedConn *c)
 {
-	return c->phase == FED_PHASE_CONNECT;
+	return c->step.phase == FED_PHASE_CONNECT;
 }
 
 /* The statement timeout (ms, 0 = none) c's current statement runs with. */
 int
 fed_conn_timeout(FedConn *c)
 {
-	return c->stmt_timeout;
+	return c->sess.stmt_timeout;
 }
 
 /*
@@ -347,10 +354,10 @@ fed_conn_abandon(FedConn *c, int kind, FedRemoteError *err)
 	fed_conn_note_failure(c, (FedFailKind) kind, err);
 	if (err)
 		fed_conn_copy_error(err, err);	/* the caller reads it after the close */
-	c->owner = NULL;
-	c->park = NULL;
-	c->q_sql = NULL;
-	if (c->phase != FED_PHASE_CONNECT)
+	c->stream.owner = NULL;
+	c->stream.park = NULL;
+	c->stream.sql = NULL;
+	if (c->step.phase != FED_PHASE_CONNECT)
 		fed_conn_cancel_running(c);
 	fed_conn_close_handle(c);
 	fed_xact_ended(c);
@@ -425,8 +432,8 @@ send_write(FedConn *c, const char *sql, int nparams,
 	r = fed_conn_start(c, sql, nparams, params, 0, FED_AUTOCOMMIT_NO, &err);
 	if (r == FED_IO_ERROR)
 		fed_conn_raise(c, &err);
-	c->owner = owner;
-	c->park = park;
+	c->stream.owner = owner;
+	c->stream.park = park;
 
 }
 
@@ -441,13 +448,13 @@ fed_conn_push_copy(FedConn *c, void *owner)
 {
 	FedRemoteError err = {0};
 
-	if (c->owner != owner || c->handle == NULL ||
+	if (c->stream.owner != owner || c->handle == NULL ||
 		c->driver->copy_pending == NULL || !c->driver->copy_pending(c->handle))
 		return;
 	if (fed_conn_poll(c, owner, &err) == FED_IO_ERROR)
 	{
-		c->owner = NULL;
-		c->park = NULL;
+		c->stream.owner = NULL;
+		c->stream.park = NULL;
 		fed_conn_raise(c, &err);
 	}
 }
@@ -461,10 +468,10 @@ fed_conn_end_write(FedConn *c, void *owner)
 {
 	FedRow		row;
 
-	if (c->owner != owner || c->handle == NULL)
+	if (c->stream.owner != owner || c->handle == NULL)
 		elog(ERROR, "federate: connection to server \"%s\" is not running this write",
 			 c->servername);
-	c->park = NULL;
+	c->stream.park = NULL;
 	fed_conn_finish(c);
 	while (fed_conn_next_row(c, owner, &row))
 		;						/* a write returns no rows */
@@ -498,8 +505,8 @@ fed_conn_open(FedConn *c, const char *sql, int nparams,
 				(errcode(ERRCODE_CONNECTION_FAILURE),
 				 errmsg("connection to server \"%s\" was lost", c->servername)));
 	fed_conn_run_sync(c, fed_conn_start(c, sql, nparams, params, fetch_size, FED_AUTOCOMMIT_NO, &err), &err);
-	c->owner = owner;
-	c->park = park;
+	c->stream.owner = owner;
+	c->stream.park = park;
 }
 
 /*
@@ -516,8 +523,8 @@ fed_conn_open_alone(FedConn *c, const char *sql, int nparams,
 	fed_conn_make_idle(c);
 	fed_conn_run_sync(c, fed_conn_start(c, sql, nparams, params, 0,
 										FED_AUTOCOMMIT_WHOLE, &err), &err);
-	c->owner = owner;
-	c->park = NULL;
+	c->stream.owner = owner;
+	c->stream.park = NULL;
 }
 
 /* The next row of the owner's result; false at its end. */
@@ -527,21 +534,21 @@ fed_conn_next_row(FedConn *c, void *owner, FedRow *row)
 	FedRemoteError err = {0};
 	int			r;
 
-	if (c->owner != owner || c->handle == NULL || c->phase != FED_PHASE_OPEN)
+	if (c->stream.owner != owner || c->handle == NULL || c->step.phase != FED_PHASE_OPEN)
 		elog(ERROR, "federate: connection to server \"%s\" is not reading this result",
 			 c->servername);
 	r = c->driver->next_row(c->handle, row, &err);
 	r = fed_conn_drive(c, FED_STEP_ROW, r, row, &err, 0, true);
 	if (r == FED_IO_ERROR)
 	{
-		c->owner = NULL;
+		c->stream.owner = NULL;
 		fed_conn_fail(c, &err, NULL);
 	}
 	if (r == FED_IO_DONE)
 	{
-		c->phase = FED_PHASE_IDLE;
-		c->owner = NULL;
-		c->park = NULL;
+		c->step.phase = FED_PHASE_IDLE;
+		c->stream.owner = NULL;
+		c->stream.park = NULL;
 		return false;
 	}
 	return true;
@@ -562,7 +569,7 @@ discard_cancelled(FedConn *c)
 
 	r = c->driver->discard(c->handle, &err);
 	r = fed_conn_drive(c, FED_STEP_DISCARD, r, NULL, &err, 0, true);
-	c->phase = FED_PHASE_IDLE;
+	c->step.phase = FED_PHASE_IDLE;
 	if (r != FED_IO_ERROR)
 		return;
 	if (err.connection_lost || err.timed_out)
@@ -581,12 +588,12 @@ fed_conn_release(FedConn *c, void *owner)
 {
 	char		errbuf[256];
 
-	if (c->owner != owner)
+	if (c->stream.owner != owner)
 		return;
-	c->owner = NULL;
-	c->park = NULL;
+	c->stream.owner = NULL;
+	c->stream.park = NULL;
 
-	switch (c->phase)
+	switch (c->step.phase)
 	{
 		case FED_PHASE_CONNECT:
 			/* nothing was sent yet: drop the half-made connection */
@@ -596,7 +603,7 @@ fed_conn_release(FedConn *c, void *owner)
 		case FED_PHASE_SET:
 		case FED_PHASE_BEGIN:
 			/* finish opening the transaction, but send nothing more */
-			c->q_sql = NULL;
+			c->stream.sql = NULL;
 			fed_conn_finish(c);
 			return;
 		default:
@@ -613,7 +620,7 @@ fed_conn_release(FedConn *c, void *owner)
 	 * ignores this.
 	 */
 	if (c->handle && c->driver->busy(c->handle) &&
-		!(c->driver->cancel_aborts_xact && c->xact_depth > 0))
+		!(c->driver->cancel_aborts_xact && c->rx.depth > 0))
 	{
 		/*
 		 * A cancel that needs a connection of its own takes a unit of the

@@ -75,7 +75,7 @@ fed_pool_entry(UserMapping *user, int slot)
 	{
 		memset(((char *) c) + sizeof(FedConnKey), 0,
 			   sizeof(FedConn) - sizeof(FedConnKey));
-		c->phase = FED_PHASE_IDLE;
+		c->step.phase = FED_PHASE_IDLE;
 	}
 	return c;
 }
@@ -97,7 +97,7 @@ fed_pool_holds_busy(Oid serverid)
 	hash_seq_init(&scan, fed_conn_hash);
 	while ((c = (FedConn *) hash_seq_search(&scan)))
 		if (c->handle && c->serverid != serverid &&
-			(c->owner || c->xact_depth > 0))
+			(c->stream.owner || c->rx.depth > 0))
 		{
 			hash_seq_term(&scan);
 			return true;
@@ -120,7 +120,7 @@ fed_pool_budget_deadline(ForeignServer *server)
 static void
 prepare_entry(FedConn *c, ForeignServer *server, UserMapping *user)
 {
-	if (c->xact == FED_XACT_BROKEN)
+	if (c->rx.state == FED_XACT_BROKEN)
 		ereport(ERROR,
 				(errcode(ERRCODE_CONNECTION_FAILURE),
 				 errmsg("connection to server \"%s\" was lost", c->servername),
@@ -131,8 +131,8 @@ prepare_entry(FedConn *c, ForeignServer *server, UserMapping *user)
 	 * nobody uses: not on one still being made for a reader (that one
 	 * reads the new options already).
 	 */
-	if (c->handle && c->invalidated && c->xact_depth == 0 &&
-		c->owner == NULL && c->phase == FED_PHASE_IDLE)
+	if (c->handle && c->invalidated && c->rx.depth == 0 &&
+		c->stream.owner == NULL && c->step.phase == FED_PHASE_IDLE)
 		fed_conn_close_handle(c);
 
 	if (c->handle == NULL)
@@ -142,9 +142,9 @@ prepare_entry(FedConn *c, ForeignServer *server, UserMapping *user)
 		strlcpy(c->servername, server->servername, NAMEDATALEN);
 		c->driver = fed_server_driver(server) == FED_DRIVER_MYSQL ?
 			&fed_driver_mysql : &fed_driver_libpq;
-		c->connect_timeout = fed_int_option(server->options, "connect_timeout",
+		c->sess.connect_timeout = fed_int_option(server->options, "connect_timeout",
 											fed_connect_timeout);
-		c->connect_timeout_counts = fed_connect_timeout_trusted ||
+		c->sess.connect_timeout_counts = fed_connect_timeout_trusted ||
 			fed_int_option(server->options, "connect_timeout", -1) >= 0;
 		c->server_hashvalue = GetSysCacheHashValue1(FOREIGNSERVEROID,
 													ObjectIdGetDatum(server->serverid));
@@ -153,8 +153,8 @@ prepare_entry(FedConn *c, ForeignServer *server, UserMapping *user)
 	}
 	c->server = server;
 	c->user = user;
-	c->stmt_timeout = fed_server_statement_timeout(server);
-	c->stmt_timeout_counts = fed_statement_timeout_trusted ||
+	c->sess.stmt_timeout = fed_server_statement_timeout(server);
+	c->sess.stmt_timeout_counts = fed_statement_timeout_trusted ||
 		fed_int_option(server->options, "statement_timeout", -1) >= 0;
 	c->budget = fed_server_budget(server);
 	c->last_used = GetCurrentTimestamp();
@@ -178,7 +178,7 @@ fed_conn_get(ForeignServer *server, UserMapping *user, bool start_xact)
 	char	   *why;
 
 	prepare_entry(c, server, user);
-	if (c->xact_depth == 0 &&
+	if (c->rx.depth == 0 &&
 		!fed_circuit_allows(server->serverid, server->servername, &why))
 		fed_report_failure(ERROR, FED_FAIL_CIRCUIT, NULL, server->servername,
 						   why, NULL, NULL);
@@ -208,8 +208,8 @@ hand_over(FedConn *c, ForeignServer *server, UserMapping *user, void *owner,
 {
 	prepare_entry(c, server, user);
 	fed_conn_make_idle(c);
-	c->owner = owner;
-	c->park = park;
+	c->stream.owner = owner;
+	c->stream.park = park;
 	return c;
 }
 
@@ -237,25 +237,25 @@ fed_conn_claim(ForeignServer *server, UserMapping *user, void *owner,
 	FedConn    *busy = NULL;
 	int			slot;
 
-	if (c->xact != FED_XACT_WRITTEN && c->xact != FED_XACT_BROKEN)
+	if (c->rx.state != FED_XACT_WRITTEN && c->rx.state != FED_XACT_BROKEN)
 	{
 		c = NULL;
 		for (slot = 0; slot < FED_MAX_SLOTS; slot++)
 		{
 			FedConn    *s = fed_pool_entry(user, slot);
 
-			if (s->xact == FED_XACT_BROKEN)
+			if (s->rx.state == FED_XACT_BROKEN)
 				continue;
-			if (s->owner == NULL && s->handle)
+			if (s->stream.owner == NULL && s->handle)
 			{
 				c = s;
 				break;
 			}
 			/* a unit reserved already (fed_conn_reserve) comes first */
-			if (s->owner == NULL && s->handle == NULL &&
+			if (s->stream.owner == NULL && s->handle == NULL &&
 				(empty == NULL || (s->budget_held && !empty->budget_held)))
 				empty = s;
-			if (s->owner && s->handle && busy == NULL)
+			if (s->stream.owner && s->handle && busy == NULL)
 				busy = s;
 		}
 		if (c == NULL && empty)
@@ -317,11 +317,11 @@ fed_conn_reserve(ForeignServer **servers, UserMapping **users, int n)
 		{
 			FedConn    *s = fed_pool_entry(users[i], slot);
 
-			if (s->xact == FED_XACT_BROKEN)
+			if (s->rx.state == FED_XACT_BROKEN)
 				continue;
 			if (s->handle || s->budget_held)
 				have = true;
-			else if (s->owner == NULL && empty == NULL)
+			else if (s->stream.owner == NULL && empty == NULL)
 				empty = s;
 		}
 		if (have || empty == NULL)
@@ -334,8 +334,8 @@ fed_conn_reserve(ForeignServer **servers, UserMapping **users, int n)
 			hash_seq_init(&scan, fed_conn_hash);
 			while ((c = (FedConn *) hash_seq_search(&scan)))
 				if (c->handle && c->serverid > servers[i]->serverid &&
-					c->owner == NULL && c->xact_depth == 0 && c->xact != FED_XACT_BROKEN &&
-					c->phase == FED_PHASE_IDLE)
+					c->stream.owner == NULL && c->rx.depth == 0 && c->rx.state != FED_XACT_BROKEN &&
+					c->step.phase == FED_PHASE_IDLE)
 					fed_conn_close_handle(c);
 			fed_budget_take(servers[i], true, fed_pool_budget_deadline(servers[i]),
 							fed_pool_holds_busy(servers[i]->serverid));
@@ -376,15 +376,15 @@ fed_pool_settle_idle(void)
 		bool		close = false;
 
 		/* a unit reserved for a connection that was never made */
-		if (c->handle == NULL && c->budget_held && c->owner == NULL)
+		if (c->handle == NULL && c->budget_held && c->stream.owner == NULL)
 		{
 			fed_budget_give_back(c->serverid, false);
 			c->budget_held = false;
 			continue;
 		}
-		if (c->handle == NULL || c->owner || c->xact_depth > 0 ||
-			c->xact == FED_XACT_BROKEN ||
-			c->phase != FED_PHASE_IDLE)
+		if (c->handle == NULL || c->stream.owner || c->rx.depth > 0 ||
+			c->rx.state == FED_XACT_BROKEN ||
+			c->step.phase != FED_PHASE_IDLE)
 			continue;
 		for (k = 0; k < nkept; k++)
 			if (kept_server[k] == c->serverid)
@@ -456,7 +456,7 @@ fed_conn_others_in_xact(FedConn *c)
 	while ((o = (FedConn *) hash_seq_search(&scan)))
 	{
 		if (o != c && o->serverid == c->serverid && o->handle &&
-			o->xact_depth > 0)
+			o->rx.depth > 0)
 			found = true;
 	}
 	return found;
@@ -493,7 +493,7 @@ fed_conn_list(PG_FUNCTION_ARGS)
 		else
 			values[1] = CStringGetTextDatum("public");
 		values[2] = CStringGetTextDatum(c->driver->name);
-		values[3] = BoolGetDatum(c->xact_depth > 0);
+		values[3] = BoolGetDatum(c->rx.depth > 0);
 		values[4] = BoolGetDatum(!c->invalidated && server != NULL);
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 	}
@@ -521,7 +521,7 @@ fed_conn_disconnect(Oid serverid, bool all)
 	{
 		if (c->handle == NULL || (!all && c->serverid != serverid))
 			continue;
-		if (c->xact_depth > 0 || c->owner != NULL)
+		if (c->rx.depth > 0 || c->stream.owner != NULL)
 		{
 			ereport(WARNING,
 					(errmsg("cannot close the connection to server \"%s\" because it is still in use",

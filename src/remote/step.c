@@ -28,7 +28,7 @@
  * differs, BEGIN while the remote transaction is below the local nesting
  * level (a read without parameters goes in BEGIN's round trip; savepoints
  * left on the server for a stream of a released level are released before
- * a new one opens, see FedConn.release_pending), then QUERY, or IDLE when
+ * a new one opens, see FedRemoteXact.release_pending), then QUERY, or IDLE when
  * there is no statement.  A failure in any phase
  * returns FED_IO_ERROR; a lost connection during the BEGIN of a connection
  * made earlier (a server restart) reconnects once and goes on.
@@ -77,10 +77,10 @@ fed_conn_wait_for(FedConn *c, int events, TimestampTz deadline, bool interruptib
 	int			rc;
 
 	/* a server that does not answer within the statement timeout */
-	if (deadline == 0 && interruptible && c->stmt_timeout > 0 &&
-		c->phase != FED_PHASE_CONNECT)
+	if (deadline == 0 && interruptible && c->sess.stmt_timeout > 0 &&
+		c->step.phase != FED_PHASE_CONNECT)
 		deadline = TimestampTzPlusMilliseconds(GetCurrentTimestamp(),
-											   fed_timeout_grace(c->stmt_timeout));
+											   fed_timeout_grace(c->sess.stmt_timeout));
 	if (deadline != 0)
 	{
 		TimestampTz now = GetCurrentTimestamp();
@@ -277,23 +277,23 @@ begin_connect(FedConn *c, FedRemoteError *err)
 		c->budget_held = false;
 	}
 
-	c->phase = FED_PHASE_CONNECT;
+	c->step.phase = FED_PHASE_CONNECT;
 	c->connected_at = GetCurrentTimestamp();
 	c->max_prepared = -1;
 	c->generation = ++generations;
-	c->draining = false;
-	if (c->xact != FED_XACT_BROKEN)	/* (never reconnected: prepare_entry) */
+	c->step.draining = false;
+	if (c->rx.state != FED_XACT_BROKEN)	/* (never reconnected: prepare_entry) */
 		fed_xact_ended(c);
-	c->remote_timeout = 0;
+	c->sess.remote_timeout = 0;
 	/* the session setup's TimeZone, the server's default timeout */
-	strlcpy(c->session_tz, "UTC", sizeof(c->session_tz));
-	c->session_timeout = 0;
-	c->pending_session = false;
+	strlcpy(c->sess.session_tz, "UTC", sizeof(c->sess.session_tz));
+	c->sess.session_timeout = 0;
+	c->sess.pending_session = false;
 	c->cancel_sent = false;
-	c->connect_deadline = 0;
-	if (c->connect_timeout > 0)
-		c->connect_deadline = TimestampTzPlusMilliseconds(GetCurrentTimestamp(),
-														  (int64) c->connect_timeout * 1000);
+	c->step.connect_deadline = 0;
+	if (c->sess.connect_timeout > 0)
+		c->step.connect_deadline = TimestampTzPlusMilliseconds(GetCurrentTimestamp(),
+														  (int64) c->sess.connect_timeout * 1000);
 	return r;
 }
 
@@ -301,9 +301,9 @@ begin_connect(FedConn *c, FedRemoteError *err)
 static int
 start_internal(FedConn *c, FedPhase phase, const char *sql, FedRemoteError *err)
 {
-	c->phase = phase;
-	c->draining = false;
-	c->cur_sql = sql;
+	c->step.phase = phase;
+	c->step.draining = false;
+	c->step.cur_sql = sql;
 	fed_conn_log_sql(c, sql);
 	return c->driver->query_start(c->handle, sql, 0, NULL, 0, err);
 }
@@ -337,12 +337,12 @@ check_password_used(FedConn *c)
 			 errhint("The server's authentication method must be changed to one that asks for the password, or a superuser must set password_required 'false' in the user mapping.")));
 }
 
-/* The caller's statement is being sent, with c->q_fetch_size. */
+/* The caller's statement is being sent, with c->stream.fetch_size. */
 static void
 query_phase(FedConn *c)
 {
-	c->phase = FED_PHASE_QUERY;
-	c->draining = false;
+	c->step.phase = FED_PHASE_QUERY;
+	c->step.draining = false;
 	fed_xact_read_sent(c);
 }
 
@@ -350,14 +350,14 @@ query_phase(FedConn *c)
 const char *
 fed_conn_read_kind(FedConn *c)
 {
-	if (!c->driver->reads_in_batches || c->q_fetch_size == FED_FETCH_STREAM)
+	if (!c->driver->reads_in_batches || c->stream.fetch_size == FED_FETCH_STREAM)
 		return "streamed";
-	return c->q_fetch_size > 0 ? "cursor" : "whole";
+	return c->stream.fetch_size > 0 ? "cursor" : "whole";
 }
 
 /* Append "; " and sql to buf (of size bytes) unless buf is empty. */
-static void
-append_setting(char *buf, int size, const char *sql)
+void
+fed_append_sql(char *buf, int size, const char *sql)
 {
 	int			n = strlen(buf);
 
@@ -374,29 +374,29 @@ static void
 xact_settings(FedConn *c, char *buf, int size)
 {
 	buf[0] = '\0';
-	if (c->driver->timeout_in_xact && c->stmt_timeout != c->session_timeout)
+	if (c->driver->timeout_in_xact && c->sess.stmt_timeout != c->sess.session_timeout)
 	{
 		char		one[128];
 
-		if (c->stmt_timeout > 0)
-			snprintf(one, sizeof(one), timeout_format(c), c->stmt_timeout);
+		if (c->sess.stmt_timeout > 0)
+			snprintf(one, sizeof(one), timeout_format(c), c->sess.stmt_timeout);
 		else
 			strlcpy(one, c->driver->timeout_default_sql, sizeof(one));
-		append_setting(buf, size, one);
+		fed_append_sql(buf, size, one);
 	}
 	if (c->driver->timezone_fmt)
 	{
 		const char *tz = pg_get_timezone_name(session_timezone);
 
-		if (strcmp(tz, c->session_tz) != 0)
+		if (strcmp(tz, c->sess.session_tz) != 0)
 		{
 			char		one[TZ_STRLEN_MAX + 64];
 
 			snprintf(one, sizeof(one), c->driver->timezone_fmt,
 					 quote_literal_cstr(tz));
-			append_setting(buf, size, one);
+			fed_append_sql(buf, size, one);
 		}
-		strlcpy(c->remote_tz, tz, sizeof(c->remote_tz));
+		strlcpy(c->sess.remote_tz, tz, sizeof(c->sess.remote_tz));
 	}
 }
 
@@ -411,24 +411,24 @@ session_settings(FedConn *c, char *buf, int size)
 	const char *tz = pg_get_timezone_name(session_timezone);
 
 	buf[0] = '\0';
-	if (c->stmt_timeout != c->session_timeout)
+	if (c->sess.stmt_timeout != c->sess.session_timeout)
 	{
 		char		one[128];
 
-		if (c->stmt_timeout > 0)
+		if (c->sess.stmt_timeout > 0)
 			snprintf(one, sizeof(one), c->driver->session_timeout_fmt,
-					 c->stmt_timeout);
+					 c->sess.stmt_timeout);
 		else
 			strlcpy(one, c->driver->session_timeout_reset, sizeof(one));
-		append_setting(buf, size, one);
+		fed_append_sql(buf, size, one);
 	}
-	if (strcmp(tz, c->session_tz) != 0)
+	if (strcmp(tz, c->sess.session_tz) != 0)
 	{
 		char		one[TZ_STRLEN_MAX + 64];
 
 		snprintf(one, sizeof(one), c->driver->session_timezone_fmt,
 				 quote_literal_cstr(tz));
-		append_setting(buf, size, one);
+		fed_append_sql(buf, size, one);
 	}
 }
 
@@ -438,20 +438,20 @@ next_xact_step(FedConn *c, FedRemoteError *err)
 {
 	int			curlevel = GetCurrentTransactionNestLevel();
 
-	if (c->xact_depth == 0)
+	if (c->rx.depth == 0)
 	{
 		const char *begin;
 		bool		alone;
+		bool		exporting;
 		char		settings[512];
-		char		snapshot[128];
 
 		/* the statement timeout: a session setting on some engines */
-		if (!c->driver->timeout_in_xact && c->stmt_timeout != c->remote_timeout)
+		if (!c->driver->timeout_in_xact && c->sess.stmt_timeout != c->sess.remote_timeout)
 		{
-			c->pending_timeout = c->stmt_timeout;
-			snprintf(c->stmt_buf, sizeof(c->stmt_buf), timeout_format(c),
-					 c->stmt_timeout);
-			return start_internal(c, FED_PHASE_SET, c->stmt_buf, err);
+			c->sess.pending_timeout = c->sess.stmt_timeout;
+			snprintf(c->step.stmt_buf, sizeof(c->step.stmt_buf), timeout_format(c),
+					 c->sess.stmt_timeout);
+			return start_internal(c, FED_PHASE_SET, c->step.stmt_buf, err);
 		}
 		/*
 		 * ... or of the transaction, with the session's TimeZone: sent in
@@ -471,112 +471,93 @@ next_xact_step(FedConn *c, FedRemoteError *err)
 		 * catalogs read whole, for recovery, may run so inside a
 		 * subtransaction too: scans run so only at the top level.)
 		 */
-		alone = c->q_autocommit && c->q_sql &&
-			(curlevel == 1 || c->q_autocommit == FED_AUTOCOMMIT_WHOLE);
-		if (alone && settings[0] != '\0' && c->q_nparams > 0 &&
+		alone = c->stream.autocommit && c->stream.sql &&
+			(curlevel == 1 || c->stream.autocommit == FED_AUTOCOMMIT_WHOLE);
+		if (alone && settings[0] != '\0' && c->stream.nparams > 0 &&
 			c->driver->session_timezone_fmt)
 		{
-			session_settings(c, c->stmt_buf, sizeof(c->stmt_buf));
-			c->pending_session = true;
-			return start_internal(c, FED_PHASE_SET, c->stmt_buf, err);
+			session_settings(c, c->step.stmt_buf, sizeof(c->step.stmt_buf));
+			c->sess.pending_session = true;
+			return start_internal(c, FED_PHASE_SET, c->step.stmt_buf, err);
 		}
 		if (alone &&
 			(settings[0] == '\0' ||
-			 (c->q_nparams == 0 && c->driver->query_start_after)))
+			 (c->stream.nparams == 0 && c->driver->query_start_after)))
 		{
-			c->q_fetch_size = c->q_autocommit == FED_AUTOCOMMIT_STREAM ?
+			c->stream.fetch_size = c->stream.autocommit == FED_AUTOCOMMIT_STREAM ?
 				FED_FETCH_STREAM : 0;
 			query_phase(c);
-			c->prefixed = true;
+			c->step.prefixed = true;
 			if (settings[0] == '\0')
 			{
-				fed_conn_log_sql(c, c->q_sql);
-				return c->driver->query_start(c->handle, c->q_sql,
-											  c->q_nparams, c->q_params,
-											  c->q_fetch_size, err);
+				fed_conn_log_sql(c, c->stream.sql);
+				return c->driver->query_start(c->handle, c->stream.sql,
+											  c->stream.nparams, c->stream.params,
+											  c->stream.fetch_size, err);
 			}
-			strlcpy(c->stmt_buf, settings, sizeof(c->stmt_buf));
-			fed_conn_log_sql(c, c->stmt_buf);
-			fed_conn_log_sql(c, c->q_sql);
-			return c->driver->query_start_after(c->handle, c->stmt_buf,
-												c->q_sql, c->q_fetch_size,
+			strlcpy(c->step.stmt_buf, settings, sizeof(c->step.stmt_buf));
+			fed_conn_log_sql(c, c->step.stmt_buf);
+			fed_conn_log_sql(c, c->stream.sql);
+			return c->driver->query_start_after(c->handle, c->step.stmt_buf,
+												c->stream.sql, c->stream.fetch_size,
 												err);
 		}
-		/*
-		 * BEGIN, the import of the snapshot of another connection to the
-		 * server, the settings; or the export of its own snapshot last,
-		 * whose row is then the only one (see fed_xact_snapshot_sql)
-		 */
-		fed_xact_snapshot_sql(c, snapshot, sizeof(snapshot));
-		strlcpy(c->stmt_buf, fed_xact_begin_sql(c), sizeof(c->stmt_buf));
-		if (snapshot[0] && !c->exporting)
-			append_setting(c->stmt_buf, sizeof(c->stmt_buf), snapshot);
-		if (settings[0])
-			append_setting(c->stmt_buf, sizeof(c->stmt_buf), settings);
-		if (c->exporting)
-			append_setting(c->stmt_buf, sizeof(c->stmt_buf), snapshot);
-		begin = c->stmt_buf;
+		/* BEGIN, with what the remote transaction carries (xact.c) */
+		exporting = fed_xact_begin_text(c, settings, c->step.stmt_buf,
+										sizeof(c->step.stmt_buf));
+		begin = c->step.stmt_buf;
 
 		/* a read without parameters: BEGIN and it in one round trip */
-		if (c->q_sql && c->q_nparams == 0 && curlevel == 1 &&
-			!c->exporting && c->driver->query_start_after)
+		if (c->stream.sql && c->stream.nparams == 0 && curlevel == 1 &&
+			!exporting && c->driver->query_start_after)
 		{
 			query_phase(c);
-			c->prefixed = true;
+			c->step.prefixed = true;
 			fed_xact_opened(c, 1);
 			fed_conn_log_sql(c, begin);
-			fed_conn_log_sql(c, c->q_sql);
+			fed_conn_log_sql(c, c->stream.sql);
 			return c->driver->query_start_after(c->handle, begin,
-												c->q_sql, c->q_fetch_size, err);
+												c->stream.sql, c->stream.fetch_size, err);
 		}
-		c->pending_depth = 1;
+		c->step.pending_depth = 1;
 		return start_internal(c, FED_PHASE_BEGIN, begin, err);
 	}
-	if (c->xact_depth < curlevel)
+	if (c->rx.depth < curlevel)
 	{
 		/*
 		 * The server still has a savepoint of this depth, of a level
 		 * released while this statement was starting (see
-		 * FedConn.release_pending): release it first, so that the new one
+		 * FedRemoteXact.release_pending): release it first, so that the new one
 		 * is the only one of its name.
 		 */
-		if (fed_xact_take_pending(c, c->stmt_buf, sizeof(c->stmt_buf)))
+		if (fed_xact_take_pending(c, c->step.stmt_buf, sizeof(c->step.stmt_buf)))
 		{
-			c->pending_depth = c->xact_depth;
-			return start_internal(c, FED_PHASE_BEGIN, c->stmt_buf, err);
+			c->step.pending_depth = c->rx.depth;
+			return start_internal(c, FED_PHASE_BEGIN, c->step.stmt_buf, err);
 		}
-		c->pending_depth = c->xact_depth + 1;
-		snprintf(c->stmt_buf, sizeof(c->stmt_buf), c->driver->savepoint_fmt,
-				 c->pending_depth);
-		return start_internal(c, FED_PHASE_BEGIN, c->stmt_buf, err);
+		c->step.pending_depth = c->rx.depth + 1;
+		snprintf(c->step.stmt_buf, sizeof(c->step.stmt_buf), c->driver->savepoint_fmt,
+				 c->step.pending_depth);
+		return start_internal(c, FED_PHASE_BEGIN, c->step.stmt_buf, err);
 	}
-	if (c->q_sql == NULL)
+	if (c->stream.sql == NULL)
 	{
-		c->phase = FED_PHASE_IDLE;
+		c->step.phase = FED_PHASE_IDLE;
 		return FED_IO_DONE;
 	}
 	/* the local session changed its TimeZone inside the transaction */
 	if (c->driver->timezone_fmt &&
-		strcmp(c->remote_tz, pg_get_timezone_name(session_timezone)) != 0)
+		strcmp(c->sess.remote_tz, pg_get_timezone_name(session_timezone)) != 0)
 	{
-		c->pending_tz = true;
-		snprintf(c->stmt_buf, sizeof(c->stmt_buf), c->driver->timezone_fmt,
+		c->sess.pending_tz = true;
+		snprintf(c->step.stmt_buf, sizeof(c->step.stmt_buf), c->driver->timezone_fmt,
 				 quote_literal_cstr(pg_get_timezone_name(session_timezone)));
-		return start_internal(c, FED_PHASE_SET, c->stmt_buf, err);
+		return start_internal(c, FED_PHASE_SET, c->step.stmt_buf, err);
 	}
 	query_phase(c);
-	fed_conn_log_sql(c, c->q_sql);
-	return c->driver->query_start(c->handle, c->q_sql, c->q_nparams,
-								  c->q_params, c->q_fetch_size, err);
-}
-
-/* A row of the BEGIN in flight: the snapshot id it exports, if it does. */
-static void
-note_begin_row(FedConn *c, int r, FedRow *row)
-{
-	if (r == FED_IO_ROW && c->phase == FED_PHASE_BEGIN && c->exporting &&
-		row->ncols == 1 && row->values[0])
-		strlcpy(c->snapshot, row->values[0], sizeof(c->snapshot));
+	fed_conn_log_sql(c, c->stream.sql);
+	return c->driver->query_start(c->handle, c->stream.sql, c->stream.nparams,
+								  c->stream.params, c->stream.fetch_size, err);
 }
 
 /*
@@ -588,9 +569,9 @@ note_begin_row(FedConn *c, int r, FedRow *row)
 bool
 fed_conn_begin_released(FedConn *c, int level)
 {
-	if (c->phase != FED_PHASE_BEGIN || c->pending_depth < level)
+	if (c->step.phase != FED_PHASE_BEGIN || c->step.pending_depth < level)
 		return false;
-	c->pending_depth = level - 1;
+	c->step.pending_depth = level - 1;
 	return true;
 }
 
@@ -608,12 +589,12 @@ advance(FedConn *c, int r, FedRemoteError *err)
 		if (r == FED_IO_ERROR)
 		{
 			/* a server restart shows up here: reconnect once and retry */
-			if (c->may_reconnect && err->connection_lost &&
-				((c->phase == FED_PHASE_BEGIN && c->xact_depth == 0) ||
-				 (c->phase == FED_PHASE_QUERY && c->prefixed)))
+			if (c->step.may_reconnect && err->connection_lost &&
+				((c->step.phase == FED_PHASE_BEGIN && c->rx.depth == 0) ||
+				 (c->step.phase == FED_PHASE_QUERY && c->step.prefixed)))
 			{
-				c->may_reconnect = false;
-				c->prefixed = false;
+				c->step.may_reconnect = false;
+				c->step.prefixed = false;
 				fed_xact_ended(c);	/* nothing was done in it */
 				fed_conn_close_handle(c);
 				r = begin_connect(c, err);
@@ -624,30 +605,31 @@ advance(FedConn *c, int r, FedRemoteError *err)
 		if (r != FED_IO_DONE && r != FED_IO_ROW)
 			return r;
 
-		switch (c->phase)
+		switch (c->step.phase)
 		{
 			case FED_PHASE_CONNECT:
 				check_password_used(c);
-				c->setup_step = -1;
-				c->phase = FED_PHASE_SETUP;
-				c->draining = true;
+				c->step.setup_step = -1;
+				c->step.phase = FED_PHASE_SETUP;
+				c->step.draining = true;
 				r = FED_IO_DONE;
 				continue;
 			case FED_PHASE_SETUP:
 			case FED_PHASE_SET:
 			case FED_PHASE_BEGIN:
-				if (!c->draining || r == FED_IO_ROW)
+				if (!c->step.draining || r == FED_IO_ROW)
 				{
-					note_begin_row(c, r, &row);
+					if (r == FED_IO_ROW && c->step.phase == FED_PHASE_BEGIN)
+						fed_xact_begin_row(c, &row);
 					/* read and drop the statement's rows */
-					c->draining = true;
+					c->step.draining = true;
 					r = c->driver->next_row(c->handle, &row, err);
 					continue;
 				}
-				c->draining = false;
-				if (c->phase == FED_PHASE_SETUP)
+				c->step.draining = false;
+				if (c->step.phase == FED_PHASE_SETUP)
 				{
-					const char *next = c->driver->session_setup(c->handle)[++c->setup_step];
+					const char *next = c->driver->session_setup(c->handle)[++c->step.setup_step];
 
 					if (next)
 					{
@@ -657,30 +639,27 @@ advance(FedConn *c, int r, FedRemoteError *err)
 					fed_xact_ended(c);
 					c->invalidated = false;
 				}
-				else if (c->phase == FED_PHASE_SET && c->pending_session)
+				else if (c->step.phase == FED_PHASE_SET && c->sess.pending_session)
 				{
-					c->pending_session = false;
-					strlcpy(c->session_tz, pg_get_timezone_name(session_timezone),
-							sizeof(c->session_tz));
-					c->session_timeout = c->stmt_timeout;
+					c->sess.pending_session = false;
+					strlcpy(c->sess.session_tz, pg_get_timezone_name(session_timezone),
+							sizeof(c->sess.session_tz));
+					c->sess.session_timeout = c->sess.stmt_timeout;
 				}
-				else if (c->phase == FED_PHASE_SET && c->pending_tz)
+				else if (c->step.phase == FED_PHASE_SET && c->sess.pending_tz)
 				{
-					c->pending_tz = false;
-					strlcpy(c->remote_tz, pg_get_timezone_name(session_timezone),
-							sizeof(c->remote_tz));
+					c->sess.pending_tz = false;
+					strlcpy(c->sess.remote_tz, pg_get_timezone_name(session_timezone),
+							sizeof(c->sess.remote_tz));
 				}
-				else if (c->phase == FED_PHASE_SET)
-					c->remote_timeout = c->pending_timeout;
+				else if (c->step.phase == FED_PHASE_SET)
+					c->sess.remote_timeout = c->sess.pending_timeout;
 				else
-				{
-					c->exporting = false;
-					fed_xact_opened(c, c->pending_depth);
-				}
+					fed_xact_opened(c, c->step.pending_depth);
 				r = next_xact_step(c, err);
 				continue;
 			case FED_PHASE_QUERY:
-				c->phase = FED_PHASE_OPEN;
+				c->step.phase = FED_PHASE_OPEN;
 				fed_health_success(c->serverid, c->servername);
 				return FED_IO_DONE;
 			default:
@@ -720,29 +699,29 @@ fed_conn_start(FedConn *c, const char *sql, int nparams,
 			   const char *const *params, int fetch_size,
 			   FedAutocommit autocommit, FedRemoteError *err)
 {
-	if (c->pending_session)
+	if (c->sess.pending_session)
 	{
 		/* a session SET that did not complete: its effect is unknown */
-		c->pending_session = false;
-		c->session_tz[0] = '\0';
-		c->session_timeout = -1;
+		c->sess.pending_session = false;
+		c->sess.session_tz[0] = '\0';
+		c->sess.session_timeout = -1;
 	}
-	c->q_autocommit = autocommit;
-	c->q_sql = sql;
-	c->q_nparams = nparams;
-	c->q_params = params;
-	c->q_fetch_size = fetch_size;
-	c->prefixed = false;
+	c->stream.autocommit = autocommit;
+	c->stream.sql = sql;
+	c->stream.nparams = nparams;
+	c->stream.params = params;
+	c->stream.fetch_size = fetch_size;
+	c->step.prefixed = false;
 	c->cancel_sent = false;
 	fed_conn_set_tag();
 	if (sql)
 		fed_health_statement(c->serverid, c->servername);
 	if (c->handle == NULL)
 	{
-		c->may_reconnect = false;
+		c->step.may_reconnect = false;
 		return advance(c, begin_connect(c, err), err);
 	}
-	c->may_reconnect = true;
+	c->step.may_reconnect = true;
 	return advance(c, next_xact_step(c, err), err);
 }
 
@@ -753,11 +732,11 @@ poll_step(FedConn *c, FedRemoteError *err)
 	FedRow		row;
 	int			r;
 
-	switch (c->phase)
+	switch (c->step.phase)
 	{
 		case FED_PHASE_CONNECT:
-			if (c->connect_deadline != 0 &&
-				GetCurrentTimestamp() >= c->connect_deadline)
+			if (c->step.connect_deadline != 0 &&
+				GetCurrentTimestamp() >= c->step.connect_deadline)
 			{
 				set_timed_out(err, true);
 				return FED_IO_ERROR;
@@ -767,12 +746,13 @@ poll_step(FedConn *c, FedRemoteError *err)
 		case FED_PHASE_SETUP:
 		case FED_PHASE_SET:
 		case FED_PHASE_BEGIN:
-			if (!c->draining)
+			if (!c->step.draining)
 				r = c->driver->query_poll(c->handle, err);
 			else
 			{
 				r = c->driver->next_row(c->handle, &row, err);
-				note_begin_row(c, r, &row);
+				if (r == FED_IO_ROW && c->step.phase == FED_PHASE_BEGIN)
+					fed_xact_begin_row(c, &row);
 			}
 			break;
 		case FED_PHASE_QUERY:
@@ -793,7 +773,7 @@ poll_step(FedConn *c, FedRemoteError *err)
 static void
 check_owner(FedConn *c, void *owner)
 {
-	if (c->owner != owner || owner == NULL)
+	if (c->stream.owner != owner || owner == NULL)
 		elog(ERROR, "federate: connection to server \"%s\" is not reading this result",
 			 c->servername);
 }
@@ -816,14 +796,13 @@ fed_conn_fetch(FedConn *c, void *owner, FedRow *row, FedRemoteError *err)
 	int			r;
 
 	check_owner(c, owner);
-	if (c->phase != FED_PHASE_OPEN || c->handle == NULL)
+	if (c->step.phase != FED_PHASE_OPEN || c->handle == NULL)
 		elog(ERROR, "federate: no open result on server \"%s\"", c->servername);
 	r = c->driver->next_row(c->handle, row, err);
 	if (r == FED_IO_DONE)
 	{
-		c->phase = FED_PHASE_IDLE;
-		c->owner = NULL;
-		c->park = NULL;
+		c->step.phase = FED_PHASE_IDLE;
+		fed_conn_clear_reader(c);
 	}
 	return r;
 }
@@ -854,9 +833,9 @@ fed_conn_wait_ms(FedConn *c, int events)
 {
 	long		timeout = -1;
 
-	if (c->phase == FED_PHASE_CONNECT && c->connect_deadline != 0)
+	if (c->step.phase == FED_PHASE_CONNECT && c->step.connect_deadline != 0)
 		timeout = Max(0, TimestampDifferenceMilliseconds(GetCurrentTimestamp(),
-														 c->connect_deadline));
+														 c->step.connect_deadline));
 	if ((events & WL_TIMEOUT) && c->driver->timeout_ms && c->handle)
 	{
 		long		t = c->driver->timeout_ms(c->handle);
@@ -877,8 +856,8 @@ fed_conn_run_sync(FedConn *c, int r, FedRemoteError *err)
 {
 	while (r != FED_IO_DONE && r != FED_IO_ERROR)
 	{
-		TimestampTz deadline = c->phase == FED_PHASE_CONNECT ?
-		c->connect_deadline : 0;
+		TimestampTz deadline = c->step.phase == FED_PHASE_CONNECT ?
+		c->step.connect_deadline : 0;
 
 		if (!fed_conn_wait_for(c, r, deadline, true))
 		{
@@ -901,7 +880,92 @@ fed_conn_finish(FedConn *c)
 {
 	FedRemoteError err = {0};
 
-	if (c->phase == FED_PHASE_IDLE || c->phase == FED_PHASE_OPEN)
+	if (c->step.phase == FED_PHASE_IDLE || c->step.phase == FED_PHASE_OPEN)
 		return;
 	fed_conn_run_sync(c, poll_step(c, &err), &err);
+}
+
+/*
+ * During abort cleanup: end what is in flight on c, waiting until deadline
+ * (never throws).  A SET, BEGIN or SAVEPOINT ends soon and is waited for,
+ * so that the remote transaction's levels and the session's settings are
+ * known again; a running statement is cancelled and its end waited for.
+ * False when c's state cannot be known (the caller closes it).
+ */
+bool
+fed_conn_settle(FedConn *c, TimestampTz deadline)
+{
+	FedRemoteError err = {0};
+	char		errbuf[256];
+	int			r;
+
+	if (c->step.phase == FED_PHASE_SET || c->step.phase == FED_PHASE_BEGIN)
+	{
+		FedPhase	phase = c->step.phase;
+
+		r = c->driver->discard(c->handle, &err);
+		r = fed_conn_drive(c, FED_STEP_DISCARD, r, NULL, &err, deadline, false);
+		c->step.phase = FED_PHASE_IDLE;
+		if (r == FED_IO_ERROR)
+		{
+			if (err.timed_out)
+				fed_conn_note_unresponsive(c);
+			return false;
+		}
+		if (phase == FED_PHASE_BEGIN)
+			fed_xact_opened(c, c->step.pending_depth);
+		else if (c->sess.pending_session)
+		{
+			/* it may or may not have taken effect */
+			c->sess.session_tz[0] = '\0';
+			c->sess.session_timeout = -1;
+		}
+		else if (c->sess.pending_tz)
+			c->sess.remote_tz[0] = '\0';
+		else
+			c->sess.remote_timeout = c->sess.pending_timeout;
+		c->sess.pending_tz = false;
+		c->sess.pending_session = false;
+		return true;
+	}
+	c->step.phase = FED_PHASE_IDLE;
+	if (!c->driver->busy(c->handle))
+		return true;
+	if (!c->cancel_sent &&
+		!c->driver->cancel(c->handle, FED_CANCEL_TIMEOUT_SEC,
+						   errbuf, sizeof(errbuf)))
+	{
+		ereport(WARNING,
+				(errcode(ERRCODE_CONNECTION_FAILURE),
+				 errmsg("could not cancel the statement running on server \"%s\"",
+						c->servername),
+				 errdetail_internal("%s", errbuf)));
+		return false;
+	}
+	c->cancel_sent = true;
+
+	/*
+	 * The cancelled statement ends with an error, as it should: only a lost
+	 * connection or no end in time makes the state unknown.
+	 */
+	r = c->driver->discard(c->handle, &err);
+	r = fed_conn_drive(c, FED_STEP_DISCARD, r, NULL, &err, deadline, false);
+	if (r == FED_IO_ERROR &&
+		(err.connection_lost || err.timed_out || c->handle == NULL))
+	{
+		if (err.timed_out)
+			fed_conn_note_unresponsive(c);
+		return false;
+	}
+	return true;
+}
+
+/*
+ * A savepoint rolled back on c: a SET LOCAL TimeZone sent inside it is
+ * undone, so the remote transaction's TimeZone is no longer known.
+ */
+void
+fed_conn_forget_xact_settings(FedConn *c)
+{
+	c->sess.remote_tz[0] = '\0';
 }

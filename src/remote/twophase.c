@@ -5,25 +5,29 @@
  *		servers, and the recovery of what it leaves in doubt.
  *
  * When the local transaction commits (its PRE_COMMIT callback) and has
- * written through two or more connections, each PostgreSQL server that
- * was written gets PREPARE TRANSACTION (all at once, then each is waited
- * for); then a commit record is inserted into federate.commit_records in
- * the local transaction itself, so that the local commit is the commit
- * point; then the remote transactions that only read, and those of MySQL
- * servers (which have no two-phase commit here yet), commit as usual.
- * Once the local commit is durable (the COMMIT callback), every prepared
- * transaction gets COMMIT PREPARED.  A failure before the local commit
- * aborts it, and the prepared transactions get ROLLBACK PREPARED; a
- * failure after it (a server lost, the coordinator stopped) leaves the
- * transaction prepared on that server, "in doubt": its rows stay locked
- * there until federate.recover_prepared_transactions() commits it (its
- * commit record exists) or rolls it back (no record, and the local
- * transaction is over).
+ * written through two or more connections, each written server's remote
+ * transaction gets PREPARE TRANSACTION (PostgreSQL) or XA END and XA
+ * PREPARE (MySQL: its branch was named by XA START), all at once, then each
+ * is waited for; then a commit record is inserted into
+ * federate.commit_records in the local transaction itself, so that the
+ * local commit is the commit point; then the remote transactions that
+ * only read commit as usual (xact.c).  Once the local commit is durable
+ * (the COMMIT callback), every prepared transaction gets COMMIT PREPARED
+ * (XA COMMIT).  A failure before the local commit aborts it, and the
+ * prepared transactions are rolled back; a failure after it (a server
+ * lost, the coordinator stopped) leaves the transaction prepared on that
+ * server, "in doubt": its rows stay locked there until
+ * federate.recover_prepared_transactions() commits it (its commit record
+ * exists) or rolls it back (no record, and the local transaction is over).
+ *
+ * This file decides when; each step is a state of the connection's remote
+ * transaction, moved by xact.c (WRITTEN -> PREPARED -> NONE, see
+ * FedXactState in remote/conn_internal.h).
  *
  * The global transaction id names the coordinator, its database and the
- * local transaction: "fed:<system identifier>:<database oid>:<full
- * transaction id>:<random>:<n>" (hexadecimal; at most 64 bytes, MySQL's
- * XA limit), so that coordinators sharing servers never touch each
+ * local transaction: "fed:<system identifier>:<database oid>:<backend
+ * id>:<local transaction id>:<random>:<n>" (hexadecimal; at most 64 bytes,
+ * MySQL's XA limit), so that coordinators sharing servers never touch each
  * other's, recovery never touches prepared transactions it did not
  * create, and a transaction id given again after a crash makes another.
  *
@@ -67,18 +71,12 @@ char	   *fed_inject_fault = NULL;
 /* How long the COMMIT/ROLLBACK PREPARED after the local end may wait */
 #define FED_SECOND_PHASE_WAIT_MS	10000
 
-/* A remote transaction prepared by the committing local transaction */
-typedef struct FedPrepared
-{
-	FedConn    *conn;
-	Oid			serverid;
-	char		servername[NAMEDATALEN];
-	char		gid[FED_GID_LEN + 8];
-	int			r;				/* the second phase's first step */
-} FedPrepared;
-
-/* Those of the transaction committing now (TopMemoryContext) */
-static List *prepared = NIL;
+/*
+ * Whether a remote transaction of the local transaction ending now is in
+ * state PREPARED (saves the second phase a look at every connection in
+ * every other transaction)
+ */
+static bool any_prepared = false;
 
 /*
  * The global transaction id of the current local transaction (without its
@@ -231,7 +229,7 @@ static bool
 can_prepare(FedConn *c)
 {
 	return c->handle && c->driver->prepare_fmt &&
-		(c->driver->xa_start_fmt == NULL || c->xa_gid[0] != '\0');
+		(c->driver->xa_start_fmt == NULL || c->rx.gid[0] != '\0');
 }
 
 /*
@@ -239,7 +237,8 @@ can_prepare(FedConn *c)
  * through two or more connections: prepare every written server's
  * transaction and write the commit record.  What is left open (reads, and
  * the writes of a MySQL transaction begun with two-phase commit off) the
- * caller commits as usual afterwards.
+ * caller commits as usual afterwards.  Each remote transaction prepared
+ * is in state PREPARED (xact.c) until the second phase.
  */
 void
 fed_2pc_prepare(void)
@@ -250,16 +249,17 @@ fed_2pc_prepare(void)
 	List	   *conns = NIL;
 	List	   *servers = NIL;
 	ListCell   *lc;
-	MemoryContext old;
 	FedConn    *failed = NULL;
 	FedRemoteError failed_err = {0};
+	bool		send_failed = false;
+	int			sent = 0;
 
 	if (!fed_two_phase_commit)
 		return;
 	hash_seq_init(&scan, fed_conn_hash);
 	while ((c = (FedConn *) hash_seq_search(&scan)))
 	{
-		if (c->xact_depth == 0 || c->xact != FED_XACT_WRITTEN)
+		if (c->rx.depth == 0 || c->rx.state != FED_XACT_WRITTEN)
 			continue;
 		written++;
 		if (can_prepare(c))
@@ -272,8 +272,7 @@ fed_2pc_prepare(void)
 	foreach(lc, conns)
 	{
 		c = lfirst(lc);
-		c->owner = NULL;
-		c->park = NULL;
+		fed_conn_clear_reader(c);
 		fed_conn_make_idle(c);
 		check_prepared_allowed(c);
 		if (c->max_prepared == 0)
@@ -286,59 +285,42 @@ fed_2pc_prepare(void)
 					 errhint("Set max_prepared_transactions above zero on that server, or SET federate.two_phase_commit = off to commit the servers one after another.")));
 	}
 
-	/* PREPARE everywhere at once, then wait for each */
-	old = MemoryContextSwitchTo(TopMemoryContext);
+	/*
+	 * PREPARE everywhere at once, then wait for each of those sent, so that
+	 * the abort that follows a failure knows which are PREPARED
+	 */
 	foreach(lc, conns)
 	{
-		FedPrepared *p = palloc0(sizeof(FedPrepared));
 		FedRemoteError err = {0};
-		char		sql[2 * FED_GID_LEN + 64];
 
 		c = lfirst(lc);
-		p->conn = c;
-		p->serverid = c->serverid;
-		strlcpy(p->servername, c->servername, sizeof(p->servername));
-		if (c->xa_gid[0] != '\0')
-			strlcpy(p->gid, c->xa_gid, sizeof(p->gid));
-		else
-			fed_2pc_branch_gid(p->gid, sizeof(p->gid));
-		snprintf(sql, sizeof(sql), c->driver->prepare_fmt, p->gid, p->gid);
-		fed_conn_log_sql(c, sql);
-		c->commit_r = c->driver->query_start(c->handle, sql, 0, NULL, 0, &err);
-		if (c->commit_r == FED_IO_ERROR)
+		if (!fed_xact_prepare_send(c, &err))
 		{
-			MemoryContextSwitchTo(old);
-			pfree(p);
-			fed_xact_end_failed(c, &err, sql);
+			fed_conn_copy_error(&failed_err, &err);
+			failed = c;
+			send_failed = true;
+			break;
 		}
-		prepared = lappend(prepared, p);
+		sent++;
 		servers = list_append_unique_oid(servers, c->serverid);
 	}
-	MemoryContextSwitchTo(old);
-
-	/* each waited for, so that the abort knows which were prepared */
-	foreach(lc, prepared)
+	foreach(lc, conns)
 	{
-		FedPrepared *p = lfirst(lc);
 		FedRemoteError err = {0};
 
-		c = p->conn;
-		if (!fed_conn_finish_internal(c, c->commit_r, &err, 0, true, NULL))
+		if (foreach_current_index(lc) >= sent)
+			break;
+		c = lfirst(lc);
+		if (fed_xact_prepare_wait(c, &err))
+			any_prepared = true;
+		else if (failed == NULL)
 		{
-			/* not prepared: the abort must not try to roll it back */
-			prepared = foreach_delete_current(prepared, lc);
-			pfree(p);
-			if (failed == NULL)
-			{
-				fed_conn_copy_error(&failed_err, &err);
-				failed = c;
-			}
-			if (c->xa_gid[0] != '\0')
-				fed_conn_close_handle(c);
+			failed_err = err;
+			failed = c;
 		}
-		/* prepared or not, the transaction is no longer open there */
-		fed_xact_ended(c);
 	}
+	if (send_failed)
+		fed_xact_end_failed(failed, &failed_err, "PREPARE");
 	if (failed)
 		fed_conn_fail(failed, &failed_err, "PREPARE");
 
@@ -351,32 +333,9 @@ fed_2pc_prepare(void)
 }
 
 /*
- * A prepared transaction's second phase did not happen on c: a named
- * branch holds its session until it ends, so its connection is closed
- * (the branch stays prepared on the server, for recovery).
- */
-static void
-second_phase_missed(FedConn *c, bool lost)
-{
-	if (c->handle && (lost || c->driver->xa_start_fmt))
-		fed_conn_close_handle(c);
-}
-
-/*
- * Did the second phase's COMMIT fail only because the prepared branch
- * changed nothing (FedDriver.xa_gone_code)?  Then it is over: a branch
- * whose writes were all rolled back to savepoints, for one.
- */
-static bool
-branch_gone(FedConn *c, FedRemoteError *err, bool commit)
-{
-	return commit && c->driver->xa_gone_code != 0 &&
-		err->native_code == c->driver->xa_gone_code && !err->connection_lost;
-}
-
-/*
- * COMMIT PREPARED (commit) or ROLLBACK PREPARED each prepared transaction,
- * in its driver's words: sent to all, then each waited for.
+ * COMMIT PREPARED (commit) or ROLLBACK PREPARED each remote transaction in
+ * state PREPARED: sent to all, then each waited for.  One that cannot be
+ * ended stays in doubt on its server, with a WARNING.
  */
 static void
 second_phase(bool commit)
@@ -384,62 +343,50 @@ second_phase(bool commit)
 	const char *what = commit ? "commit prepared" : "roll back prepared";
 	TimestampTz deadline = TimestampTzPlusMilliseconds(GetCurrentTimestamp(),
 													   FED_SECOND_PHASE_WAIT_MS);
-	ListCell   *lc;
+	HASH_SEQ_STATUS scan;
+	FedConn    *c;
 
-	foreach(lc, prepared)
+	any_prepared = false;
+	hash_seq_init(&scan, fed_conn_hash);
+	while ((c = (FedConn *) hash_seq_search(&scan)))
+		if (c->rx.state == FED_XACT_PREPARED)
+			fed_xact_resolve_send(c, commit);
+	hash_seq_init(&scan, fed_conn_hash);
+	while ((c = (FedConn *) hash_seq_search(&scan)))
 	{
-		FedPrepared *p = lfirst(lc);
-		FedConn    *c = p->conn;
 		FedRemoteError err = {0};
-		char		sql[2 * FED_GID_LEN + 64];
+		char		gid[sizeof(c->rx.gid)];
 
-		p->r = FED_IO_ERROR;
-		if (c->handle == NULL || c->phase != FED_PHASE_IDLE)
+		if (c->rx.state != FED_XACT_PREPARED)
 			continue;
-		snprintf(sql, sizeof(sql), commit ? c->driver->commit_prepared_fmt :
-				 c->driver->rollback_prepared_fmt, p->gid, p->gid);
-		fed_conn_log_sql(c, sql);
-		p->r = c->driver->query_start(c->handle, sql, 0, NULL, 0, &err);
-	}
-	foreach(lc, prepared)
-	{
-		FedPrepared *p = lfirst(lc);
-		FedConn    *c = p->conn;
-		FedRemoteError err = {0};
-
-		if (p->r != FED_IO_ERROR &&
-			(fed_conn_finish_internal(c, p->r, &err, deadline, false, NULL) ||
-			 branch_gone(c, &err, commit)))
+		strlcpy(gid, c->rx.gid, sizeof(gid));
+		if (fed_xact_resolve_wait(c, commit, deadline, &err))
 			continue;
-		if (err.message)
-			fed_conn_copy_error(&err, &err);
-		second_phase_missed(c, p->r == FED_IO_ERROR || err.connection_lost ||
-							err.timed_out);
 		ereport(WARNING,
 				(errcode(ERRCODE_CONNECTION_FAILURE),
 				 errmsg("could not %s transaction \"%s\" on server \"%s\"",
-						what, p->gid, p->servername),
+						what, gid, c->servername),
 				 err.message ? errdetail("%s", err.message) : 0,
 				 errhint("The transaction stays prepared there, its rows locked, until federate.recover_prepared_transactions() ends it.")));
 	}
-	list_free_deep(prepared);
-	prepared = NIL;
 }
 
 /* The local transaction committed: COMMIT PREPARED everywhere. */
 void
 fed_2pc_commit(void)
 {
-	ListCell   *lc;
+	HASH_SEQ_STATUS scan;
+	FedConn    *c;
 
-	if (prepared == NIL)
+	if (!any_prepared)
 		return;
 	if (fault("before_commit_prepared"))
 	{
-		foreach(lc, prepared)
-			second_phase_missed(((FedPrepared *) lfirst(lc))->conn, false);
-		list_free_deep(prepared);
-		prepared = NIL;
+		any_prepared = false;
+		hash_seq_init(&scan, fed_conn_hash);
+		while ((c = (FedConn *) hash_seq_search(&scan)))
+			if (c->rx.state == FED_XACT_PREPARED)
+				fed_xact_resolve_missed(c, false);
 		return;
 	}
 	if (fault("crash_before_commit_prepared"))
@@ -451,7 +398,7 @@ fed_2pc_commit(void)
 void
 fed_2pc_abort(void)
 {
-	if (prepared == NIL)
+	if (!any_prepared)
 		return;
 	second_phase(false);
 }
@@ -736,7 +683,7 @@ federate_recover_prepared_transactions(PG_FUNCTION_ARGS)
 				 commit ? f->conn->driver->commit_prepared_fmt :
 				 f->conn->driver->rollback_prepared_fmt, f->gid, f->gid);
 		if (!fed_conn_exec_internal(f->conn, sql, 0, NULL, &err, 0, true, NULL) &&
-			!branch_gone(f->conn, &err, commit))
+			!fed_xact_branch_gone(f->conn, &err, commit))
 		{
 			/* left for the next call; its commit record is kept */
 			char	   *base = pstrdup(f->gid);

@@ -61,25 +61,28 @@ static void fed_subxact_callback(SubXactEvent event, SubTransactionId mySubid,
 void
 fed_xact_lose(FedConn *c)
 {
-	if (c->xact_depth > 0 &&
-		(c->xact == FED_XACT_WRITTEN || IsolationUsesXactSnapshot()))
-		c->xact = FED_XACT_BROKEN;
-	else if (c->xact != FED_XACT_BROKEN)
-		c->xact = FED_XACT_NONE;
-	c->xact_depth = 0;
-	c->release_pending = false;
-	c->xa_gid[0] = '\0';		/* a branch not prepared ends with its session */
-	c->snapshot[0] = '\0';
+	/* a prepared transaction stays on the server: the second phase says so */
+	if (c->rx.state == FED_XACT_PREPARED)
+		return;
+	if (c->rx.depth > 0 &&
+		(c->rx.state == FED_XACT_WRITTEN || IsolationUsesXactSnapshot()))
+		c->rx.state = FED_XACT_BROKEN;
+	else if (c->rx.state != FED_XACT_BROKEN)
+		c->rx.state = FED_XACT_NONE;
+	c->rx.depth = 0;
+	c->rx.release_pending = false;
+	c->rx.gid[0] = '\0';		/* a branch not prepared ends with its session */
+	c->rx.snapshot[0] = '\0';
 }
 
 /* Remember that the current remote transaction changed data here. */
 void
 fed_conn_note_write(FedConn *c)
 {
-	Assert(c->xact_depth > 0);
-	c->xact = FED_XACT_WRITTEN;
-	c->write_lxid = FED_MY_LXID;
-	c->write_cid = GetCurrentCommandId(false);
+	Assert(c->rx.depth > 0);
+	c->rx.state = FED_XACT_WRITTEN;
+	c->rx.write_lxid = FED_MY_LXID;
+	c->rx.write_cid = GetCurrentCommandId(false);
 }
 
 /*
@@ -90,23 +93,23 @@ fed_conn_note_write(FedConn *c)
 bool
 fed_conn_wrote_in_command(FedConn *c)
 {
-	return c->xact == FED_XACT_WRITTEN && c->xact_depth > 0 &&
-		c->write_lxid == FED_MY_LXID &&
-		c->write_cid == GetCurrentCommandId(false);
+	return c->rx.state == FED_XACT_WRITTEN && c->rx.depth > 0 &&
+		c->rx.write_lxid == FED_MY_LXID &&
+		c->rx.write_cid == GetCurrentCommandId(false);
 }
 
 /* Has the current remote transaction changed data through c? */
 bool
 fed_conn_wrote(FedConn *c)
 {
-	return c->xact == FED_XACT_WRITTEN;
+	return c->rx.state == FED_XACT_WRITTEN;
 }
 
 /* Is a remote transaction open on c? */
 bool
 fed_conn_in_xact(FedConn *c)
 {
-	return c->xact_depth > 0;
+	return c->rx.depth > 0;
 }
 
 /*
@@ -140,17 +143,13 @@ rollback_internal(FedConn *c, const char *sql, TimestampTz deadline)
 static void
 abort_cleanup(FedConn *c, bool toplevel)
 {
-	FedRemoteError err = {0};
 	TimestampTz deadline;
-	char		errbuf[256];
-	int			r;
 
-	c->owner = NULL;
-	c->park = NULL;
-	c->q_sql = NULL;
+	fed_conn_clear_reader(c);
+	c->stream.sql = NULL;
 	if (c->handle == NULL)
 		return;
-	if (c->phase == FED_PHASE_CONNECT || c->phase == FED_PHASE_SETUP)
+	if (c->step.phase == FED_PHASE_CONNECT || c->step.phase == FED_PHASE_SETUP)
 	{
 		/* interrupted while connecting: no remote transaction yet */
 		fed_conn_close_handle(c);
@@ -176,82 +175,16 @@ abort_cleanup(FedConn *c, bool toplevel)
 	}
 	deadline = TimestampTzPlusMilliseconds(GetCurrentTimestamp(),
 										   FED_ABORT_WAIT_MS);
-	if (c->phase == FED_PHASE_SET || c->phase == FED_PHASE_BEGIN)
+	if (!fed_conn_settle(c, deadline))
 	{
-		/*
-		 * A SET, BEGIN or SAVEPOINT in flight ends soon: wait for it, so
-		 * that the remote transaction's levels are known again.
-		 */
-		FedPhase	phase = c->phase;
-
-		r = c->driver->discard(c->handle, &err);
-		r = fed_conn_drive(c, FED_STEP_DISCARD, r, NULL, &err, deadline, false);
-		c->phase = FED_PHASE_IDLE;
-		if (r == FED_IO_ERROR)
-		{
-			if (err.timed_out)
-				fed_conn_note_unresponsive(c);
-			fed_xact_lose(c);
-			fed_conn_close_handle(c);
-			return;
-		}
-		if (phase == FED_PHASE_BEGIN)
-			fed_xact_opened(c, c->pending_depth);
-		else if (c->pending_session)
-		{
-			/* it may or may not have taken effect */
-			c->session_tz[0] = '\0';
-			c->session_timeout = -1;
-		}
-		else if (c->pending_tz)
-			c->remote_tz[0] = '\0';
-		else
-			c->remote_timeout = c->pending_timeout;
-		c->pending_tz = false;
-		c->pending_session = false;
-	}
-	else
-	{
-		c->phase = FED_PHASE_IDLE;
-		if (c->driver->busy(c->handle))
-		{
-			if (!c->cancel_sent &&
-				!c->driver->cancel(c->handle, FED_CANCEL_TIMEOUT_SEC,
-								   errbuf, sizeof(errbuf)))
-			{
-				ereport(WARNING,
-						(errcode(ERRCODE_CONNECTION_FAILURE),
-						 errmsg("could not cancel the statement running on server \"%s\"",
-								c->servername),
-						 errdetail_internal("%s", errbuf)));
-				fed_xact_lose(c);
-				fed_conn_close_handle(c);
-				return;
-			}
-			c->cancel_sent = true;
-
-			/*
-			 * The cancelled statement ends with an error, as it should:
-			 * only a lost connection or no end in time makes the state
-			 * unknown.
-			 */
-			r = c->driver->discard(c->handle, &err);
-			r = fed_conn_drive(c, FED_STEP_DISCARD, r, NULL, &err, deadline, false);
-			if (r == FED_IO_ERROR &&
-				(err.connection_lost || err.timed_out || c->handle == NULL))
-			{
-				if (err.timed_out)
-					fed_conn_note_unresponsive(c);
-				fed_xact_lose(c);
-				fed_conn_close_handle(c);
-				return;
-			}
-		}
+		fed_xact_lose(c);
+		fed_conn_close_handle(c);
+		return;
 	}
 
 	if (toplevel)
 	{
-		if (c->xact_depth > 0 && !rollback_xact(c, deadline))
+		if (c->rx.depth > 0 && !rollback_xact(c, deadline))
 			fed_conn_close_handle(c);
 	}
 	else
@@ -259,18 +192,18 @@ abort_cleanup(FedConn *c, bool toplevel)
 		int			level = GetCurrentTransactionNestLevel();
 
 		/* below this level's savepoint nothing ran on c in it */
-		if (c->xact_depth >= level)
+		if (c->rx.depth >= level)
 		{
 			/* a SET LOCAL TimeZone sent in it is undone too */
-			c->remote_tz[0] = '\0';
+			fed_conn_forget_xact_settings(c);
 			if (rollback_internal(c, psprintf(c->driver->rollback_to_fmt, level),
 								  deadline) &&
 				rollback_internal(c, psprintf(c->driver->release_fmt, level),
 								  deadline))
 			{
 				/* (savepoints left for a stream were above it: gone too) */
-				c->xact_depth = level - 1;
-				c->release_pending = false;
+				c->rx.depth = level - 1;
+				c->rx.release_pending = false;
 			}
 			else
 			{
@@ -294,7 +227,7 @@ fed_xact_end_failed(FedConn *c, FedRemoteError *err, const char *sql)
 {
 	char	   *text = pstrdup(sql);	/* (sql may be c's own buffer) */
 
-	if (c->xa_gid[0] != '\0')
+	if (c->rx.gid[0] != '\0')
 	{
 		fed_conn_copy_error(err, err);	/* (in the connection's memory) */
 		fed_conn_close_handle(c);
@@ -307,7 +240,7 @@ fed_xact_end_failed(FedConn *c, FedRemoteError *err, const char *sql)
 static void
 commit_failed(FedConn *c, FedRemoteError *err)
 {
-	fed_xact_end_failed(c, err, c->xa_gid[0] != '\0' ? c->xact_buf :
+	fed_xact_end_failed(c, err, c->rx.gid[0] != '\0' ? c->rx.buf :
 						c->driver->commit_sql);
 }
 
@@ -334,7 +267,7 @@ commit_all(void)
 	hash_seq_init(&scan, fed_conn_hash);
 	while ((c = (FedConn *) hash_seq_search(&scan)))
 	{
-		if (c->xact == FED_XACT_BROKEN)
+		if (c->rx.state == FED_XACT_BROKEN)
 		{
 			hash_seq_term(&scan);
 			ereport(ERROR,
@@ -354,19 +287,18 @@ commit_all(void)
 		FedRemoteError err = {0};
 		const char *sql;
 
-		c->commit_r = FED_IO_DONE;
-		if (c->xact_depth == 0)
+		c->rx.end_r = FED_IO_DONE;
+		if (c->rx.depth == 0)
 			continue;
-		c->owner = NULL;
-		c->park = NULL;
-		c->release_pending = false;	/* the COMMIT releases them */
+		fed_conn_clear_reader(c);
+		c->rx.release_pending = false;	/* the COMMIT releases them */
 		fed_conn_make_idle(c);
 		if (c->handle == NULL)
 			continue;
 		sql = commit_sql(c);
 		fed_conn_log_sql(c, sql);
-		c->commit_r = c->driver->query_start(c->handle, sql, 0, NULL, 0, &err);
-		if (c->commit_r == FED_IO_ERROR && c->xact == FED_XACT_WRITTEN)
+		c->rx.end_r = c->driver->query_start(c->handle, sql, 0, NULL, 0, &err);
+		if (c->rx.end_r == FED_IO_ERROR && c->rx.state == FED_XACT_WRITTEN)
 		{
 			hash_seq_term(&scan);
 			commit_failed(c, &err);
@@ -378,11 +310,11 @@ commit_all(void)
 	{
 		FedRemoteError err = {0};
 
-		if (c->xact_depth == 0 || c->handle == NULL)
+		if (c->rx.depth == 0 || c->handle == NULL)
 			continue;
-		if ((c->commit_r == FED_IO_ERROR ||
-			 !fed_conn_finish_internal(c, c->commit_r, &err, 0, true, NULL)) &&
-			c->xact == FED_XACT_WRITTEN)
+		if ((c->rx.end_r == FED_IO_ERROR ||
+			 !fed_conn_finish_internal(c, c->rx.end_r, &err, 0, true, NULL)) &&
+			c->rx.state == FED_XACT_WRITTEN)
 		{
 			hash_seq_term(&scan);
 			commit_failed(c, &err);
@@ -394,7 +326,7 @@ commit_all(void)
 		 * not fail the local commit after other servers' COMMITs went.
 		 * Its connection, in a state not known, is closed.
 		 */
-		if (c->commit_r == FED_IO_ERROR || err.message)
+		if (c->rx.end_r == FED_IO_ERROR || err.message)
 		{
 			fed_xact_ended(c);
 			fed_conn_close_handle(c);
@@ -426,8 +358,8 @@ fed_xact_callback(XactEvent event, void *arg)
 		fed_unresponsive_servers = NIL;
 		hash_seq_init(&scan, fed_conn_hash);
 		while ((c = (FedConn *) hash_seq_search(&scan)))
-			if (c->handle && (c->phase == FED_PHASE_QUERY ||
-							  c->phase == FED_PHASE_OPEN))
+			if (c->handle && (c->step.phase == FED_PHASE_QUERY ||
+							  c->step.phase == FED_PHASE_OPEN))
 				fed_conn_cancel_running(c);
 	}
 
@@ -438,10 +370,12 @@ fed_xact_callback(XactEvent event, void *arg)
 		if (event == XACT_EVENT_ABORT || event == XACT_EVENT_PARALLEL_ABORT ||
 			event == XACT_EVENT_COMMIT || event == XACT_EVENT_PARALLEL_COMMIT)
 		{
-			c->owner = NULL;
-			c->park = NULL;
+			fed_conn_clear_reader(c);
 		}
-		if (c->xact_depth == 0 && c->xact != FED_XACT_BROKEN)
+		/* ended by the second phase, below */
+		if (c->rx.state == FED_XACT_PREPARED)
+			continue;
+		if (c->rx.depth == 0 && c->rx.state != FED_XACT_BROKEN)
 		{
 			/*
 			 * A connection attempt cut short, or a BEGIN still in flight
@@ -451,7 +385,7 @@ fed_xact_callback(XactEvent event, void *arg)
 			 * send its own BEGIN, or its writes would run in autocommit
 			 * mode where no ROLLBACK reaches them.
 			 */
-			if (c->handle && c->phase != FED_PHASE_IDLE &&
+			if (c->handle && c->step.phase != FED_PHASE_IDLE &&
 				(event == XACT_EVENT_ABORT || event == XACT_EVENT_PARALLEL_ABORT))
 			{
 				abort_cleanup(c, true);
@@ -509,7 +443,7 @@ fed_xact_callback(XactEvent event, void *arg)
  * of that level.  A reader whose stream runs on c keeps it, as its portal
  * lives on at the parent level: its savepoint stays on the server, since
  * nothing else can be sent on c meanwhile, until c next serves a statement
- * (FedConn.release_pending).
+ * (FedRemoteXact.release_pending).
  */
 static void
 release_level(FedConn *c, int level)
@@ -517,22 +451,22 @@ release_level(FedConn *c, int level)
 	/* a reader's start opening a savepoint of this level: the same */
 	if (fed_conn_begin_released(c, level))
 	{
-		c->xact_depth = Min(c->xact_depth, level - 1);
-		c->release_pending = true;
+		c->rx.depth = Min(c->rx.depth, level - 1);
+		c->rx.release_pending = true;
 		return;
 	}
-	if (c->xact_depth < level)
+	if (c->rx.depth < level)
 		return;
-	if (c->owner && c->phase != FED_PHASE_IDLE)
+	if (c->stream.owner && c->step.phase != FED_PHASE_IDLE)
 	{
-		c->xact_depth = level - 1;
-		c->release_pending = true;
+		c->rx.depth = level - 1;
+		c->rx.release_pending = true;
 		return;
 	}
 	/* (this RELEASE ends any savepoint still pending above it) */
-	c->release_pending = false;
+	c->rx.release_pending = false;
 	fed_conn_exec(c, psprintf(c->driver->release_fmt, level), 0, NULL);
-	c->xact_depth = level - 1;
+	c->rx.depth = level - 1;
 }
 
 /*
@@ -544,7 +478,7 @@ release_level(FedConn *c, int level)
 void
 fed_xact_read_sent(FedConn *c)
 {
-	c->owner_level = GetCurrentTransactionNestLevel();
+	c->stream.level = GetCurrentTransactionNestLevel();
 }
 
 /*
@@ -554,10 +488,10 @@ fed_xact_read_sent(FedConn *c)
 static bool
 read_rolled_back(FedConn *c, int level)
 {
-	if (c->phase == FED_PHASE_QUERY || c->phase == FED_PHASE_OPEN)
-		return c->owner_level >= level;
-	return c->xact_depth >= level ||
-		(c->phase == FED_PHASE_BEGIN && c->pending_depth >= level);
+	if (c->step.phase == FED_PHASE_QUERY || c->step.phase == FED_PHASE_OPEN)
+		return c->stream.level >= level;
+	return c->rx.depth >= level ||
+		(c->step.phase == FED_PHASE_BEGIN && c->step.pending_depth >= level);
 }
 
 static void
@@ -584,11 +518,11 @@ fed_subxact_callback(SubXactEvent event, SubTransactionId mySubid,
 		if (event == SUBXACT_EVENT_PRE_COMMIT_SUB)
 		{
 			/* a reader of this level goes on at the parent level */
-			if (c->owner && c->owner_level >= curlevel)
-				c->owner_level = curlevel - 1;
+			if (c->stream.owner && c->stream.level >= curlevel)
+				c->stream.level = curlevel - 1;
 			/* (released after the scan: a failure raises) */
-			if (c->handle && (c->xact_depth >= curlevel ||
-							  c->phase == FED_PHASE_BEGIN))
+			if (c->handle && (c->rx.depth >= curlevel ||
+							  c->step.phase == FED_PHASE_BEGIN))
 				release = lappend(release, c);
 			continue;
 		}
@@ -599,15 +533,15 @@ fed_subxact_callback(SubXactEvent event, SubTransactionId mySubid,
 		 * its start opened there.  (A reader whose query is gone forgot its
 		 * connection already.)
 		 */
-		if (c->owner && read_rolled_back(c, curlevel))
+		if (c->stream.owner && read_rolled_back(c, curlevel))
 			fed_conn_drop_owner(c, FED_READER_ROLLED_BACK);
 		if (c->handle == NULL)
 			continue;
 		/* a reader of an outer level (an open cursor) keeps its stream */
-		if (c->owner && c->xact_depth < curlevel)
+		if (c->stream.owner && c->rx.depth < curlevel)
 			continue;
-		/* it sets xact_depth to what remains */
-		if (c->phase != FED_PHASE_IDLE || c->xact_depth >= curlevel)
+		/* it sets rx.depth to what remains */
+		if (c->step.phase != FED_PHASE_IDLE || c->rx.depth >= curlevel)
 			abort_cleanup(c, false);
 	}
 	foreach(lc, release)
@@ -635,27 +569,28 @@ fed_xact_opened(FedConn *c, int depth)
 {
 	int			curlevel = GetCurrentTransactionNestLevel();
 
-	Assert(depth > 0 && c->xact != FED_XACT_BROKEN);
+	Assert(depth > 0 && c->rx.state != FED_XACT_BROKEN);
 	if (depth > curlevel)
 	{
 		depth = curlevel;
-		c->release_pending = true;
+		c->rx.release_pending = true;
 	}
-	c->xact_depth = depth;
-	if (c->xact == FED_XACT_NONE)
-		c->xact = FED_XACT_OPEN;
+	c->rx.depth = depth;
+	c->rx.exporting = false;
+	if (c->rx.state == FED_XACT_NONE)
+		c->rx.state = FED_XACT_OPEN;
 }
 
 /* c's remote transaction is over, or there never was one on c. */
 void
 fed_xact_ended(FedConn *c)
 {
-	c->xact_depth = 0;
-	c->xact = FED_XACT_NONE;
-	c->release_pending = false;
-	c->xa_gid[0] = '\0';
-	c->snapshot[0] = '\0';
-	c->exporting = false;
+	c->rx.depth = 0;
+	c->rx.state = FED_XACT_NONE;
+	c->rx.release_pending = false;
+	c->rx.gid[0] = '\0';
+	c->rx.snapshot[0] = '\0';
+	c->rx.exporting = false;
 }
 
 /*
@@ -665,16 +600,16 @@ fed_xact_ended(FedConn *c)
  * prepared at commit (twophase.c).  Its id is the connection's until the
  * transaction ends.
  */
-const char *
-fed_xact_begin_sql(FedConn *c)
+static const char *
+begin_sql(FedConn *c)
 {
-	c->xa_gid[0] = '\0';
+	c->rx.gid[0] = '\0';
 	if (c->driver->xa_start_fmt == NULL || !fed_two_phase_commit)
 		return c->driver->begin_sql;
-	fed_2pc_branch_gid(c->xa_gid, sizeof(c->xa_gid));
-	snprintf(c->xact_buf, sizeof(c->xact_buf), c->driver->xa_start_fmt,
-			 c->xa_gid);
-	return c->xact_buf;
+	fed_2pc_branch_gid(c->rx.gid, sizeof(c->rx.gid));
+	snprintf(c->rx.buf, sizeof(c->rx.buf), c->driver->xa_start_fmt,
+			 c->rx.gid);
+	return c->rx.buf;
 }
 
 /*
@@ -691,7 +626,7 @@ open_sibling(FedConn *c)
 	while ((s = (FedConn *) hash_seq_search(&scan)))
 	{
 		if (s != c && s->key.umid == c->key.umid && s->handle &&
-			s->xact_depth > 0 && s->xact != FED_XACT_BROKEN)
+			s->rx.depth > 0 && s->rx.state != FED_XACT_BROKEN)
 		{
 			hash_seq_term(&scan);
 			return s;
@@ -723,7 +658,7 @@ export_now(FedConn *s)
 		if (r != FED_IO_ROW)
 			break;
 		if (row.ncols == 1 && row.values[0])
-			strlcpy(s->snapshot, row.values[0], sizeof(s->snapshot));
+			strlcpy(s->rx.snapshot, row.values[0], sizeof(s->rx.snapshot));
 	}
 }
 
@@ -745,7 +680,7 @@ export_now(FedConn *s)
  * server, that is the import of its snapshot: exported by its BEGIN, or
  * now when it is idle (one round trip, once).  The first remote
  * transaction of a read-only local transaction exports its snapshot in
- * its BEGIN (c->exporting) in a transaction block, and in a single
+ * its BEGIN (c->rx.exporting) in a transaction block, and in a single
  * statement when it opens for a read
  * that keeps the connection (a cursor, a stream: another connection may be
  * needed meanwhile); such a BEGIN no longer goes in the round trip of the
@@ -755,26 +690,26 @@ export_now(FedConn *s)
  * statement begun before any export, or while it is inside a savepoint
  * (PostgreSQL exports no subtransaction's snapshot).
  */
-void
-fed_xact_snapshot_sql(FedConn *c, char *buf, size_t len)
+static void
+snapshot_sql(FedConn *c, char *buf, size_t len)
 {
 	FedConn    *s;
 
 	buf[0] = '\0';
-	c->exporting = false;
+	c->rx.exporting = false;
 	if (c->driver->export_snapshot_sql == NULL)
 		return;
 	/* PostgreSQL cannot PREPARE a transaction that exported its snapshot */
 	if (!XactReadOnly && fed_two_phase_commit)
 		return;
 	s = open_sibling(c);
-	if (s && s->snapshot[0] == '\0' && s->xact_depth == 1 &&
-		s->phase == FED_PHASE_IDLE && !s->release_pending &&
+	if (s && s->rx.snapshot[0] == '\0' && s->rx.depth == 1 &&
+		s->step.phase == FED_PHASE_IDLE && !s->rx.release_pending &&
 		!s->driver->busy(s->handle))
 		export_now(s);
-	if (s && s->snapshot[0] != '\0')
+	if (s && s->rx.snapshot[0] != '\0')
 	{
-		snprintf(buf, len, c->driver->import_snapshot_fmt, s->snapshot);
+		snprintf(buf, len, c->driver->import_snapshot_fmt, s->rx.snapshot);
 		return;
 	}
 	/*
@@ -782,22 +717,52 @@ fed_xact_snapshot_sql(FedConn *c, char *buf, size_t len)
 	 * transaction cannot write, which is where sharing is asked for.)
 	 */
 	if (s == NULL && XactReadOnly &&
-		(IsTransactionBlock() || (c->q_sql && c->q_fetch_size != 0)))
+		(IsTransactionBlock() || (c->stream.sql && c->stream.fetch_size != 0)))
 	{
-		c->exporting = true;
+		c->rx.exporting = true;
 		strlcpy(buf, c->driver->export_snapshot_sql, len);
 	}
+}
+
+/*
+ * The text that opens c's remote transaction, in buf (of len bytes): its
+ * BEGIN (begin_sql), the import of another connection's snapshot, the
+ * settings (step.c's), or the export of its own snapshot last, whose row
+ * is then the only one (fed_xact_begin_row).  True when it exports.
+ */
+bool
+fed_xact_begin_text(FedConn *c, const char *settings, char *buf, int len)
+{
+	char		snapshot[128];
+
+	snapshot_sql(c, snapshot, sizeof(snapshot));
+	strlcpy(buf, begin_sql(c), len);
+	if (snapshot[0] && !c->rx.exporting)
+		fed_append_sql(buf, len, snapshot);
+	if (settings[0])
+		fed_append_sql(buf, len, settings);
+	if (c->rx.exporting)
+		fed_append_sql(buf, len, snapshot);
+	return c->rx.exporting;
+}
+
+/* A row of c's BEGIN in flight: the snapshot id it exports, if it does. */
+void
+fed_xact_begin_row(FedConn *c, FedRow *row)
+{
+	if (c->rx.exporting && row->ncols == 1 && row->values[0])
+		strlcpy(c->rx.snapshot, row->values[0], sizeof(c->rx.snapshot));
 }
 
 /* The statement that commits c's remote transaction in one phase */
 static const char *
 commit_sql(FedConn *c)
 {
-	if (c->xa_gid[0] == '\0')
+	if (c->rx.gid[0] == '\0')
 		return c->driver->commit_sql;
-	snprintf(c->xact_buf, sizeof(c->xact_buf), c->driver->xa_commit_fmt,
-			 c->xa_gid, c->xa_gid);
-	return c->xact_buf;
+	snprintf(c->rx.buf, sizeof(c->rx.buf), c->driver->xa_commit_fmt,
+			 c->rx.gid, c->rx.gid);
+	return c->rx.buf;
 }
 
 /*
@@ -809,14 +774,14 @@ commit_sql(FedConn *c)
 static bool
 rollback_xact(FedConn *c, TimestampTz deadline)
 {
-	char		sql[sizeof(c->xact_buf)];
+	char		sql[sizeof(c->rx.buf)];
 
-	if (c->xa_gid[0] == '\0')
+	if (c->rx.gid[0] == '\0')
 		return rollback_internal(c, c->driver->rollback_sql, deadline);
-	snprintf(sql, sizeof(sql), c->driver->xa_end_fmt, c->xa_gid);
+	snprintf(sql, sizeof(sql), c->driver->xa_end_fmt, c->rx.gid);
 	if (!rollback_internal(c, sql, deadline) && c->handle == NULL)
 		return false;
-	snprintf(sql, sizeof(sql), c->driver->xa_rollback_fmt, c->xa_gid);
+	snprintf(sql, sizeof(sql), c->driver->xa_rollback_fmt, c->rx.gid);
 	return rollback_internal(c, sql, deadline);
 }
 
@@ -828,11 +793,11 @@ rollback_xact(FedConn *c, TimestampTz deadline)
 bool
 fed_xact_take_pending(FedConn *c, char *buf, size_t len)
 {
-	if (!c->release_pending)
+	if (!c->rx.release_pending)
 		return false;
-	Assert(c->xact_depth > 0);
-	c->release_pending = false;
-	snprintf(buf, len, c->driver->release_fmt, c->xact_depth + 1);
+	Assert(c->rx.depth > 0);
+	c->rx.release_pending = false;
+	snprintf(buf, len, c->driver->release_fmt, c->rx.depth + 1);
 	return true;
 }
 
@@ -849,7 +814,125 @@ fed_xact_release_pending(FedConn *c)
 
 	if (c->handle == NULL || !fed_xact_take_pending(c, sql, sizeof(sql)))
 		return;
-	Assert(c->phase == FED_PHASE_IDLE);
+	Assert(c->step.phase == FED_PHASE_IDLE);
 	if (!fed_conn_exec_internal(c, sql, 0, NULL, &err, 0, true, NULL))
 		fed_conn_fail(c, &err, sql);
+}
+
+/*
+ * Two-phase commit as states of c's remote transaction (twophase.c decides
+ * when; see FedXactState).  Send the PREPARE of c's written transaction,
+ * named by its branch id (made now on engines that name a branch only
+ * here).  False, err set, when it could not be sent.
+ */
+bool
+fed_xact_prepare_send(FedConn *c, FedRemoteError *err)
+{
+	Assert(c->rx.state == FED_XACT_WRITTEN && c->rx.depth > 0 && c->handle);
+	if (c->rx.gid[0] == '\0')
+		fed_2pc_branch_gid(c->rx.gid, sizeof(c->rx.gid));
+	snprintf(c->rx.buf, sizeof(c->rx.buf), c->driver->prepare_fmt,
+			 c->rx.gid, c->rx.gid);
+	fed_conn_log_sql(c, c->rx.buf);
+	c->rx.end_r = c->driver->query_start(c->handle, c->rx.buf, 0, NULL, 0,
+										 err);
+	return c->rx.end_r != FED_IO_ERROR;
+}
+
+/*
+ * Wait for the PREPARE sent on c.  True: c's transaction is PREPARED, its
+ * connection free of it.  False (err set, in the current memory context):
+ * the PREPARE failed, which ends the transaction there; a named branch,
+ * in a state not known, goes with its connection.
+ */
+bool
+fed_xact_prepare_wait(FedConn *c, FedRemoteError *err)
+{
+	if (fed_conn_finish_internal(c, c->rx.end_r, err, 0, true, NULL))
+	{
+		c->rx.state = FED_XACT_PREPARED;
+		c->rx.depth = 0;
+		c->rx.release_pending = false;
+		c->rx.snapshot[0] = '\0';
+		c->rx.exporting = false;
+		return true;
+	}
+	fed_conn_copy_error(err, err);
+	if (c->driver->xa_start_fmt)
+		fed_conn_close_handle(c);
+	fed_xact_ended(c);
+	return false;
+}
+
+/*
+ * Did a second phase's COMMIT fail only because the prepared branch
+ * changed nothing (FedDriver.xa_gone_code)?  Then it is over: a branch
+ * whose writes were all rolled back to savepoints, for one.
+ */
+bool
+fed_xact_branch_gone(FedConn *c, FedRemoteError *err, bool commit)
+{
+	return commit && c->driver->xa_gone_code != 0 &&
+		err->native_code == c->driver->xa_gone_code && !err->connection_lost;
+}
+
+/*
+ * Send the second phase of c's PREPARED transaction: COMMIT PREPARED
+ * (commit) or ROLLBACK PREPARED, in its driver's words.  Nothing is sent
+ * when c lost its connection (fed_xact_resolve_wait then says so).
+ */
+void
+fed_xact_resolve_send(FedConn *c, bool commit)
+{
+	FedRemoteError err = {0};
+
+	Assert(c->rx.state == FED_XACT_PREPARED);
+	c->rx.end_r = FED_IO_ERROR;
+	if (c->handle == NULL || c->step.phase != FED_PHASE_IDLE)
+		return;
+	snprintf(c->rx.buf, sizeof(c->rx.buf),
+			 commit ? c->driver->commit_prepared_fmt :
+			 c->driver->rollback_prepared_fmt, c->rx.gid, c->rx.gid);
+	fed_conn_log_sql(c, c->rx.buf);
+	c->rx.end_r = c->driver->query_start(c->handle, c->rx.buf, 0, NULL, 0,
+										 &err);
+}
+
+/*
+ * A PREPARED transaction's second phase did not happen on c: it stays in
+ * doubt on the server, for recovery.  A named branch holds its session
+ * until it ends, so its connection is closed, as one lost is; c is free of
+ * the transaction.
+ */
+void
+fed_xact_resolve_missed(FedConn *c, bool lost)
+{
+	Assert(c->rx.state == FED_XACT_PREPARED);
+	if (c->handle && (lost || c->driver->xa_start_fmt))
+		fed_conn_close_handle(c);
+	fed_xact_ended(c);
+}
+
+/*
+ * Wait for the second phase sent on c (until deadline; never throws).
+ * True when the transaction ended there; false (err set, in the current
+ * memory context, when the server said why) when it stays in doubt.
+ * Either way c is free of it after.
+ */
+bool
+fed_xact_resolve_wait(FedConn *c, bool commit, TimestampTz deadline,
+					  FedRemoteError *err)
+{
+	if (c->rx.end_r != FED_IO_ERROR &&
+		(fed_conn_finish_internal(c, c->rx.end_r, err, deadline, false, NULL) ||
+		 fed_xact_branch_gone(c, err, commit)))
+	{
+		fed_xact_ended(c);
+		return true;
+	}
+	if (err->message)
+		fed_conn_copy_error(err, err);
+	fed_xact_resolve_missed(c, c->rx.end_r == FED_IO_ERROR ||
+							err->connection_lost || err->timed_out);
+	return false;
 }
