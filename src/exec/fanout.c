@@ -118,6 +118,8 @@ typedef struct FedTask
 	FedAutocommit autocommit;	/* may run outside a remote transaction */
 	bool		command;		/* an UPDATE or DELETE through the writing
 								 * connection (fed_fanout_command) */
+	bool		share;			/* another task reads its server: they share
+								 * one snapshot (see mark_shared) */
 
 	FedConn    *conn;
 	FedTaskState state;
@@ -160,6 +162,7 @@ struct FedFanout
 	int			nqueued;		/* tasks in TASK_QUEUED */
 	bool		freed;			/* a task let go of its connection since
 								 * the queued ones were last tried */
+	bool		export_wait;	/* a task waits for a sibling's BEGIN */
 	MemoryContextCallback on_free;	/* the fan-out's memory goes */
 };
 
@@ -775,6 +778,27 @@ start_task(FedTask *t, bool force)
 	t->deadline = 0;
 	t->fresh = true;
 
+	/*
+	 * One snapshot per server: another task of this fan-out is opening a
+	 * remote transaction on the server, exporting its snapshot: wait for
+	 * that BEGIN (one round trip) to import it.
+	 */
+	if (t->share)
+	{
+		FedTask    *sibling = fed_conn_exporting_owner(t->user);
+
+		if (sibling && sibling >= t->ff->tasks &&
+			sibling < t->ff->tasks + t->ff->ntasks &&
+			sibling->state == TASK_STARTING)
+		{
+			t->state = TASK_QUEUED;
+			t->ready = false;
+			t->ff->nqueued++;
+			t->ff->export_wait = true;
+			return;
+		}
+	}
+
 	/* an open circuit: skip the server without trying to connect */
 	if (!fed_circuit_allows(t->server->serverid, t->server->servername, &why))
 	{
@@ -823,6 +847,8 @@ start_task(FedTask *t, bool force)
 	t->stats.attempts++;
 	t->conn = conn;
 	t->fresh = !fed_conn_in_xact(t->conn);
+	if (t->share)
+		fed_conn_want_export(conn);
 	t->state = TASK_STARTING;
 	r = fed_conn_start(t->conn, t->sql, t->nparams, t->params, t->fetch_size,
 					   t->autocommit, &err);
@@ -884,6 +910,42 @@ fed_fanout_reserve(FedFanout *ff, FedFanout *other)
 	pfree(users);
 }
 
+/*
+ * One snapshot per server (see snapshot_sql in remote/xact.c): where the
+ * local transaction may share one, tasks of ff on a server that more than
+ * one of them reads run in remote transactions, not alone, the first to
+ * begin exporting its snapshot, the others importing it.
+ */
+static void
+mark_shared(FedFanout *ff)
+{
+	FedTask   **sorted = palloc(sizeof(FedTask *) * Max(ff->ntasks, 1));
+	int			n = 0;
+	int			i;
+	int			j;
+
+	for (i = 0; i < ff->ntasks; i++)
+	{
+		ff->tasks[i].share = false;
+		if (ff->tasks[i].used && ff->tasks[i].state == TASK_IDLE)
+			sorted[n++] = &ff->tasks[i];
+	}
+	qsort(sorted, n, sizeof(FedTask *), cmp_task_server);
+	for (i = 0; i < n; i = j)
+	{
+		for (j = i + 1; j < n && cmp_task_server(&sorted[i], &sorted[j]) == 0;)
+			j++;
+		if (j - i < 2 || !fed_conn_can_share_snapshot(sorted[i]->server))
+			continue;
+		for (; i < j; i++)
+		{
+			sorted[i]->share = true;
+			sorted[i]->autocommit = FED_AUTOCOMMIT_NO;
+		}
+	}
+	pfree(sorted);
+}
+
 /* Send every task's statement; wait for none. */
 void
 fed_fanout_start(FedFanout *ff)
@@ -898,9 +960,12 @@ fed_fanout_start(FedFanout *ff)
 		TimestampTzPlusMilliseconds(GetCurrentTimestamp(), fed_total_timeout) : 0;
 	ff->nqueued = 0;
 	ff->freed = false;
+	ff->export_wait = false;
 	if (!ff->writer && !ff->reserved)
 		fed_fanout_reserve(ff, NULL);
 	ff->reserved = false;
+	if (!ff->writer)
+		mark_shared(ff);
 	for (i = 0; i < ff->ntasks; i++)
 	{
 		if (ff->tasks[i].used && ff->tasks[i].state == TASK_IDLE)
@@ -917,9 +982,10 @@ start_queued(FedFanout *ff)
 {
 	int			i;
 
-	if (ff->nqueued == 0 || !ff->freed)
+	if (ff->nqueued == 0 || (!ff->freed && !ff->export_wait))
 		return;
 	ff->freed = false;
+	ff->export_wait = false;
 	for (i = 0; i < ff->ntasks && ff->nqueued > 0; i++)
 		if (ff->tasks[i].state == TASK_QUEUED)
 			start_task(&ff->tasks[i], false);

@@ -98,6 +98,7 @@ typedef struct FedScanState
 	int			tableoid_attno;
 	int			max_rows;		/* most rows a task returns, or -1 */
 	bool		sole_read;		/* FedFlagSoleRead */
+	bool		read_statement; /* FedFlagReadStatement */
 	bool		batchable;		/* FedFlagBatchable */
 	int			nkeys;
 	char	   *pushed;
@@ -506,6 +507,7 @@ fed_begin_scan(CustomScanState *node, EState *estate, int eflags)
 	st->tableoid_attno = list_nth_int(flags, FedFlagTableoid);
 	st->max_rows = list_nth_int(flags, FedFlagMaxRows);
 	st->sole_read = list_nth_int(flags, FedFlagSoleRead) != 0;
+	st->read_statement = list_nth_int(flags, FedFlagReadStatement) != 0;
 	st->batchable = list_nth_int(flags, FedFlagBatchable) != 0;
 	st->ntasks = list_length(st->sqls);
 	st->nkeys = list_length(sort_attnos);
@@ -988,6 +990,8 @@ prepare_fanout(FedScanState *st)
 	 * do it in parallel; a reader that stops early reads out the rest),
 	 * other reads through cursors, which stop between batches.
 	 */
+	if (st->read_statement)
+		fed_xact_note_read_statement();
 	autocommit = st->sole_read && !IsTransactionBlock() &&
 		GetCurrentTransactionNestLevel() == 1 && !IsolationUsesXactSnapshot();
 	for (i = 0; i < st->ntasks; i++)

@@ -34,6 +34,7 @@
 
 #include "catalog/pg_class.h"
 #include "foreign/foreign.h"
+#include "optimizer/optimizer.h"
 #include "optimizer/pathnode.h"
 #include "optimizer/paths.h"
 #include "optimizer/planner.h"
@@ -176,10 +177,17 @@ collect_reads(Plan *plan, bool rescan, List **reads)
  * plain statement each (exec/scan.c): a remote transaction only gives the
  * statements of one server one snapshot, and each of these servers gets
  * one statement, so nothing can tell the difference; it saves the round
- * trips of BEGIN and COMMIT.
+ * trips of BEGIN and COMMIT.  (A server that gets several, partitions not
+ * combined into one, gets them in remote transactions sharing one
+ * snapshot: exec/fanout.c's mark_shared.)
+ *
+ * reads_only: the statement cannot write (no volatile function either):
+ * every fan-out node is marked FedFlagReadStatement, and when the local
+ * transaction is this statement alone its remote transactions may export
+ * their snapshots (remote/xact.c, fed_xact_may_export).
  */
 static void
-mark_sole_reads(PlannedStmt *stmt)
+mark_sole_reads(PlannedStmt *stmt, bool reads_only)
 {
 	List	   *reads = NIL;
 	ListCell   *lc;
@@ -197,6 +205,13 @@ mark_sole_reads(PlannedStmt *stmt)
 		FedRead    *r = lfirst(lc);
 		bool		alone = r->fanout != NULL && !r->rescan;
 		List	   *flags;
+
+		/* a statement that cannot write: its reads may share snapshots */
+		if (r->fanout && reads_only)
+		{
+			flags = list_nth(r->fanout->custom_private, FedPlanFlags);
+			lfirst_int(list_nth_cell(flags, FedFlagReadStatement)) = 1;
+		}
 
 		foreach(lc2, reads)
 		{
@@ -219,6 +234,15 @@ fed_planner(Query *parse, const char *query_string, int cursorOptions,
 	PlannedStmt *stmt;
 	List	   *conflict_targets = fed_upsert_take_targets(parse);
 
+	/*
+	 * (asked before planning, which rewrites parse: a volatile function
+	 * may write, and a SELECT that calls one is not a read only)
+	 */
+	bool		reads_only = fed_enable_fanout &&
+		parse->commandType == CMD_SELECT && parse->rowMarks == NIL &&
+		!parse->hasModifyingCTE &&
+		!contain_volatile_functions((Node *) parse);
+
 	if (prev_planner)
 		stmt = prev_planner(parse, query_string, cursorOptions, boundParams);
 	else
@@ -227,7 +251,7 @@ fed_planner(Query *parse, const char *query_string, int cursorOptions,
 	if (conflict_targets != NIL)
 		fed_upsert_give_targets(stmt, conflict_targets);
 	if (fed_enable_fanout)
-		mark_sole_reads(stmt);
+		mark_sole_reads(stmt, reads_only);
 	return stmt;
 }
 

@@ -484,6 +484,7 @@ fed_plan_custom_path(PlannerInfo *root, RelOptInfo *rel, CustomPath *best_path,
 						 fi->shape == FED_SHAPE_PARTIAL_AGG) &&
 						fi->sort_keys == NIL && fi->distinct_on == NIL &&
 						fi->windows == NIL);
+	flags = lappend_int(flags, 0);	/* FedFlagReadStatement: plan/hook.c */
 
 	cs->scan.plan.targetlist = tlist;
 	if (fi->shape == FED_SHAPE_SCAN)

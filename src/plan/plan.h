@@ -161,6 +161,9 @@ typedef enum FedPlanFlag
 								 * rescanned (plan/hook.c) */
 	FedFlagBatchable,			/* the rows of two statements may simply
 								 * follow each other (key batches) */
+	FedFlagReadStatement,		/* the statement only reads: a SELECT without
+								 * row locks, data-modifying CTEs or volatile
+								 * functions (plan/hook.c) */
 	FedFlagCount
 } FedPlanFlag;
 

@@ -187,6 +187,9 @@ typedef struct FedRemoteXact
 	char		buf[200];		/* the text of its BEGIN, COMMIT or ROLLBACK */
 	char		snapshot[64];	/* the snapshot it exported ("" none) */
 	bool		exporting;		/* its BEGIN in flight exports it */
+	bool		want_export;	/* its next BEGIN should export it, where
+								 * the local transaction may share one
+								 * (fed_conn_want_export) */
 	LocalTransactionId write_lxid;	/* the local transaction and command */
 	CommandId	write_cid;		/* that last wrote through it */
 	int			end_r;			/* its COMMIT, PREPARE or second phase in
@@ -344,6 +347,7 @@ extern void fed_xact_end_failed(FedConn *c, FedRemoteError *err,
 extern void fed_xact_read_sent(FedConn *c);
 extern bool fed_xact_take_pending(FedConn *c, char *buf, size_t len);
 extern void fed_xact_release_pending(FedConn *c);
+extern bool fed_xact_may_export(void);
 extern bool fed_xact_prepare_send(FedConn *c, FedRemoteError *err);
 extern bool fed_xact_prepare_wait(FedConn *c, FedRemoteError *err);
 extern bool fed_xact_branch_gone(FedConn *c, FedRemoteError *err, bool commit);

@@ -166,6 +166,21 @@ prepare_entry(FedConn *c, ForeignServer *server, UserMapping *user)
 }
 
 /*
+ * Can reads of server share one snapshot in the current local transaction
+ * (see snapshot_sql in remote/xact.c)?  Its engine must export snapshots,
+ * and the local transaction must be one that no exporting remote
+ * transaction will have to be prepared in.
+ */
+bool
+fed_conn_can_share_snapshot(ForeignServer *server)
+{
+	const FedDriver *d = fed_server_driver(server) == FED_DRIVER_MYSQL ?
+		&fed_driver_mysql : &fed_driver_libpq;
+
+	return d->export_snapshot_sql != NULL && fed_xact_may_export();
+}
+
+/*
  * The connection for a server and user mapping, connected and with the
  * remote transaction open.  This is slot 0, the one plain scans and
  * writes share.

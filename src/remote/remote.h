@@ -123,6 +123,10 @@ extern void fed_conn_init(void);
 extern Datum fed_conn_list(PG_FUNCTION_ARGS);
 extern bool fed_conn_disconnect(Oid serverid, bool all);
 extern bool fed_conn_others_in_xact(FedConn *conn);
+extern bool fed_conn_can_share_snapshot(ForeignServer *server);
+extern void fed_conn_want_export(FedConn *conn);
+extern void *fed_conn_exporting_owner(UserMapping *user);
+extern void fed_xact_note_read_statement(void);
 
 /* in remote/errors.c (see also health/health.h) */
 extern void fed_report_remote_error(int elevel, FedRemoteError *err,

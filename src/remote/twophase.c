@@ -272,6 +272,14 @@ fed_2pc_prepare(void)
 	foreach(lc, conns)
 	{
 		c = lfirst(lc);
+		if (c->rx.snapshot[0] != '\0')
+			ereport(ERROR,
+					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+					 errmsg("cannot prepare the remote transaction on server \"%s\"",
+							c->servername),
+					 errdetail("It exported its snapshot to other connections of a statement that only reads, and PostgreSQL cannot prepare a transaction that exported its snapshot; the transaction then wrote to %d servers.",
+							   written),
+					 errhint("Write inside BEGIN ... COMMIT, or SET federate.two_phase_commit = off.")));
 		fed_conn_clear_reader(c);
 		fed_conn_make_idle(c);
 		check_prepared_allowed(c);

@@ -73,6 +73,7 @@ fed_xact_lose(FedConn *c)
 	c->rx.release_pending = false;
 	c->rx.gid[0] = '\0';		/* a branch not prepared ends with its session */
 	c->rx.snapshot[0] = '\0';
+	c->rx.exporting = false;
 }
 
 /* Remember that the current remote transaction changed data here. */
@@ -591,6 +592,7 @@ fed_xact_ended(FedConn *c)
 	c->rx.gid[0] = '\0';
 	c->rx.snapshot[0] = '\0';
 	c->rx.exporting = false;
+	c->rx.want_export = false;
 }
 
 /*
@@ -614,13 +616,15 @@ begin_sql(FedConn *c)
 
 /*
  * Another connection of c's user mapping with a remote transaction open in
- * this local transaction (the first found), or NULL.
+ * this local transaction, or NULL: one that exported its snapshot if
+ * there is one, else the first found.
  */
 static FedConn *
 open_sibling(FedConn *c)
 {
 	HASH_SEQ_STATUS scan;
 	FedConn    *s;
+	FedConn    *found = NULL;
 
 	hash_seq_init(&scan, fed_conn_hash);
 	while ((s = (FedConn *) hash_seq_search(&scan)))
@@ -628,8 +632,79 @@ open_sibling(FedConn *c)
 		if (s != c && s->key.umid == c->key.umid && s->handle &&
 			s->rx.depth > 0 && s->rx.state != FED_XACT_BROKEN)
 		{
+			if (s->rx.snapshot[0] != '\0')
+			{
+				hash_seq_term(&scan);
+				return s;
+			}
+			if (found == NULL)
+				found = s;
+		}
+	}
+	return found;
+}
+
+/*
+ * The local transaction this backend is running as one statement that only
+ * reads (fed_xact_note_read_statement), or InvalidLocalTransactionId
+ */
+static LocalTransactionId read_statement_lxid = InvalidLocalTransactionId;
+
+/*
+ * A fan-out node of a statement that only reads (a SELECT without row
+ * locks, data-modifying CTEs or volatile functions: plan/hook.c) is about
+ * to start.  When the local transaction is that statement alone, nothing
+ * in it writes, and its remote transactions may export their snapshots.
+ */
+void
+fed_xact_note_read_statement(void)
+{
+	if (!IsTransactionBlock() && GetCurrentTransactionNestLevel() == 1)
+		read_statement_lxid = FED_MY_LXID;
+}
+
+/*
+ * May a remote transaction of this local transaction export its snapshot?
+ * PostgreSQL cannot PREPARE one that did: only where none will have to be
+ * prepared because none writes, in a read-only local transaction or one
+ * that is a statement that only reads.  (With two-phase commit off, see
+ * snapshot_sql.)
+ */
+bool
+fed_xact_may_export(void)
+{
+	return XactReadOnly || read_statement_lxid == FED_MY_LXID;
+}
+
+/*
+ * c's next BEGIN exports its snapshot, where the local transaction may
+ * share one: the first of several reads of one fan-out on c's server
+ * (exec/fanout.c), the others waiting for it.
+ */
+void
+fed_conn_want_export(FedConn *c)
+{
+	c->rx.want_export = true;
+}
+
+/*
+ * The reader of a connection of user's whose BEGIN, exporting its
+ * snapshot, is in flight (the snapshot is known once it is done), or NULL.
+ */
+void *
+fed_conn_exporting_owner(UserMapping *user)
+{
+	HASH_SEQ_STATUS scan;
+	FedConn    *s;
+
+	hash_seq_init(&scan, fed_conn_hash);
+	while ((s = (FedConn *) hash_seq_search(&scan)))
+	{
+		if (s->key.umid == user->umid && s->handle && s->rx.exporting &&
+			s->step.phase == FED_PHASE_BEGIN && s->stream.owner)
+		{
 			hash_seq_term(&scan);
-			return s;
+			return s->stream.owner;
 		}
 	}
 	return NULL;
@@ -670,37 +745,45 @@ export_now(FedConn *s)
  * after the first imports the first one's, so that they all see the
  * server as it was at one moment, as one connection would.  Only where no
  * remote transaction may have to be prepared (PostgreSQL refuses to
- * prepare one that exported its snapshot): in a read-only local
- * transaction; with two-phase commit off also when the first one is idle
- * as the second begins (an export in every BEGIN of every transaction
- * that may write costs more than one-phase commit itself).
+ * prepare one that exported its snapshot, fed_xact_may_export): in a
+ * read-only local transaction, or one that is a single statement that
+ * only reads; with two-phase commit off also when the first one is idle as
+ * the second begins (an export in every BEGIN of every transaction that
+ * may write costs more than one-phase commit itself).
  *
  * c is about to open its remote transaction: put in buf what its BEGIN
  * must carry ("" nothing).  With another remote transaction open on the
  * server, that is the import of its snapshot: exported by its BEGIN, or
  * now when it is idle (one round trip, once).  The first remote
- * transaction of a read-only local transaction exports its snapshot in
- * its BEGIN (c->rx.exporting) in a transaction block, and in a single
- * statement when it opens for a read
- * that keeps the connection (a cursor, a stream: another connection may be
- * needed meanwhile); such a BEGIN no longer goes in the round trip of the
- * read that follows it.  Not shared: a second connection started while
- * the first one's BEGIN is still in flight (two partitions of one server
- * that one statement reads at once), or while the first streams a
- * statement begun before any export, or while it is inside a savepoint
- * (PostgreSQL exports no subtransaction's snapshot).
+ * transaction exports its snapshot in its BEGIN (c->rx.exporting) when it
+ * is the first of several reads of one fan-out on the server
+ * (c->rx.want_export), which the others wait for (exec/fanout.c); and in
+ * a read-only local transaction, in a transaction block or for a read
+ * that keeps the connection (a cursor, a stream: another connection may
+ * be needed meanwhile).  Such a BEGIN no longer goes in the round trip of
+ * the read that follows it.  Not shared: a second connection started
+ * while the first one is busy and has exported nothing (in a statement
+ * that is its own transaction, two plan nodes reading one server at once,
+ * as a merge join of two of its tables does: an export in every BEGIN
+ * would cost each such statement a round trip), or by another fan-out
+ * node while the first one's BEGIN is still in flight, or while the first
+ * is inside a savepoint (PostgreSQL exports no subtransaction's
+ * snapshot).
  */
 static void
 snapshot_sql(FedConn *c, char *buf, size_t len)
 {
 	FedConn    *s;
+	bool		may_export = fed_xact_may_export();
+	bool		want = c->rx.want_export;
 
 	buf[0] = '\0';
 	c->rx.exporting = false;
+	c->rx.want_export = false;
 	if (c->driver->export_snapshot_sql == NULL)
 		return;
 	/* PostgreSQL cannot PREPARE a transaction that exported its snapshot */
-	if (!XactReadOnly && fed_two_phase_commit)
+	if (!may_export && fed_two_phase_commit)
 		return;
 	s = open_sibling(c);
 	if (s && s->rx.snapshot[0] == '\0' && s->rx.depth == 1 &&
@@ -716,8 +799,10 @@ snapshot_sql(FedConn *c, char *buf, size_t len)
 	 * (Exporting costs the server a file per transaction: only where the
 	 * transaction cannot write, which is where sharing is asked for.)
 	 */
-	if (s == NULL && XactReadOnly &&
-		(IsTransactionBlock() || (c->stream.sql && c->stream.fetch_size != 0)))
+	if (s == NULL && may_export &&
+		(want || (XactReadOnly &&
+				  (IsTransactionBlock() ||
+				   (c->stream.sql && c->stream.fetch_size != 0)))))
 	{
 		c->rx.exporting = true;
 		strlcpy(buf, c->driver->export_snapshot_sql, len);

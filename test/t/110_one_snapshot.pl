@@ -4,7 +4,8 @@
 # another session commits rows there in between.  Each answer is compared
 # with what the rows were when the transaction first read the server, and
 # the test checks that the transaction did use several connections.  The
-# snapshot is shared in read-only transactions: PostgreSQL refuses to
+# snapshot is shared in read-only transactions, and in a statement that is
+# its own transaction and only reads: PostgreSQL refuses to
 # prepare a transaction that exported its snapshot, and an export in every
 # BEGIN of transactions that may write would cost them more than a
 # one-phase commit; a transaction that may write, with two-phase commit on,
@@ -116,6 +117,45 @@ for my $mode ('READ ONLY', 'default_transaction_read_only')
 		  . "UPDATE u SET v = v + 1 WHERE id = 2;\n"
 		  . "COMMIT;\nRESET federate.log_remote_sql;\nRESET federate.two_phase_commit;");
 	unlike($err, qr/pg_export_snapshot/, 'may write, two-phase commit off: no snapshot exported at BEGIN');
+}
+
+# 5. a statement that is its own transaction and only reads, reading two
+# tables of one server at once (two partitions, not combined into one
+# statement): the second read waits for a lock while another session moves
+# a row from the first table to the second and commits.  Both reads must see
+# the server as it was at one moment: the row is counted once.
+{
+	$shard->safe_psql('postgres', q{
+		CREATE TABLE pa (id int, v int);
+		CREATE TABLE pb (id int, v int);
+		INSERT INTO pa SELECT g, g FROM generate_series(1, 100) g;
+		INSERT INTO pb SELECT g, g FROM generate_series(101, 200) g;
+	});
+	$coord->safe_psql('postgres', q{
+		CREATE TABLE pt (id int, v int) PARTITION BY RANGE (id);
+		CREATE FOREIGN TABLE pt_a PARTITION OF pt FOR VALUES FROM (1) TO (101)
+		  SERVER s1 OPTIONS (table_name 'pa');
+		CREATE FOREIGN TABLE pt_b PARTITION OF pt FOR VALUES FROM (101) TO (1000)
+		  SERVER s1 OPTIONS (table_name 'pb');
+	});
+	my $mover = FederateTest::Session->new($shard->connstr('postgres'));
+	for my $query ('SELECT count(*) FROM pt;',
+		'SELECT count(*) FROM (SELECT id FROM pt ORDER BY id LIMIT 1000) s;')
+	{
+		my $total = $shard->safe_psql('postgres', 'SELECT (SELECT count(*) FROM pa) + (SELECT count(*) FROM pb)');
+		$mover->run("BEGIN;\nLOCK TABLE pb IN ACCESS EXCLUSIVE MODE;");
+		$a->send("SET federate.combine_partitions = off;\nSET federate.log_remote_sql = on;\n"
+			  . "$query\nRESET federate.log_remote_sql;\nRESET federate.combine_partitions;");
+		$shard->poll_query_until('postgres',
+			q{SELECT count(*) > 0 FROM pg_locks WHERE NOT granted AND relation = 'pb'::regclass})
+		  or die 'the read of pb never waited for its lock';
+		$mover->run("DELETE FROM pa WHERE id = (SELECT min(id) FROM pa);\n"
+			  . "INSERT INTO pb VALUES ((SELECT max(id) + 1 FROM pb), 0);\nCOMMIT;");
+		my ($out, $err) = $a->wait;
+		is($out, $total, "a read statement, two tables of one server read at once ($query): one snapshot");
+		like($err, qr/SET TRANSACTION SNAPSHOT/, "a read statement ($query): the second read imports the first one's snapshot");
+	}
+	$mover->quit;
 }
 
 # 4. the snapshot of a transaction that ended is never imported: the next
