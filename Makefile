@@ -20,6 +20,7 @@ OBJS = \
 	src/fdw/upsert.o \
 	src/fdw/import.o \
 	src/fdw/convert.o \
+	src/fdw/analyze.o \
 	src/plan/hook.o \
 	src/plan/path.o \
 	src/plan/aggsplit.o \
@@ -48,7 +49,7 @@ OBJS = \
 	src/remote/driver_mysql.o
 
 EXTENSION = federate
-DATA = federate--0.2.sql federate--0.1--0.2.sql
+DATA = federate--0.2.sql federate--0.1--0.2.sql federate--0.2--0.3.sql
 PGFILEDESC = "federate - federated queries over PostgreSQL and MySQL servers"
 
 PG_CONFIG ?= /usr/lib/postgresql/15/bin/pg_config

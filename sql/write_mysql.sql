@@ -378,6 +378,24 @@ SELECT same('SELECT * FROM my_swap', 'SELECT * FROM loc_swap');
 INSERT INTO my_swap AS t VALUES (1, 2147483647, 0) ON CONFLICT (id) DO UPDATE SET a = t.a + EXCLUDED.a;
 -- two proposed rows with the same key fail, as on a local table
 INSERT INTO my_w AS t VALUES (1, 'x', 0), (1, 'y', 0) ON CONFLICT (id) DO UPDATE SET v = 1;
+-- ... but a row before the second proposal that fails fails first, as
+-- PostgreSQL inserts the rows one after another (the write tester found
+-- the second proposal refused first)
+DO $$
+BEGIN
+	BEGIN
+		INSERT INTO my_w AS t VALUES (2, 'x', 0), (1, 'x', 0), (1, 'y', 0)
+		  ON CONFLICT (id) DO UPDATE SET v = t.v + 99999999.99;
+	EXCEPTION WHEN numeric_value_out_of_range THEN
+		RAISE NOTICE 'federated: numeric_value_out_of_range';
+	END;
+	BEGIN
+		INSERT INTO loc_mw AS t VALUES (2, 'x', 0), (1, 'x', 0), (1, 'y', 0)
+		  ON CONFLICT (id) DO UPDATE SET v = t.v + 99999999.99;
+	EXCEPTION WHEN numeric_value_out_of_range THEN
+		RAISE NOTICE 'local: numeric_value_out_of_range';
+	END;
+END $$;
 -- refused: a SET list whose assignments read each other's columns, a
 -- WHERE (MySQL has none), a conflict target MySQL's unique keys do not
 -- make the only one that updates, and DO NOTHING

@@ -53,6 +53,9 @@ federate_handler(PG_FUNCTION_ARGS)
 	r->ExplainDirectModify = fedExplainDirectModify;
 	r->ExecForeignTruncate = fedExecForeignTruncate;
 
+	/* ANALYZE: a sample drawn on the server (analyze.c) */
+	r->AnalyzeForeignTable = fedAnalyzeForeignTable;
+
 	/* IMPORT FOREIGN SCHEMA */
 	r->ImportForeignSchema = fedImportForeignSchema;
 

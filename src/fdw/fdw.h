@@ -121,12 +121,17 @@ extern FedUpsert *fed_upsert_begin(ModifyTableState *mtstate,
 								   List *names);
 extern bool fed_upsert_updates(FedUpsert *u);
 extern bool fed_upsert_counts_rows(FedUpsert *u);
-extern void fed_upsert_check_row(FedUpsert *u, TupleTableSlot *slot);
+extern bool fed_upsert_check_row(FedUpsert *u, TupleTableSlot *slot);
+extern void fed_upsert_refuse(void) pg_attribute_noreturn();
 extern void fed_upsert_row_changed(FedUpsert *u, TupleTableSlot *slot);
 extern bool fed_upsert_one_row(FedUpsert *u);
 extern const char *fed_upsert_clause(FedUpsert *u, EState *estate);
 
 /* in fdw/import.c */
+extern bool fedAnalyzeForeignTable(Relation relation,
+								   AcquireSampleRowsFunc *func,
+								   BlockNumber *totalpages);
+
 extern List *fedImportForeignSchema(ImportForeignSchemaStmt *stmt,
 									Oid serverOid);
 

@@ -75,6 +75,8 @@ enum FedDirectPrivateIndex
 
 typedef struct FedModifyState
 {
+	bool		upsert_checked; /* the batch's rows were checked already
+								 * (fed_upsert_check_row) */
 	FedTableInfo info;
 	const FedDialect *dialect;
 	Relation	rel;
@@ -1219,8 +1221,27 @@ fedExecForeignBatchInsert(EState *estate, ResultRelInfo *rinfo,
 		for (r = 0; r < *numSlots; r++)
 			check_partition(ms, rinfo, slots[r], estate);
 	}
-	for (r = 0; ms->upsert && r < *numSlots; r++)
-		fed_upsert_check_row(ms->upsert, slots[r]);
+	for (r = 0; ms->upsert && !ms->upsert_checked && r < *numSlots; r++)
+	{
+		int			before = r;
+
+		if (!fed_upsert_check_row(ms->upsert, slots[r]))
+			continue;
+
+		/*
+		 * A second proposal for one row: PostgreSQL inserts the rows before
+		 * it one after another, and reports a failure of one of them first.
+		 * They go (and are waited for), then the row is refused.
+		 */
+		if (before > 0)
+		{
+			ms->upsert_checked = true;
+			fedExecForeignBatchInsert(estate, rinfo, slots, planSlots, &before);
+			ms->upsert_checked = false;
+			end_pending(ms);
+		}
+		fed_upsert_refuse();
+	}
 
 	/*
 	 * Several rows for a PostgreSQL server, inserted without more ado (no

@@ -756,27 +756,33 @@ row_key(FedUpsert *u, TupleTableSlot *slot, FedUpsertKey *key)
 }
 
 /*
- * Refuse a proposed row that conflicts with a row this statement inserted
- * or updated already: PostgreSQL's "cannot affect row a second time".
- * Without a WHERE every row sent is inserted or updates one, so the row's
- * values are remembered here; with one, only rows the server reported
- * changed are (fed_upsert_row_changed), and such rows go one at a time
- * (fed_upsert_one_row).
+ * Does a proposed row conflict with a row this statement inserted or
+ * updated already?  PostgreSQL refuses it, "cannot affect row a second
+ * time" (fed_upsert_refuse).  Without a WHERE every row sent is inserted
+ * or updates one, so the row's values are remembered here; with one, only
+ * rows the server reported changed are (fed_upsert_row_changed), and such
+ * rows go one at a time (fed_upsert_one_row).
  */
-void
+bool
 fed_upsert_check_row(FedUpsert *u, TupleTableSlot *slot)
 {
 	FedUpsertKey key;
 	bool		found;
 
 	if (u == NULL || u->action != ONCONFLICT_UPDATE || !row_key(u, slot, &key))
-		return;
+		return false;
 	(void) hash_search(u->seen, &key, u->where ? HASH_FIND : HASH_ENTER, &found);
-	if (found)
-		ereport(ERROR,
-				(errcode(ERRCODE_CARDINALITY_VIOLATION),
-				 errmsg("ON CONFLICT DO UPDATE command cannot affect row a second time"),
-				 errhint("Ensure that no rows proposed for insertion within the same command have duplicate constrained values.")));
+	return found;
+}
+
+/* Refuse the row fed_upsert_check_row found again. */
+void
+fed_upsert_refuse(void)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_CARDINALITY_VIOLATION),
+			 errmsg("ON CONFLICT DO UPDATE command cannot affect row a second time"),
+			 errhint("Ensure that no rows proposed for insertion within the same command have duplicate constrained values.")));
 }
 
 /* The server inserted or updated the row of slot (DO UPDATE ... WHERE). */
