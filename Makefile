@@ -62,7 +62,7 @@ PG_CPPFLAGS = -I$(srcdir)/src -I$(shell $(PG_CONFIG) --includedir 2>/dev/null) \
 SHLIB_LINK_INTERNAL = -L$(shell $(PG_CONFIG) --libdir 2>/dev/null) -lpq
 SHLIB_LINK = $(if $(MYSQL_CONFIG),$(shell $(MYSQL_CONFIG) --libs 2>/dev/null))
 
-REGRESS = setup options scan_pg scan_mysql types write_pg write_mysql import errors shard pushdown joins failure shapes mysql_semantics layouts
+REGRESS = setup options scan_pg scan_mysql types write_pg write_mysql import errors shard pushdown joins failure shapes mysql_semantics layouts analyze
 REGRESS_OPTS = --temp-instance=./tmp_check --temp-config=$(srcdir)/test/regress.conf \
 	--port=$(or $(FED_REGRESS_PORT),54329)
 TAP_TESTS = 1
