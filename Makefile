@@ -38,6 +38,7 @@ OBJS = \
 	src/health/servers.o \
 	src/health/dispatch.o \
 	src/health/budget.o \
+	src/health/latency.o \
 	src/remote/connection.o \
 	src/remote/pool.o \
 	src/remote/twophase.o \

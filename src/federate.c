@@ -301,6 +301,14 @@ _PG_init(void)
 							PGC_POSTMASTER, 0,
 							NULL, NULL, NULL);
 
+	DefineCustomIntVariable("federate.max_statement_stats",
+							"Statement fingerprints and servers federate.statement_stats keeps.",
+							"The least called entry makes room for a new one.",
+							&fed_statement_stats_size,
+							1000, 0, 100000,
+							PGC_POSTMASTER, 0,
+							NULL, NULL, NULL);
+
 	MarkGUCPrefixReserved("federate");
 
 	/* shared circuit breakers and statistics need the library preloaded */

@@ -191,6 +191,17 @@ void
 fed_coverage_add_task(FedCoverage *cov, const char *shard,
 					  const FedTaskStats *stats)
 {
+	if (cov->ntimed < FED_DISPATCH_SHARDS)
+	{
+		FedDispatchShard *t = &cov->timed[cov->ntimed++];
+
+		fed_copy_text(t->shard, shard ? shard : "", sizeof(t->shard));
+		fed_copy_text(t->server, stats->replica ? stats->replica :
+					  stats->server ? stats->server : "", sizeof(t->server));
+		t->answered = !stats->failed;
+		t->rows = stats->rows;
+		t->ms = stats->ms;
+	}
 	cov->total++;
 	if (stats->failed)
 		cov->missing = lappend(cov->missing,
@@ -239,6 +250,8 @@ fed_coverage_report(FedCoverage *cov, const char *relname,
 			aborting ? (raised ? "failed" : "cancelled") :
 			cov->missing ? "partial" : "complete", sizeof(d.status));
 	d.duration_ms = (double) (GetCurrentTimestamp() - started_at) / 1000.0;
+	d.nshards = cov->ntimed;
+	memcpy(d.shards, cov->timed, sizeof(FedDispatchShard) * cov->ntimed);
 	/* an execution pruned to no shard (a rescan, say) dispatched nothing */
 	if (cov->total > 0)
 		fed_dispatch_record(&d);

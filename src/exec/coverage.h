@@ -14,6 +14,7 @@
 #include "nodes/pg_list.h"
 
 #include "exec/fanout.h"
+#include "health/health.h"
 
 /* A shard that did not answer, or that a replica answered for. */
 typedef struct FedShardNote
@@ -32,6 +33,9 @@ typedef struct FedCoverage
 	List	   *missing;		/* FedShardNote, no replica */
 	List	   *replaced;		/* FedShardNote, with replica */
 	bool		approximate;	/* aggregates over a partial answer */
+	int			ntimed;			/* of timed */
+	FedDispatchShard timed[FED_DISPATCH_SHARDS];	/* the first shards'
+													 * rows and times */
 } FedCoverage;
 
 extern void fed_coverage_notice(FedCoverage *cov);

@@ -29,11 +29,15 @@ fed_dispatch_record(FedDispatch *d)
 	FedHealthShared *h = fed_health_area();
 
 	if (h->dispatch_size <= 0)
+	{
+		fed_statement_fanout(d);
 		return;
+	}
 	fed_health_lock(h, true);
 	h->dispatches[h->dispatch_next % h->dispatch_size] = *d;
 	h->dispatch_next++;
 	fed_health_unlock(h);
+	fed_statement_fanout(d);
 }
 
 /* federate.dispatch_log(): the lines kept, oldest first. */
@@ -86,6 +90,110 @@ federate_dispatch_log(PG_FUNCTION_ARGS)
 		values[11] = CStringGetTextDatum(d->status);
 		values[12] = Float8GetDatum(d->duration_ms);
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+	}
+	return (Datum) 0;
+}
+
+static int
+cmp_double(const void *a, const void *b)
+{
+	double		x = *(const double *) a;
+	double		y = *(const double *) b;
+
+	return x < y ? -1 : x > y ? 1 : 0;
+}
+
+/* The median of n values (sorted in place). */
+static double
+median(double *v, int n)
+{
+	qsort(v, n, sizeof(double), cmp_double);
+	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+PG_FUNCTION_INFO_V1(federate_dispatch_shards);
+
+/*
+ * federate.dispatch_shards(): for each execution the dispatch log keeps
+ * that read two shards or more, each shard's rows and time (the first
+ * FED_DISPATCH_SHARDS shards), and the median rows and time of the shards
+ * of that execution that answered: the straggler and the skewed partition
+ * stand out against their siblings (federate.shard_skew sums it up).  In
+ * an execution that failed or was cancelled, the shards stopped before
+ * their end show the rows and time they had then.
+ */
+Datum
+federate_dispatch_shards(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	FedHealthShared *h = fed_health_area();
+	FedDispatch *copy;
+	uint64		first;
+	uint64		next;
+	uint64		i;
+	int			n = 0;
+
+	InitMaterializedSRF(fcinfo, 0);
+	if (h->dispatch_size <= 0)
+		return (Datum) 0;
+
+	copy = palloc(sizeof(FedDispatch) * h->dispatch_size);
+	fed_health_lock(h, false);
+	next = h->dispatch_next;
+	first = next > (uint64) h->dispatch_size ? next - h->dispatch_size : 0;
+	for (i = first; i < next; i++)
+	{
+		FedDispatch *d = &h->dispatches[i % h->dispatch_size];
+
+		if (d->nshards >= 2)
+			copy[n++] = *d;
+	}
+	fed_health_unlock(h);
+
+	for (i = 0; i < (uint64) n; i++)
+	{
+		FedDispatch *d = &copy[i];
+		double		ms[FED_DISPATCH_SHARDS];
+		double		rows[FED_DISPATCH_SHARDS];
+		double		median_ms = 0;
+		double		median_rows = 0;
+		int			answered = 0;
+		int			k;
+
+		for (k = 0; k < d->nshards; k++)
+			if (d->shards[k].answered)
+			{
+				ms[answered] = d->shards[k].ms;
+				rows[answered] = (double) d->shards[k].rows;
+				answered++;
+			}
+		if (answered > 0)
+		{
+			median_ms = median(ms, answered);
+			median_rows = median(rows, answered);
+		}
+		for (k = 0; k < d->nshards; k++)
+		{
+			FedDispatchShard *s = &d->shards[k];
+			Datum		values[13];
+			bool		nulls[13] = {0};
+
+			values[0] = TimestampTzGetDatum(d->at);
+			values[1] = Int32GetDatum(d->pid);
+			values[2] = Int64GetDatum(d->query_id);
+			values[3] = CStringGetTextDatum(d->relation);
+			values[4] = CStringGetTextDatum(s->shard);
+			values[5] = CStringGetTextDatum(s->server);
+			values[6] = BoolGetDatum(s->answered);
+			values[7] = Int64GetDatum((int64) s->rows);
+			values[8] = Float8GetDatum(s->ms);
+			values[9] = Int32GetDatum(answered);
+			values[10] = Float8GetDatum(median_rows);
+			values[11] = Float8GetDatum(median_ms);
+			nulls[10] = nulls[11] = (answered == 0);
+			values[12] = CStringGetTextDatum(d->status);
+			tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+		}
 	}
 	return (Datum) 0;
 }

@@ -45,6 +45,21 @@ typedef enum FedCounter
 	FED_COUNT_FALLBACK
 } FedCounter;
 
+/*
+ * The shards of one execution the dispatch log keeps times for (the first
+ * this many), for federate.dispatch_shards and its straggler view.
+ */
+#define FED_DISPATCH_SHARDS		16
+
+typedef struct FedDispatchShard
+{
+	char		shard[NAMEDATALEN];	/* the leaf partition */
+	char		server[NAMEDATALEN];
+	bool		answered;
+	uint64		rows;
+	double		ms;				/* from sending to its last row */
+} FedDispatchShard;
+
 /* One line of the dispatch log. */
 typedef struct FedDispatch
 {
@@ -61,7 +76,24 @@ typedef struct FedDispatch
 	int			replicas;
 	char		status[12];		/* complete, partial, failed, cancelled */
 	double		duration_ms;
+	int			nshards;		/* of shards[] */
+	FedDispatchShard shards[FED_DISPATCH_SHARDS];
 } FedDispatch;
+
+/*
+ * Statement times per server, in buckets (health/latency.c): the upper
+ * bounds in ms of the first FED_LATENCY_BUCKETS - 1, the last unbounded.
+ */
+#define FED_LATENCY_BUCKETS		16
+extern const double fed_latency_bounds[FED_LATENCY_BUCKETS - 1];
+
+/* in health/latency.c */
+extern int	fed_statement_stats_size;
+extern int	fed_latency_bucket(double ms);
+extern void fed_statement_finish(Oid serverid, const char *name,
+								 uint64 rows, uint64 bytes, double ms);
+extern void fed_statement_failed(Oid serverid, const char *name);
+extern void fed_statement_fanout(FedDispatch *d);
 
 /* in health/shmem.c */
 extern int	fed_dispatch_log_size;

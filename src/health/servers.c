@@ -222,6 +222,7 @@ fed_health_failure(Oid serverid, const char *name, FedFailKind kind,
 		}
 	}
 	fed_health_unlock(h);
+	fed_statement_failed(serverid, name);
 }
 
 /* A statement on server ended: its rows, bytes and time. */
@@ -242,8 +243,10 @@ fed_health_finish(Oid serverid, const char *name, uint64 rows, uint64 bytes,
 		s->total_ms += ms;
 		if (ms > s->max_ms)
 			s->max_ms = ms;
+		s->latency[fed_latency_bucket(ms)]++;
 	}
 	fed_health_unlock(h);
+	fed_statement_finish(serverid, name, rows, bytes, ms);
 }
 
 void
@@ -445,10 +448,12 @@ federate_reset_stats(PG_FUNCTION_ARGS)
 		s->statements = s->rows = s->bytes = s->errors = s->timeouts = 0;
 		s->retries = s->fallbacks = s->finished = 0;
 		s->total_ms = s->max_ms = 0;
+		memset(s->latency, 0, sizeof(s->latency));
 		s->last_error[0] = '\0';
 		s->last_error_at = 0;
 	}
 	h->dispatch_next = 0;
+	fed_statement_reset(h);
 	fed_health_unlock(h);
 	PG_RETURN_VOID();
 }

@@ -34,6 +34,8 @@ typedef struct FedServerSlot
 	uint64		finished;		/* statements timed into total_ms */
 	double		total_ms;
 	double		max_ms;
+	uint64		latency[FED_LATENCY_BUCKETS];	/* statements per bucket of
+												 * fed_latency_bounds */
 
 	FedCircuitState state;
 	int			consecutive;	/* availability failures in a row */
@@ -51,10 +53,37 @@ typedef struct FedServerSlot
 	int			conn_waiting;	/* backends waiting for a unit */
 } FedServerSlot;
 
+/*
+ * The statistics of one statement fingerprint (query id) on one server
+ * (health/latency.c); serverid InvalidOid: the statement's Federate Scans
+ * as a whole, with their fan-out width.
+ */
+typedef struct FedStmtSlot
+{
+	Oid			dbid;			/* InvalidOid: free */
+	int64		query_id;
+	Oid			serverid;
+	Oid			userid;			/* who ran it first: the text is theirs */
+	char		servername[NAMEDATALEN];
+	char		query[256];
+	uint64		calls;
+	uint64		rows;
+	uint64		bytes;
+	uint64		errors;
+	double		total_ms;
+	double		max_ms;
+	uint64		width_sum;		/* shards contacted, all executions */
+	int			width_max;
+	TimestampTz last_at;
+} FedStmtSlot;
+
 typedef struct FedHealthShared
 {
 	LWLock	   *lock;			/* NULL when the area is backend-local */
 	FedServerSlot servers[FED_TRACKED_SERVERS];
+	int			stmt_size;		/* slots of statement statistics */
+	uint64		stmt_evicted;	/* entries evicted to make room */
+	TimestampTz stmt_reset_at;
 	int			dispatch_size;
 	uint64		dispatch_next;	/* entries ever written */
 	FedDispatch dispatches[FLEXIBLE_ARRAY_MEMBER];
@@ -86,6 +115,10 @@ extern FedBudgetShared *fed_budget_area(void);
 extern void fed_health_lock(FedHealthShared *h, bool exclusive);
 extern void fed_health_unlock(FedHealthShared *h);
 extern bool fed_health_shared(void);
+extern FedStmtSlot *fed_stmt_slots(FedHealthShared *h);
+
+/* in health/latency.c */
+extern void fed_statement_reset(FedHealthShared *h);
 
 /* in health/servers.c */
 extern FedServerSlot *fed_server_slot(FedHealthShared *h, Oid serverid,

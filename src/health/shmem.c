@@ -23,6 +23,7 @@
 #include "storage/ipc.h"
 #include "storage/shmem.h"
 #include "utils/memutils.h"
+#include "utils/timestamp.h"
 
 #include "health/shared.h"
 
@@ -37,11 +38,26 @@ static shmem_request_hook_type prev_shmem_request = NULL;
 #endif
 static shmem_startup_hook_type prev_shmem_startup = NULL;
 
+/* Where the statement statistics begin: after the dispatch log. */
+static Size
+stmts_offset(int dispatch_size)
+{
+	return MAXALIGN(add_size(offsetof(FedHealthShared, dispatches),
+							 mul_size(sizeof(FedDispatch), dispatch_size)));
+}
+
 static Size
 area_size(void)
 {
-	return add_size(offsetof(FedHealthShared, dispatches),
-					mul_size(sizeof(FedDispatch), fed_dispatch_log_size));
+	return add_size(stmts_offset(fed_dispatch_log_size),
+					mul_size(sizeof(FedStmtSlot), fed_statement_stats_size));
+}
+
+/* The statement statistics' slots (health/latency.c). */
+FedStmtSlot *
+fed_stmt_slots(FedHealthShared *h)
+{
+	return (FedStmtSlot *) ((char *) h + stmts_offset(h->dispatch_size));
 }
 
 static Size
@@ -56,6 +72,8 @@ area_reset(FedHealthShared *h)
 {
 	memset(h, 0, area_size());
 	h->dispatch_size = fed_dispatch_log_size;
+	h->stmt_size = fed_statement_stats_size;
+	h->stmt_reset_at = GetCurrentTimestamp();
 }
 
 #if PG_VERSION_NUM >= 150000
