@@ -9,7 +9,7 @@
  * breakers and counters, under one LWLock (updates are a few per remote
  * statement, never per row).  Loaded later, there is no way to add shared
  * memory on PostgreSQL 15, so the same area is allocated in the backend's
- * own memory: everything still works, but per session.  The README says
+ * own memory: everything still works, but per session.  docs/options.md says
  * which.
  *
  * src/health/shmem.c

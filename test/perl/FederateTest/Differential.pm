@@ -3495,7 +3495,7 @@ sub run_spec
 		if ($fr->{err} && !$lr->{err} && $fr->{state} eq 'HV004'
 			&& $fr->{err} =~ /^ERROR:  cannot send value "-?infinity" of type [\w ]+ to a mysql server/)
 		{
-			# the documented refusal (README, "Errors you may meet"): a
+			# the documented refusal (docs/errors.md, "Errors you may meet"): a
 			# generic plan's parameter whose value MySQL cannot hold, in a
 			# condition the plan ships there; counted apart, never hidden
 			$self->{stats}{refused}++;

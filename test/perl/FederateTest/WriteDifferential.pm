@@ -1692,7 +1692,7 @@ use Test::More;
 our @TABLE_NAMES = @FederateTest::WriteDifferential::TABLE_NAMES;
 
 # The federated side's refusals that count as "unsupported, skipped":
-# SQLSTATE 0A000 with one of these messages (README, "Errors you may
+# SQLSTATE 0A000 with one of these messages (docs/errors.md, "Errors you may
 # meet"); any other 0A000 is skipped too but listed as undocumented.
 our @DOCUMENTED = (
 	qr/cannot move a row of foreign table "[^"]+" to another partition of/,
