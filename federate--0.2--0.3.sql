@@ -7,10 +7,13 @@
 -- server): autovacuum never analyzes foreign tables, so this is what a
 -- schedule (cron, pg_cron) calls.  A partitioned table with a federate
 -- partition at any level is analyzed as a whole (its partitions with it);
--- a federate foreign table that is no partition on its own.  Tables the
--- caller may not analyze are skipped with a WARNING, as ANALYZE does.
+-- a federate foreign table that is no partition on its own.  A table that
+-- fails (its server down, a value that does not convert) gets a WARNING
+-- and its error in the result, and the others go on; tables the caller
+-- may not analyze are skipped with ANALYZE's own WARNING.
 CREATE FUNCTION federate.analyze(verbose boolean DEFAULT false)
-RETURNS TABLE (relation regclass, reltuples real, seconds double precision)
+RETURNS TABLE (relation regclass, reltuples real, seconds double precision,
+               error text)
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS $$
@@ -27,8 +30,16 @@ BEGIN
          ORDER BY 1
     LOOP
         t0 := clock_timestamp();
-        EXECUTE format('ANALYZE %s%s', CASE WHEN $1 THEN '(VERBOSE) ' ELSE '' END, r);
         relation := r;
+        error := NULL;
+        BEGIN
+            EXECUTE format('ANALYZE %s%s', CASE WHEN $1 THEN '(VERBOSE) ' ELSE '' END, r);
+        EXCEPTION WHEN query_canceled THEN
+            RAISE;
+        WHEN OTHERS THEN
+            error := SQLERRM;
+            RAISE WARNING 'could not analyze %: %', r, SQLERRM;
+        END;
         SELECT c.reltuples INTO reltuples FROM pg_class c WHERE c.oid = r;
         seconds := extract(epoch FROM clock_timestamp() - t0);
         RETURN NEXT;

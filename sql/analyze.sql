@@ -84,8 +84,12 @@ SELECT est('SELECT g, count(*) FROM an GROUP BY g') AS groups_estimate;
 SELECT near(est('SELECT * FROM an_my WHERE g = 3'), 40000 / 7.0) AS mysql_estimate_near;
 
 -- federate.analyze(): every federated table, for a schedule
-SELECT relation, reltuples > 0 AS counted, seconds >= 0 AS timed
-  FROM federate.analyze() WHERE relation::text IN ('an', 'an_v', 'an_my') ORDER BY 1;
+-- (the other tests' tables include some on servers that are down, and one
+-- whose values do not convert: each gets a WARNING, the others go on)
+SET client_min_messages = error;
+SELECT relation, reltuples > 0 AS counted, seconds >= 0 AS timed, error
+  FROM federate.analyze() WHERE relation::text IN ('an', 'an_v', 'an_my', 'my_bad') ORDER BY 1;
+RESET client_min_messages;
 
 DROP TABLE an;
 DROP FOREIGN TABLE an_v, an_my;
