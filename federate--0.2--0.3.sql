@@ -7,11 +7,13 @@
 -- server): autovacuum never analyzes foreign tables, so this is what a
 -- schedule (cron, pg_cron) calls.  A partitioned table with a federate
 -- partition at any level is analyzed as a whole (its partitions with it);
--- a federate foreign table that is no partition on its own.  A table that
+-- a federate foreign table that is no partition on its own; those of one
+-- schema only when schema_name is given.  A table that
 -- fails (its server down, a value that does not convert) gets a WARNING
 -- and its error in the result, and the others go on; tables the caller
 -- may not analyze are skipped with ANALYZE's own WARNING.
-CREATE FUNCTION federate.analyze(verbose boolean DEFAULT false)
+CREATE FUNCTION federate.analyze(verbose boolean DEFAULT false,
+                                 schema_name name DEFAULT NULL)
 RETURNS TABLE (relation regclass, reltuples real, seconds double precision,
                error text)
 LANGUAGE plpgsql
@@ -27,6 +29,8 @@ BEGIN
           JOIN pg_foreign_server s ON s.oid = ft.ftserver
           JOIN pg_foreign_data_wrapper w ON w.oid = s.srvfdw
          WHERE w.fdwname = 'federate'
+           AND ($2 IS NULL OR (SELECT c.relnamespace::regnamespace::name FROM pg_class c
+                                WHERE c.oid = coalesce(pg_partition_root(ft.ftrelid), ft.ftrelid)) = $2)
          ORDER BY 1
     LOOP
         t0 := clock_timestamp();
@@ -47,7 +51,7 @@ BEGIN
 END
 $$;
 
-COMMENT ON FUNCTION federate.analyze(boolean) IS
+COMMENT ON FUNCTION federate.analyze(boolean, name) IS
   'ANALYZE every federated table (sampled on its servers), for a schedule';
 
 -- Latency (health/latency.c): statement times per server in buckets, with
