@@ -120,10 +120,10 @@ current_query_id(void)
 	return (int64) pgstat_get_my_query_id();
 }
 
-/* A remote statement on server ended: rows, bytes and time (ms). */
-void
-fed_statement_finish(Oid serverid, const char *name, uint64 rows,
-					 uint64 bytes, double ms)
+/* Count a remote statement on server for the current statement's entry. */
+static void
+record(Oid serverid, const char *name, uint64 rows, uint64 bytes, double ms,
+	   bool failed)
 {
 	FedHealthShared *h = fed_health_area();
 	FedStmtSlot *s;
@@ -133,30 +133,33 @@ fed_statement_finish(Oid serverid, const char *name, uint64 rows,
 	fed_health_lock(h, true);
 	s = stmt_slot(h, current_query_id(), serverid, name, debug_query_string,
 				  true);
-	s->calls++;
-	s->rows += rows;
-	s->bytes += bytes;
-	s->total_ms += ms;
-	s->max_ms = Max(s->max_ms, ms);
+	if (failed)
+		s->errors++;
+	else
+	{
+		s->calls++;
+		s->rows += rows;
+		s->bytes += bytes;
+		s->total_ms += ms;
+		s->max_ms = Max(s->max_ms, ms);
+	}
 	s->last_at = GetCurrentTimestamp();
 	fed_health_unlock(h);
+}
+
+/* A remote statement on server ended: rows, bytes and time (ms). */
+void
+fed_statement_finish(Oid serverid, const char *name, uint64 rows,
+					 uint64 bytes, double ms)
+{
+	record(serverid, name, rows, bytes, ms, false);
 }
 
 /* A remote statement on server failed. */
 void
 fed_statement_failed(Oid serverid, const char *name)
 {
-	FedHealthShared *h = fed_health_area();
-	FedStmtSlot *s;
-
-	if (h->stmt_size == 0)
-		return;
-	fed_health_lock(h, true);
-	s = stmt_slot(h, current_query_id(), serverid, name, debug_query_string,
-				  true);
-	s->errors++;
-	s->last_at = GetCurrentTimestamp();
-	fed_health_unlock(h);
+	record(serverid, name, 0, 0, 0, true);
 }
 
 /* An execution of a Federate Scan ended (its dispatch log line). */
