@@ -10,6 +10,7 @@ OBJS = \
 	src/federate.o \
 	src/catalog/options.o \
 	src/catalog/functions.o \
+	src/catalog/move.o \
 	src/deparse/shipcheck.o \
 	src/deparse/deparse.o \
 	src/deparse/dialect_pg.o \

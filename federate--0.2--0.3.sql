@@ -154,3 +154,193 @@ CREATE VIEW federate.shard_skew AS
 
 COMMENT ON VIEW federate.shard_skew IS
   'per shard, over the recent executions that read it with siblings and ended (complete or partial): its time and rows against their median (time_ratio: the straggler; rows_ratio: the skewed partition)';
+
+-- Moving a partition to another server (catalog/move.c has the two steps
+-- SQL cannot take).  A procedure: each step commits, so the copy does not
+-- hold a lock, and only the catch-up blocks writes (reads never stop).
+CREATE FUNCTION federate._move_create_table(staging regclass)
+RETURNS text
+AS 'MODULE_PATHNAME', 'federate_move_create_table'
+LANGUAGE C STRICT;
+REVOKE ALL ON FUNCTION federate._move_create_table(regclass) FROM PUBLIC;
+
+CREATE FUNCTION federate._move_switch(partition regclass, staging regclass)
+RETURNS void
+AS 'MODULE_PATHNAME', 'federate_move_switch'
+LANGUAGE C STRICT;
+REVOKE ALL ON FUNCTION federate._move_switch(regclass, regclass) FROM PUBLIC;
+
+CREATE FUNCTION federate._move_lock(partition regclass)
+RETURNS void
+AS 'MODULE_PATHNAME', 'federate_move_lock'
+LANGUAGE C STRICT;
+REVOKE ALL ON FUNCTION federate._move_lock(regclass) FROM PUBLIC;
+
+CREATE PROCEDURE federate.move_partition(partition regclass, server name,
+                                         table_name text DEFAULT NULL,
+                                         schema_name text DEFAULT NULL,
+                                         create_table boolean DEFAULT true)
+LANGUAGE plpgsql
+AS $$
+DECLARE
+    src_server name;
+    src_driver text;
+    dst_driver text;
+    src_table text;
+    staging text := pg_catalog.format('federate.%I', 'move_' || partition::oid);
+    coldefs text;
+    keys text;
+    opts text;
+    nrows bigint;
+    changed bigint;
+    t0 timestamptz;
+    t_lock timestamptz;
+    empty boolean;
+BEGIN
+    -- 0. checks
+    SELECT s.srvname, coalesce((SELECT o.option_value FROM pg_catalog.pg_options_to_table(s.srvoptions) o
+                                 WHERE o.option_name = 'driver'), 'postgres'),
+           coalesce((SELECT o.option_value FROM pg_catalog.pg_options_to_table(ft.ftoptions) o
+                      WHERE o.option_name = 'table_name'), c.relname)
+      INTO src_server, src_driver, src_table
+      FROM pg_catalog.pg_foreign_table ft
+      JOIN pg_catalog.pg_class c ON c.oid = ft.ftrelid
+      JOIN pg_catalog.pg_foreign_server s ON s.oid = ft.ftserver
+      JOIN pg_catalog.pg_foreign_data_wrapper w ON w.oid = s.srvfdw
+     WHERE ft.ftrelid = partition AND w.fdwname = 'federate';
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'relation "%" is not a federate foreign table', partition;
+    END IF;
+    SELECT coalesce((SELECT o.option_value FROM pg_catalog.pg_options_to_table(s.srvoptions) o
+                      WHERE o.option_name = 'driver'), 'postgres')
+      INTO dst_driver
+      FROM pg_catalog.pg_foreign_server s
+      JOIN pg_catalog.pg_foreign_data_wrapper w ON w.oid = s.srvfdw
+     WHERE s.srvname = server AND w.fdwname = 'federate';
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'server "%" is not a federate server', server;
+    END IF;
+    IF src_server = server THEN
+        RAISE EXCEPTION 'foreign table "%" is on server "%" already', partition, server;
+    END IF;
+    IF NOT pg_catalog.pg_has_role((SELECT relowner FROM pg_catalog.pg_class WHERE oid = partition), 'MEMBER') THEN
+        RAISE EXCEPTION 'must be owner of foreign table %', partition
+            USING ERRCODE = 'insufficient_privilege';
+    END IF;
+    IF EXISTS (SELECT FROM pg_catalog.pg_foreign_table ft, pg_catalog.pg_options_to_table(ft.ftoptions) o
+                WHERE ft.ftrelid = partition AND o.option_name = 'copies') THEN
+        RAISE EXCEPTION 'cannot move foreign table "%", which has copies', partition
+            USING HINT = 'A table with copies is a reference table: change its copies instead.';
+    END IF;
+    SELECT pg_catalog.string_agg(pg_catalog.format('%I %s OPTIONS (column_name %L%s)', a.attname,
+                                 pg_catalog.format_type(a.atttypid, a.atttypmod),
+                                 coalesce((SELECT o.option_value FROM pg_catalog.pg_options_to_table(a.attfdwoptions) o
+                                            WHERE o.option_name = 'column_name'), a.attname),
+                                 CASE WHEN k.key THEN ', key ''true''' ELSE '' END), ', ' ORDER BY a.attnum),
+           pg_catalog.string_agg(pg_catalog.quote_ident(a.attname), ', ' ORDER BY a.attnum) FILTER (WHERE k.key)
+      INTO coldefs, keys
+      FROM pg_catalog.pg_attribute a,
+           LATERAL (SELECT EXISTS (SELECT FROM pg_catalog.pg_options_to_table(a.attfdwoptions) o
+                                    WHERE o.option_name = 'key' AND o.option_value = 'true') AS key) k
+     WHERE a.attrelid = partition AND a.attnum > 0 AND NOT a.attisdropped;
+    IF keys IS NULL THEN
+        RAISE EXCEPTION 'foreign table "%" has no key column', partition
+            USING DETAIL = 'A move finds the rows written during its copy by their key.',
+                  HINT = 'Mark its key columns with ALTER FOREIGN TABLE ... ALTER COLUMN ... OPTIONS (ADD key ''true'').';
+    END IF;
+    table_name := coalesce(table_name, src_table);
+    IF schema_name IS NULL AND dst_driver = 'postgres' THEN
+        schema_name := 'public';
+    END IF;
+    opts := pg_catalog.format('table_name %L, batch_size ''1000''', table_name);
+    IF schema_name IS NOT NULL THEN
+        opts := opts || pg_catalog.format(', schema_name %L', schema_name);
+    END IF;
+    RAISE NOTICE 'moving "%" from server "%" to server "%" (table %)', partition, src_server, server,
+        coalesce(schema_name || '.', '') || table_name;
+
+    -- 1. the staging foreign table (a leftover of a failed move goes) and
+    -- the table on the target server
+    IF pg_catalog.to_regclass(staging) IS NOT NULL THEN
+        EXECUTE 'DROP FOREIGN TABLE ' || staging;
+    END IF;
+    EXECUTE pg_catalog.format('CREATE FOREIGN TABLE %s (%s) SERVER %I OPTIONS (%s)',
+                              staging, coldefs, server, opts);
+    COMMIT;
+    BEGIN
+        IF create_table THEN
+            PERFORM federate._move_create_table(staging::regclass);
+            RAISE NOTICE 'created the table on server "%"', server;
+        ELSE
+            EXECUTE pg_catalog.format('SELECT NOT EXISTS (SELECT FROM %s)', staging) INTO empty;
+            IF NOT empty THEN
+                RAISE EXCEPTION 'table % on server "%" is not empty',
+                    coalesce(schema_name || '.', '') || table_name, server;
+            END IF;
+        END IF;
+        IF pg_catalog.current_setting('federate.inject_fault', true) = 'move_after_create' THEN
+            RAISE EXCEPTION 'federate: injected fault move_after_create';
+        END IF;
+    EXCEPTION WHEN OTHERS THEN
+        RAISE EXCEPTION '%', SQLERRM USING ERRCODE = SQLSTATE,
+            DETAIL = pg_catalog.format('The move failed creating the table on server "%s". Foreign table "%s" still uses server "%s".', server, partition, src_server);
+    END;
+    COMMIT;
+
+    -- 2. the copy: one read of the partition, inserted in batches; writes go on
+    t0 := pg_catalog.clock_timestamp();
+    BEGIN
+        EXECUTE pg_catalog.format('INSERT INTO %s SELECT * FROM %s', staging, partition);
+        GET DIAGNOSTICS nrows = ROW_COUNT;
+        IF pg_catalog.current_setting('federate.inject_fault', true) = 'move_after_copy' THEN
+            RAISE EXCEPTION 'federate: injected fault move_after_copy';
+        END IF;
+    EXCEPTION WHEN OTHERS THEN
+        RAISE EXCEPTION '%', SQLERRM USING ERRCODE = SQLSTATE,
+            DETAIL = pg_catalog.format('The move failed copying the rows. Foreign table "%s" still uses server "%s"; rows copied to server "%s" stay there until the next move.', partition, src_server, server);
+    END;
+    COMMIT;
+    RAISE NOTICE 'copied % rows in % s', nrows,
+        pg_catalog.round(extract(epoch FROM pg_catalog.clock_timestamp() - t0)::numeric, 1);
+
+    -- 3. the catch-up: writes blocked (reads go on), the rows written
+    -- during the copy found by key and row, both copies verified row by
+    -- row, and the switch, in one transaction
+    t_lock := pg_catalog.clock_timestamp();
+    BEGIN
+        PERFORM federate._move_lock(partition);
+        EXECUTE pg_catalog.format('CREATE TEMP TABLE federate_move_src ON COMMIT DROP AS SELECT %s, pg_catalog.md5(p::text) AS h FROM %s p', keys, partition);
+        EXECUTE pg_catalog.format('CREATE TEMP TABLE federate_move_dst ON COMMIT DROP AS SELECT %s, pg_catalog.md5(s::text) AS h FROM %s s', keys, staging);
+        EXECUTE pg_catalog.format('DELETE FROM %s WHERE (%s) IN (SELECT %s FROM (SELECT * FROM federate_move_dst EXCEPT ALL SELECT * FROM federate_move_src) d)',
+                                  staging, keys, keys);
+        GET DIAGNOSTICS changed = ROW_COUNT;
+        EXECUTE pg_catalog.format('INSERT INTO %s SELECT * FROM %s WHERE (%s) IN (SELECT %s FROM (SELECT * FROM federate_move_src EXCEPT ALL SELECT * FROM federate_move_dst) d)',
+                                  staging, partition, keys, keys);
+        GET DIAGNOSTICS nrows = ROW_COUNT;
+        changed := changed + nrows;
+        EXECUTE pg_catalog.format('CREATE TEMP TABLE federate_move_check ON COMMIT DROP AS SELECT %s, pg_catalog.md5(s::text) AS h FROM %s s', keys, staging);
+        IF EXISTS (SELECT * FROM federate_move_src EXCEPT ALL SELECT * FROM federate_move_check)
+           OR EXISTS (SELECT * FROM federate_move_check EXCEPT ALL SELECT * FROM federate_move_src) THEN
+            RAISE EXCEPTION 'the copy of "%" on server "%" differs from it', partition, server
+                USING HINT = 'A value the target engine stores differently (a JSON text, a collation that calls two keys equal) makes the copy differ.';
+        END IF;
+        SELECT pg_catalog.count(*) INTO nrows FROM federate_move_src;
+        IF pg_catalog.current_setting('federate.inject_fault', true) = 'move_before_switch' THEN
+            RAISE EXCEPTION 'federate: injected fault move_before_switch';
+        END IF;
+        PERFORM federate._move_switch(partition, staging::regclass);
+        EXECUTE 'DROP FOREIGN TABLE ' || staging;
+    EXCEPTION WHEN OTHERS THEN
+        RAISE EXCEPTION '%', SQLERRM USING ERRCODE = SQLSTATE,
+            DETAIL = pg_catalog.format('The move failed at its catch-up. Foreign table "%s" still uses server "%s"; rows copied to server "%s" stay there until the next move.', partition, src_server, server);
+    END;
+    COMMIT;
+    RAISE NOTICE 'moved "%" to server "%": % rows verified (% written during the copy caught up); writes waited % s; the old rows stay on server "%" in %',
+        partition, server, nrows, changed,
+        pg_catalog.round(extract(epoch FROM pg_catalog.clock_timestamp() - t_lock)::numeric, 1),
+        src_server, src_table;
+END
+$$;
+
+COMMENT ON PROCEDURE federate.move_partition(regclass, name, text, text, boolean) IS
+  'moves a federate foreign table (a partition) to another server: copy, catch-up under a lock that blocks writes, row-by-row verification, switch';
