@@ -167,6 +167,51 @@ fed_is_coordinator_value(Node *node)
 
 static bool ship_ok(Node *node, ShipCxt *cxt);
 
+/*
+ * Does the type name an object of this database by its OID (oid, regclass,
+ * regtype, ...)?  Such a value means another object on another server.
+ */
+static bool
+object_id_type(Oid typid)
+{
+	switch (typid)
+	{
+		case OIDOID:
+		case REGCLASSOID:
+		case REGTYPEOID:
+		case REGPROCOID:
+		case REGPROCEDUREOID:
+		case REGOPEROID:
+		case REGOPERATOROID:
+		case REGCONFIGOID:
+		case REGDICTIONARYOID:
+		case REGNAMESPACEOID:
+		case REGROLEOID:
+		case REGCOLLATIONOID:
+			return true;
+		default:
+			return false;
+	}
+}
+
+/*
+ * May the function's call go to a server as far as its objects go?  Not
+ * when it takes or returns an object id (satisfies_hash_partition() would
+ * open another relation there, or none: "could not open relation").
+ */
+static bool
+function_objects_ok(FuncExpr *f)
+{
+	ListCell   *lc;
+
+	if (object_id_type(f->funcresulttype))
+		return false;
+	foreach(lc, f->args)
+		if (object_id_type(exprType((Node *) lfirst(lc))))
+			return false;
+	return true;
+}
+
 static bool
 args_ok(List *args, ShipCxt *cxt)
 {
@@ -339,6 +384,7 @@ ship_ok(Node *node, ShipCxt *cxt)
 
 				return !f->funcretset && !f->funcvariadic &&
 					f->funcid < FirstGenbkiObjectId &&
+					function_objects_ok(f) &&
 					d->function_ok(f) &&
 					d->type_ok(f->funcresulttype) &&
 					collation_ok(f->inputcollid) &&
