@@ -120,6 +120,7 @@ typedef struct FedTask
 								 * connection (fed_fanout_command) */
 	bool		share;			/* another task reads its server: they share
 								 * one snapshot (see mark_shared) */
+	bool		import_retried; /* began again after its import failed */
 
 	FedConn    *conn;
 	FedTaskState state;
@@ -720,6 +721,24 @@ task_error(FedTask *t, FedRemoteError *err)
 		t->ff->raised = true;
 		fed_conn_raise(t->conn, err);
 	}
+
+	/*
+	 * The snapshot this read was to import is gone with the remote
+	 * transaction that exported it, whose statement failed: that failure
+	 * is the query's error, reported when its task is read.  This read
+	 * begins again, once, in a snapshot of its own.
+	 */
+	if (t->share && t->stats.rows == 0 && !t->import_retried &&
+		fed_conn_import_failed(t->conn, err))
+	{
+		t->import_retried = true;
+		t->share = false;
+		fed_conn_abandon(t->conn, FED_FAIL_REMOTE, err);
+		t->conn = NULL;
+		t->state = TASK_IDLE;
+		start_task(t, true);
+		return;
+	}
 	t->stats.connecting = connecting;
 	if (kind == FED_FAIL_TIMEOUT)
 		detail = fed_conn_timeout_detail(t->conn, err, connecting);
@@ -927,6 +946,7 @@ mark_shared(FedFanout *ff)
 	for (i = 0; i < ff->ntasks; i++)
 	{
 		ff->tasks[i].share = false;
+		ff->tasks[i].import_retried = false;
 		if (ff->tasks[i].used && ff->tasks[i].state == TASK_IDLE)
 			sorted[n++] = &ff->tasks[i];
 	}

@@ -125,6 +125,7 @@ extern bool fed_conn_disconnect(Oid serverid, bool all);
 extern bool fed_conn_others_in_xact(FedConn *conn);
 extern bool fed_conn_can_share_snapshot(ForeignServer *server);
 extern void fed_conn_want_export(FedConn *conn);
+extern bool fed_conn_import_failed(FedConn *conn, FedRemoteError *err);
 extern void *fed_conn_exporting_owner(UserMapping *user);
 extern void fed_xact_note_read_statement(void);
 

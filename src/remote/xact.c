@@ -1021,3 +1021,27 @@ fed_xact_resolve_wait(FedConn *c, bool commit, TimestampTz deadline,
 							err->connection_lost || err->timed_out);
 	return false;
 }
+
+/*
+ * Did c's BEGIN fail to import another connection's snapshot because that
+ * connection's remote transaction is over (its statement failed, which
+ * ends a PostgreSQL transaction's snapshot at once)?  Then no connection of
+ * c's user mapping imports it any more: a read begun again on c takes its
+ * own snapshot, and the failed statement's own error is the one to report.
+ */
+bool
+fed_conn_import_failed(FedConn *c, FedRemoteError *err)
+{
+	HASH_SEQ_STATUS scan;
+	FedConn    *s;
+
+	if (c == NULL || err == NULL || err->message == NULL ||
+		strcmp(err->sqlstate, "55000") != 0 ||
+		strncmp(err->message, "could not import the requested snapshot", 39) != 0)
+		return false;
+	hash_seq_init(&scan, fed_conn_hash);
+	while ((s = (FedConn *) hash_seq_search(&scan)))
+		if (s->key.umid == c->key.umid)
+			s->rx.snapshot[0] = '\0';
+	return true;
+}

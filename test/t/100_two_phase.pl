@@ -255,7 +255,7 @@ is(prepared_count(), 0, 'coordinator dies after its commit: nothing left prepare
 	COMMIT;
 });
 is($ret, 0, 'PostgreSQL and MariaDB: COMMIT succeeds');
-like($err, qr/m1": XA START '(fed:[0-9a-f:]+)'.*m1": XA END '\1'; XA PREPARE '\1'.*m1": XA COMMIT '\1'\n/s,
+like($err, qr/m1": XA START '(fed:[0-9a-f:]+)'.*m1": XA END '\1'; XA PREPARE '\1'.*m1": XA COMMIT '\1'(?:\n|$)/s,
 	'PostgreSQL and MariaDB: XA START, XA END and PREPARE, XA COMMIT');
 like($err, qr/s1": PREPARE TRANSACTION.*s1": COMMIT PREPARED/s,
 	'PostgreSQL and MariaDB: PostgreSQL prepared and committed');
