@@ -416,6 +416,20 @@ psql_on "$COORD_PORT" postgres <<-'EOF'
 	SELECT federate.reset_circuit('shard2');
 	SELECT region, count(*) FROM orders GROUP BY region ORDER BY region;
 	SELECT * FROM federate.last_coverage();
+
+	\echo
+	\echo '--- 10. Operating it: statistics sampled on the servers, latency per server,'
+	\echo '---     each shard against its siblings, and a partition moved to another server'
+	SELECT relation, reltuples FROM federate.analyze() ORDER BY 1;
+	EXPLAIN SELECT * FROM orders WHERE tenant_id = 3;
+	SELECT server_name, statements, p50_ms, p95_ms, p99_ms FROM federate.server_latency ORDER BY 1;
+	SELECT relation, shard, server_name, executions, round(time_ratio::numeric, 2) AS time_ratio,
+	       round(rows_ratio::numeric, 2) AS rows_ratio
+	FROM federate.shard_skew ORDER BY time_ratio DESC NULLS LAST;
+	ALTER FOREIGN TABLE orders_shard2 ALTER COLUMN order_id OPTIONS (ADD key 'true');
+	CALL federate.move_partition('orders_shard2', 'shard1', table_name => 'orders_from_shard2');
+	SELECT region, count(*) FROM orders GROUP BY region ORDER BY region;
+	EXPLAIN (VERBOSE, COSTS OFF) SELECT count(*) FROM orders WHERE tenant_id = 12;
 EOF
 
 SUCCESS=1
