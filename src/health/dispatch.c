@@ -40,31 +40,50 @@ fed_dispatch_record(FedDispatch *d)
 	fed_statement_fanout(d);
 }
 
-/* federate.dispatch_log(): the lines kept, oldest first. */
-Datum
-federate_dispatch_log(PG_FUNCTION_ARGS)
+/*
+ * The lines the log keeps, oldest first (into *n), those of executions
+ * that read two shards or more only when several_shards; NULL when there
+ * is no log.
+ */
+static FedDispatch *
+copy_dispatches(FedHealthShared *h, bool several_shards, int *n)
 {
-	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
-	FedHealthShared *h = fed_health_area();
 	FedDispatch *copy;
 	uint64		first;
 	uint64		next;
 	uint64		i;
-	int			n = 0;
 
-	InitMaterializedSRF(fcinfo, 0);
+	*n = 0;
 	if (h->dispatch_size <= 0)
-		return (Datum) 0;
-
+		return NULL;
 	copy = palloc(sizeof(FedDispatch) * h->dispatch_size);
 	fed_health_lock(h, false);
 	next = h->dispatch_next;
 	first = next > (uint64) h->dispatch_size ? next - h->dispatch_size : 0;
 	for (i = first; i < next; i++)
-		copy[n++] = h->dispatches[i % h->dispatch_size];
-	fed_health_unlock(h);
+	{
+		FedDispatch *d = &h->dispatches[i % h->dispatch_size];
 
-	for (i = 0; i < (uint64) n; i++)
+		if (!several_shards || d->nshards >= 2)
+			copy[(*n)++] = *d;
+	}
+	fed_health_unlock(h);
+	return copy;
+}
+
+/* federate.dispatch_log(): the lines kept, oldest first. */
+Datum
+federate_dispatch_log(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	FedDispatch *copy;
+	int			n;
+	int			i;
+
+	InitMaterializedSRF(fcinfo, 0);
+	copy = copy_dispatches(fed_health_area(), false, &n);
+
+	for (i = 0; i < n; i++)
 	{
 		FedDispatch *d = &copy[i];
 		Datum		values[13];
@@ -126,31 +145,14 @@ Datum
 federate_dispatch_shards(PG_FUNCTION_ARGS)
 {
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
-	FedHealthShared *h = fed_health_area();
 	FedDispatch *copy;
-	uint64		first;
-	uint64		next;
-	uint64		i;
-	int			n = 0;
+	int			n;
+	int			i;
 
 	InitMaterializedSRF(fcinfo, 0);
-	if (h->dispatch_size <= 0)
-		return (Datum) 0;
+	copy = copy_dispatches(fed_health_area(), true, &n);
 
-	copy = palloc(sizeof(FedDispatch) * h->dispatch_size);
-	fed_health_lock(h, false);
-	next = h->dispatch_next;
-	first = next > (uint64) h->dispatch_size ? next - h->dispatch_size : 0;
-	for (i = first; i < next; i++)
-	{
-		FedDispatch *d = &h->dispatches[i % h->dispatch_size];
-
-		if (d->nshards >= 2)
-			copy[n++] = *d;
-	}
-	fed_health_unlock(h);
-
-	for (i = 0; i < (uint64) n; i++)
+	for (i = 0; i < n; i++)
 	{
 		FedDispatch *d = &copy[i];
 		double		ms[FED_DISPATCH_SHARDS];
